@@ -1,0 +1,42 @@
+using System.CommandLine;
+using MetricCompiler.Execution.Running;
+
+namespace MetricCompiler.Cli.Commands;
+
+/// <summary>
+/// The <c>metricc</c> command line. Exit codes follow dbt: 0 success, 1 invalid project or failed run, 2 bad usage.
+/// </summary>
+public static class CommandLine
+{
+    public static int Run(string[] args, TextWriter output, TextWriter error)
+    {
+        var root = new RootCommand("metricc: compiles metric and experiment YAML into warehouse SQL, runs it, and reads out experiments.");
+        var context = new CommandContext(output, error);
+        foreach (var command in ProjectCommands.All(context).Concat(StatisticsCommands.All(context)))
+            root.Subcommands.Add(command);
+
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var problem in parse.Errors)
+                error.WriteLine($"error: {problem.Message}");
+            error.WriteLine("run `metricc --help` for usage");
+            return ExitCodes.Usage;
+        }
+
+        try
+        {
+            return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (UsageException e)
+        {
+            error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Usage;
+        }
+    }
+}
+
+/// <summary>Bad usage detected after parsing (an unreadable input file, say): exit code 2, no stack trace.</summary>
+public sealed class UsageException(string message) : Exception(message);
+
+public sealed record CommandContext(TextWriter Output, TextWriter Error);

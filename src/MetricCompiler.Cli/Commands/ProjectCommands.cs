@@ -1,0 +1,202 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using MetricCompiler.Adapters;
+using MetricCompiler.Cli.Output;
+using MetricCompiler.Core.Diagnostics;
+using MetricCompiler.Core.Loading;
+using MetricCompiler.DemoData;
+using MetricCompiler.Execution.Running;
+using MetricCompiler.Planning;
+
+namespace MetricCompiler.Cli.Commands;
+
+/// <summary>Commands that work on a project: validate, compile, run, seed, build, ls.</summary>
+internal static class ProjectCommands
+{
+    private static readonly Option<string> ProjectDir = new("--project-dir")
+    {
+        Description = "Folder holding metrics.yml (default: the current folder)",
+        DefaultValueFactory = _ => ".",
+    };
+
+    private static readonly Option<string?> Target = new("--target", "-t") { Description = "Target from metrics.yml to use (default: default_target)" };
+
+    private static readonly Option<string[]> Select = new("--select", "-s")
+    {
+        Description = "Nodes to run: name, glob, tag:x, with + for ancestors (+name) or descendants (name+)",
+        AllowMultipleArgumentsPerToken = true,
+    };
+
+    private static readonly Option<string[]> Exclude = new("--exclude") { Description = "Nodes to leave out (same syntax as --select)", AllowMultipleArgumentsPerToken = true };
+
+    public static IEnumerable<Command> All(CommandContext context)
+    {
+        yield return Validate(context);
+        yield return Compile(context);
+        yield return RunCommand(context, "run", "Compile, build the selected tables in the warehouse, and print the experiment readouts.", seedFirst: false);
+        yield return Seed(context);
+        yield return RunCommand(context, "build", "Seed the demo data if it is missing, then run everything (compile, build tables, readout).", seedFirst: true);
+        yield return List(context);
+    }
+
+    private static Command Validate(CommandContext context)
+    {
+        var command = new Command("validate", "Load and check the project; report every problem with its location.") { ProjectDir };
+        command.SetAction(parse =>
+        {
+            var load = ProjectLoader.Load(parse.GetValue(ProjectDir)!);
+            PrintDiagnostics(context, load.Diagnostics);
+            if (!load.Succeeded)
+                return ExitCodes.Failure;
+            var p = load.Project!;
+            context.Output.WriteLine($"ok: {p.Sources.Count} source(s), {p.Metrics.Count} metric(s), {p.Experiments.Count} experiment(s) in {p.Files.Count} file(s)");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Compile(CommandContext context)
+    {
+        var command = new Command("compile", "Write target/compiled/<node>.sql and target/manifest.json without touching the warehouse.")
+        {
+            ProjectDir, Target, Select, Exclude,
+        };
+        command.SetAction(parse =>
+        {
+            var outcome = new ProjectRunner(SilentObserver.Instance).Compile(Request(parse));
+            PrintDiagnostics(context, outcome.Diagnostics);
+            if (outcome.Error is not null)
+            {
+                context.Error.WriteLine($"error: {outcome.Error}");
+                return outcome.ExitCode;
+            }
+
+            var sqlNodes = outcome.Compiled.Count(c => c.Sql is not null);
+            context.Output.WriteLine($"compiled {sqlNodes} SQL node(s) and the manifest into {Path.Combine(parse.GetValue(ProjectDir)!, "target")}");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command RunCommand(CommandContext context, string name, string description, bool seedFirst)
+    {
+        var command = new Command(name, description) { ProjectDir, Target, Select, Exclude };
+        command.SetAction(parse =>
+        {
+            var request = Request(parse);
+            if (seedFirst)
+            {
+                var seeded = SeedIfMissing(context, request);
+                if (seeded != ExitCodes.Success)
+                    return seeded;
+            }
+
+            var outcome = new ProjectRunner(new ConsoleRunObserver(context.Output)).Run(request);
+            PrintDiagnostics(context, outcome.Diagnostics);
+            foreach (var readout in outcome.Readouts)
+                ReadoutPrinter.Print(context.Output, readout);
+            if (outcome.Error is not null)
+            {
+                context.Error.WriteLine();
+                context.Error.WriteLine($"error: {outcome.Error}");
+                return outcome.ExitCode;
+            }
+
+            var ok = outcome.Results.Count(r => r.Status == NodeResult.Success);
+            context.Output.WriteLine();
+            context.Output.WriteLine($"Done. {ok} node(s) built; artifacts in target/ (manifest.json, run_results.json, compiled/, results/)");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Seed(CommandContext context)
+    {
+        var command = new Command("seed", "Load the project's demo data (demo_data in metrics.yml) into the target, replacing it.") { ProjectDir, Target };
+        command.SetAction(parse => SeedDemoData(context, Request(parse), onlyIfMissing: false));
+        return command;
+    }
+
+    private static Command List(CommandContext context)
+    {
+        var command = new Command("ls", "List the nodes a selection picks, in run order.") { ProjectDir, Select, Exclude };
+        command.SetAction(parse =>
+        {
+            var load = ProjectLoader.Load(parse.GetValue(ProjectDir)!);
+            PrintDiagnostics(context, load.Diagnostics);
+            if (!load.Succeeded)
+                return ExitCodes.Failure;
+            var plan = Planner.Plan(load.Project!);
+            try
+            {
+                foreach (var node in NodeSelector.Select(plan, parse.GetValue(Select) ?? [], parse.GetValue(Exclude) ?? []))
+                    context.Output.WriteLine($"{node.Name,-40} {node.KindName,-13} {string.Join(",", node.Tags)}");
+            }
+            catch (SelectorException e)
+            {
+                context.Error.WriteLine($"error: {e.Message}");
+                return ExitCodes.Usage;
+            }
+
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static int SeedIfMissing(CommandContext context, RunRequest request) => SeedDemoData(context, request, onlyIfMissing: true);
+
+    private static int SeedDemoData(CommandContext context, RunRequest request, bool onlyIfMissing)
+    {
+        var load = ProjectLoader.Load(request.ProjectPath);
+        if (!load.Succeeded)
+        {
+            PrintDiagnostics(context, load.Diagnostics);
+            return ExitCodes.Failure;
+        }
+
+        var project = load.Project!;
+        if (project.DemoData is not { } demo)
+        {
+            if (onlyIfMissing)
+                return ExitCodes.Success;
+            context.Error.WriteLine("error: this project declares no `demo_data`; nothing to seed");
+            return ExitCodes.Usage;
+        }
+
+        try
+        {
+            var target = AdapterFactory.Resolve(project, request.Target);
+            using var adapter = AdapterFactory.Open(target, project.RootDirectory);
+            var tables = project.Sources.Select(s => s.Table).ToList();
+            if (onlyIfMissing && tables.All(adapter.TableExists))
+                return ExitCodes.Success;
+            context.Output.WriteLine($"Seeding demo data ({demo.Users.ToString("N0", CultureInfo.InvariantCulture)} users, seed {demo.Seed}) into {adapter.Description} ...");
+            var clock = Stopwatch.StartNew();
+            var summary = DemoDataGenerator.Seed(adapter.Connection, new DemoDataOptions(demo.Users, demo.Seed),
+                new Progress<string>(message => context.Output.WriteLine($"  {message}")));
+            context.Output.WriteLine(
+                $"Seeded {summary.Users:N0} users, {summary.Events:N0} events ({summary.DuplicateEvents:N0} duplicated), " +
+                $"{summary.Exposures:N0} exposures in {clock.Elapsed.TotalSeconds:0.0}s; checksum {summary.Checksum[..12]}");
+            return ExitCodes.Success;
+        }
+        catch (Exception e) when (e is TargetException or WarehouseException or ArgumentOutOfRangeException)
+        {
+            context.Error.WriteLine($"error: {e.Message}");
+            return e is TargetException ? ExitCodes.Usage : ExitCodes.Failure;
+        }
+    }
+
+    private static RunRequest Request(ParseResult parse) =>
+        new(parse.GetValue(ProjectDir)!, parse.GetValue(Target), parse.GetValue(Select) ?? [], parse.GetValue(Exclude) ?? []);
+
+    internal static void PrintDiagnostics(CommandContext context, IReadOnlyList<Diagnostic> diagnostics)
+    {
+        foreach (var diagnostic in diagnostics)
+            context.Error.WriteLine(diagnostic.Format());
+        var errors = diagnostics.Count(d => d.IsError);
+        var warnings = diagnostics.Count - errors;
+        if (errors > 0)
+            context.Error.WriteLine($"{errors} error(s), {warnings} warning(s)");
+    }
+}

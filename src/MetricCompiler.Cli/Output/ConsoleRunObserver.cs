@@ -1,0 +1,34 @@
+using System.Globalization;
+using MetricCompiler.Execution.Running;
+using MetricCompiler.Planning;
+
+namespace MetricCompiler.Cli.Output;
+
+/// <summary>dbt-style progress: a line when a node starts and when it finishes, with rows and seconds.</summary>
+public sealed class ConsoleRunObserver(TextWriter output) : IRunObserver
+{
+    private const int Width = 72;
+
+    public void NodeStarted(int index, int total, PlanNode node) =>
+        Write($"{index} of {total} START {node.KindName} {node.Name}", "[RUN]");
+
+    public void NodeFinished(int index, int total, PlanNode node, NodeResult result)
+    {
+        var seconds = result.Seconds.ToString("0.00", CultureInfo.InvariantCulture);
+        if (result.Status == NodeResult.Success)
+            Write($"{index} of {total} OK {node.KindName} {node.Name}", $"[{result.Rows?.ToString("N0", CultureInfo.InvariantCulture) ?? "0"} rows in {seconds}s]");
+        else
+            Write($"{index} of {total} ERROR {node.KindName} {node.Name}", $"[ERROR in {seconds}s]");
+    }
+
+    public void Info(string message) => output.WriteLine($"{Now()}  {message}");
+
+    private void Write(string text, string status)
+    {
+        var dots = Math.Max(3, Width - text.Length - 1);
+        output.WriteLine($"{Now()}  {text} {new string('.', dots)} {status}");
+        output.Flush();
+    }
+
+    private static string Now() => DateTime.Now.ToString("HH:mm:ss", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,102 @@
+using System.Globalization;
+using MetricCompiler.Core.Model;
+using MetricCompiler.Execution.Readout;
+
+namespace MetricCompiler.Cli.Output;
+
+/// <summary>The readout a person reads in a terminal or a CI log: decision first, then SRM, then every metric.</summary>
+public static class ReadoutPrinter
+{
+    public static void Print(TextWriter o, ExperimentReadout r)
+    {
+        var rule = new string('=', 100);
+        o.WriteLine();
+        o.WriteLine(rule);
+        o.WriteLine($"Experiment {r.ExperimentId}{(r.Name is null ? "" : $": {r.Name}")}   ({r.Start:yyyy-MM-dd} .. {r.End:yyyy-MM-dd})");
+        o.WriteLine(rule);
+        o.WriteLine($"Decision: {DecisionPolicy.Name(r.Decision).ToUpperInvariant().Replace('_', '-')}");
+        foreach (var reason in r.Reasons)
+            o.WriteLine($"  - {reason}");
+        o.WriteLine();
+
+        var srm = r.Srm;
+        var total = srm.Counts.Values.Sum();
+        var counts = string.Join(", ", srm.Counts.Select(c =>
+            $"{c.Key} {c.Value.ToString("N0", CultureInfo.InvariantCulture)} ({Pct(total == 0 ? 0 : (double)c.Value / total, 1)} vs {Pct(srm.Weights[c.Key], 0)} expected)"));
+        var verdict = srm.Result is null ? "not computed" : srm.Result.Mismatch ? "MISMATCH" : "ok";
+        o.WriteLine($"Sample ratio: {counts}");
+        o.WriteLine($"  chi-square {F(srm.Result?.ChiSquare, "0.###")}, p = {P(srm.Result?.PValue)} (threshold {srm.Threshold.ToString(CultureInfo.InvariantCulture)}): {verdict}");
+        if (srm.MultipleVariantUnits > 0 || srm.UndeclaredVariantUnits > 0)
+            o.WriteLine($"  excluded: {srm.MultipleVariantUnits} unit(s) exposed to several variants, {srm.UndeclaredVariantUnits} to undeclared variants");
+        o.WriteLine();
+
+        var s = r.Settings;
+        o.WriteLine($"Metrics (alpha {s.Alpha.ToString(CultureInfo.InvariantCulture)}, {s.Method.ToString().ToLowerInvariant()}, correction {CorrectionName(s.Correction)}, CUPED {(s.Cuped.Enabled ? $"on, {s.Cuped.LookbackDays}-day lookback" : "off")}):");
+        var header = new[] { "metric", "role", "variant", "control", "variant", "abs lift", "rel lift [CI]", "p", "p adj", "result" };
+        var rows = new List<string[]> { header };
+        foreach (var m in r.Metrics)
+        {
+            var c = m.Comparison;
+            rows.Add(
+            [
+                m.Metric + (m.Cuped ? " (cuped)" : ""),
+                m.Role.ToString().ToLowerInvariant(),
+                c.Variant,
+                F(c.ControlMean, "0.####"),
+                F(c.VariantMean, "0.####"),
+                Signed(c.AbsoluteLift, "0.####"),
+                $"{Pct(c.RelativeLift, 2, signed: true)} [{Pct(c.RelativeCiLow, 2, signed: true)}, {Pct(c.RelativeCiHigh, 2, signed: true)}]",
+                P(c.PValue),
+                m.Role == MetricRole.Guardrail ? "-" : P(c.AdjustedPValue),
+                Result(m),
+            ]);
+        }
+
+        var widths = Enumerable.Range(0, header.Length).Select(i => rows.Max(row => row[i].Length)).ToArray();
+        foreach (var (row, index) in rows.Select((row, index) => (row, index)))
+        {
+            o.WriteLine("  " + string.Join("  ", row.Select((cell, i) => i is >= 3 and <= 8 ? cell.PadLeft(widths[i]) : cell.PadRight(widths[i]))).TrimEnd());
+            if (index == 0)
+                o.WriteLine("  " + string.Join("  ", widths.Select(w => new string('-', w))));
+        }
+
+        foreach (var warning in r.Warnings)
+            o.WriteLine($"  warning: {warning}");
+    }
+
+    private static string Result(MetricReadout m)
+    {
+        if (m.Guardrail is { } g)
+            return g.Status switch
+            {
+                "breached" => "GUARDRAIL BREACHED",
+                "passed" => "guardrail ok (non-inferior)",
+                _ => "guardrail not proven",
+            };
+        if (m.IsSignificantlyBetter) return "better";
+        if (m.IsSignificantlyWorse) return "WORSE";
+        return "no significant change";
+    }
+
+    private static string CorrectionName(MultipleTestingCorrection c) => c switch
+    {
+        MultipleTestingCorrection.BenjaminiHochberg => "bh",
+        _ => c.ToString().ToLowerInvariant(),
+    };
+
+    private static string F(double? v, string format) => v is { } x && double.IsFinite(x) ? x.ToString(format, CultureInfo.InvariantCulture) : "n/a";
+
+    private static string Signed(double? v, string format) =>
+        v is { } x && double.IsFinite(x) ? (x >= 0 ? "+" : "") + x.ToString(format, CultureInfo.InvariantCulture) : "n/a";
+
+    private static string Pct(double? v, int decimals, bool signed = false)
+    {
+        if (v is not { } x || !double.IsFinite(x))
+            return "n/a";
+        var text = (x * 100).ToString("F" + decimals, CultureInfo.InvariantCulture) + "%";
+        return signed && x >= 0 ? "+" + text : text;
+    }
+
+    private static string P(double? v) =>
+        v is { } x && double.IsFinite(x) ? (x < 0.0001 ? "<0.0001" : x.ToString("0.0000", CultureInfo.InvariantCulture)) : "n/a";
+}

@@ -1,0 +1,391 @@
+using MetricCompiler.Core.Diagnostics;
+using MetricCompiler.Core.Model;
+using YamlDotNet.RepresentationModel;
+
+namespace MetricCompiler.Core.Loading;
+
+/// <summary>Turns YAML mappings into definitions. One instance per load; collects definitions from every file.</summary>
+internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
+{
+    private static readonly Dictionary<string, ColumnType> ColumnTypes = new(StringComparer.Ordinal)
+    {
+        ["string"] = ColumnType.String,
+        ["integer"] = ColumnType.Integer,
+        ["number"] = ColumnType.Number,
+        ["boolean"] = ColumnType.Boolean,
+        ["timestamp"] = ColumnType.Timestamp,
+    };
+
+    private static readonly Dictionary<string, MetricAggregation> Aggregations = new(StringComparer.Ordinal)
+    {
+        ["count"] = MetricAggregation.Count,
+        ["sum"] = MetricAggregation.Sum,
+        ["count_distinct"] = MetricAggregation.CountDistinct,
+        ["average"] = MetricAggregation.Average,
+        ["proportion"] = MetricAggregation.Proportion,
+        ["ratio"] = MetricAggregation.Ratio,
+    };
+
+    private static readonly Dictionary<string, Direction> Directions = new(StringComparer.Ordinal)
+    {
+        ["increase"] = Direction.Increase,
+        ["decrease"] = Direction.Decrease,
+    };
+
+    private static readonly Dictionary<string, MultipleTestingCorrection> Corrections = new(StringComparer.Ordinal)
+    {
+        ["none"] = MultipleTestingCorrection.None,
+        ["holm"] = MultipleTestingCorrection.Holm,
+        ["bh"] = MultipleTestingCorrection.BenjaminiHochberg,
+    };
+
+    private static readonly Dictionary<string, AnalysisMethod> Methods = new(StringComparer.Ordinal)
+    {
+        ["frequentist"] = AnalysisMethod.Frequentist,
+        ["sequential"] = AnalysisMethod.Sequential,
+        ["bayesian"] = AnalysisMethod.Bayesian,
+    };
+
+    private readonly List<TargetDefinition> _targets = [];
+    private readonly List<SourceDefinition> _sources = [];
+    private readonly List<MetricDefinition> _metrics = [];
+    private readonly List<ExperimentDefinition> _experiments = [];
+    private readonly List<string> _files = [];
+    private string _name = "metrics";
+    private int _version = ProjectLoader.SupportedVersion;
+    private string? _defaultTarget;
+    private DemoDataSettings? _demoData;
+
+    public void ReadProjectFile(string file, YamlMappingNode mapping)
+    {
+        _files.Add(file);
+        var reader = new YamlMappingReader(mapping, file, diagnostics, file);
+        var version = reader.Integer("version", required: true);
+        if (version is { } v && v != ProjectLoader.SupportedVersion)
+            diagnostics.Error(DiagnosticCodes.UnsupportedVersion, reader.At("version"),
+                $"spec version {v} is not supported", $"this metricc reads `version: {ProjectLoader.SupportedVersion}`");
+        _version = version ?? ProjectLoader.SupportedVersion;
+        _name = reader.String("name") ?? Path.GetFileName(root);
+        _defaultTarget = reader.String("default_target");
+        ReadTargets(reader.Mapping("targets"), file);
+        ReadDemoData(reader, file);
+        ReadDefinitions(reader, file);
+
+        foreach (var include in ReadIncludes(reader, file))
+        {
+            var mappingNode = ProjectLoader.ReadDocument(root, include, diagnostics);
+            if (mappingNode is null)
+                continue;
+            _files.Add(include);
+            var included = new YamlMappingReader(mappingNode, include, diagnostics, include);
+            ReadDefinitions(included, include);
+            included.Finish();
+        }
+
+        reader.Finish();
+    }
+
+    public ProjectDefinition Build(string projectFile) =>
+        new(_name, _version, root, projectFile, _defaultTarget, _targets, _sources, _metrics, _experiments, _demoData, _files);
+
+    private IEnumerable<string> ReadIncludes(YamlMappingReader reader, string file)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal) { file };
+        foreach (var pattern in reader.Names("include"))
+        {
+            var matches = FileGlob.Expand(root, pattern.Name);
+            if (matches.Count == 0)
+                diagnostics.Warning(DiagnosticCodes.IncludeMatchedNothing, pattern.Location,
+                    $"include pattern `{pattern.Name}` matched no file", "patterns are relative to the folder of metrics.yml; `**` matches any depth");
+            foreach (var match in matches.Where(seen.Add))
+                yield return match;
+        }
+    }
+
+    private void ReadDefinitions(YamlMappingReader reader, string file)
+    {
+        foreach (var item in Items(reader, "sources", file))
+            ReadSource(item, file);
+        foreach (var item in Items(reader, "metrics", file))
+            ReadMetric(item, file);
+        foreach (var item in Items(reader, "experiments", file))
+            ReadExperiment(item, file);
+    }
+
+    private IEnumerable<YamlMappingNode> Items(YamlMappingReader reader, string key, string file)
+    {
+        var sequence = reader.Sequence(key);
+        if (sequence is null)
+            yield break;
+        foreach (var item in sequence.Children)
+        {
+            if (item is YamlMappingNode mapping)
+                yield return mapping;
+            else
+                diagnostics.Error(DiagnosticCodes.WrongNodeType, reader.Location(item), $"each entry of `{key}` must be a mapping with a `name`");
+        }
+    }
+
+    private void ReadTargets(YamlMappingNode? mapping, string file)
+    {
+        if (mapping is null)
+            return;
+        foreach (var (keyNode, valueNode) in mapping.Children)
+        {
+            var name = ((YamlScalarNode)keyNode).Value ?? "";
+            if (valueNode is not YamlMappingNode targetNode)
+            {
+                diagnostics.Error(DiagnosticCodes.WrongNodeType, Location(file, valueNode), $"target `{name}` must be a mapping with an `adapter`");
+                continue;
+            }
+
+            var settings = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            string? adapter = null;
+            foreach (var (settingKey, settingValue) in targetNode.Children)
+            {
+                var key = ((YamlScalarNode)settingKey).Value ?? "";
+                if (settingValue is not YamlScalarNode { Value: { } text })
+                {
+                    diagnostics.Error(DiagnosticCodes.WrongNodeType, Location(file, settingValue), $"target `{name}`: `{key}` must be a single value");
+                    continue;
+                }
+
+                if (key == "adapter")
+                    adapter = text;
+                else
+                    settings[key] = text;
+            }
+
+            if (adapter is null)
+                diagnostics.Error(DiagnosticCodes.MissingKey, Location(file, targetNode), $"target `{name}`: required key `adapter` is missing",
+                    "adapters: sqlite, postgres, trino, snowflake");
+            _targets.Add(new TargetDefinition(name, adapter ?? "sqlite", settings, Location(file, keyNode)));
+        }
+    }
+
+    private void ReadDemoData(YamlMappingReader reader, string file)
+    {
+        var mapping = reader.Mapping("demo_data");
+        if (mapping is null)
+            return;
+        var demo = new YamlMappingReader(mapping, file, diagnostics, "demo_data");
+        var users = demo.Integer("users") ?? 40_000;
+        var seed = demo.Integer("seed") ?? 20260105;
+        demo.Finish();
+        _demoData = new DemoDataSettings(users, (ulong)Math.Max(0, seed), demo.Location());
+    }
+
+    private void ReadSource(YamlMappingNode node, string file)
+    {
+        var name = NameOf(node, file, "source");
+        var reader = new YamlMappingReader(node, file, diagnostics, $"source `{name}`");
+        reader.String("name", required: true);
+        var columns = new List<ColumnDefinition>();
+        foreach (var columnNode in reader.Sequence("columns", required: true)?.Children ?? [])
+        {
+            if (columnNode is not YamlMappingNode columnMapping)
+            {
+                diagnostics.Error(DiagnosticCodes.WrongNodeType, Location(file, columnNode), $"source `{name}`: each column must be a mapping with `name` and `type`");
+                continue;
+            }
+
+            var column = new YamlMappingReader(columnMapping, file, diagnostics, $"source `{name}` column");
+            var columnName = column.String("name", required: true);
+            var type = column.Choice("type", ColumnTypes, required: true);
+            var description = column.String("description");
+            column.Finish();
+            if (columnName is not null)
+                columns.Add(new ColumnDefinition(columnName, type ?? ColumnType.String, description, column.Location()));
+        }
+
+        var source = new SourceDefinition(
+            name,
+            reader.String("description"),
+            reader.String("table") ?? name,
+            reader.String("entity", required: true) ?? "",
+            reader.String("event_time", required: true) ?? "",
+            reader.String("unique_key"),
+            columns,
+            reader.Names("tags").Select(t => t.Name).ToList(),
+            reader.Location(),
+            reader.FieldLocations);
+        reader.Finish();
+        _sources.Add(source);
+    }
+
+    private void ReadMetric(YamlMappingNode node, string file)
+    {
+        var name = NameOf(node, file, "metric");
+        var reader = new YamlMappingReader(node, file, diagnostics, $"metric `{name}`");
+        reader.String("name", required: true);
+        var metric = new MetricDefinition(
+            name,
+            reader.String("label"),
+            reader.String("description"),
+            reader.String("owner"),
+            reader.Reference("source"),
+            reader.Choice("agg", Aggregations, required: true) ?? MetricAggregation.Count,
+            reader.Snippet("expr"),
+            reader.Snippet("filter"),
+            reader.Reference("numerator"),
+            reader.Reference("denominator"),
+            reader.Choice("desired_direction", Directions) ?? Direction.Increase,
+            reader.Names("tags").Select(t => t.Name).ToList(),
+            reader.Location(),
+            reader.FieldLocations);
+        reader.Finish();
+        _metrics.Add(metric);
+    }
+
+    private void ReadExperiment(YamlMappingNode node, string file)
+    {
+        var id = NameOf(node, file, "experiment", key: "id");
+        var context = $"experiment `{id}`";
+        var reader = new YamlMappingReader(node, file, diagnostics, context);
+        reader.String("id", required: true);
+
+        ExposureDefinition exposure;
+        var exposureNode = reader.Mapping("exposure", required: true);
+        if (exposureNode is not null)
+        {
+            var exposureReader = new YamlMappingReader(exposureNode, file, diagnostics, $"{context} exposure");
+            exposure = new ExposureDefinition(
+                exposureReader.Reference("source", required: true) ?? new NameReference("", exposureReader.Location()),
+                exposureReader.String("variant_column") ?? "variant",
+                exposureReader.Snippet("filter"),
+                exposureReader.Location());
+            exposureReader.Finish();
+        }
+        else
+        {
+            exposure = new ExposureDefinition(new NameReference("", reader.Location()), "variant", null, reader.Location());
+        }
+
+        var variants = new List<VariantDefinition>();
+        foreach (var variantNode in reader.Sequence("variants", required: true)?.Children ?? [])
+        {
+            if (variantNode is not YamlMappingNode variantMapping)
+            {
+                diagnostics.Error(DiagnosticCodes.WrongNodeType, Location(file, variantNode), $"{context}: each variant must be a mapping with `name` and `weight`");
+                continue;
+            }
+
+            var variant = new YamlMappingReader(variantMapping, file, diagnostics, $"{context} variant");
+            var variantName = variant.String("name", required: true);
+            var weight = variant.Number("weight", required: true);
+            var control = variant.Boolean("control") ?? false;
+            var description = variant.String("description");
+            variant.Finish();
+            if (variantName is not null)
+                variants.Add(new VariantDefinition(variantName, weight ?? 0, control, description, variant.Location()));
+        }
+
+        IReadOnlyList<NameReference> primary = [], secondary = [];
+        var guardrails = new List<GuardrailDefinition>();
+        var metricsNode = reader.Mapping("metrics", required: true);
+        if (metricsNode is not null)
+        {
+            var metrics = new YamlMappingReader(metricsNode, file, diagnostics, $"{context} metrics");
+            primary = metrics.Names("primary");
+            secondary = metrics.Names("secondary");
+            foreach (var guardrailNode in metrics.Sequence("guardrails")?.Children ?? [])
+            {
+                if (guardrailNode is not YamlMappingNode guardrailMapping)
+                {
+                    diagnostics.Error(DiagnosticCodes.WrongNodeType, Location(file, guardrailNode),
+                        $"{context}: each guardrail must be a mapping with `metric`, `harmful_direction` and `margin`");
+                    continue;
+                }
+
+                var guardrail = new YamlMappingReader(guardrailMapping, file, diagnostics, $"{context} guardrail");
+                var metric = guardrail.Reference("metric", required: true);
+                var harm = guardrail.Choice("harmful_direction", Directions, required: true);
+                var margin = guardrail.Number("margin") ?? 0;
+                guardrail.Finish();
+                if (margin < 0)
+                    diagnostics.Error(DiagnosticCodes.OutOfRange, guardrail.At("margin"), $"{context}: guardrail margin must be zero or positive (a relative change, 0.05 = 5%)");
+                if (metric is not null)
+                    guardrails.Add(new GuardrailDefinition(metric, harm ?? Direction.Increase, margin, guardrail.Location()));
+            }
+
+            metrics.Finish();
+        }
+
+        var analysis = ReadAnalysis(reader.Mapping("analysis"), file, context);
+        var experiment = new ExperimentDefinition(
+            id,
+            reader.String("name"),
+            reader.String("hypothesis"),
+            reader.String("owner"),
+            exposure,
+            variants,
+            reader.Date("start", required: true) ?? DateOnly.MinValue,
+            reader.Date("end", required: true) ?? DateOnly.MinValue,
+            primary,
+            secondary,
+            guardrails,
+            analysis,
+            reader.Names("tags").Select(t => t.Name).ToList(),
+            reader.Location(),
+            reader.FieldLocations);
+        reader.Finish();
+        _experiments.Add(experiment);
+    }
+
+    private AnalysisSettings ReadAnalysis(YamlMappingNode? node, string file, string context)
+    {
+        var defaults = new AnalysisSettings(0.05, MultipleTestingCorrection.None, AnalysisMethod.Frequentist, new CupedSettings(false, 14), 0.001, null, 0.8);
+        if (node is null)
+            return defaults;
+        var reader = new YamlMappingReader(node, file, diagnostics, $"{context} analysis");
+        var alpha = reader.Number("alpha") ?? defaults.Alpha;
+        if (alpha is <= 0 or >= 1)
+            diagnostics.Error(DiagnosticCodes.OutOfRange, reader.At("alpha"), $"{context}: alpha must be between 0 and 1 (exclusive), not {alpha}", "0.05 is the usual choice");
+        var srm = reader.Number("srm_threshold") ?? defaults.SrmThreshold;
+        if (srm is <= 0 or >= 1)
+            diagnostics.Error(DiagnosticCodes.OutOfRange, reader.At("srm_threshold"), $"{context}: srm_threshold must be between 0 and 1, not {srm}", "0.001 is the usual choice");
+        var power = reader.Number("power") ?? defaults.Power;
+        if (power is <= 0 or >= 1)
+            diagnostics.Error(DiagnosticCodes.OutOfRange, reader.At("power"), $"{context}: power must be between 0 and 1, not {power}");
+        var mde = reader.Number("minimum_detectable_effect");
+        if (mde is <= 0)
+            diagnostics.Error(DiagnosticCodes.OutOfRange, reader.At("minimum_detectable_effect"), $"{context}: minimum_detectable_effect is a relative lift and must be positive (0.05 = 5%)");
+
+        var cuped = defaults.Cuped;
+        var cupedNode = reader.Node("cuped");
+        if (cupedNode is YamlScalarNode)
+        {
+            cuped = cuped with { Enabled = reader.Boolean("cuped") ?? false };
+        }
+        else if (cupedNode is YamlMappingNode cupedMapping)
+        {
+            var cupedReader = new YamlMappingReader(cupedMapping, file, diagnostics, $"{context} cuped");
+            var lookback = cupedReader.Integer("lookback_days") ?? defaults.Cuped.LookbackDays;
+            if (lookback < 1)
+                diagnostics.Error(DiagnosticCodes.OutOfRange, cupedReader.At("lookback_days"), $"{context}: cuped lookback_days must be at least 1");
+            cuped = new CupedSettings(cupedReader.Boolean("enabled") ?? true, lookback);
+            cupedReader.Finish();
+        }
+
+        var result = new AnalysisSettings(
+            alpha,
+            reader.Choice("correction", Corrections) ?? defaults.Correction,
+            reader.Choice("method", Methods) ?? defaults.Method,
+            cuped,
+            srm,
+            mde,
+            power);
+        reader.Finish();
+        return result;
+    }
+
+    private string NameOf(YamlMappingNode node, string file, string what, string key = "name")
+    {
+        foreach (var (k, v) in node.Children)
+            if (k is YamlScalarNode { Value: var name } && name == key && v is YamlScalarNode { Value: { Length: > 0 } value })
+                return value;
+        return $"<{what} at {Location(file, node)}>";
+    }
+
+    private static SourceLocation Location(string file, YamlNode node) => new(file, (int)node.Start.Line, (int)node.Start.Column);
+}

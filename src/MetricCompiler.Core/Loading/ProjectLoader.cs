@@ -1,0 +1,92 @@
+using MetricCompiler.Core.Diagnostics;
+using MetricCompiler.Core.Model;
+using MetricCompiler.Core.Validation;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace MetricCompiler.Core.Loading;
+
+/// <summary>The outcome of loading a project: the definitions (null when the files could not be read) and every diagnostic.</summary>
+public sealed record LoadResult(ProjectDefinition? Project, IReadOnlyList<Diagnostic> Diagnostics)
+{
+    public bool Succeeded => Project is not null && !Diagnostics.Any(d => d.IsError);
+}
+
+/// <summary>
+/// Loads <c>metrics.yml</c> and the files it includes into a <see cref="ProjectDefinition"/>, keeping the file, line and
+/// column of every definition, then validates it. Problems are collected, never thrown.
+/// </summary>
+public static class ProjectLoader
+{
+    public const string DefaultProjectFile = "metrics.yml";
+    public const int SupportedVersion = 1;
+
+    public static LoadResult Load(string path)
+    {
+        var diagnostics = new DiagnosticBag();
+        var projectFile = Directory.Exists(path) ? Path.Combine(path, DefaultProjectFile) : path;
+        var root = Path.GetDirectoryName(Path.GetFullPath(projectFile))!;
+        var displayName = Path.GetFileName(projectFile);
+        if (!File.Exists(projectFile))
+        {
+            diagnostics.Error(DiagnosticCodes.FileNotFound, new SourceLocation(displayName, 0, 0),
+                $"project file `{projectFile}` does not exist", "run metricc from the folder that holds metrics.yml, or pass --project-dir");
+            return new LoadResult(null, diagnostics.Sorted());
+        }
+
+        var builder = new ProjectBuilder(root, diagnostics);
+        var rootMapping = ReadDocument(root, displayName, diagnostics);
+        if (rootMapping is null)
+            return new LoadResult(null, diagnostics.Sorted());
+
+        builder.ReadProjectFile(displayName, rootMapping);
+        var project = builder.Build(displayName);
+        ProjectValidator.Validate(project, diagnostics);
+        return new LoadResult(project, diagnostics.Sorted());
+    }
+
+    /// <summary>Parses one file; a syntax error becomes MC1001 at its position.</summary>
+    internal static YamlMappingNode? ReadDocument(string root, string relativePath, DiagnosticBag diagnostics)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(Path.Combine(root, relativePath));
+        }
+        catch (IOException e)
+        {
+            diagnostics.Error(DiagnosticCodes.FileNotFound, new SourceLocation(relativePath, 0, 0), $"cannot read `{relativePath}`: {e.Message}");
+            return null;
+        }
+
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException e)
+        {
+            var message = (e.InnerException?.Message ?? e.Message).Trim();
+            var start = e.Start;
+            diagnostics.Error(DiagnosticCodes.YamlSyntax, new SourceLocation(relativePath, (int)start.Line, (int)start.Column),
+                $"YAML syntax error: {StripPosition(message)}", "check indentation and quoting at this position; quote values that contain `: ` or start with a special character");
+            return null;
+        }
+
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" })
+            return new YamlMappingNode();
+        if (stream.Documents[0].RootNode is YamlMappingNode mapping)
+            return mapping;
+        var node = stream.Documents[0].RootNode;
+        diagnostics.Error(DiagnosticCodes.WrongNodeType, new SourceLocation(relativePath, (int)node.Start.Line, (int)node.Start.Column),
+            $"`{relativePath}` must be a mapping of top-level keys (version, sources, metrics, experiments, ...)");
+        return null;
+    }
+
+    private static string StripPosition(string message)
+    {
+        // YamlDotNet prefixes messages with "(Line: 3, Col: 5, Idx: 20) - (Line: ...): "; the location is reported separately.
+        var index = message.LastIndexOf("): ", StringComparison.Ordinal);
+        return message.StartsWith("(Line:", StringComparison.Ordinal) && index >= 0 ? message[(index + 3)..] : message;
+    }
+}

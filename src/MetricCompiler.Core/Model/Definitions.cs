@@ -1,0 +1,137 @@
+using MetricCompiler.Core.Diagnostics;
+
+namespace MetricCompiler.Core.Model;
+
+/// <summary>A name used to point at another definition, with where it was written.</summary>
+public sealed record NameReference(string Name, SourceLocation Location);
+
+/// <summary>A SQL expression written by the user (<c>expr</c>, <c>filter</c>) and where its text starts.</summary>
+public sealed record SqlSnippet(string Text, SourceLocation Location);
+
+/// <summary>A warehouse connection. Secrets are never stored here: a key ending in <c>_env</c> names an environment variable.</summary>
+public sealed record TargetDefinition(string Name, string Adapter, IReadOnlyDictionary<string, string> Settings, SourceLocation Location)
+{
+    public string? Setting(string key) => Settings.TryGetValue(key, out var value) ? value : null;
+}
+
+public sealed record ColumnDefinition(string Name, ColumnType Type, string? Description, SourceLocation Location);
+
+/// <summary>A warehouse table of events or assignments, keyed by an entity (the unit of analysis).</summary>
+public sealed record SourceDefinition(
+    string Name,
+    string? Description,
+    string Table,
+    string Entity,
+    string EventTime,
+    string? UniqueKey,
+    IReadOnlyList<ColumnDefinition> Columns,
+    IReadOnlyList<string> Tags,
+    SourceLocation Location,
+    IReadOnlyDictionary<string, SourceLocation> FieldLocations)
+{
+    public ColumnDefinition? FindColumn(string name) =>
+        Columns.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase));
+
+    public SourceLocation At(string field) => FieldLocations.GetValueOrDefault(field, Location);
+}
+
+/// <summary>A canonical metric: one value per unit, aggregated from a source's events.</summary>
+public sealed record MetricDefinition(
+    string Name,
+    string? Label,
+    string? Description,
+    string? Owner,
+    NameReference? Source,
+    MetricAggregation Aggregation,
+    SqlSnippet? Expr,
+    SqlSnippet? Filter,
+    NameReference? Numerator,
+    NameReference? Denominator,
+    Direction DesiredDirection,
+    IReadOnlyList<string> Tags,
+    SourceLocation Location,
+    IReadOnlyDictionary<string, SourceLocation> FieldLocations)
+{
+    public bool IsRatio => Aggregation == MetricAggregation.Ratio;
+
+    public SourceLocation At(string field) => FieldLocations.GetValueOrDefault(field, Location);
+}
+
+public sealed record VariantDefinition(string Name, double Weight, bool IsControl, string? Description, SourceLocation Location);
+
+/// <summary>Where assignments come from: a source whose entity is the unit and a column holding the variant.</summary>
+public sealed record ExposureDefinition(NameReference Source, string VariantColumn, SqlSnippet? Filter, SourceLocation Location);
+
+/// <summary>A guardrail: the metric, which way is harm, and the relative change in that direction that is tolerated.</summary>
+public sealed record GuardrailDefinition(NameReference Metric, Direction HarmfulDirection, double Margin, SourceLocation Location);
+
+public sealed record CupedSettings(bool Enabled, int LookbackDays);
+
+public sealed record AnalysisSettings(
+    double Alpha,
+    MultipleTestingCorrection Correction,
+    AnalysisMethod Method,
+    CupedSettings Cuped,
+    double SrmThreshold,
+    double? MinimumDetectableEffect,
+    double Power);
+
+public sealed record ExperimentDefinition(
+    string Id,
+    string? Name,
+    string? Hypothesis,
+    string? Owner,
+    ExposureDefinition Exposure,
+    IReadOnlyList<VariantDefinition> Variants,
+    DateOnly Start,
+    DateOnly End,
+    IReadOnlyList<NameReference> PrimaryMetrics,
+    IReadOnlyList<NameReference> SecondaryMetrics,
+    IReadOnlyList<GuardrailDefinition> Guardrails,
+    AnalysisSettings Analysis,
+    IReadOnlyList<string> Tags,
+    SourceLocation Location,
+    IReadOnlyDictionary<string, SourceLocation> FieldLocations)
+{
+    public VariantDefinition? Control => Variants.FirstOrDefault(v => v.IsControl);
+
+    public SourceLocation At(string field) => FieldLocations.GetValueOrDefault(field, Location);
+
+    /// <summary>Every metric the experiment analyses, each once, with its role (primary before secondary before guardrail).</summary>
+    public IReadOnlyList<(NameReference Metric, MetricRole Role)> AllMetrics()
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var result = new List<(NameReference, MetricRole)>();
+        foreach (var m in PrimaryMetrics)
+            if (seen.Add(m.Name)) result.Add((m, MetricRole.Primary));
+        foreach (var m in SecondaryMetrics)
+            if (seen.Add(m.Name)) result.Add((m, MetricRole.Secondary));
+        foreach (var g in Guardrails)
+            if (seen.Add(g.Metric.Name)) result.Add((g.Metric, MetricRole.Guardrail));
+        return result;
+    }
+}
+
+/// <summary>Settings of the built-in demo data generator (<c>metricc seed</c>).</summary>
+public sealed record DemoDataSettings(int Users, ulong Seed, SourceLocation Location);
+
+/// <summary>A loaded project: every definition from <c>metrics.yml</c> and the files it includes.</summary>
+public sealed record ProjectDefinition(
+    string Name,
+    int Version,
+    string RootDirectory,
+    string ProjectFile,
+    string? DefaultTarget,
+    IReadOnlyList<TargetDefinition> Targets,
+    IReadOnlyList<SourceDefinition> Sources,
+    IReadOnlyList<MetricDefinition> Metrics,
+    IReadOnlyList<ExperimentDefinition> Experiments,
+    DemoDataSettings? DemoData,
+    IReadOnlyList<string> Files)
+{
+    public SourceDefinition? FindSource(string name) => Sources.FirstOrDefault(s => s.Name == name);
+
+    public MetricDefinition? FindMetric(string name) => Metrics.FirstOrDefault(m => m.Name == name);
+
+    public ExperimentDefinition? FindExperiment(string id) => Experiments.FirstOrDefault(e => e.Id == id);
+}

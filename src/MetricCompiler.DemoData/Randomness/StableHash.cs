@@ -1,0 +1,34 @@
+using System.Text;
+
+namespace MetricCompiler.DemoData.Randomness;
+
+/// <summary>
+/// Platform-independent hashing (never <see cref="string.GetHashCode()"/>, which is randomised per process):
+/// FNV-1a over UTF-8 for names, SplitMix64 finalisation to combine the parts.
+/// </summary>
+internal static class StableHash
+{
+    private const ulong FnvOffsetBasis = 0xCBF29CE484222325UL;
+    private const ulong FnvPrime = 0x100000001B3UL;
+    private const double UnitScale = 1.0 / (1UL << 53);
+
+    public static ulong OfName(string name)
+    {
+        var hash = FnvOffsetBasis;
+        foreach (var b in Encoding.UTF8.GetBytes(name))
+        {
+            hash = (hash ^ b) * FnvPrime;
+        }
+
+        return hash;
+    }
+
+    public static ulong Combine(ulong seed, string purpose, ulong key) =>
+        SplitMix64.Mix(SplitMix64.Mix(SplitMix64.Mix(seed + 0x9E3779B97F4A7C15UL) ^ OfName(purpose)) ^ key);
+
+    public static ulong Combine(ulong seed, string scope, string purpose, ulong key) =>
+        SplitMix64.Mix(Combine(seed, scope, OfName(purpose)) ^ SplitMix64.Mix(key));
+
+    /// <summary>Maps a hash to [0, 1) using its top 53 bits.</summary>
+    public static double ToUnitInterval(ulong hash) => (hash >> 11) * UnitScale;
+}

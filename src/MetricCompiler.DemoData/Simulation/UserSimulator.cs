@@ -1,0 +1,247 @@
+using MetricCompiler.DemoData.Randomness;
+
+namespace MetricCompiler.DemoData.Simulation;
+
+/// <summary>
+/// Simulates one user's sessions over the period from that user's own random stream, so users are independent of each
+/// other (and of the order or thread they are simulated on). Experiment eligibility and variant come from stable hashes
+/// of (seed, experiment, user), not from the behaviour stream.
+/// </summary>
+internal sealed class UserSimulator
+{
+    /// <summary>Chance that an event is delivered twice (an exact duplicate row with the same event_id).</summary>
+    public const double DuplicateEventProbability = 0.005;
+
+    public const double MeanRevenuePerPurchase = 45.0;
+
+    private const double RevenueSigma = 0.55;
+    private const double PageLoadSigma = 0.45;
+    private const double MeanDwellSeconds = 35.0;
+    private const long MaxDwellSeconds = 600;
+    private const int MaxPageViewsPerSession = 30;
+    private const long MinSecondsBetweenSessions = 300;
+
+    /// <summary>An exposure is logged 1..this many seconds after the landing page view of the session that triggers it.</summary>
+    private const int MaxExposureDelaySeconds = 3;
+
+    private readonly ulong _seed;
+    private readonly IReadOnlyList<ExperimentDefinition> _experiments;
+    private readonly IReadOnlyList<ExperimentWindow> _windows;
+    private readonly UserProfileFactory _profiles;
+    private readonly DateOnly _periodEnd;
+    private readonly long _periodLastSecond;
+
+    public UserSimulator(DemoDataOptions options, IReadOnlyList<ExperimentDefinition> experiments, IReadOnlyList<ExperimentWindow> windows)
+    {
+        _seed = options.Seed;
+        _experiments = experiments;
+        _windows = windows;
+        _profiles = new UserProfileFactory(options.PeriodStart, options.PeriodEnd);
+        _periodEnd = options.PeriodEnd;
+        _periodLastSecond = UtcTimestamp.EndOfDay(options.PeriodEnd);
+    }
+
+    public UserTimeline Simulate(int userNumber)
+    {
+        var random = Xoshiro256StarStar.ForStream(_seed, "user-behaviour", (ulong)userNumber);
+        var profile = _profiles.Create(userNumber, random);
+        var timeline = new UserTimeline(profile, _experiments.Count);
+        var hasSignedUp = false;
+        var previousSessionEnd = long.MinValue / 2;
+        foreach (var plannedStart in PlanSessionStarts(profile, random))
+        {
+            var start = Math.Max(plannedStart, previousSessionEnd + MinSecondsBetweenSessions);
+            if (start > _periodLastSecond)
+            {
+                break;
+            }
+
+            LogExposures(timeline, start, random);
+            previousSessionEnd = SimulateSession(timeline, start, random, ref hasSignedUp);
+        }
+
+        return timeline;
+    }
+
+    /// <summary>Whether the user takes part in the experiment when active in its window (stable hash, independent of behaviour).</summary>
+    public bool IsEligible(int experimentIndex, int userNumber)
+    {
+        var experiment = _experiments[experimentIndex];
+        var hash = StableHash.Combine(_seed, experiment.Id, "eligibility", (ulong)userNumber);
+        return StableHash.ToUnitInterval(hash) < experiment.ExposedShareOfActiveUsers;
+    }
+
+    /// <summary>Random assignment by hash of (seed, experiment, user) against the variant weights.</summary>
+    public int AssignVariant(int experimentIndex, int userNumber)
+    {
+        var experiment = _experiments[experimentIndex];
+        var u = StableHash.ToUnitInterval(StableHash.Combine(_seed, experiment.Id, "assignment", (ulong)userNumber));
+        var totalWeight = experiment.Variants.Sum(variant => variant.Weight);
+        var cumulative = 0.0;
+        for (var i = 0; i < experiment.Variants.Count - 1; i++)
+        {
+            cumulative += experiment.Variants[i].Weight / totalWeight;
+            if (u < cumulative)
+            {
+                return i;
+            }
+        }
+
+        return experiment.Variants.Count - 1;
+    }
+
+    private List<long> PlanSessionStarts(UserProfile profile, Xoshiro256StarStar random)
+    {
+        var starts = new List<long> { profile.SignupAt };
+        for (var day = UtcTimestamp.DayOf(profile.SignupAt); day <= _periodEnd; day = day.AddDays(1))
+        {
+            var sessions = random.NextPoisson(profile.SessionsPerDay * ActivityCalendar.DayFactor(day));
+            for (var i = 0; i < sessions; i++)
+            {
+                var start = UtcTimestamp.StartOfDay(day) + ActivityCalendar.SampleSecondOfDay(random);
+                if (start > profile.SignupAt)
+                {
+                    starts.Add(start);
+                }
+            }
+        }
+
+        starts.Sort();
+        return starts;
+    }
+
+    /// <summary>The first visit in a window exposes an eligible user; later visits in the window log repeat exposures.</summary>
+    private void LogExposures(UserTimeline timeline, long sessionStart, Xoshiro256StarStar random)
+    {
+        for (var e = 0; e < _experiments.Count; e++)
+        {
+            var window = _windows[e];
+            if (!window.Contains(sessionStart) || sessionStart + MaxExposureDelaySeconds > window.LastSecond ||
+                !IsEligible(e, timeline.Profile.UserNumber))
+            {
+                continue;
+            }
+
+            var experiment = _experiments[e];
+            var first = timeline.FirstExposureIn(e);
+            if (first is null)
+            {
+                var variantIndex = AssignVariant(e, timeline.Profile.UserNumber);
+                var exposedAt = sessionStart + 1 + random.NextInt(MaxExposureDelaySeconds);
+                timeline.RecordFirstExposure(e, new FirstExposure(exposedAt, variantIndex), experiment.Variants[variantIndex].Name);
+            }
+            else if (random.NextBernoulli(experiment.RepeatExposureProbability))
+            {
+                var exposedAt = sessionStart + 1 + random.NextInt(MaxExposureDelaySeconds);
+                timeline.AddExposureRow(new GeneratedExposure(exposedAt, e, experiment.Variants[first.VariantIndex].Name));
+            }
+        }
+    }
+
+    /// <summary>
+    /// A session: a landing page view, more page views (each may raise an error and draw a click), then possibly a
+    /// sign-up and a purchase. Returns the time the session ended.
+    /// </summary>
+    private long SimulateSession(UserTimeline timeline, long start, Xoshiro256StarStar random, ref bool hasSignedUp)
+    {
+        var profile = timeline.Profile;
+        var t = start;
+        var page = PageCatalog.LandingPage.Sample(random);
+        for (var pageViews = 1; ; pageViews++)
+        {
+            var loadMultiplier = EffectMultiplier(timeline, t, static effect => effect.PageLoadMultiplier);
+            var loadMs = Math.Round(page.MedianLoadMs * profile.PageLoadMultiplier * loadMultiplier * random.NextLogNormal(0.0, PageLoadSigma), 1);
+            if (!TryAppend(timeline, new GeneratedEvent(t, EventType.PageView, page.Path, loadMs, null), random))
+            {
+                return t;
+            }
+
+            t += 1 + (long)(loadMs / 1000.0);
+            var errorProbability = profile.ErrorProbabilityPerPageView * EffectMultiplier(timeline, t, static effect => effect.ErrorMultiplier);
+            if (random.NextBernoulli(errorProbability))
+            {
+                if (!TryAppend(timeline, new GeneratedEvent(t, EventType.Error, page.Path, null, null), random))
+                {
+                    return t;
+                }
+
+                t += 1 + random.NextInt(4);
+            }
+
+            var dwell = Math.Min(MaxDwellSeconds, 4 + (long)random.NextExponential(MeanDwellSeconds));
+            var clickAt = t + 1 + random.NextInt((int)dwell - 2);
+            var clickProbability = profile.ClickProbability * EffectMultiplier(timeline, clickAt, static effect => effect.ClickMultiplier);
+            if (random.NextBernoulli(clickProbability) &&
+                !TryAppend(timeline, new GeneratedEvent(clickAt, EventType.Click, page.Path, null, null), random))
+            {
+                return clickAt;
+            }
+
+            t += dwell;
+            if (pageViews >= MaxPageViewsPerSession || !random.NextBernoulli(profile.PageContinuationProbability))
+            {
+                break;
+            }
+
+            page = PageCatalog.NextPage.Sample(random);
+        }
+
+        if (!hasSignedUp)
+        {
+            var signUpProbability = profile.SignUpProbabilityPerSession * EffectMultiplier(timeline, t, static effect => effect.SignUpMultiplier);
+            if (random.NextBernoulli(signUpProbability))
+            {
+                if (!TryAppend(timeline, new GeneratedEvent(t, EventType.SignUp, null, null, null), random))
+                {
+                    return t;
+                }
+
+                hasSignedUp = true;
+                t += 5 + random.NextInt(40);
+            }
+        }
+
+        var purchaseAt = t + 10 + random.NextInt(110);
+        var purchaseProbability = profile.PurchaseProbabilityPerSession * EffectMultiplier(timeline, purchaseAt, static effect => effect.PurchaseMultiplier);
+        if (random.NextBernoulli(purchaseProbability))
+        {
+            var revenue = Math.Max(1.0, Math.Round(random.NextLogNormalWithMean(MeanRevenuePerPurchase * profile.RevenueMultiplier, RevenueSigma), 2));
+            TryAppend(timeline, new GeneratedEvent(purchaseAt, EventType.Purchase, null, null, revenue), random);
+            return purchaseAt;
+        }
+
+        return t;
+    }
+
+    /// <summary>Appends an event unless it falls after the period; occasionally appends an exact duplicate delivery.</summary>
+    private bool TryAppend(UserTimeline timeline, GeneratedEvent generatedEvent, Xoshiro256StarStar random)
+    {
+        if (generatedEvent.OccurredAt > _periodLastSecond)
+        {
+            return false;
+        }
+
+        timeline.Events.Add(generatedEvent);
+        if (random.NextBernoulli(DuplicateEventProbability))
+        {
+            timeline.Events.Add(generatedEvent with { RepeatsPrevious = true });
+        }
+
+        return true;
+    }
+
+    /// <summary>Product of the variant effects acting on an event at <paramref name="at"/>: from the first exposure to the window's end.</summary>
+    private double EffectMultiplier(UserTimeline timeline, long at, Func<VariantEffect, double> select)
+    {
+        var multiplier = 1.0;
+        for (var e = 0; e < _experiments.Count; e++)
+        {
+            if (timeline.FirstExposureIn(e) is { } first && at >= first.ExposedAt && at <= _windows[e].LastSecond)
+            {
+                multiplier *= select(_experiments[e].Variants[first.VariantIndex].Effect);
+            }
+        }
+
+        return multiplier;
+    }
+}

@@ -1,0 +1,166 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MetricCompiler.Core.Model;
+using MetricCompiler.Core.Validation;
+using MetricCompiler.Execution.Readout;
+using MetricCompiler.Execution.Running;
+using MetricCompiler.Planning;
+
+namespace MetricCompiler.Execution.Artifacts;
+
+/// <summary>
+/// Writes what dbt users expect under <c>target/</c>: <c>compiled/&lt;node&gt;.sql</c>, <c>manifest.json</c> (deterministic:
+/// same project, same bytes), <c>run_results.json</c> and <c>results/&lt;experiment&gt;.json</c>. Files are written to a
+/// temporary name and moved into place, so a reader never sees half a file.
+/// </summary>
+public sealed class ArtifactWriter(string targetDirectory)
+{
+    public const string Version = "0.1.0";
+
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public string TargetDirectory => targetDirectory;
+
+    public void WriteCompiled(IReadOnlyList<CompiledNode> compiled)
+    {
+        var folder = Path.Combine(targetDirectory, "compiled");
+        Directory.CreateDirectory(folder);
+        var expected = compiled.Where(c => c.Sql is not null).Select(c => $"{c.Node.Name}.sql").ToHashSet(StringComparer.Ordinal);
+        foreach (var stale in Directory.EnumerateFiles(folder, "*.sql").Where(f => !expected.Contains(Path.GetFileName(f))))
+            File.Delete(stale);
+        foreach (var node in compiled.Where(c => c.Sql is not null))
+            WriteAtomically(Path.Combine(targetDirectory, node.RelativePath), node.Sql!);
+    }
+
+    public void WriteManifest(ProjectDefinition project, TargetDefinition target, IReadOnlyList<CompiledNode> compiled)
+    {
+        var nodes = new JsonObject();
+        foreach (var c in compiled)
+        {
+            nodes[c.Node.Name] = new JsonObject
+            {
+                ["kind"] = c.Node.KindName,
+                ["description"] = c.Node.Description,
+                ["defined_at"] = c.Node.Origin.ToString(),
+                ["depends_on"] = Array(c.Node.DependsOn),
+                ["source_tables"] = Array(c.Node.SourceTables),
+                ["tags"] = Array(c.Node.Tags),
+                ["experiment_id"] = c.Node.ExperimentId,
+                ["checksum"] = c.Checksum,
+                ["compiled_path"] = c.Sql is null ? null : c.RelativePath,
+            };
+        }
+
+        var childMap = new JsonObject();
+        foreach (var c in compiled)
+            childMap[c.Node.Name] = Array(compiled.Where(o => o.Node.DependsOn.Contains(c.Node.Name)).Select(o => o.Node.Name));
+
+        var manifest = new JsonObject
+        {
+            ["metadata"] = new JsonObject
+            {
+                ["metricc_version"] = Version,
+                ["project"] = project.Name,
+                ["spec_version"] = project.Version,
+                ["target"] = target.Name,
+                ["adapter"] = target.Adapter,
+                ["files"] = Array(project.Files),
+            },
+            ["sources"] = Object(project.Sources, s => s.Name, s => new JsonObject
+            {
+                ["table"] = s.Table,
+                ["entity"] = s.Entity,
+                ["event_time"] = s.EventTime,
+                ["unique_key"] = s.UniqueKey,
+                ["defined_at"] = s.Location.ToString(),
+                ["columns"] = Object(s.Columns, c => c.Name, c => JsonValue.Create(c.Type.ToString().ToLowerInvariant())),
+            }),
+            ["metrics"] = Object(project.Metrics, m => m.Name, m => new JsonObject
+            {
+                ["label"] = m.Label,
+                ["description"] = m.Description,
+                ["owner"] = m.Owner,
+                ["agg"] = ProjectValidator.AggregationName(m.Aggregation),
+                ["source"] = m.Source?.Name,
+                ["expr"] = m.Expr?.Text,
+                ["filter"] = m.Filter?.Text,
+                ["numerator"] = m.Numerator?.Name,
+                ["denominator"] = m.Denominator?.Name,
+                ["desired_direction"] = m.DesiredDirection.ToString().ToLowerInvariant(),
+                ["defined_at"] = m.Location.ToString(),
+            }),
+            ["experiments"] = Object(project.Experiments, e => e.Id, e => new JsonObject
+            {
+                ["name"] = e.Name,
+                ["owner"] = e.Owner,
+                ["start"] = e.Start.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                ["end"] = e.End.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                ["variants"] = Object(e.Variants, v => v.Name, v => new JsonObject { ["weight"] = v.Weight, ["control"] = v.IsControl }),
+                ["primary_metrics"] = Array(e.PrimaryMetrics.Select(m => m.Name)),
+                ["secondary_metrics"] = Array(e.SecondaryMetrics.Select(m => m.Name)),
+                ["guardrails"] = Object(e.Guardrails, g => g.Metric.Name, g => new JsonObject
+                {
+                    ["harmful_direction"] = g.HarmfulDirection.ToString().ToLowerInvariant(),
+                    ["margin"] = g.Margin,
+                }),
+                ["defined_at"] = e.Location.ToString(),
+            }),
+            ["nodes"] = nodes,
+            ["child_map"] = childMap,
+        };
+        WriteAtomically(Path.Combine(targetDirectory, "manifest.json"), manifest.ToJsonString(Indented) + "\n");
+    }
+
+    public void WriteRunResults(string command, TargetDefinition target, DateTime startedAt, double elapsedSeconds, IReadOnlyList<NodeResult> results, string? error)
+    {
+        var document = new JsonObject
+        {
+            ["metadata"] = new JsonObject
+            {
+                ["metricc_version"] = Version,
+                ["command"] = command,
+                ["target"] = target.Name,
+                ["generated_at"] = startedAt.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+            },
+            ["status"] = error is null && results.All(r => r.Status != NodeResult.Error) ? "success" : "error",
+            ["error"] = error,
+            ["elapsed_seconds"] = Math.Round(elapsedSeconds, 3),
+            ["results"] = new JsonArray(results.Select(r => (JsonNode)new JsonObject
+            {
+                ["node"] = r.Node,
+                ["status"] = r.Status,
+                ["execution_seconds"] = Math.Round(r.Seconds, 3),
+                ["rows"] = r.Rows,
+                ["message"] = r.Message,
+            }).ToArray()),
+        };
+        WriteAtomically(Path.Combine(targetDirectory, "run_results.json"), document.ToJsonString(Indented) + "\n");
+    }
+
+    public string WriteReadout(ExperimentReadout readout, DateTime analysedAt)
+    {
+        var path = Path.Combine(targetDirectory, "results", $"{readout.ExperimentId}.json");
+        WriteAtomically(path, ReadoutJson.Serialize(readout, analysedAt));
+        return path;
+    }
+
+    public static void WriteAtomically(string path, string content)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temporary = path + ".tmp";
+        File.WriteAllText(temporary, content, new UTF8Encoding(false));
+        File.Move(temporary, path, overwrite: true);
+    }
+
+    private static JsonArray Array(IEnumerable<string> values) => new(values.Select(v => (JsonNode)JsonValue.Create(v)!).ToArray());
+
+    private static JsonObject Object<T>(IEnumerable<T> items, Func<T, string> key, Func<T, JsonNode?> value)
+    {
+        var result = new JsonObject();
+        foreach (var item in items)
+            result[key(item)] = value(item);
+        return result;
+    }
+}

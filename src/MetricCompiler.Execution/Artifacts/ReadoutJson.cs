@@ -1,0 +1,97 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using MetricCompiler.Execution.Readout;
+
+namespace MetricCompiler.Execution.Artifacts;
+
+/// <summary>The readout of one experiment as JSON (<c>target/results/&lt;experiment&gt;.json</c>).</summary>
+public static class ReadoutJson
+{
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static string Serialize(ExperimentReadout r, DateTime analysedAt)
+    {
+        var document = new JsonObject
+        {
+            ["experiment_id"] = r.ExperimentId,
+            ["name"] = r.Name,
+            ["hypothesis"] = r.Hypothesis,
+            ["window"] = new JsonObject
+            {
+                ["start"] = r.Start.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                ["end"] = r.End.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            },
+            ["analysed_at"] = analysedAt.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
+            ["control"] = r.Control,
+            ["settings"] = new JsonObject
+            {
+                ["alpha"] = r.Settings.Alpha,
+                ["correction"] = r.Settings.Correction.ToString().ToLowerInvariant(),
+                ["method"] = r.Settings.Method.ToString().ToLowerInvariant(),
+                ["cuped"] = r.Settings.Cuped.Enabled,
+                ["cuped_lookback_days"] = r.Settings.Cuped.LookbackDays,
+                ["srm_threshold"] = r.Settings.SrmThreshold,
+            },
+            ["decision"] = DecisionPolicy.Name(r.Decision),
+            ["reasons"] = Strings(r.Reasons),
+            ["verdicts"] = new JsonArray(r.Verdicts.Select(v => (JsonNode)new JsonObject
+            {
+                ["variant"] = v.Variant,
+                ["decision"] = DecisionPolicy.Name(v.Decision),
+                ["reasons"] = Strings(v.Reasons),
+            }).ToArray()),
+            ["srm"] = new JsonObject
+            {
+                ["counts"] = Map(r.Srm.Counts, c => JsonValue.Create(c)),
+                ["weights"] = Map(r.Srm.Weights, w => JsonValue.Create(w)),
+                ["chi_square"] = r.Srm.Result?.ChiSquare,
+                ["p_value"] = r.Srm.Result?.PValue,
+                ["mismatch"] = r.Srm.Result?.Mismatch,
+                ["excluded_multiple_variant_units"] = r.Srm.MultipleVariantUnits,
+                ["excluded_undeclared_variant_units"] = r.Srm.UndeclaredVariantUnits,
+            },
+            ["metrics"] = new JsonArray(r.Metrics.Select(m => (JsonNode)new JsonObject
+            {
+                ["metric"] = m.Metric,
+                ["label"] = m.Label,
+                ["role"] = m.Role.ToString().ToLowerInvariant(),
+                ["desired_direction"] = m.DesiredDirection.ToString().ToLowerInvariant(),
+                ["variant"] = m.Comparison.Variant,
+                ["cuped"] = m.Cuped,
+                ["control_n"] = m.Comparison.ControlN,
+                ["variant_n"] = m.Comparison.VariantN,
+                ["control_mean"] = m.Comparison.ControlMean,
+                ["variant_mean"] = m.Comparison.VariantMean,
+                ["absolute_lift"] = m.Comparison.AbsoluteLift,
+                ["relative_lift"] = m.Comparison.RelativeLift,
+                ["std_error"] = m.Comparison.StdError,
+                ["ci_low"] = m.Comparison.CiLow,
+                ["ci_high"] = m.Comparison.CiHigh,
+                ["relative_ci_low"] = m.Comparison.RelativeCiLow,
+                ["relative_ci_high"] = m.Comparison.RelativeCiHigh,
+                ["p_value"] = m.Comparison.PValue,
+                ["adjusted_p_value"] = m.Comparison.AdjustedPValue,
+                ["significant"] = m.Comparison.Significant,
+                ["guardrail"] = m.Guardrail is null ? null : new JsonObject
+                {
+                    ["status"] = m.Guardrail.Status,
+                    ["harm_bound"] = m.Guardrail.HarmBound,
+                    ["non_inferiority_p_value"] = m.Guardrail.NonInferiorityPValue,
+                },
+            }).ToArray()),
+            ["warnings"] = Strings(r.Warnings),
+        };
+        return document.ToJsonString(Indented) + "\n";
+    }
+
+    private static JsonArray Strings(IEnumerable<string> values) => new(values.Select(v => (JsonNode)JsonValue.Create(v)!).ToArray());
+
+    private static JsonObject Map<T>(IReadOnlyDictionary<string, T> values, Func<T, JsonNode?> convert)
+    {
+        var result = new JsonObject();
+        foreach (var (key, value) in values.OrderBy(p => p.Key, StringComparer.Ordinal))
+            result[key] = convert(value);
+        return result;
+    }
+}

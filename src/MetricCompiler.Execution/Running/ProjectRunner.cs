@@ -1,0 +1,254 @@
+using System.Diagnostics;
+using MetricCompiler.Adapters;
+using MetricCompiler.Core.Diagnostics;
+using MetricCompiler.Core.Loading;
+using MetricCompiler.Core.Model;
+using MetricCompiler.Execution.Artifacts;
+using MetricCompiler.Execution.Readout;
+using MetricCompiler.Planning;
+using MetricCompiler.Sql.Dialects;
+using MetricCompiler.Sql.Rendering;
+
+namespace MetricCompiler.Execution.Running;
+
+/// <summary>
+/// Compiles and runs a project: load and validate, plan, render, then build every selected table under a temporary
+/// name, compute the readout, and swap all of them in at once. A failure anywhere before the swap drops what was built
+/// and leaves the previous tables untouched.
+/// </summary>
+public sealed class ProjectRunner(IRunObserver observer)
+{
+    public const string BuildSuffix = "__mc_build";
+
+    /// <summary>Loads, validates, plans and writes <c>target/compiled</c> and <c>manifest.json</c>.</summary>
+    public RunOutcome Compile(RunRequest request) => Prepare(request, out _)?.Outcome ?? RunOutcome.Failed(ExitCodes.Failure, "compile failed");
+
+    public RunOutcome Run(RunRequest request)
+    {
+        var prepared = Prepare(request, out var session);
+        if (session is null)
+            return prepared!.Outcome;
+
+        var startedAt = DateTime.UtcNow;
+        var clock = Stopwatch.StartNew();
+        var writer = new ArtifactWriter(session.TargetDirectory);
+        IWarehouseAdapter adapter;
+        try
+        {
+            adapter = AdapterFactory.Open(session.Target, session.Project.RootDirectory);
+        }
+        catch (TargetException e)
+        {
+            return RunOutcome.Failed(ExitCodes.Usage, e.Message, session.Diagnostics);
+        }
+
+        using (adapter)
+        {
+            observer.Info($"Running {session.Selected.Count} node(s) on target `{session.Target.Name}` ({adapter.Description})");
+            var execution = new DagExecution(session, adapter, observer);
+            var error = execution.Execute();
+            var analysedAt = DateTime.UtcNow;
+            if (error is null)
+            {
+                foreach (var readout in execution.Readouts)
+                    writer.WriteReadout(readout, analysedAt);
+            }
+
+            writer.WriteRunResults("run", session.Target, startedAt, clock.Elapsed.TotalSeconds, execution.Results, error);
+            return new RunOutcome(error is null ? ExitCodes.Success : ExitCodes.Failure, session.Diagnostics, session.Compiled,
+                execution.Results, execution.Readouts, error);
+        }
+    }
+
+    private sealed record Prepared(RunOutcome Outcome);
+
+    private Prepared? Prepare(RunRequest request, out RunSession? session)
+    {
+        session = null;
+        var load = ProjectLoader.Load(request.ProjectPath);
+        if (!load.Succeeded)
+            return new Prepared(new RunOutcome(ExitCodes.Failure, load.Diagnostics, [], [], [], "the project is invalid"));
+        var project = load.Project!;
+
+        TargetDefinition target;
+        try
+        {
+            target = AdapterFactory.Resolve(project, request.Target);
+        }
+        catch (TargetException e)
+        {
+            return new Prepared(RunOutcome.Failed(ExitCodes.Usage, e.Message, load.Diagnostics));
+        }
+
+        var plan = Planner.Plan(project);
+        IReadOnlyList<PlanNode> selected;
+        try
+        {
+            selected = NodeSelector.Select(plan, request.Select ?? [], request.Exclude ?? []);
+        }
+        catch (SelectorException e)
+        {
+            return new Prepared(RunOutcome.Failed(ExitCodes.Usage, e.Message, load.Diagnostics));
+        }
+
+        var dialect = SqlDialect.ForAdapter(target.Adapter);
+        var compiled = PlanCompiler.Compile(plan, dialect);
+        var targetDirectory = Path.Combine(project.RootDirectory, "target");
+        var writer = new ArtifactWriter(targetDirectory);
+        writer.WriteCompiled(compiled);
+        writer.WriteManifest(project, target, compiled);
+        session = new RunSession(project, target, plan, selected, compiled, targetDirectory, load.Diagnostics, dialect);
+        return new Prepared(new RunOutcome(ExitCodes.Success, load.Diagnostics, compiled, [], [], null));
+    }
+}
+
+/// <summary>Everything decided before touching the warehouse.</summary>
+internal sealed record RunSession(
+    ProjectDefinition Project,
+    TargetDefinition Target,
+    ExecutionPlan Plan,
+    IReadOnlyList<PlanNode> Selected,
+    IReadOnlyList<CompiledNode> Compiled,
+    string TargetDirectory,
+    IReadOnlyList<Diagnostic> Diagnostics,
+    SqlDialect Dialect);
+
+/// <summary>One run of the selected nodes against one warehouse.</summary>
+internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter, IRunObserver observer)
+{
+    private readonly HashSet<string> _selected = session.Selected.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+    private readonly List<string> _built = [];
+    private readonly List<NodeResult> _results = [];
+    private readonly List<ExperimentReadout> _readouts = [];
+
+    public IReadOnlyList<NodeResult> Results => _results;
+
+    public IReadOnlyList<ExperimentReadout> Readouts => _readouts;
+
+    /// <summary>Runs the selection; returns null on success or the error that stopped the run.</summary>
+    public string? Execute()
+    {
+        var preflight = Preflight();
+        if (preflight is not null)
+        {
+            _results.AddRange(session.Selected.Select(n => new NodeResult(n.Name, NodeResult.Skipped, 0, null, "not run: preflight check failed")));
+            return preflight;
+        }
+
+        var renderer = new SqlRenderer(adapter.Dialect, node => adapter.Dialect.QuoteRelation(Relation(node)));
+        var total = session.Selected.Count;
+        for (var i = 0; i < total; i++)
+        {
+            var node = session.Selected[i];
+            observer.NodeStarted(i + 1, total, node);
+            var clock = Stopwatch.StartNew();
+            try
+            {
+                var rows = node.Kind == NodeKind.Readout ? BuildReadout(node) : BuildTable(node, renderer);
+                var result = new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null);
+                _results.Add(result);
+                observer.NodeFinished(i + 1, total, node, result);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                var result = new NodeResult(node.Name, NodeResult.Error, clock.Elapsed.TotalSeconds, null, e.Message);
+                _results.Add(result);
+                observer.NodeFinished(i + 1, total, node, result);
+                _results.AddRange(session.Selected.Skip(i + 1).Select(n => new NodeResult(n.Name, NodeResult.Skipped, 0, null, $"not run: `{node.Name}` failed")));
+                DropBuilt();
+                return $"node `{node.Name}` failed; no table was replaced: {e.Message}";
+            }
+        }
+
+        try
+        {
+            adapter.SwapTables(_built.Select(b => (Build(b), b)).ToList());
+        }
+        catch (WarehouseException e)
+        {
+            DropBuilt();
+            return $"swapping the new tables in failed; the previous tables are unchanged: {e.Message}";
+        }
+
+        return null;
+    }
+
+    /// <summary>Every raw table and every unselected upstream table must exist before anything is built.</summary>
+    private string? Preflight()
+    {
+        var problems = new List<string>();
+        foreach (var node in session.Selected)
+        {
+            foreach (var table in node.SourceTables.Where(t => !adapter.TableExists(t)))
+            {
+                var source = session.Project.Sources.First(s => s.Table == table);
+                problems.Add($"source table `{table}` (source `{source.Name}`, {source.Location}) does not exist in target `{session.Target.Name}`" +
+                    (session.Project.DemoData is not null ? "; run `metricc seed` to load the demo data" : ""));
+            }
+
+            foreach (var dependency in node.DependsOn.Where(d => !_selected.Contains(d) && !adapter.TableExists(d)))
+                problems.Add($"`{node.Name}` needs `{dependency}`, which is not selected and has not been built yet; select `+{node.Name}` to build it too");
+        }
+
+        return problems.Count == 0 ? null : string.Join(Environment.NewLine, problems.Distinct());
+    }
+
+    private long BuildTable(PlanNode node, SqlRenderer renderer)
+    {
+        var build = Build(node.Name);
+        var relation = adapter.Dialect.QuoteRelation(build);
+        adapter.Execute(adapter.Dialect.DropTableIfExists(relation));
+        _built.Add(node.Name);
+        adapter.Execute(adapter.Dialect.CreateTableAs(relation, renderer.Render(node.Query!)));
+        return adapter.CountRows(build);
+    }
+
+    private long BuildReadout(PlanNode node)
+    {
+        var analysed = new HashSet<string>(StringComparer.Ordinal);
+        var analysedAt = DateTime.UtcNow;
+        var rows = new List<object?[]>();
+        foreach (var experiment in session.Project.Experiments.OrderBy(e => e.Id, StringComparer.Ordinal))
+        {
+            var statistics = Relation(NodeNames.Statistics(experiment.Id));
+            var srm = Relation(NodeNames.SrmCounts(experiment.Id));
+            if (!adapter.TableExists(statistics) || !adapter.TableExists(srm))
+            {
+                observer.Info($"experiment `{experiment.Id}` has no statistics yet; its readout is skipped");
+                continue;
+            }
+
+            var readout = ReadoutBuilder.Build(session.Project, experiment,
+                adapter.Query($"select * from {adapter.Dialect.QuoteRelation(statistics)}"),
+                adapter.Query($"select * from {adapter.Dialect.QuoteRelation(srm)}"));
+            _readouts.Add(readout);
+            analysed.Add(experiment.Id);
+            rows.AddRange(ResultsTable.Rows(readout, analysedAt));
+        }
+
+        rows.InsertRange(0, ResultsTable.Existing(adapter, node.Name, analysed).ToList());
+        _built.Add(node.Name);
+        adapter.WriteTable(Build(node.Name), ResultsTable.Columns, rows);
+        return rows.Count;
+    }
+
+    /// <summary>Upstream nodes built in this run are read from their temporary tables; the rest from their final tables.</summary>
+    private string Relation(string node) => _built.Contains(node) ? Build(node) : node;
+
+    private static string Build(string node) => node + ProjectRunner.BuildSuffix;
+
+    private void DropBuilt()
+    {
+        foreach (var node in _built)
+        {
+            try
+            {
+                adapter.Execute(adapter.Dialect.DropTableIfExists(adapter.Dialect.QuoteRelation(Build(node))));
+            }
+            catch (WarehouseException)
+            {
+                // Best effort: a leftover temporary table is dropped again by the next run.
+            }
+        }
+    }
+}

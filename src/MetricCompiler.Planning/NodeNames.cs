@@ -1,0 +1,30 @@
+namespace MetricCompiler.Planning;
+
+/// <summary>How plan nodes (and so warehouse tables) are named; dbt users will recognise the prefixes.</summary>
+public static class NodeNames
+{
+    public const string ExperimentResults = "experiment_results";
+
+    public static string Staging(string source) => $"stg_{source}";
+
+    public static string MetricFact(string metric) => $"fct_{metric}";
+
+    public static string Exposures(string experiment) => $"exp_{experiment}__exposures";
+
+    public static string UnitMetrics(string experiment) => $"exp_{experiment}__unit_metrics";
+
+    public static string Statistics(string experiment) => $"exp_{experiment}__statistics";
+
+    public static string SrmCounts(string experiment) => $"exp_{experiment}__srm";
+
+    /// <summary>The column of a unit-metrics table holding a metric's pre-exposure value (the CUPED covariate).</summary>
+    public static string Covariate(string metric) => $"{metric}__pre";
+}
+
+/// <summary>Values of the <c>assignment_status</c> column of an exposures table.</summary>
+public static class AssignmentStatus
+{
+    public const string Analysed = "analysed";
+    public const string MultipleVariants = "multiple_variants";
+    public const string UndeclaredVariant = "undeclared_variant";
+}

@@ -1,0 +1,43 @@
+namespace MetricCompiler.Sql.Model;
+
+/// <summary>A relation a query reads: a warehouse table named in a source, or another node of the plan.</summary>
+public abstract record RelationRef;
+
+/// <summary>A raw warehouse table (optionally schema-qualified) declared by a source.</summary>
+public sealed record SourceTableRef(string Table) : RelationRef;
+
+/// <summary>The table another plan node builds; the renderer resolves it to that node's relation name.</summary>
+public sealed record NodeRef(string Node) : RelationRef;
+
+/// <summary>A name defined by a <c>with</c> clause of the same query.</summary>
+public sealed record CteRef(string Name) : RelationRef;
+
+public abstract record FromItem;
+
+public sealed record TableFrom(RelationRef Relation, string? Alias = null) : FromItem;
+
+public enum JoinKind
+{
+    Inner,
+    Left,
+}
+
+public sealed record JoinFrom(FromItem Left, JoinKind Kind, FromItem Right, SqlExpr On) : FromItem;
+
+public sealed record SelectItem(SqlExpr Expression, string? Alias = null, string? Comment = null);
+
+public sealed record CommonTableExpression(string Name, QueryExpr Query, string? Comment = null);
+
+public abstract record QueryExpr
+{
+    public IReadOnlyList<CommonTableExpression> With { get; init; } = [];
+}
+
+public sealed record SelectQuery(
+    IReadOnlyList<SelectItem> Items,
+    FromItem From,
+    SqlExpr? Where = null,
+    IReadOnlyList<SqlExpr>? GroupBy = null,
+    IReadOnlyList<SqlExpr>? OrderBy = null) : QueryExpr;
+
+public sealed record UnionAllQuery(IReadOnlyList<SelectQuery> Parts, IReadOnlyList<string?>? PartComments = null) : QueryExpr;

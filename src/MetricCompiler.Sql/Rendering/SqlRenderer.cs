@@ -1,0 +1,272 @@
+using System.Text;
+using MetricCompiler.Core.Expressions;
+using MetricCompiler.Sql.Dialects;
+using MetricCompiler.Sql.Model;
+
+namespace MetricCompiler.Sql.Rendering;
+
+/// <summary>
+/// Renders the SQL model as formatted text for one dialect: lower-case keywords, one select item per line, four-space
+/// indents, a `with` block per named step. The output depends only on the model, so it is byte-identical run to run.
+/// </summary>
+public sealed class SqlRenderer(SqlDialect dialect, Func<string, string> resolveNode)
+{
+    private const string Indent = "    ";
+
+    public SqlDialect Dialect => dialect;
+
+    /// <summary>A renderer that names node relations by their node name (as reviewers read them).</summary>
+    public static SqlRenderer ForReview(SqlDialect dialect) => new(dialect, dialect.QuoteIdentifier);
+
+    public string Render(QueryExpr query)
+    {
+        var builder = new StringBuilder();
+        WriteQuery(builder, query, 0);
+        return builder.ToString();
+    }
+
+    private void WriteQuery(StringBuilder sb, QueryExpr query, int depth)
+    {
+        if (query.With.Count > 0)
+        {
+            for (var i = 0; i < query.With.Count; i++)
+            {
+                var cte = query.With[i];
+                if (cte.Comment is not null)
+                    foreach (var line in cte.Comment.Split('\n'))
+                        Line(sb, depth, $"-- {line}");
+                Line(sb, depth, $"{(i == 0 ? "with " : "")}{dialect.QuoteIdentifier(cte.Name)} as (");
+                WriteQuery(sb, cte.Query, depth + 1);
+                Line(sb, depth, i == query.With.Count - 1 ? ")" : "),");
+                sb.Append('\n');
+            }
+        }
+
+        switch (query)
+        {
+            case SelectQuery select:
+                WriteSelect(sb, select, depth);
+                break;
+            case UnionAllQuery union:
+                for (var i = 0; i < union.Parts.Count; i++)
+                {
+                    if (i > 0)
+                    {
+                        sb.Append('\n');
+                        Line(sb, depth, "union all");
+                        sb.Append('\n');
+                    }
+
+                    var comment = union.PartComments is { } comments && i < comments.Count ? comments[i] : null;
+                    if (comment is not null)
+                        Line(sb, depth, $"-- {comment}");
+                    WriteSelect(sb, union.Parts[i], depth);
+                }
+
+                break;
+            default:
+                throw new ArgumentException($"cannot render {query.GetType().Name}", nameof(query));
+        }
+    }
+
+    private void WriteSelect(StringBuilder sb, SelectQuery select, int depth)
+    {
+        Line(sb, depth, "select");
+        for (var i = 0; i < select.Items.Count; i++)
+        {
+            var item = select.Items[i];
+            if (item.Comment is not null)
+                Line(sb, depth + 1, $"-- {item.Comment}");
+            var text = Expr(item.Expression);
+            if (item.Alias is not null && !(item.Expression is ColumnExpr c && c.Name == item.Alias))
+                text += $" as {dialect.QuoteIdentifier(item.Alias)}";
+            Line(sb, depth + 1, text + (i < select.Items.Count - 1 ? "," : ""));
+        }
+
+        WriteFrom(sb, select.From, depth);
+        if (select.Where is not null)
+            WriteConditions(sb, "where", select.Where, depth);
+        if (select.GroupBy is { Count: > 0 } groupBy)
+            WriteList(sb, "group by", groupBy, depth);
+        if (select.OrderBy is { Count: > 0 } orderBy)
+            WriteList(sb, "order by", orderBy, depth);
+    }
+
+    private void WriteFrom(StringBuilder sb, FromItem from, int depth)
+    {
+        switch (from)
+        {
+            case TableFrom table:
+                Line(sb, depth, $"from {Relation(table)}");
+                break;
+            case JoinFrom join:
+                WriteFrom(sb, join.Left, depth);
+                var right = join.Right as TableFrom ?? throw new ArgumentException("the right side of a join must be a table");
+                Line(sb, depth, $"{(join.Kind == JoinKind.Inner ? "inner join" : "left join")} {Relation(right)}");
+                Line(sb, depth + 1, $"on {Expr(join.On)}");
+                break;
+            default:
+                throw new ArgumentException($"cannot render {from.GetType().Name}", nameof(from));
+        }
+    }
+
+    private void WriteConditions(StringBuilder sb, string keyword, SqlExpr condition, int depth)
+    {
+        var terms = new List<SqlExpr>();
+        Flatten(condition, terms);
+        Line(sb, depth, keyword);
+        for (var i = 0; i < terms.Count; i++)
+            Line(sb, depth + 1, (i == 0 ? "" : "and ") + Expr(terms[i], Precedence.And));
+    }
+
+    private void WriteList(StringBuilder sb, string keyword, IReadOnlyList<SqlExpr> items, int depth)
+    {
+        Line(sb, depth, keyword);
+        for (var i = 0; i < items.Count; i++)
+            Line(sb, depth + 1, Expr(items[i]) + (i < items.Count - 1 ? "," : ""));
+    }
+
+    private static void Flatten(SqlExpr e, List<SqlExpr> terms)
+    {
+        if (e is BinaryExpr { Operator: BinaryOperator.And } and)
+        {
+            Flatten(and.Left, terms);
+            Flatten(and.Right, terms);
+        }
+        else
+        {
+            terms.Add(e);
+        }
+    }
+
+    private string Relation(TableFrom table)
+    {
+        var name = table.Relation switch
+        {
+            SourceTableRef s => dialect.QuoteRelation(s.Table),
+            NodeRef n => resolveNode(n.Node),
+            CteRef c => dialect.QuoteIdentifier(c.Name),
+            _ => throw new ArgumentException($"cannot render {table.Relation.GetType().Name}"),
+        };
+        return table.Alias is null ? name : $"{name} as {dialect.QuoteIdentifier(table.Alias)}";
+    }
+
+    private enum Precedence
+    {
+        Lowest = 0,
+        Or = 1,
+        And = 2,
+        Not = 3,
+        Comparison = 4,
+        Additive = 5,
+        Multiplicative = 6,
+        Primary = 7,
+    }
+
+    private static Precedence Of(BinaryOperator op) => op switch
+    {
+        BinaryOperator.Or => Precedence.Or,
+        BinaryOperator.And => Precedence.And,
+        BinaryOperator.Add or BinaryOperator.Subtract => Precedence.Additive,
+        BinaryOperator.Multiply or BinaryOperator.Divide => Precedence.Multiplicative,
+        _ => Precedence.Comparison,
+    };
+
+    private static string Symbol(BinaryOperator op) => op switch
+    {
+        BinaryOperator.Equal => "=",
+        BinaryOperator.NotEqual => "<>",
+        BinaryOperator.Less => "<",
+        BinaryOperator.LessOrEqual => "<=",
+        BinaryOperator.Greater => ">",
+        BinaryOperator.GreaterOrEqual => ">=",
+        BinaryOperator.And => "and",
+        BinaryOperator.Or => "or",
+        BinaryOperator.Add => "+",
+        BinaryOperator.Subtract => "-",
+        BinaryOperator.Multiply => "*",
+        BinaryOperator.Divide => "/",
+        _ => throw new ArgumentOutOfRangeException(nameof(op)),
+    };
+
+    public string Expr(SqlExpr e) => Expr(e, Precedence.Lowest);
+
+    private string Expr(SqlExpr e, Precedence context)
+    {
+        var (text, own) = e switch
+        {
+            ColumnExpr c => (c.Qualifier is null ? dialect.QuoteIdentifier(c.Name) : $"{dialect.QuoteIdentifier(c.Qualifier)}.{dialect.QuoteIdentifier(c.Name)}", Precedence.Primary),
+            StarExpr s => (s.Qualifier is null ? "*" : $"{dialect.QuoteIdentifier(s.Qualifier)}.*", Precedence.Primary),
+            StringLiteral s => (dialect.StringLiteral(s.Value), Precedence.Primary),
+            NumberLiteral n => (n.Text, Precedence.Primary),
+            NullLiteral { Type: null } => ("null", Precedence.Primary),
+            NullLiteral { Type: { } type } => (dialect.Cast("null", type), Precedence.Primary),
+            TimestampLiteral t => (dialect.TimestampLiteral(t.Value), Precedence.Primary),
+            FunctionCall f => ($"{f.Name}({(f.Distinct ? "distinct " : "")}{string.Join(", ", f.Arguments.Select(a => Expr(a)))})", Precedence.Primary),
+            BinaryExpr b => (Binary(b), Of(b.Operator)),
+            NotExpr n => ($"not {Expr(n.Operand, Precedence.Not)}", Precedence.Not),
+            IsNullExpr n => ($"{Expr(n.Operand, Precedence.Comparison)} is {(n.Negated ? "not " : "")}null", Precedence.Comparison),
+            InListExpr i => ($"{Expr(i.Operand, Precedence.Comparison)} in ({string.Join(", ", i.Values.Select(v => Expr(v)))})", Precedence.Comparison),
+            CaseExpr c => (Case(c), Precedence.Primary),
+            CastExpr c => (dialect.Cast(Expr(c.Operand), c.Type), Precedence.Primary),
+            AddDaysExpr a => (dialect.AddDays(Expr(a.Timestamp, Precedence.Multiplicative), a.Days), Precedence.Additive),
+            RowNumberExpr r => (RowNumber(r), Precedence.Primary),
+            SnippetExpr s => Snippet(s),
+            _ => throw new ArgumentException($"cannot render {e.GetType().Name}", nameof(e)),
+        };
+        return own < context ? $"({text})" : text;
+    }
+
+    private string Binary(BinaryExpr b)
+    {
+        var own = Of(b.Operator);
+        var associative = b.Operator is BinaryOperator.And or BinaryOperator.Or or BinaryOperator.Add or BinaryOperator.Multiply;
+        var left = Expr(b.Left, own);
+        var right = Expr(b.Right, associative ? own : own + 1);
+        return $"{left} {Symbol(b.Operator)} {right}";
+    }
+
+    private string Case(CaseExpr c)
+    {
+        var sb = new StringBuilder("case");
+        foreach (var when in c.Whens)
+            sb.Append($" when {Expr(when.Condition)} then {Expr(when.Result)}");
+        if (c.Else is not null)
+            sb.Append($" else {Expr(c.Else)}");
+        return sb.Append(" end").ToString();
+    }
+
+    private string RowNumber(RowNumberExpr r)
+    {
+        var parts = new List<string>();
+        if (r.PartitionBy.Count > 0)
+            parts.Add($"partition by {string.Join(", ", r.PartitionBy.Select(p => Expr(p)))}");
+        if (r.OrderBy.Count > 0)
+            parts.Add($"order by {string.Join(", ", r.OrderBy.Select(p => Expr(p)))}");
+        return $"row_number() over ({string.Join(" ", parts)})";
+    }
+
+    /// <summary>User SQL: text as written, column references qualified and quoted. Anything but a lone column is parenthesised.</summary>
+    private (string Text, Precedence Precedence) Snippet(SnippetExpr s)
+    {
+        var sb = new StringBuilder();
+        foreach (var part in s.Parts)
+        {
+            if (part.Kind == SnippetPartKind.Column)
+                sb.Append(s.Qualifier is null ? dialect.QuoteIdentifier(part.Text) : $"{dialect.QuoteIdentifier(s.Qualifier)}.{dialect.QuoteIdentifier(part.Text)}");
+            else
+                sb.Append(part.Text);
+        }
+
+        var text = sb.ToString().Trim();
+        var single = s.Parts.Count(p => !string.IsNullOrWhiteSpace(p.Text)) == 1;
+        return (text, single ? Precedence.Primary : Precedence.Lowest);
+    }
+
+    private static void Line(StringBuilder sb, int depth, string text)
+    {
+        for (var i = 0; i < depth; i++)
+            sb.Append(Indent);
+        sb.Append(text).Append('\n');
+    }
+}

@@ -1,0 +1,878 @@
+#!/usr/bin/python3
+"""Independent oracle for MetricCompiler.Statistics.
+
+Run with Debian's interpreter (it has scipy 1.10.1, statsmodels 0.13.5, numpy 1.24):
+
+    /usr/bin/python3 tests/oracle/generate_fixtures.py
+
+The script builds RAW unit-level arrays with fixed numpy seeds, computes every reference
+figure from those raw arrays with scipy / statsmodels / numpy (never from the sufficient
+statistics the C# engine receives), and writes JSON fixtures to tests/oracle/fixtures/.
+Each fixture holds the engine's input (sufficient statistics computed from the arrays, in
+the `metricc stats` request format) plus the expected output figures.
+
+Reference implementations used:
+  * Welch t-test (p-value):   scipy.stats.ttest_ind(variant, control, equal_var=False)
+  * Welch-Satterthwaite df:    numpy, from the raw arrays (cross-checked against the
+                               t statistic and p-value scipy returns)
+  * CI quantiles:              scipy.stats.t.ppf
+  * CUPED:                     theta = numpy.cov(pooled y, pooled x); Welch t-test on the
+                               adjusted raw per-unit values y - theta * x
+  * Ratio metrics:             Welch t-test on per-unit linearised (influence-function)
+                               values R + (m_i - R d_i) / mean(d), computed from raw arrays
+  * Relative-lift variance:    delta method written as gradient' * Cov * gradient with
+                               numpy.cov of the raw per-arm arrays
+  * SRM:                       scipy.stats.chisquare
+  * Corrections:               statsmodels.stats.multitest.multipletests('holm'|'fdr_bh')
+  * Sequential:                numpy transcription of Waudby-Smith et al. (2023) asymptotic
+                               confidence sequences as GrowthBook's gbstats implements them,
+                               checked here against the values published in gbstats' tests
+  * Bayesian:                  scipy.stats.norm / scipy.stats.truncnorm (as gbstats does),
+                               checked against gbstats' published test values
+  * Power:                     closed form with scipy.stats.norm.ppf and statsmodels
+                               NormalIndPower.solve_power
+
+Deterministic: running it twice yields byte-identical files.
+"""
+
+import json
+import math
+import os
+import sys
+
+import numpy as np
+import scipy
+import scipy.stats as st
+import statsmodels
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.power import NormalIndPower
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+OUT_DIR = os.path.join(HERE, "fixtures")
+
+HEADER = {
+    "generator": "tests/oracle/generate_fixtures.py",
+    "python": "%d.%d.%d" % sys.version_info[:3],
+    "numpy": np.__version__,
+    "scipy": scipy.__version__,
+    "statsmodels": statsmodels.__version__,
+    "note": "Generated file: do not edit. Expected figures are computed from raw unit-level arrays.",
+}
+
+# Cancellation guard shared with the C# engine: a centred sum of squares no larger than this
+# fraction of the raw sum of squares is treated as exactly zero variance.
+ZERO_VARIANCE_RELATIVE = 1e-13
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def f(x):
+    """A JSON-ready float (or None)."""
+    if x is None:
+        return None
+    x = float(x)
+    if not math.isfinite(x):
+        return None
+    return x
+
+
+def close(a, b, rel=1e-9, abs_=1e-300):
+    return abs(a - b) <= max(rel * max(abs(a), abs(b)), abs_)
+
+
+def welch_df(va, na, vb, nb):
+    num = (vb / nb + va / na) ** 2
+    den = (vb / nb) ** 2 / (nb - 1) + (va / na) ** 2 / (na - 1)
+    return num / den
+
+
+# ----------------------------------------------------------------------------- data
+
+
+class Arm:
+    """Raw unit-level arrays of one variant for one metric."""
+
+    def __init__(self, y=None, x=None, m=None, d=None):
+        self.y = None if y is None else np.asarray(y, dtype=float)
+        self.x = None if x is None else np.asarray(x, dtype=float)
+        self.m = None if m is None else np.asarray(m, dtype=float)
+        self.d = None if d is None else np.asarray(d, dtype=float)
+
+    @property
+    def n(self):
+        if self.y is not None:
+            return len(self.y)
+        return len(self.m)
+
+
+class Metric:
+    def __init__(self, name, kind, arms, cuped=False):
+        self.name = name
+        self.kind = kind  # mean | proportion | ratio
+        self.arms = arms  # dict variant -> Arm (insertion order = request order)
+        self.cuped = cuped
+
+    def request_json(self):
+        variants = {}
+        for v, arm in self.arms.items():
+            if self.kind == "ratio":
+                variants[v] = {
+                    "n": arm.n,
+                    "numerator_sum": float(np.sum(arm.m)),
+                    "numerator_sum_squares": float(np.sum(arm.m * arm.m)),
+                    "denominator_sum": float(np.sum(arm.d)),
+                    "denominator_sum_squares": float(np.sum(arm.d * arm.d)),
+                    "cross_sum": float(np.sum(arm.m * arm.d)),
+                }
+            elif self.kind == "proportion":
+                variants[v] = {"n": arm.n, "sum": float(np.sum(arm.y))}
+            else:
+                entry = {
+                    "n": arm.n,
+                    "sum": float(np.sum(arm.y)),
+                    "sum_squares": float(np.sum(arm.y * arm.y)),
+                }
+                if self.cuped:
+                    entry["covariate_sum"] = float(np.sum(arm.x))
+                    entry["covariate_sum_squares"] = float(np.sum(arm.x * arm.x))
+                    entry["cross_sum"] = float(np.sum(arm.y * arm.x))
+                variants[v] = entry
+        out = {"name": self.name, "kind": self.kind}
+        if self.cuped:
+            out["cuped"] = True
+        out["variants"] = variants
+        return out
+
+
+def raw_var(a):
+    """Sample variance (n-1) from raw values, with the shared cancellation guard."""
+    if len(a) < 2:
+        return None
+    centred = float(np.sum((a - np.mean(a)) ** 2))
+    if centred <= ZERO_VARIANCE_RELATIVE * float(np.sum(a * a)):
+        return 0.0
+    return float(np.var(a, ddof=1))
+
+
+# ----------------------------------------------------------------------------- pair moments
+
+
+class Moments:
+    """Everything a comparison needs, computed from raw arrays."""
+
+    def __init__(self):
+        self.control_mean = None
+        self.variant_mean = None
+        self.abs_lift = None
+        self.se = None
+        self.df = None
+        self.p = None
+        self.rel = None
+        self.rel_se = None
+        self.theta = None
+        self.adj_a = None  # per-unit values the Welch test runs on
+        self.adj_b = None
+        self.warnings = []
+
+
+def pair_moments(metric, control, variant):
+    a = metric.arms[control]
+    b = metric.arms[variant]
+    mo = Moments()
+    tag = "metric '%s', variant '%s'" % (metric.name, variant)
+    if metric.kind == "ratio":
+        if a.n == 0 or b.n == 0:
+            mo.warnings.append(tag + ": no units")
+            return mo
+        if np.sum(a.d) == 0 or np.sum(b.d) == 0:
+            if np.sum(a.d) != 0:
+                mo.control_mean = float(np.sum(a.m) / np.sum(a.d))
+            if np.sum(b.d) != 0:
+                mo.variant_mean = float(np.sum(b.m) / np.sum(b.d))
+            mo.warnings.append(tag + ": denominator sum is 0")
+            return mo
+        ra = float(np.sum(a.m) / np.sum(a.d))
+        rb = float(np.sum(b.m) / np.sum(b.d))
+        mo.control_mean, mo.variant_mean = ra, rb
+        mo.abs_lift = rb - ra
+        # Linearised per-unit values (influence function of the ratio of means):
+        # z_i = R + (m_i - R d_i) / mean(d). Their mean is R and their n-1 variance is the
+        # delta-method per-unit variance. Computed independently of the C# closed form.
+        if a.n >= 2 and b.n >= 2:
+            mo.adj_a = ra + (a.m - ra * a.d) / np.mean(a.d)
+            mo.adj_b = rb + (b.m - rb * b.d) / np.mean(b.d)
+        mean_a_for_rel = ra
+        grad_source = "ratio"
+    else:
+        if a.n == 0 or b.n == 0:
+            if a.n > 0:
+                mo.control_mean = float(np.mean(a.y))
+            if b.n > 0:
+                mo.variant_mean = float(np.mean(b.y))
+            mo.warnings.append(tag + ": no units")
+            return mo
+        ya, yb = a.y, b.y
+        mo.control_mean, mo.variant_mean = float(np.mean(ya)), float(np.mean(yb))
+        if metric.cuped:
+            y = np.concatenate([ya, yb])
+            x = np.concatenate([a.x, b.x])
+            cov = np.cov(np.vstack([y, x]))  # ddof=1
+            if raw_var(x) == 0 or raw_var(y) == 0:
+                theta = 0.0
+                if raw_var(x) == 0:
+                    mo.warnings.append(tag + ": covariate has zero variance")
+            else:
+                theta = float(cov[0, 1] / cov[1, 1])
+            mo.theta = theta
+            if a.n >= 2 and b.n >= 2:
+                mo.adj_a = ya - theta * a.x
+                mo.adj_b = yb - theta * b.x
+            mo.abs_lift = float(
+                (np.mean(yb) - theta * np.mean(b.x)) - (np.mean(ya) - theta * np.mean(a.x))
+            )
+            grad_source = "cuped"
+        else:
+            mo.abs_lift = mo.variant_mean - mo.control_mean
+            if a.n >= 2 and b.n >= 2:
+                mo.adj_a, mo.adj_b = ya, yb
+            grad_source = "mean"
+        mean_a_for_rel = mo.control_mean
+
+    if mo.adj_a is None:
+        mo.warnings.append(tag + ": fewer than 2 units")
+    else:
+        va, vb = raw_var(mo.adj_a), raw_var(mo.adj_b)
+        na, nb = len(mo.adj_a), len(mo.adj_b)
+        mo.se = math.sqrt(vb / nb + va / na)
+        if mo.se == 0:
+            mo.warnings.append(tag + ": zero variance")
+        else:
+            mo.df = welch_df(va, na, vb, nb)
+            res = st.ttest_ind(mo.adj_b, mo.adj_a, equal_var=False)
+            t = mo.abs_lift / mo.se
+            # cross-checks: our SE/df reproduce scipy's statistic and p-value
+            assert close(float(res.statistic), t, 1e-8), (metric.name, variant, res.statistic, t)
+            p_from_df = 2 * st.t.sf(abs(t), mo.df)
+            assert close(float(res.pvalue), p_from_df, 1e-8, 1e-300), (res.pvalue, p_from_df)
+            if metric.kind != "ratio":
+                assert close(float(np.mean(mo.adj_b) - np.mean(mo.adj_a)), mo.abs_lift, 1e-9, 1e-12)
+            mo.p = float(res.pvalue)
+
+    # relative lift and its delta-method variance, gradient form with numpy.cov
+    if mean_a_for_rel == 0:
+        mo.warnings.append(tag + ": control mean is 0")
+        return mo
+    mo.rel = mo.abs_lift / abs(mean_a_for_rel)
+    if mo.se is None:
+        return mo
+    if grad_source == "mean":
+        mA, mB = mo.control_mean, mo.variant_mean
+        # g = (mB - mA) / mA ; dg/dmB = 1/mA ; dg/dmA = -mB/mA^2
+        var_b = (1 / mA) ** 2 * raw_var(b.y) / b.n
+        var_a = (mB / mA ** 2) ** 2 * raw_var(a.y) / a.n
+    elif grad_source == "ratio":
+        rA, rB = mo.control_mean, mo.variant_mean
+        var_b = (1 / rA) ** 2 * raw_var(mo.adj_b) / b.n
+        var_a = (rB / rA ** 2) ** 2 * raw_var(mo.adj_a) / a.n
+    else:  # cuped: gbstats' frequentist_variance_relative_cuped gradient
+        theta = mo.theta
+        yA, yB = mo.control_mean, mo.variant_mean
+        cov_b = np.cov(np.vstack([b.y, b.x]))
+        cov_a = np.cov(np.vstack([a.y, a.x]))
+        g_b = np.array([1.0, -theta]) / yA
+        g_a = np.array([-yB / yA ** 2, theta / yA])
+        var_b = float(g_b @ cov_b @ g_b) / b.n
+        var_a = float(g_a @ cov_a @ g_a) / a.n
+    mo.rel_se = math.sqrt(var_b + var_a)
+    return mo
+
+
+# ----------------------------------------------------------------------------- inference
+
+
+def seq_rho(alpha, tuning):
+    return math.sqrt((-2 * math.log(alpha) + math.log(-2 * math.log(alpha) + 1)) / tuning)
+
+
+def seq_halfwidth(se, n, alpha, tuning):
+    rho = seq_rho(alpha, tuning)
+    s2 = se ** 2 * n
+    return math.sqrt(s2) * math.sqrt(
+        2 * (n * rho ** 2 + 1) * math.log(math.sqrt(n * rho ** 2 + 1) / alpha) / (n * rho) ** 2
+    )
+
+
+def seq_pvalue(pe, se, n, alpha, tuning):
+    rho = seq_rho(alpha, tuning)
+    st2 = pe ** 2 * n / se ** 2
+    tr2p1 = n * rho ** 2 + 1
+    log_e = rho ** 2 * st2 / (2 * tr2p1) - 0.5 * math.log(tr2p1)
+    if log_e > 700:
+        return 0.0
+    evalue = math.exp(log_e)
+    return min(1 / evalue, 1.0)
+
+
+def truncated_normal_mean(mu, sigma, a, b):
+    a, b = (a - mu) / sigma, (b - mu) / sigma
+    mn = st.truncnorm.stats(a, b, loc=mu, scale=sigma, moments="m")
+    return float(mn)
+
+
+def bayes_posterior(data_mean, data_var, prior):
+    if prior is None:
+        return data_mean, math.sqrt(data_var)
+    post_prec = 1 / data_var + 1 / prior[1]
+    mean = (data_mean / data_var + prior[0] / prior[1]) / post_prec
+    return mean, math.sqrt(1 / post_prec)
+
+
+def bayes_summary(mu, sigma, alpha):
+    ctw = float(st.norm.sf(0, mu, sigma))
+    ci = st.norm.ppf([alpha / 2, 1 - alpha / 2], mu, sigma)
+    p_ctrl_better = st.norm.cdf(0.0, loc=mu, scale=sigma)
+    mn_neg = truncated_normal_mean(mu, sigma, -np.inf, 0.0)
+    mn_pos = truncated_normal_mean(mu, sigma, 0.0, np.inf)
+    risk_ctrl = float((1.0 - p_ctrl_better) * mn_pos)
+    risk_trt = -float(p_ctrl_better * mn_neg)
+    return ctw, float(ci[0]), float(ci[1]), risk_ctrl, risk_trt
+
+
+def _gbstats_published_checks():
+    """Our transcriptions reproduce the values published in gbstats' own unit tests
+    (growthbook/growthbook packages/stats/tests/frequentist/test_tests.py and
+    packages/stats/tests/bayesian/test_tests.py), rounded to 5 decimals there."""
+
+    def sm(s, ss, n):
+        return s / n, (ss - s * s / n) / (n - 1), n
+
+    # TestSequentialTTest.test_sequential_test_runs: relative effect, tuning 1000
+    (ma, va, na), (mb, vb, nb) = sm(1396.87, 52377.9767, 3000), sm(2422.7, 134698.29, 3461)
+    rel = (mb - ma) / ma
+    rel_se = math.sqrt(vb / (ma ** 2 * nb) + va * mb ** 2 / (ma ** 4 * na))
+    hw = seq_halfwidth(rel_se, na + nb, 0.05, 1000)
+    assert round(rel, 5) == 0.50336 and round(rel_se, 5) == 0.33341
+    assert round(rel - hw, 5) == -0.55844 and round(rel + hw, 5) == 1.56516
+    assert seq_pvalue(rel, rel_se, na + nb, 0.05, 1000) == 1.0
+    # TestNorm.test_bayesian_gaussian_ab_test (flat prior) and _informative (N(0.1, 0.1))
+    (ma, va, na), (mb, vb, nb) = sm(100, 1002.25, 10), sm(105, 1111.5, 10)
+    rel = (mb - ma) / ma
+    rel_var = vb / (ma ** 2 * nb) + va * mb ** 2 / (ma ** 4 * na)
+    mu, sd = bayes_posterior(rel, rel_var, None)
+    ctw, lo, hi, rc, rt = bayes_summary(mu, sd, 0.05)
+    assert (round(mu, 5), round(sd, 5), round(ctw, 5)) == (0.05, 0.03572, 0.91923)
+    assert (round(lo, 5), round(hi, 5), round(rc, 5), round(rt, 5)) == (-0.02, 0.12, 0.05131, 0.00131)
+    mu, sd = bayes_posterior(rel, rel_var, (0.1, 0.1))
+    ctw, lo, hi, rc, rt = bayes_summary(mu, sd, 0.05)
+    assert (round(mu, 5), round(sd, 5), round(ctw, 5)) == (0.05063, 0.03549, 0.92315)
+    assert (round(lo, 5), round(hi, 5), round(rc, 5), round(rt, 5)) == (-0.01893, 0.12019, 0.05186, 0.00123)
+
+
+def comparison(metric, control, variant, alpha, method, tuning, prior):
+    mo = pair_moments(metric, control, variant)
+    a, b = metric.arms[control], metric.arms[variant]
+    c = {
+        "metric": metric.name,
+        "variant": variant,
+        "control_mean": f(mo.control_mean),
+        "variant_mean": f(mo.variant_mean),
+        "absolute_lift": f(mo.abs_lift),
+        "relative_lift": f(mo.rel),
+        "std_error": f(mo.se),
+        "relative_std_error": f(mo.rel_se),
+        "degrees_of_freedom": f(mo.df),
+        "p_value": None,
+        "adjusted_p_value": None,
+        "ci_low": None,
+        "ci_high": None,
+        "relative_ci_low": None,
+        "relative_ci_high": None,
+        "significant": False,
+        "control_n": a.n,
+        "variant_n": b.n,
+        "cuped_theta": f(mo.theta),
+        "chance_to_win": None,
+        "risk_control": None,
+        "risk_variant": None,
+        "posterior_mean": None,
+        "posterior_std_dev": None,
+    }
+    defined = mo.df is not None  # se > 0 and both arms have n >= 2
+    if method == "frequentist" and defined:
+        q = float(st.t.ppf(1 - alpha / 2, mo.df))
+        c["p_value"] = f(mo.p)
+        c["ci_low"] = f(mo.abs_lift - q * mo.se)
+        c["ci_high"] = f(mo.abs_lift + q * mo.se)
+        if mo.rel is not None:
+            c["relative_ci_low"] = f(mo.rel - q * mo.rel_se)
+            c["relative_ci_high"] = f(mo.rel + q * mo.rel_se)
+    elif method == "sequential" and defined:
+        n = a.n + b.n
+        hw = seq_halfwidth(mo.se, n, alpha, tuning)
+        c["p_value"] = f(seq_pvalue(mo.abs_lift, mo.se, n, alpha, tuning))
+        c["ci_low"] = f(mo.abs_lift - hw)
+        c["ci_high"] = f(mo.abs_lift + hw)
+        if mo.rel is not None:
+            hw_rel = seq_halfwidth(mo.rel_se, n, alpha, tuning)
+            c["relative_ci_low"] = f(mo.rel - hw_rel)
+            c["relative_ci_high"] = f(mo.rel + hw_rel)
+    elif method == "bayesian" and defined:
+        if mo.rel is not None:
+            mu, sd = bayes_posterior(mo.rel, mo.rel_se ** 2, prior)
+            ctw, lo, hi, rc, rt = bayes_summary(mu, sd, alpha)
+            c.update(
+                chance_to_win=f(ctw), risk_control=f(rc), risk_variant=f(rt),
+                posterior_mean=f(mu), posterior_std_dev=f(sd),
+                relative_ci_low=f(lo), relative_ci_high=f(hi),
+                significant=bool(ctw > 1 - alpha / 2 or ctw < alpha / 2),
+            )
+        # absolute credible interval: the relative prior rescaled by |control mean|
+        abs_prior = None
+        if prior is not None:
+            if mo.control_mean == 0:
+                abs_prior = "undefined"
+            else:
+                abs_prior = (prior[0] * abs(mo.control_mean), prior[1] * mo.control_mean ** 2)
+        if abs_prior != "undefined":
+            mu, sd = bayes_posterior(mo.abs_lift, mo.se ** 2, abs_prior)
+            lo, hi = st.norm.ppf([alpha / 2, 1 - alpha / 2], mu, sd)
+            c["ci_low"], c["ci_high"] = f(lo), f(hi)
+    return c, mo.warnings
+
+
+def analysis_case(name, metrics, control="control", alpha=0.05, correction="none",
+                  method="frequentist", tuning=None, prior=None, srm=None, note=None):
+    request = {"control": control, "alpha": alpha, "correction": correction, "method": method}
+    if tuning is not None:
+        request["sequential_tuning"] = tuning
+    if prior is not None:
+        request["prior"] = {"mean": prior[0], "variance": prior[1]}
+    if srm is not None:
+        request["srm"] = srm
+    request["metrics"] = [m.request_json() for m in metrics]
+
+    comps, warnings = [], []
+    for m in metrics:
+        for v in m.arms:
+            if v == control:
+                continue
+            c, w = comparison(m, control, v, alpha, method, tuning or 5000.0, prior)
+            comps.append(c)
+            warnings.extend(w)
+
+    if method != "bayesian":
+        idx = [i for i, c in enumerate(comps) if c["p_value"] is not None]
+        pvals = np.array([comps[i]["p_value"] for i in idx])
+        if correction == "none" or len(idx) == 0:
+            adj = pvals
+        else:
+            sm_method = {"holm": "holm", "bh": "fdr_bh"}[correction]
+            adj = multipletests(pvals, alpha=alpha, method=sm_method)[1]
+        for i, p in zip(idx, adj):
+            comps[i]["adjusted_p_value"] = f(p)
+            comps[i]["significant"] = bool(p < alpha)
+
+    expected = {"srm": srm_expected(srm) if srm is not None else None, "comparisons": comps,
+                "warnings_contain": [[w.split(":")[0], w.split(": ")[1]] for w in warnings]}
+    case = {"name": name}
+    if note:
+        case["note"] = note
+    case["request"] = request
+    case["expected"] = expected
+    return case
+
+
+def srm_expected(srm):
+    names = list(srm["counts"].keys())
+    obs = np.array([srm["counts"][k] for k in names], dtype=float)
+    w = np.array([srm["weights"][k] for k in names], dtype=float)
+    exp = obs.sum() * w / w.sum()
+    chi, p = st.chisquare(obs, f_exp=exp)
+    thr = srm.get("threshold", 0.001)
+    return {"chi_square": f(chi), "p_value": f(p), "mismatch": bool(p < thr),
+            "degrees_of_freedom": len(names) - 1}
+
+
+# ----------------------------------------------------------------------------- generators
+
+
+def rng_for(seed):
+    return np.random.default_rng(seed)
+
+
+def mean_metric(rng, name, sizes, gen):
+    arms = {}
+    for v, (n, params) in sizes.items():
+        arms[v] = Arm(y=gen(rng, n, *params))
+    return Metric(name, "mean", arms)
+
+
+def gen_normal(rng, n, mu, sd):
+    return np.round(rng.normal(mu, sd, n), 2)
+
+
+def gen_lognormal(rng, n, mu, sigma):
+    return np.round(rng.lognormal(mu, sigma, n), 2)
+
+
+def gen_zero_inflated(rng, n, p_nonzero, mu, sigma):
+    nz = rng.random(n) < p_nonzero
+    return np.where(nz, np.round(rng.lognormal(mu, sigma, n), 2), 0.0)
+
+
+def gen_bernoulli(rng, n, p):
+    return (rng.random(n) < p).astype(float)
+
+
+def prop_metric(rng, name, sizes):
+    return Metric(name, "proportion", {v: Arm(y=gen_bernoulli(rng, n, p)) for v, (n, p) in sizes.items()})
+
+
+def cuped_metric(rng, name, sizes, zero_cov=False):
+    arms = {}
+    for v, (n, effect) in sizes.items():
+        if zero_cov:
+            x = np.full(n, 3.0)
+        else:
+            x = np.round(rng.lognormal(1.0, 0.6, n), 2)
+        y = np.round(2.0 + 0.8 * x + rng.normal(0, 1.5, n) + effect, 2)
+        arms[v] = Arm(y=y, x=x)
+    return Metric(name, "mean", arms, cuped=True)
+
+
+def ratio_metric(rng, name, sizes):
+    arms = {}
+    for v, (n, lam, price) in sizes.items():
+        d = rng.poisson(lam, n).astype(float)  # sessions per user, zeros allowed
+        m = np.round(d * price * rng.lognormal(0, 0.5, n) + rng.normal(0, 0.5, n) * (d > 0), 2)
+        arms[v] = Arm(m=m, d=d)
+    return Metric(name, "ratio", arms)
+
+
+def fixture(name, description, cases, kind="analysis"):
+    return name, {"header": HEADER, "kind": kind, "description": description, "cases": cases}
+
+
+def fx_small_n():
+    rng = rng_for(101)
+    m1 = mean_metric(rng, "revenue", {"control": (8, (10.0, 3.0)), "treatment": (8, (13.0, 4.0))}, gen_normal)
+    m2 = mean_metric(rng, "latency_ms", {"control": (8, (250.0, 40.0)), "treatment": (8, (240.0, 10.0))}, gen_normal)
+    m3 = prop_metric(rng, "converted", {"control": (8, 0.4), "treatment": (8, 0.6)})
+    return fixture("small_n", "8 units per arm: Welch with small, unequal df; mean and proportion.", [
+        analysis_case("small_n_alpha05", [m1, m2, m3]),
+        analysis_case("small_n_alpha10", [m1, m2], alpha=0.10),
+    ])
+
+
+def fx_large_n():
+    rng = rng_for(202)
+    m1 = mean_metric(rng, "revenue", {"control": (200_000, (1.0, 1.1)), "treatment": (199_500, (1.005, 1.1))}, gen_lognormal)
+    m2 = prop_metric(rng, "converted", {"control": (200_000, 0.112), "treatment": (199_500, 0.1145)})
+    m3 = cuped_metric(rng, "orders_cuped", {"control": (200_000, 0.0), "treatment": (199_500, 0.02)})
+    srm = {"counts": {"control": 200_000, "treatment": 199_500}, "weights": {"control": 0.5, "treatment": 0.5}}
+    return fixture("large_n", "About 200k units per arm: lognormal mean, proportion, CUPED mean; SRM ok.", [
+        analysis_case("large_n", [m1, m2, m3], srm=srm),
+    ])
+
+
+def fx_skewed():
+    rng = rng_for(303)
+    m1 = mean_metric(rng, "revenue", {"control": (5000, (2.0, 1.5)), "treatment": (5100, (2.08, 1.5))}, gen_lognormal)
+    m2 = mean_metric(rng, "order_value", {"control": (1500, (3.0, 0.9)), "treatment": (1480, (3.0, 1.0))}, gen_lognormal)
+    return fixture("skewed_lognormal", "Heavily skewed lognormal revenue; one real and one null effect.", [
+        analysis_case("skewed", [m1, m2]),
+    ])
+
+
+def fx_zero_inflated():
+    rng = rng_for(404)
+    m1 = mean_metric(rng, "revenue", {"control": (20_000, (0.03, 3.0, 1.2)), "treatment": (20_000, (0.036, 3.0, 1.2))}, gen_zero_inflated)
+    m2 = mean_metric(rng, "refunds", {"control": (3000, (0.01, 2.0, 0.8)), "treatment": (3000, (0.01, 2.0, 0.8))}, gen_zero_inflated)
+    return fixture("zero_inflated", "Revenue with 97% and 99% zeros.", [
+        analysis_case("zero_inflated", [m1, m2]),
+    ])
+
+
+def fx_proportions():
+    rng = rng_for(505)
+    m1 = prop_metric(rng, "converted", {"control": (10_000, 0.10), "treatment": (10_000, 0.11)})
+    m2 = prop_metric(rng, "bounced", {"control": (4000, 0.45), "treatment": (4100, 0.44)})
+    m3 = prop_metric(rng, "rare_event", {"control": (50_000, 0.002), "treatment": (50_000, 0.0031)})
+    return fixture("proportions", "0/1 metrics: common, coin-flip-like and rare rates (sum_squares omitted).", [
+        analysis_case("proportions", [m1, m2, m3]),
+    ])
+
+
+def fx_multi_arm():
+    rng = rng_for(606)
+    m3a = mean_metric(rng, "revenue", {"control": (3000, (2.0, 1.0)), "v1": (3000, (2.05, 1.0)), "v2": (2950, (1.98, 1.0))}, gen_lognormal)
+    m3b = prop_metric(rng, "converted", {"control": (3000, 0.2), "v1": (3000, 0.23), "v2": (2950, 0.2)})
+    srm3 = {"counts": {"control": 3000, "v1": 3000, "v2": 2950}, "weights": {"control": 1, "v1": 1, "v2": 1}}
+    rng = rng_for(607)
+    m4a = mean_metric(rng, "session_minutes", {"control": (2500, (12.0, 6.0)), "a": (2450, (12.4, 6.0)), "b": (2600, (12.0, 7.0)), "c": (2100, (11.5, 6.0))}, gen_normal)
+    m4b = prop_metric(rng, "retained", {"control": (2500, 0.35), "a": (2450, 0.37), "b": (2600, 0.35), "c": (2100, 0.33)})
+    srm4 = {"counts": {"control": 2500, "a": 2450, "b": 2600, "c": 2100},
+            "weights": {"control": 0.25, "a": 0.25, "b": 0.25, "c": 0.25}, "threshold": 0.001}
+    return fixture("multi_arm", "3-arm and 4-arm experiments: every variant against control; SRM with 3 and 4 groups.", [
+        analysis_case("three_arms", [m3a, m3b], srm=srm3),
+        analysis_case("four_arms", [m4a, m4b], srm=srm4, correction="holm"),
+        analysis_case("four_arms_control_not_first", [
+            Metric("session_minutes", "mean", {k: m4a.arms[k] for k in ["a", "control", "c", "b"]}),
+        ], note="control listed second: variant order is the request order without the control"),
+    ])
+
+
+def fx_cuped():
+    rng = rng_for(707)
+    m1 = cuped_metric(rng, "revenue_cuped", {"control": (4000, 0.0), "treatment": (4050, 0.15)})
+    m2 = cuped_metric(rng, "revenue_cuped_3arm", {"control": (3000, 0.0), "v1": (3000, 0.1), "v2": (3100, -0.05)})
+    m3 = cuped_metric(rng, "constant_covariate", {"control": (500, 0.0), "treatment": (500, 0.2)}, zero_cov=True)
+    rng = rng_for(708)
+    m4 = cuped_metric(rng, "small_cuped", {"control": (12, 0.0), "treatment": (10, 0.5)})
+    return fixture("cuped", "CUPED: pooled theta per (control, variant) pair; 2 and 3 arms; constant covariate (theta 0); small n.", [
+        analysis_case("cuped", [m1, m2, m3, m4]),
+    ])
+
+
+def fx_ratio():
+    rng = rng_for(808)
+    m1 = ratio_metric(rng, "revenue_per_session", {"control": (5000, 2.0, 10.0), "treatment": (5000, 2.1, 10.6)})
+    m2 = ratio_metric(rng, "aov_3arm", {"control": (3000, 1.2, 25.0), "v1": (3000, 1.2, 26.0), "v2": (2900, 1.3, 25.0)})
+    m3 = ratio_metric(rng, "small_ratio", {"control": (9, 3.0, 5.0), "treatment": (8, 3.0, 6.0)})
+    return fixture("ratio", "Ratio metrics (delta method), including zero-denominator units, 3 arms and small n.", [
+        analysis_case("ratio", [m1, m2, m3]),
+    ])
+
+
+def correction_family():
+    rng = rng_for(909)
+    arms = {"control": 0.0, "v1": 0.04, "v2": 0.015, "v3": 0.0}
+    ms = []
+    ms.append(mean_metric(rng, "revenue", {k: (6000, (2.0 + e, 1.0)) for k, e in arms.items()}, gen_lognormal))
+    ms.append(prop_metric(rng, "converted", {k: (6000, 0.2 + e) for k, e in arms.items()}))
+    ms.append(mean_metric(rng, "pageviews", {k: (6000, (8.0 + 4 * e, 3.0)) for k, e in arms.items()}, gen_normal))
+    ms.append(prop_metric(rng, "clicked_cta", {k: (6000, 0.05 + e / 4) for k, e in arms.items()}))
+    return ms
+
+
+def fx_corrections():
+    ms = correction_family()
+    out = []
+    for corr in ["none", "holm", "bh"]:
+        out.append(fixture("correction_" + corr,
+                           "Family of 4 metrics x 3 variants = 12 comparisons, correction '%s'." % corr,
+                           [analysis_case("family_" + corr, ms, correction=corr)]))
+    # same family, alpha 0.10
+    out.append(fixture("correction_bh_alpha10", "Same 12-comparison family, BH at alpha 0.10.",
+                       [analysis_case("family_bh_alpha10", ms, correction="bh", alpha=0.10)]))
+    return out
+
+
+def fx_degenerate():
+    rng = rng_for(1001)
+    cases = []
+    zero_ctrl = Metric("zero_control", "proportion", {
+        "control": Arm(y=np.zeros(1000)), "treatment": Arm(y=gen_bernoulli(rng, 1000, 0.01))})
+    zero_var = Metric("constant_values", "mean", {
+        "control": Arm(y=np.full(50, 5.0)), "treatment": Arm(y=np.full(40, 5.0))})
+    zero_var_diff = Metric("constant_values_shifted", "mean", {
+        "control": Arm(y=np.full(50, 5.0)), "treatment": Arm(y=np.full(40, 6.0))})
+    one_arm_const = Metric("one_arm_constant", "mean", {
+        "control": Arm(y=np.full(30, 2.0)), "treatment": Arm(y=gen_normal(rng, 30, 2.5, 1.0))})
+    n_one = Metric("single_unit", "mean", {
+        "control": Arm(y=gen_normal(rng, 20, 3.0, 1.0)), "treatment": Arm(y=np.array([4.5]))})
+    n_zero = Metric("empty_variant", "mean", {
+        "control": Arm(y=gen_normal(rng, 20, 3.0, 1.0)), "treatment": Arm(y=np.array([]))})
+    neg = Metric("profit", "mean", {
+        "control": Arm(y=gen_normal(rng, 400, -2.0, 3.0)), "treatment": Arm(y=gen_normal(rng, 400, -1.2, 3.0))})
+    d0 = np.zeros(30)
+    zero_den = Metric("ratio_zero_denominator", "ratio", {
+        "control": Arm(m=np.zeros(30), d=d0), "treatment": Arm(m=np.round(rng.random(30) * 5, 2), d=np.ones(30))})
+    all_zero = Metric("all_zero", "mean", {"control": Arm(y=np.zeros(100)), "treatment": Arm(y=np.zeros(100))})
+    ms = [zero_ctrl, zero_var, zero_var_diff, one_arm_const, n_one, n_zero, neg, zero_den, all_zero]
+    cases.append(analysis_case("degenerate_frequentist", ms, correction="holm",
+                               note="undefined figures are null with a warning; defined ones still computed"))
+    cases.append(analysis_case("degenerate_sequential", ms, method="sequential"))
+    cases.append(analysis_case("degenerate_bayesian", ms, method="bayesian"))
+    srm_zero = {"counts": {"control": 0, "treatment": 0}, "weights": {"control": 0.5, "treatment": 0.5}}
+    return fixture("degenerate", "Control mean 0, zero variance, n=1, n=0, negative control mean, zero denominator.", cases)
+
+
+def fx_srm():
+    rng = rng_for(1101)
+    m = prop_metric(rng, "converted", {"control": (10_012, 0.1), "treatment": (9_904, 0.1)})
+    cases = []
+    for name, counts, weights, thr in [
+        ("balanced_ok", {"control": 10_012, "treatment": 9_904}, {"control": 0.5, "treatment": 0.5}, None),
+        ("mismatch", {"control": 10_500, "treatment": 9_500}, {"control": 0.5, "treatment": 0.5}, None),
+        ("unequal_weights_ok", {"control": 8010, "treatment": 1990}, {"control": 0.8, "treatment": 0.2}, 0.001),
+        ("three_groups_mismatch", {"control": 5000, "v1": 2700, "v2": 2300}, {"control": 0.5, "v1": 0.25, "v2": 0.25}, 0.001),
+        ("weights_not_normalised", {"control": 3050, "v1": 2950, "v2": 3010}, {"control": 1, "v1": 1, "v2": 1}, 0.05),
+        ("threshold_05_flags", {"control": 10_150, "treatment": 9_850}, {"control": 0.5, "treatment": 0.5}, 0.05),
+    ]:
+        srm = {"counts": counts, "weights": weights}
+        if thr is not None:
+            srm["threshold"] = thr
+        cases.append(analysis_case("srm_" + name, [m] if name == "balanced_ok" else [], srm=srm))
+    return fixture("srm", "Sample-ratio mismatch: Pearson chi-square against total x normalised weights.", cases)
+
+
+def fx_sequential():
+    rng = rng_for(1201)
+    m1 = mean_metric(rng, "revenue", {"control": (6000, (2.0, 1.0)), "treatment": (6100, (2.1, 1.0))}, gen_lognormal)
+    m2 = prop_metric(rng, "converted", {"control": (6000, 0.1), "treatment": (6100, 0.112)})
+    m3 = cuped_metric(rng, "revenue_cuped", {"control": (3000, 0.0), "treatment": (3000, 0.12)})
+    m4 = ratio_metric(rng, "revenue_per_session", {"control": (3000, 2.0, 10.0), "treatment": (3000, 2.0, 10.5)})
+    m5 = prop_metric(rng, "strong_effect", {"control": (20_000, 0.1), "treatment": (20_000, 0.16)})
+    ms = [m1, m2, m3, m4, m5]
+    return fixture("sequential", "Always-valid confidence sequences (Waudby-Smith et al. 2023 as in gbstats), tuning N*.", [
+        analysis_case("sequential_default_tuning", ms, method="sequential"),
+        analysis_case("sequential_tuning_1000", ms, method="sequential", tuning=1000.0),
+        analysis_case("sequential_tuning_50000_holm", ms, method="sequential", tuning=50_000.0, correction="holm"),
+        analysis_case("sequential_alpha10", ms[:2], method="sequential", alpha=0.10),
+    ])
+
+
+def fx_bayesian():
+    rng = rng_for(1301)
+    m1 = mean_metric(rng, "revenue", {"control": (3000, (2.0, 1.0)), "treatment": (3100, (2.06, 1.0))}, gen_lognormal)
+    m2 = prop_metric(rng, "converted", {"control": (5000, 0.1), "treatment": (5000, 0.104)})
+    m3 = cuped_metric(rng, "revenue_cuped", {"control": (2000, 0.0), "treatment": (2000, 0.1)})
+    m4 = ratio_metric(rng, "revenue_per_session", {"control": (2000, 2.0, 10.0), "treatment": (2000, 2.0, 9.6)})
+    m5 = mean_metric(rng, "profit", {"control": (1000, (-2.0, 3.0)), "treatment": (1000, (-1.5, 3.0))}, gen_normal)
+    m6 = mean_metric(rng, "multi", {"control": (800, (1.0, 0.8)), "v1": (800, (1.1, 0.8)), "v2": (800, (0.9, 0.8))}, gen_lognormal)
+    ms = [m1, m2, m3, m4, m5, m6]
+    return fixture("bayesian", "Gaussian posterior on the relative lift (gbstats EffectBayesianABTest): flat and normal priors.", [
+        analysis_case("bayesian_flat", ms, method="bayesian"),
+        analysis_case("bayesian_prior", ms, method="bayesian", prior=(0.0, 0.01)),
+        analysis_case("bayesian_prior_offset_alpha10", ms, method="bayesian", prior=(0.05, 0.3 ** 2), alpha=0.10),
+    ])
+
+
+# ----------------------------------------------------------------------------- guardrails
+
+
+def guardrail_expected(metric, control, variant, harm, margin, alpha):
+    mo = pair_moments(metric, control, variant)
+    out = {"relative_lift": f(mo.rel), "harm_bound": None, "non_inferiority_p_value": None,
+           "harm_p_value": None, "status": "not_proven"}
+    if mo.rel is None or mo.rel_se is None or mo.df is None:
+        return out
+    r, se, df = mo.rel, mo.rel_se, mo.df
+    q = st.t.ppf(1 - alpha, df)
+    if harm == "increase":
+        bound = r + q * se
+        p_ni = st.t.cdf((r - margin) / se, df)     # H0: r >= margin
+        p_harm = st.t.sf(r / se, df)               # H0: r <= 0 against harm r > 0
+        harmful_beyond = r > margin
+        ni = bound < margin
+    else:
+        bound = r - q * se
+        p_ni = st.t.sf((r + margin) / se, df)      # H0: r <= -margin
+        p_harm = st.t.cdf(r / se, df)              # H0: r >= 0 against harm r < 0
+        harmful_beyond = r < -margin
+        ni = bound > -margin
+    assert ni == (p_ni < alpha)
+    if harmful_beyond and p_harm < alpha:
+        status = "breached"
+    elif ni:
+        status = "passed"
+    else:
+        status = "not_proven"
+    out.update(harm_bound=f(bound), non_inferiority_p_value=f(p_ni), harm_p_value=f(p_harm), status=status)
+    return out
+
+
+def fx_guardrails():
+    rng = rng_for(1401)
+    cases = []
+    specs = [
+        # name, metric, harm, margin, alpha, expected status (asserted)
+        ("latency_passed", mean_metric(rng, "latency_ms", {"control": (20_000, (300.0, 50.0)), "treatment": (20_000, (300.5, 50.0))}, gen_normal), "increase", 0.01, 0.05, "passed"),
+        ("latency_breached", mean_metric(rng, "latency_ms", {"control": (20_000, (300.0, 50.0)), "treatment": (20_000, (312.0, 50.0))}, gen_normal), "increase", 0.02, 0.05, "breached"),
+        ("latency_not_proven", mean_metric(rng, "latency_ms", {"control": (300, (300.0, 80.0)), "treatment": (300, (303.0, 80.0))}, gen_normal), "increase", 0.01, 0.05, "not_proven"),
+        ("conversion_passed", prop_metric(rng, "converted", {"control": (60_000, 0.2), "treatment": (60_000, 0.2)}), "decrease", 0.05, 0.05, "passed"),
+        ("conversion_breached", prop_metric(rng, "converted", {"control": (60_000, 0.2), "treatment": (60_000, 0.18)}), "decrease", 0.05, 0.05, "breached"),
+        ("conversion_significant_within_margin", prop_metric(rng, "converted", {"control": (100_000, 0.2), "treatment": (100_000, 0.197)}), "decrease", 0.05, 0.05, "passed"),
+        ("revenue_cuped_passed", cuped_metric(rng, "revenue_cuped", {"control": (8000, 0.0), "treatment": (8000, 0.0)}), "decrease", 0.02, 0.10, "passed"),
+        ("ratio_not_proven", ratio_metric(rng, "errors_per_request", {"control": (800, 5.0, 0.02), "treatment": (800, 5.0, 0.021)}), "increase", 0.05, 0.05, "not_proven"),
+    ]
+    for name, metric, harm, margin, alpha, want in specs:
+        exp = guardrail_expected(metric, "control", "treatment", harm, margin, alpha)
+        assert exp["status"] == want, (name, exp)
+        cases.append({"name": name, "control": "control", "variant": "treatment", "harm": harm,
+                      "margin": margin, "alpha": alpha, "metric": metric.request_json(), "expected": exp})
+    return fixture("guardrails", "Guardrail non-inferiority on the relative change (one-sided, Welch df).", cases, kind="guardrail")
+
+
+# ----------------------------------------------------------------------------- power
+
+
+def fx_power():
+    cases = []
+    solver = NormalIndPower()
+    specs = [
+        # name, kind, baseline mean, std dev (mean only), relative mde, alpha, power, variants, daily units
+        ("conversion_10pct_5rel", "proportion", 0.10, None, 0.05, 0.05, 0.8, 2, 10_000.0),
+        ("conversion_2pct_10rel", "proportion", 0.02, None, 0.10, 0.05, 0.9, 3, 25_000.0),
+        ("revenue_mean", "mean", 12.5, 30.0, 0.03, 0.05, 0.8, 2, 4_000.0),
+        ("revenue_mean_alpha10", "mean", 12.5, 30.0, 0.03, 0.10, 0.8, 4, 4_000.0),
+        ("latency_mean", "mean", 310.0, 45.0, 0.01, 0.01, 0.95, 2, 1_500.0),
+    ]
+    for name, kind, mean, sd, rel, alpha, power, k, daily in specs:
+        var = mean * (1 - mean) if kind == "proportion" else sd ** 2
+        z = st.norm.ppf(1 - alpha / 2) + st.norm.ppf(power)
+        n_exact = 2 * z ** 2 * var / (mean * rel) ** 2
+        n = math.ceil(n_exact)
+        es = mean * rel / math.sqrt(var)
+        # With alternative='larger' at alpha/2 statsmodels' power function is exactly the
+        # closed form's (one rejection tail), so the conventions coincide.
+        sm_n = solver.solve_power(effect_size=es, nobs1=None, alpha=alpha / 2, power=power, ratio=1.0,
+                                  alternative="larger")
+        assert close(sm_n, n_exact, 1e-9), (name, sm_n, n_exact)
+        # The two-sided solve also counts the far rejection tail: slightly smaller n.
+        sm_n2 = solver.solve_power(effect_size=es, nobs1=None, alpha=alpha, power=power, ratio=1.0,
+                                   alternative="two-sided")
+        days = math.ceil(n * k / daily)
+        mde_n = 25_000
+        mde_exact = z * math.sqrt(2 * var / mde_n) / mean
+        # statsmodels solves for the effect size with a root finder (about 1e-5 relative).
+        sm_es = solver.solve_power(effect_size=None, nobs1=mde_n, alpha=alpha / 2, power=power, ratio=1.0,
+                                   alternative="larger")
+        sm_mde = sm_es * math.sqrt(var) / mean
+        assert close(sm_mde, mde_exact, 1e-4)
+        cases.append({
+            "name": name,
+            "input": {"kind": kind, "baseline_mean": mean, "std_dev": sd, "relative_mde": rel,
+                      "alpha": alpha, "power": power, "variants": k, "daily_units": daily},
+            "expected": {"variance": f(var), "n_per_variant_exact": f(n_exact), "n_per_variant": n,
+                         "statsmodels_nobs1": f(sm_n),
+                         "statsmodels_two_sided_nobs1": f(sm_n2),
+                         "two_sided_ceil_agrees": math.ceil(sm_n2) == n, "total_n": n * k, "days": days,
+                         "mde_for_n": {"n_per_variant": mde_n, "relative_mde": f(mde_exact),
+                                       "statsmodels_relative_mde": f(sm_mde)}},
+        })
+    return fixture("power", "Sample size per variant, days and inverse MDE; closed form and statsmodels NormalIndPower.", cases, kind="power")
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def main():
+    _gbstats_published_checks()
+    os.makedirs(OUT_DIR, exist_ok=True)
+    fixtures = [fx_small_n(), fx_large_n(), fx_skewed(), fx_zero_inflated(), fx_proportions(), fx_multi_arm(),
+                fx_cuped(), fx_ratio(), *fx_corrections(), fx_degenerate(), fx_srm(), fx_sequential(),
+                fx_bayesian(), fx_guardrails(), fx_power()]
+    for name, body in fixtures:
+        path = os.path.join(OUT_DIR, name + ".json")
+        text = json.dumps(body, indent=1, allow_nan=False) + "\n"
+        with open(path, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        print("wrote", os.path.relpath(path, HERE))
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    main()
