@@ -24,7 +24,15 @@ internal sealed record PairEstimate(
 /// <summary>
 /// Turns sufficient statistics into the moments of a comparison. Conventions follow GrowthBook's
 /// gbstats engine (growthbook/growthbook, packages/stats/gbstats/models/statistics.py and
-/// frequentist/tests.py) except where a comment says otherwise.
+/// frequentist/tests.py) except where a comment says otherwise. Sources:
+/// Welch (1947) "The generalization of Student's problem when several different population variances
+/// are involved" and Satterthwaite (1946) for the unequal-variance test and its degrees of freedom;
+/// Deng, Xu, Kohavi, Walker (2013) "Improving the sensitivity of online controlled experiments by
+/// utilizing pre-experiment data" (WSDM) for CUPED; Deng, Knoblich, Lu (2018) "Applying the delta method
+/// in metric analytics" (KDD) for ratio metrics and the relative lift.
+/// One deliberate difference from gbstats: proportions use the n-1 sample variance of the 0/1 values
+/// (sum_squares = sum), i.e. exactly Welch's test on 0/1 data; gbstats' ProportionStatistic uses
+/// p(1-p) (divisor n). The two differ by the factor n/(n-1).
 /// </summary>
 internal static class PairEstimator
 {

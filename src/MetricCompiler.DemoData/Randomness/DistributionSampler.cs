@@ -68,7 +68,13 @@ internal static class DistributionSampler
     {
         ArgumentOutOfRangeException.ThrowIfNegative(mean);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(mean, 50.0);
-        var limit = PortableMath.Exp(-mean);
+        return random.NextPoissonWithLimit(PortableMath.Exp(-mean));
+    }
+
+    /// <summary>Poisson count when <c>exp(-mean)</c> is already known (saves an exponential per draw).</summary>
+    public static int NextPoissonWithLimit(this Xoshiro256StarStar random, double expOfNegativeMean)
+    {
+        var limit = expOfNegativeMean;
         var count = 0;
         var product = random.NextDouble();
         while (product > limit)

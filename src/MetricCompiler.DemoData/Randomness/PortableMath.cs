@@ -15,6 +15,12 @@ internal static class PortableMath
     private const double Sqrt2 = 1.41421356237309504880;
     private const double SmallestNormal = 2.2250738585072014E-308;
 
+    /// <summary>1/n! for n = 0..14.</summary>
+    private static readonly double[] ExpCoefficients = Enumerable.Range(0, 15).Select(InverseFactorial).ToArray();
+
+    /// <summary>1/(2k+1) for k = 0..11: the series 2 atanh(s) = 2 s (1 + s^2/3 + s^4/5 + ...).</summary>
+    private static readonly double[] LogCoefficients = Enumerable.Range(0, 12).Select(k => 1.0 / ((2 * k) + 1)).ToArray();
+
     public static double Exp(double x)
     {
         if (double.IsNaN(x))
@@ -36,11 +42,11 @@ internal static class PortableMath
         var k = Math.Round(x * InverseLn2);
         var r = (x - (k * Ln2High)) - (k * Ln2Low);
 
-        // Taylor series of e^r by Horner's rule; 20 terms exceed double precision for |r| <= 0.35.
-        var sum = 1.0;
-        for (var n = 20; n >= 1; n--)
+        // Taylor series of e^r by Horner's rule: terms up to r^14/14! exceed double precision for |r| <= 0.35.
+        var sum = ExpCoefficients[^1];
+        for (var n = ExpCoefficients.Length - 2; n >= 0; n--)
         {
-            sum = 1.0 + (r * sum / n);
+            sum = (sum * r) + ExpCoefficients[n];
         }
 
         return Math.ScaleB(sum, (int)k);
@@ -83,12 +89,23 @@ internal static class PortableMath
         // log(m) = 2 atanh(s), s = (m - 1) / (m + 1), |s| <= 0.1716 for m in [sqrt(1/2), sqrt(2)].
         var s = (mantissa - 1.0) / (mantissa + 1.0);
         var s2 = s * s;
-        var series = 0.0;
-        for (var n = 23; n >= 1; n -= 2)
+        var series = LogCoefficients[^1];
+        for (var n = LogCoefficients.Length - 2; n >= 0; n--)
         {
-            series = (1.0 / n) + (s2 * series);
+            series = (series * s2) + LogCoefficients[n];
         }
 
         return (exponent * Ln2) + (2.0 * s * series);
+    }
+
+    private static double InverseFactorial(int n)
+    {
+        var factorial = 1.0;
+        for (var i = 2; i <= n; i++)
+        {
+            factorial *= i;
+        }
+
+        return 1.0 / factorial;
     }
 }

@@ -26,8 +26,11 @@ internal static class StableHash
     public static ulong Combine(ulong seed, string purpose, ulong key) =>
         SplitMix64.Mix(SplitMix64.Mix(SplitMix64.Mix(seed + 0x9E3779B97F4A7C15UL) ^ OfName(purpose)) ^ key);
 
-    public static ulong Combine(ulong seed, string scope, string purpose, ulong key) =>
-        SplitMix64.Mix(Combine(seed, scope, OfName(purpose)) ^ SplitMix64.Mix(key));
+    /// <summary>A key for one (seed, scope, purpose), e.g. (seed, "homepage_cta", "assignment"); combine it with <see cref="Unit"/>.</summary>
+    public static ulong ScopeKey(ulong seed, string scope, string purpose) => Combine(seed, scope, OfName(purpose));
+
+    /// <summary>A uniform [0, 1) number for <paramref name="key"/> (e.g. a user number) within a scope.</summary>
+    public static double Unit(ulong scopeKey, ulong key) => ToUnitInterval(SplitMix64.Mix(scopeKey ^ SplitMix64.Mix(key)));
 
     /// <summary>Maps a hash to [0, 1) using its top 53 bits.</summary>
     public static double ToUnitInterval(ulong hash) => (hash >> 11) * UnitScale;

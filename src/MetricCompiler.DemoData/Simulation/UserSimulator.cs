@@ -14,7 +14,7 @@ internal sealed class UserSimulator
 
     public const double MeanRevenuePerPurchase = 45.0;
 
-    private const double RevenueSigma = 0.55;
+    private const double RevenueSigma = 0.35;
     private const double PageLoadSigma = 0.45;
     private const double MeanDwellSeconds = 35.0;
     private const long MaxDwellSeconds = 600;
@@ -24,21 +24,37 @@ internal sealed class UserSimulator
     /// <summary>An exposure is logged 1..this many seconds after the landing page view of the session that triggers it.</summary>
     private const int MaxExposureDelaySeconds = 3;
 
+    /// <summary>Marks a user who does not take part in an experiment in <see cref="Participation"/>.</summary>
+    private const int NotEligible = -1;
+
     private readonly ulong _seed;
     private readonly IReadOnlyList<ExperimentDefinition> _experiments;
     private readonly IReadOnlyList<ExperimentWindow> _windows;
+    private readonly ulong[] _eligibilityKeys;
+    private readonly ulong[] _assignmentKeys;
     private readonly UserProfileFactory _profiles;
-    private readonly DateOnly _periodEnd;
+    private readonly DateOnly _periodStart;
     private readonly long _periodLastSecond;
+    private readonly int[] _dayFactorIndexByDay;
+    private readonly double[] _distinctDayFactors;
 
     public UserSimulator(DemoDataOptions options, IReadOnlyList<ExperimentDefinition> experiments, IReadOnlyList<ExperimentWindow> windows)
     {
         _seed = options.Seed;
         _experiments = experiments;
         _windows = windows;
+        _eligibilityKeys = experiments.Select(experiment => StableHash.ScopeKey(_seed, experiment.Id, "eligibility")).ToArray();
+        _assignmentKeys = experiments.Select(experiment => StableHash.ScopeKey(_seed, experiment.Id, "assignment")).ToArray();
         _profiles = new UserProfileFactory(options.PeriodStart, options.PeriodEnd);
-        _periodEnd = options.PeriodEnd;
+        _periodStart = options.PeriodStart;
         _periodLastSecond = UtcTimestamp.EndOfDay(options.PeriodEnd);
+
+        // Day factors take few distinct values, so each user needs only a handful of exp(-rate) for its Poisson draws.
+        var dayFactors = Enumerable.Range(0, options.PeriodEnd.DayNumber - options.PeriodStart.DayNumber + 1)
+            .Select(offset => ActivityCalendar.DayFactor(options.PeriodStart.AddDays(offset)))
+            .ToArray();
+        _distinctDayFactors = dayFactors.Distinct().ToArray();
+        _dayFactorIndexByDay = dayFactors.Select(factor => Array.IndexOf(_distinctDayFactors, factor)).ToArray();
     }
 
     public UserTimeline Simulate(int userNumber)
@@ -46,6 +62,7 @@ internal sealed class UserSimulator
         var random = Xoshiro256StarStar.ForStream(_seed, "user-behaviour", (ulong)userNumber);
         var profile = _profiles.Create(userNumber, random);
         var timeline = new UserTimeline(profile, _experiments.Count);
+        var participation = Participation(userNumber);
         var hasSignedUp = false;
         var previousSessionEnd = long.MinValue / 2;
         foreach (var plannedStart in PlanSessionStarts(profile, random))
@@ -56,26 +73,32 @@ internal sealed class UserSimulator
                 break;
             }
 
-            LogExposures(timeline, start, random);
+            LogExposures(timeline, participation, start, random);
             previousSessionEnd = SimulateSession(timeline, start, random, ref hasSignedUp);
         }
 
         return timeline;
     }
 
-    /// <summary>Whether the user takes part in the experiment when active in its window (stable hash, independent of behaviour).</summary>
-    public bool IsEligible(int experimentIndex, int userNumber)
+    /// <summary>
+    /// Per experiment, the variant index the user is assigned to, or <see cref="NotEligible"/>. Eligibility (taking part
+    /// when active in the window) and assignment (against the variant weights) are stable hashes of (seed, experiment, user).
+    /// </summary>
+    private int[] Participation(int userNumber)
     {
-        var experiment = _experiments[experimentIndex];
-        var hash = StableHash.Combine(_seed, experiment.Id, "eligibility", (ulong)userNumber);
-        return StableHash.ToUnitInterval(hash) < experiment.ExposedShareOfActiveUsers;
+        var participation = new int[_experiments.Count];
+        for (var e = 0; e < _experiments.Count; e++)
+        {
+            var experiment = _experiments[e];
+            var isEligible = StableHash.Unit(_eligibilityKeys[e], (ulong)userNumber) < experiment.ExposedShareOfActiveUsers;
+            participation[e] = isEligible ? AssignVariant(experiment, StableHash.Unit(_assignmentKeys[e], (ulong)userNumber)) : NotEligible;
+        }
+
+        return participation;
     }
 
-    /// <summary>Random assignment by hash of (seed, experiment, user) against the variant weights.</summary>
-    public int AssignVariant(int experimentIndex, int userNumber)
+    private static int AssignVariant(ExperimentDefinition experiment, double u)
     {
-        var experiment = _experiments[experimentIndex];
-        var u = StableHash.ToUnitInterval(StableHash.Combine(_seed, experiment.Id, "assignment", (ulong)userNumber));
         var totalWeight = experiment.Variants.Sum(variant => variant.Weight);
         var cumulative = 0.0;
         for (var i = 0; i < experiment.Variants.Count - 1; i++)
@@ -90,15 +113,24 @@ internal sealed class UserSimulator
         return experiment.Variants.Count - 1;
     }
 
+    /// <summary>Session starts: the sign-up visit, then a Poisson number per day (rate x day factor) at diurnal times.</summary>
     private List<long> PlanSessionStarts(UserProfile profile, Xoshiro256StarStar random)
     {
-        var starts = new List<long> { profile.SignupAt };
-        for (var day = UtcTimestamp.DayOf(profile.SignupAt); day <= _periodEnd; day = day.AddDays(1))
+        var expOfNegativeRate = new double[_distinctDayFactors.Length];
+        for (var i = 0; i < expOfNegativeRate.Length; i++)
         {
-            var sessions = random.NextPoisson(profile.SessionsPerDay * ActivityCalendar.DayFactor(day));
+            expOfNegativeRate[i] = PortableMath.Exp(-profile.SessionsPerDay * _distinctDayFactors[i]);
+        }
+
+        var starts = new List<long> { profile.SignupAt };
+        var firstDayOffset = UtcTimestamp.DayOf(profile.SignupAt).DayNumber - _periodStart.DayNumber;
+        for (var offset = firstDayOffset; offset < _dayFactorIndexByDay.Length; offset++)
+        {
+            var sessions = random.NextPoissonWithLimit(expOfNegativeRate[_dayFactorIndexByDay[offset]]);
+            var dayStart = UtcTimestamp.StartOfDay(_periodStart.AddDays(offset));
             for (var i = 0; i < sessions; i++)
             {
-                var start = UtcTimestamp.StartOfDay(day) + ActivityCalendar.SampleSecondOfDay(random);
+                var start = dayStart + ActivityCalendar.SampleSecondOfDay(random);
                 if (start > profile.SignupAt)
                 {
                     starts.Add(start);
@@ -111,29 +143,27 @@ internal sealed class UserSimulator
     }
 
     /// <summary>The first visit in a window exposes an eligible user; later visits in the window log repeat exposures.</summary>
-    private void LogExposures(UserTimeline timeline, long sessionStart, Xoshiro256StarStar random)
+    private void LogExposures(UserTimeline timeline, int[] participation, long sessionStart, Xoshiro256StarStar random)
     {
         for (var e = 0; e < _experiments.Count; e++)
         {
             var window = _windows[e];
-            if (!window.Contains(sessionStart) || sessionStart + MaxExposureDelaySeconds > window.LastSecond ||
-                !IsEligible(e, timeline.Profile.UserNumber))
+            var variantIndex = participation[e];
+            if (variantIndex == NotEligible || !window.Contains(sessionStart) || sessionStart + MaxExposureDelaySeconds > window.LastSecond)
             {
                 continue;
             }
 
-            var experiment = _experiments[e];
-            var first = timeline.FirstExposureIn(e);
-            if (first is null)
+            var variant = _experiments[e].Variants[variantIndex].Name;
+            if (timeline.FirstExposureIn(e) is null)
             {
-                var variantIndex = AssignVariant(e, timeline.Profile.UserNumber);
                 var exposedAt = sessionStart + 1 + random.NextInt(MaxExposureDelaySeconds);
-                timeline.RecordFirstExposure(e, new FirstExposure(exposedAt, variantIndex), experiment.Variants[variantIndex].Name);
+                timeline.RecordFirstExposure(e, new FirstExposure(exposedAt, variantIndex), variant);
             }
-            else if (random.NextBernoulli(experiment.RepeatExposureProbability))
+            else if (random.NextBernoulli(_experiments[e].RepeatExposureProbability))
             {
                 var exposedAt = sessionStart + 1 + random.NextInt(MaxExposureDelaySeconds);
-                timeline.AddExposureRow(new GeneratedExposure(exposedAt, e, experiment.Variants[first.VariantIndex].Name));
+                timeline.AddExposureRow(new GeneratedExposure(exposedAt, e, variant));
             }
         }
     }

@@ -14,8 +14,17 @@ internal sealed class BatchedRowWriter : IDisposable
     /// <summary>SQLite's default SQLITE_MAX_VARIABLE_NUMBER (since 3.32); PostgreSQL allows 65535.</summary>
     public const int MaxParametersPerStatement = 32_766;
 
-    /// <summary>Beyond a few hundred rows per statement larger batches stop paying off.</summary>
-    public const int PreferredRowsPerStatement = 4;
+    /// <summary>
+    /// Microsoft.Data.Sqlite binds every parameter by name through <c>sqlite3_bind_parameter_index</c>, a linear scan over
+    /// the statement's parameters, so the cost of a statement grows with the square of its parameter count. Measured on
+    /// 1M events: about 30 parameters per statement is fastest (500 rows of 7 columns was 10x slower).
+    /// </summary>
+    public const int SqliteParametersPerStatement = 32;
+
+    /// <summary>For server databases (Npgsql) fewer, larger statements save round trips.</summary>
+    public const int ServerRowsPerStatement = 1_000;
+
+    private const string SqliteConnectionTypeName = "Microsoft.Data.Sqlite.SqliteConnection";
 
     private readonly DbConnection _connection;
     private readonly DbTransaction _transaction;
@@ -31,16 +40,22 @@ internal sealed class BatchedRowWriter : IDisposable
         _transaction = transaction;
         _table = table;
         _hasher = hasher;
-        _rowsPerStatement = RowsPerStatement(table.Columns.Count);
+        _rowsPerStatement = RowsPerStatement(connection, table.Columns.Count);
         _fullBatchCommand = CreateInsertCommand(_rowsPerStatement);
         hasher.BeginTable(table);
     }
 
     public long RowsWritten { get; private set; }
 
-    /// <summary>Rows per INSERT so that rows * columns never exceeds <see cref="MaxParametersPerStatement"/>.</summary>
-    public static int RowsPerStatement(int columnCount) =>
-        Math.Min(PreferredRowsPerStatement, MaxParametersPerStatement / columnCount);
+    /// <summary>Rows per INSERT for this provider; rows * columns never exceeds <see cref="MaxParametersPerStatement"/>.</summary>
+    public static int RowsPerStatement(DbConnection connection, int columnCount)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(columnCount);
+        var preferredRows = connection.GetType().FullName == SqliteConnectionTypeName
+            ? SqliteParametersPerStatement / columnCount
+            : ServerRowsPerStatement;
+        return Math.Clamp(preferredRows, 1, MaxParametersPerStatement / columnCount);
+    }
 
     public void WriteRow(params ReadOnlySpan<object?> values)
     {

@@ -1,0 +1,93 @@
+using MetricCompiler.Compiler.Tests.Support;
+using MetricCompiler.Planning;
+using MetricCompiler.Sql.Model;
+
+namespace MetricCompiler.Compiler.Tests.Planning;
+
+public sealed class PlannerTests
+{
+    private static ExecutionPlan Plan()
+    {
+        using var project = new TempProject(("metrics.yml", Fixtures.Project));
+        var load = project.Load();
+        Assert.True(load.Succeeded);
+        return Planner.Plan(load.Project!);
+    }
+
+    [Fact]
+    public void Plan_has_every_node_kind_in_dependency_order()
+    {
+        var plan = Plan();
+        var names = plan.Nodes.Select(n => n.Name).ToList();
+
+        string[] expected =
+            ["exp_checkout__exposures", "exp_checkout__srm", "exp_checkout__unit_metrics", "exp_checkout__statistics", "experiment_results",
+             "fct_purchased", "fct_purchases", "fct_revenue", "stg_events", "stg_exposures"];
+        Assert.Equal(expected.Order(), names.Order());
+        foreach (var node in plan.Nodes)
+            foreach (var dependency in node.DependsOn)
+                Assert.True(names.IndexOf(dependency) < names.IndexOf(node.Name), $"{dependency} must run before {node.Name}");
+        Assert.DoesNotContain("fct_order_value", names); // a ratio has no fact table of its own
+    }
+
+    [Fact]
+    public void Unit_metrics_read_each_source_once_for_all_metrics()
+    {
+        var node = Plan()["exp_checkout__unit_metrics"];
+        var references = NodeReferences(node.Query!).ToList();
+
+        Assert.Equal(1, references.Count(r => r == "stg_events"));
+        Assert.Equal(1, references.Count(r => r == "exp_checkout__exposures"));
+    }
+
+    [Theory]
+    [InlineData("stg_events", new[] { "stg_events" })]
+    [InlineData("+exp_checkout__unit_metrics", new[] { "exp_checkout__exposures", "exp_checkout__unit_metrics", "stg_events", "stg_exposures" })]
+    [InlineData("exp_checkout__unit_metrics+", new[] { "exp_checkout__statistics", "exp_checkout__unit_metrics", "experiment_results" })]
+    [InlineData("fct_*", new[] { "fct_purchased", "fct_purchases", "fct_revenue" })]
+    [InlineData("tag:staging", new[] { "stg_events", "stg_exposures" })]
+    [InlineData("stg_events fct_revenue", new[] { "fct_revenue", "stg_events" })]
+    public void Selectors_follow_dbt_syntax(string selector, string[] expected)
+    {
+        var selected = NodeSelector.Select(Plan(), [selector], []);
+        Assert.Equal(expected.Order(), selected.Select(n => n.Name).Order());
+    }
+
+    [Fact]
+    public void Exclude_removes_nodes_after_selection()
+    {
+        var selected = NodeSelector.Select(Plan(), ["tag:experiment"], ["experiment_results"]);
+        Assert.DoesNotContain(selected, n => n.Name == "experiment_results");
+        Assert.Contains(selected, n => n.Name == "exp_checkout__statistics");
+    }
+
+    [Fact]
+    public void Unknown_selector_suggests_the_closest_node()
+    {
+        var error = Assert.Throws<SelectorException>(() => NodeSelector.Select(Plan(), ["stg_event"], []));
+        Assert.Contains("did you mean `stg_events`?", error.Message);
+    }
+
+    private static IEnumerable<string> NodeReferences(QueryExpr query)
+    {
+        foreach (var cte in query.With)
+            foreach (var reference in NodeReferences(cte.Query))
+                yield return reference;
+        var selects = query switch
+        {
+            SelectQuery s => [s],
+            UnionAllQuery u => u.Parts,
+            _ => [],
+        };
+        foreach (var select in selects)
+            foreach (var reference in FromReferences(select.From))
+                yield return reference;
+    }
+
+    private static IEnumerable<string> FromReferences(FromItem from) => from switch
+    {
+        TableFrom { Relation: NodeRef n } => [n.Node],
+        JoinFrom j => FromReferences(j.Left).Concat(FromReferences(j.Right)),
+        _ => [],
+    };
+}

@@ -1,0 +1,75 @@
+using System.Text.Json;
+using MetricCompiler.Cli.Commands;
+
+namespace MetricCompiler.Integration.Tests;
+
+/// <summary>
+/// The demo project end to end, as `./metricc build` runs it: seed the generated data, build the DAG, read out both
+/// experiments. The demo is designed so that one experiment ships and the other is stopped by its guardrails.
+/// </summary>
+public sealed class DemoProjectTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "metricc-demo", Guid.NewGuid().ToString("N"));
+
+    [Fact]
+    public void Build_seeds_runs_and_decides_both_experiments()
+    {
+        CopyDemo();
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = CommandLine.Run(["build", "--project-dir", _root], output, error);
+
+        Assert.True(exit == 0, error.ToString());
+        var text = output.ToString();
+        Assert.Contains("Experiment homepage_cta", text);
+        Assert.Contains("Experiment onboarding_flow", text);
+
+        using var cta = JsonDocument.Parse(File.ReadAllText(Path.Combine(_root, "target", "results", "homepage_cta.json")));
+        Assert.Equal("ship", cta.RootElement.GetProperty("decision").GetString());
+        Assert.False(cta.RootElement.GetProperty("srm").GetProperty("mismatch").GetBoolean());
+        Assert.True(cta.RootElement.GetProperty("srm").GetProperty("excluded_multiple_variant_units").GetInt64() > 0);
+
+        using var onboarding = JsonDocument.Parse(File.ReadAllText(Path.Combine(_root, "target", "results", "onboarding_flow.json")));
+        Assert.Equal("no_ship", onboarding.RootElement.GetProperty("decision").GetString());
+        var breached = onboarding.RootElement.GetProperty("metrics").EnumerateArray()
+            .Where(m => m.GetProperty("guardrail").ValueKind == JsonValueKind.Object && m.GetProperty("guardrail").GetProperty("status").GetString() == "breached")
+            .Select(m => m.GetProperty("metric").GetString())
+            .ToList();
+        Assert.Contains("page_load_time", breached);
+        // The primary metric alone would have shipped: the guardrail is what blocks it.
+        var primary = onboarding.RootElement.GetProperty("metrics").EnumerateArray().Single(m => m.GetProperty("role").GetString() == "primary");
+        Assert.True(primary.GetProperty("significant").GetBoolean());
+        Assert.True(primary.GetProperty("relative_lift").GetDouble() > 0);
+
+        // A second build reuses the seeded data and gives the same decisions.
+        Assert.Equal(0, CommandLine.Run(["build", "--project-dir", _root], new StringWriter(), new StringWriter()));
+        Assert.Equal("ship", JsonDocument.Parse(File.ReadAllText(Path.Combine(_root, "target", "results", "homepage_cta.json"))).RootElement.GetProperty("decision").GetString());
+    }
+
+    private void CopyDemo()
+    {
+        var repository = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(repository!.FullName, "MetricCompiler.sln")))
+            repository = repository.Parent;
+        Directory.CreateDirectory(_root);
+        File.Copy(Path.Combine(repository.FullName, "metrics.yml"), Path.Combine(_root, "metrics.yml"));
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(repository.FullName, "project_template"), "*.yml", SearchOption.AllDirectories))
+        {
+            var destination = Path.Combine(_root, Path.GetRelativePath(repository.FullName, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
+            File.Copy(file, destination);
+        }
+    }
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
