@@ -6,34 +6,36 @@ namespace MetricCompiler.DemoData;
 
 /// <summary>
 /// Recomputes <see cref="DemoDataSummary.Checksum"/> from what a warehouse holds, to verify a seeded database.
-/// Canonical form: tables raw_users, raw_events, raw_exposures in that order, each as <c>#table\n</c> followed by its rows
-/// ordered by id (user_id, event_id, exposure_id), one line per row, values tab-separated, doubles in shortest
-/// round-trip invariant form, NULL as <c>\N</c>; SHA-256 of the UTF-8 bytes, lower-case hex.
+/// Canonical form: each table's rows ordered by id (raw_users by user_id, raw_events by event_id, raw_exposures by
+/// exposure_id), one line per row, values tab-separated (strings COPY-escaped, doubles in shortest round-trip invariant
+/// form, NULL as <c>\N</c>), hashed with SHA-256; the checksum is the SHA-256 of the lines
+/// <c>table_name TAB table_sha256_hex</c> for raw_users, raw_events, raw_exposures. Lower-case hex.
 /// </summary>
 public static class DemoDataChecksum
 {
     public static string Compute(DbConnection connection)
     {
         ArgumentNullException.ThrowIfNull(connection);
-        using var hasher = new CanonicalRowHasher();
-        foreach (var table in DemoTables.All)
-        {
-            hasher.BeginTable(table);
-            using var command = connection.CreateCommand();
-            command.CommandText = table.SelectInCanonicalOrderSql;
-            using var reader = command.ExecuteReader();
-            var values = new object?[table.Columns.Count];
-            while (reader.Read())
-            {
-                for (var i = 0; i < values.Length; i++)
-                {
-                    values[i] = reader.IsDBNull(i) ? null
-                        : table.Columns[i].Type == ColumnType.Text ? reader.GetString(i)
-                        : reader.GetDouble(i);
-                }
+        return CanonicalRowHasher.CombineTableDigests(DemoTables.All.Select(table => (table, ComputeTableDigest(connection, table))).ToList());
+    }
 
-                hasher.AppendRow(values);
+    private static string ComputeTableDigest(DbConnection connection, TableDefinition table)
+    {
+        using var hasher = new CanonicalRowHasher();
+        using var command = connection.CreateCommand();
+        command.CommandText = table.SelectInCanonicalOrderSql;
+        using var reader = command.ExecuteReader();
+        var values = new object?[table.Columns.Count];
+        while (reader.Read())
+        {
+            for (var i = 0; i < values.Length; i++)
+            {
+                values[i] = reader.IsDBNull(i) ? null
+                    : table.Columns[i].Type == ColumnType.Text ? reader.GetString(i)
+                    : reader.GetDouble(i);
             }
+
+            hasher.AppendRow(values);
         }
 
         return hasher.FinishHex();

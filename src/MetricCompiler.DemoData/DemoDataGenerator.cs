@@ -23,10 +23,8 @@ public static class DemoDataGenerator
         options.Validate();
 
         var stopwatch = Stopwatch.StartNew();
-        progress?.Report($"Simulating {options.Users:N0} users, seed {options.Seed}, {options.PeriodStart:yyyy-MM-dd}..{options.PeriodEnd:yyyy-MM-dd}");
-        var dataset = DemoDataSimulation.Run(options);
-        progress?.Report($"Simulated in {stopwatch.Elapsed.TotalSeconds:F1} s; writing");
-
+        progress?.Report($"Simulating and writing {options.Users:N0} users, seed {options.Seed}, {options.PeriodStart:yyyy-MM-dd}..{options.PeriodEnd:yyyy-MM-dd}");
+        var simulation = new DemoDataSimulation(options);
         var openedHere = connection.State == ConnectionState.Closed;
         if (openedHere)
         {
@@ -35,7 +33,7 @@ public static class DemoDataGenerator
 
         try
         {
-            var summary = new DemoDataWriter(connection, progress).Write(dataset);
+            var summary = new DemoDataWriter(connection, progress).Write(simulation);
             progress?.Report(
                 $"Done in {stopwatch.Elapsed.TotalSeconds:F1} s: {summary.Users:N0} users, {summary.Events:N0} events " +
                 $"({summary.DuplicateEvents:N0} duplicates), {summary.Exposures:N0} exposures ({summary.MultiVariantUsers:N0} multi-variant users)");

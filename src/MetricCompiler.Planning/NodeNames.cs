@@ -17,6 +17,14 @@ public static class NodeNames
 
     public static string SrmCounts(string experiment) => $"exp_{experiment}__srm";
 
+    public static string SegmentStatistics(string experiment) => $"exp_{experiment}__segment_statistics";
+
+    /// <summary>The column of a unit-metrics table holding a unit's value of a segment dimension.</summary>
+    public static string Segment(string segment) => $"segment__{segment}";
+
+    /// <summary>The segment value of units the dimension's source has no row for.</summary>
+    public const string MissingSegment = "(none)";
+
     /// <summary>The column of a unit-metrics table holding a metric's pre-exposure value (the CUPED covariate).</summary>
     public static string Covariate(string metric) => $"{metric}__pre";
 }

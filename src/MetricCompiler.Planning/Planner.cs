@@ -26,12 +26,16 @@ public static class Planner
             nodes.Add(UnitMetrics(project, experiment));
             nodes.Add(Statistics(project, experiment));
             nodes.Add(SrmCounts(experiment));
+            if (experiment.Analysis.Segments.Count > 0)
+                nodes.Add(SegmentStatistics(project, experiment));
         }
 
         if (project.Experiments.Count > 0)
         {
             var inputs = project.Experiments
-                .SelectMany(e => new[] { NodeNames.Statistics(e.Id), NodeNames.SrmCounts(e.Id) })
+                .SelectMany(e => e.Analysis.Segments.Count > 0
+                    ? new[] { NodeNames.Statistics(e.Id), NodeNames.SrmCounts(e.Id), NodeNames.SegmentStatistics(e.Id) }
+                    : new[] { NodeNames.Statistics(e.Id), NodeNames.SrmCounts(e.Id) })
                 .Order(StringComparer.Ordinal)
                 .ToList();
             nodes.Add(new PlanNode(NodeNames.ExperimentResults, NodeKind.Readout,
@@ -207,6 +211,22 @@ public static class Planner
             dependsOn.Add(NodeNames.Staging(source.Name));
         }
 
+        foreach (var segment in experiment.Analysis.Segments)
+        {
+            var source = project.FindSource(segment.Source.Name)!;
+            var cteName = $"segment_{segment.Name}";
+            var alias = $"s_{segment.Name}";
+            ctes.Add(new CommonTableExpression(cteName,
+                new SelectQuery(
+                    [Col(source.Entity).As("unit_id"), Min(Cast(Col(segment.Column), SqlType.String)).As("segment_value")],
+                    From(new NodeRef(NodeNames.Staging(source.Name))),
+                    GroupBy: [Col(source.Entity)]),
+                $"segment `{segment.Name}`: `{segment.Column}` of source `{source.Name}`, one value per unit"));
+            from = new JoinFrom(from, JoinKind.Left, From(new CteRef(cteName), alias), Eq(Col(alias, "unit_id"), Col(Unit, "unit_id")));
+            finalItems.Add(Coalesce(Col(alias, "segment_value"), Str(NodeNames.MissingSegment)).As(NodeNames.Segment(segment.Name)));
+            dependsOn.Add(NodeNames.Staging(source.Name));
+        }
+
         var query = new SelectQuery(finalItems, from) { With = ctes };
         return new PlanNode(NodeNames.UnitMetrics(experiment.Id), NodeKind.UnitMetrics,
             $"Per-unit metric values for experiment `{experiment.Id}`: one row per analysed unit.",
@@ -218,44 +238,10 @@ public static class Planner
     {
         var parts = new List<SelectQuery>();
         var comments = new List<string?>();
-        var table = From(new NodeRef(NodeNames.UnitMetrics(experiment.Id)));
-        SqlExpr NoValue() => new NullLiteral(SqlType.Double);
         foreach (var (reference, role) in experiment.AllMetrics())
         {
             var metric = project.FindMetric(reference.Name)!;
-            SelectQuery part;
-            if (metric.IsRatio)
-            {
-                var numerator = Col(metric.Numerator!.Name);
-                var denominator = Col(metric.Denominator!.Name);
-                part = new SelectQuery(
-                    [
-                        Str(metric.Name).As("metric"), Col("variant").Item(), CountStar().As("n"),
-                        Sum(numerator).As("value_sum"), Sum(Mul(numerator, numerator)).As("value_sum_squares"),
-                        Sum(denominator).As("denominator_sum"), Sum(Mul(denominator, denominator)).As("denominator_sum_squares"),
-                        NoValue().As("covariate_sum"), NoValue().As("covariate_sum_squares"),
-                        Sum(Mul(numerator, denominator)).As("cross_sum"),
-                    ],
-                    table, GroupBy: [Col("variant")]);
-            }
-            else
-            {
-                var value = Col(metric.Name);
-                var covariate = Col(NodeNames.Covariate(metric.Name));
-                var cuped = HasCovariate(experiment, metric);
-                part = new SelectQuery(
-                    [
-                        Str(metric.Name).As("metric"), Col("variant").Item(), Count(value).As("n"),
-                        Sum(value).As("value_sum"), Sum(Mul(value, value)).As("value_sum_squares"),
-                        NoValue().As("denominator_sum"), NoValue().As("denominator_sum_squares"),
-                        (cuped ? Sum(covariate) : NoValue()).As("covariate_sum"),
-                        (cuped ? Sum(Mul(covariate, covariate)) : NoValue()).As("covariate_sum_squares"),
-                        (cuped ? Sum(Mul(value, covariate)) : NoValue()).As("cross_sum"),
-                    ],
-                    table, GroupBy: [Col("variant")]);
-            }
-
-            parts.Add(part);
+            parts.Add(StatisticsPart(experiment, metric, [], []));
             comments.Add($"{role.ToString().ToLowerInvariant()} metric `{metric.Name}`: {MetricSummary(metric)}");
         }
 
@@ -263,6 +249,63 @@ public static class Planner
             $"Per-variant sufficient statistics for experiment `{experiment.Id}` (n, sums, sums of squares, cross-products).",
             new UnionAllQuery(parts, comments), [NodeNames.UnitMetrics(experiment.Id)], [], experiment.Location,
             ["experiment", .. experiment.Tags], experiment.Id);
+    }
+
+    /// <summary>The same statistics per segment of every dimension, for primary and secondary metrics.</summary>
+    private static PlanNode SegmentStatistics(ProjectDefinition project, ExperimentDefinition experiment)
+    {
+        var parts = new List<SelectQuery>();
+        var comments = new List<string?>();
+        foreach (var segment in experiment.Analysis.Segments)
+        {
+            foreach (var (reference, role) in experiment.AllMetrics().Where(m => m.Role != MetricRole.Guardrail))
+            {
+                var metric = project.FindMetric(reference.Name)!;
+                var column = Col(NodeNames.Segment(segment.Name));
+                parts.Add(StatisticsPart(experiment, metric, [Str(segment.Name).As("dimension"), column.As("segment")], [column]));
+                comments.Add($"{role.ToString().ToLowerInvariant()} metric `{metric.Name}` by segment `{segment.Name}`");
+            }
+        }
+
+        return new PlanNode(NodeNames.SegmentStatistics(experiment.Id), NodeKind.Statistics,
+            $"Per-segment, per-variant sufficient statistics for experiment `{experiment.Id}` (segment breakdowns).",
+            new UnionAllQuery(parts, comments), [NodeNames.UnitMetrics(experiment.Id)], [], experiment.Location,
+            ["experiment", "segments", .. experiment.Tags], experiment.Id);
+    }
+
+    private static SelectQuery StatisticsPart(ExperimentDefinition experiment, MetricDefinition metric, IReadOnlyList<SelectItem> keys, IReadOnlyList<SqlExpr> groupBy)
+    {
+        var table = From(new NodeRef(NodeNames.UnitMetrics(experiment.Id)));
+        SqlExpr NoValue() => new NullLiteral(SqlType.Double);
+        List<SqlExpr> grouping = [.. groupBy, Col("variant")];
+        if (metric.IsRatio)
+        {
+            var numerator = Col(metric.Numerator!.Name);
+            var denominator = Col(metric.Denominator!.Name);
+            return new SelectQuery(
+                [
+                    .. keys, Str(metric.Name).As("metric"), Col("variant").Item(), CountStar().As("n"),
+                    Sum(numerator).As("value_sum"), Sum(Mul(numerator, numerator)).As("value_sum_squares"),
+                    Sum(denominator).As("denominator_sum"), Sum(Mul(denominator, denominator)).As("denominator_sum_squares"),
+                    NoValue().As("covariate_sum"), NoValue().As("covariate_sum_squares"),
+                    Sum(Mul(numerator, denominator)).As("cross_sum"),
+                ],
+                table, GroupBy: grouping);
+        }
+
+        var value = Col(metric.Name);
+        var covariate = Col(NodeNames.Covariate(metric.Name));
+        var cuped = HasCovariate(experiment, metric);
+        return new SelectQuery(
+            [
+                .. keys, Str(metric.Name).As("metric"), Col("variant").Item(), Count(value).As("n"),
+                Sum(value).As("value_sum"), Sum(Mul(value, value)).As("value_sum_squares"),
+                NoValue().As("denominator_sum"), NoValue().As("denominator_sum_squares"),
+                (cuped ? Sum(covariate) : NoValue()).As("covariate_sum"),
+                (cuped ? Sum(Mul(covariate, covariate)) : NoValue()).As("covariate_sum_squares"),
+                (cuped ? Sum(Mul(value, covariate)) : NoValue()).As("cross_sum"),
+            ],
+            table, GroupBy: grouping);
     }
 
     private static PlanNode SrmCounts(ExperimentDefinition experiment)
@@ -305,9 +348,38 @@ public static class Planner
     public static bool HasCovariate(ExperimentDefinition experiment, MetricDefinition metric) =>
         experiment.Analysis.Cuped.Enabled && !metric.IsRatio && metric.Aggregation != MetricAggregation.Average;
 
-    private static SqlExpr Aggregate(MetricDefinition metric, SqlExpr window)
+    /// <summary>
+    /// The primary metric's per-unit distribution before the experiment: every unit active on the metric's source in
+    /// a period as long as the experiment, ending when it starts. Used to check that the declared MDE is reachable.
+    /// </summary>
+    public static QueryExpr BaselineQuery(ProjectDefinition project, ExperimentDefinition experiment, MetricDefinition metric)
     {
-        var condition = metric.Filter is { } filter ? And(window, Snippet(filter, Event)) : window;
+        var source = project.FindSource(metric.Source!.Name)!;
+        var (start, end) = Window(experiment);
+        var days = (end - start).Days;
+        var time = Col(Event, source.EventTime);
+        var perUnit = new SelectQuery(
+            [Col(Event, source.Entity).As("unit_id"), Aggregate(metric, null).As("value")],
+            From(new NodeRef(NodeNames.Staging(source.Name)), Event),
+            Where: And(Ge(time, new TimestampLiteral(start.AddDays(-days))), Lt(time, new TimestampLiteral(start))),
+            GroupBy: [Col(Event, source.Entity)]);
+        return new SelectQuery(
+            [Count(Col("value")).As("n"), Sum(Col("value")).As("value_sum"), Sum(Mul(Col("value"), Col("value"))).As("value_sum_squares")],
+            From(new CteRef("unit_values")))
+        {
+            With = [new CommonTableExpression("unit_values", perUnit, $"`{metric.Name}` per unit active in the {days} days before `{experiment.Id}` starts")],
+        };
+    }
+
+    private static SqlExpr Aggregate(MetricDefinition metric, SqlExpr? window)
+    {
+        var condition = (metric.Filter, window) switch
+        {
+            ({ } filter, { } w) => And(w, Snippet(filter, Event)),
+            ({ } filter, null) => Snippet(filter, Event),
+            (null, { } w) => w,
+            _ => Eq(Num(1), Num(1)),
+        };
         var expr = metric.Expr is { } e ? Snippet(e, Event) : null;
         return metric.Aggregation switch
         {

@@ -42,11 +42,18 @@ internal static class ProjectCommands
 
     private static Command Validate(CommandContext context)
     {
-        var command = new Command("validate", "Load and check the project; report every problem with its location.") { ProjectDir };
+        var offline = new Option<bool>("--offline") { Description = "Skip the checks that read the warehouse (power of each experiment against baseline data)" };
+        var command = new Command("validate", "Load and check the project; report every problem with its location; check each experiment's power against the warehouse's data.")
+        {
+            ProjectDir, Target, offline,
+        };
         command.SetAction(parse =>
         {
             var load = ProjectLoader.Load(parse.GetValue(ProjectDir)!);
-            PrintDiagnostics(context, load.Diagnostics);
+            var diagnostics = load.Diagnostics.ToList();
+            if (load.Succeeded && !parse.GetValue(offline))
+                diagnostics.AddRange(WarehouseChecks(context, load.Project!, parse.GetValue(Target)));
+            PrintDiagnostics(context, diagnostics);
             if (!load.Succeeded)
                 return ExitCodes.Failure;
             var p = load.Project!;
@@ -54,6 +61,28 @@ internal static class ProjectCommands
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>Checks that need data: skipped (with a note) when the target's warehouse cannot be opened.</summary>
+    private static IReadOnlyList<Diagnostic> WarehouseChecks(CommandContext context, Core.Model.ProjectDefinition project, string? targetName)
+    {
+        try
+        {
+            var target = AdapterFactory.Resolve(project, targetName);
+            if (target.Adapter == "sqlite" && target.Setting("path") is { } path && path != ":memory:" && !File.Exists(Path.Combine(project.RootDirectory, path)))
+            {
+                context.Output.WriteLine($"note: warehouse `{path}` does not exist yet; power checks skipped");
+                return [];
+            }
+
+            using var adapter = AdapterFactory.Open(target, project.RootDirectory);
+            return Execution.Checks.PowerCheck.Run(project, adapter);
+        }
+        catch (Exception e) when (e is TargetException or WarehouseException)
+        {
+            context.Output.WriteLine($"note: power checks skipped: {e.Message}");
+            return [];
+        }
     }
 
     private static Command Compile(CommandContext context)

@@ -35,8 +35,7 @@ internal static class StatisticsCommands
 
             try
             {
-                var result = ExperimentAnalyzer.Analyze(StatsJson.ParseRequest(json));
-                context.Output.Write(StatsJson.WriteResult(result));
+                context.Output.Write(StatsContract.Execute(json));
                 context.Output.WriteLine();
                 return ExitCodes.Success;
             }

@@ -52,16 +52,51 @@ public static class ReadoutPrinter
             ]);
         }
 
-        var widths = Enumerable.Range(0, header.Length).Select(i => rows.Max(row => row[i].Length)).ToArray();
-        foreach (var (row, index) in rows.Select((row, index) => (row, index)))
+        Table(o, rows, rightAligned: [3, 4, 5, 6, 7, 8]);
+
+        if (r.Balance.Count > 0)
         {
-            o.WriteLine("  " + string.Join("  ", row.Select((cell, i) => i is >= 3 and <= 8 ? cell.PadLeft(widths[i]) : cell.PadRight(widths[i]))).TrimEnd());
-            if (index == 0)
-                o.WriteLine("  " + string.Join("  ", widths.Select(w => new string('-', w))));
+            var flagged = r.Balance.Where(b => b.Imbalanced).ToList();
+            o.WriteLine(flagged.Count == 0
+                ? $"  pre-exposure balance: {r.Balance.Count} CUPED covariate(s) balanced (lowest p = {P(r.Balance.Min(b => b.PValue))})"
+                : $"  pre-exposure balance: IMBALANCED {string.Join(", ", flagged.Select(b => $"{b.Metric}/{b.Variant} (p = {P(b.PValue)})"))}");
+        }
+
+        foreach (var power in r.Power)
+            o.WriteLine($"  power: `{power.Metric}` needs {power.RequiredPerVariant:N0} units per variant for a {Pct(power.MinimumDetectableEffect, 1)} MDE; has {power.ObservedPerVariant:N0} (reachable MDE {Pct(power.ReachableMde, 1)})");
+
+        if (r.Segments.Count > 0)
+        {
+            o.WriteLine();
+            o.WriteLine($"Segments (each dimension corrected across its segments, metrics and variants):");
+            var segmentRows = new List<string[]> { new[] { "dimension", "segment", "metric", "variant", "n", "rel lift [CI]", "p adj", "" } };
+            foreach (var segment in r.Segments)
+            {
+                var c = segment.Comparison;
+                segmentRows.Add(
+                [
+                    segment.Dimension, segment.Segment, segment.Metric, c.Variant, $"{c.ControlN:N0}/{c.VariantN:N0}",
+                    $"{Pct(c.RelativeLift, 2, signed: true)} [{Pct(c.RelativeCiLow, 2, signed: true)}, {Pct(c.RelativeCiHigh, 2, signed: true)}]",
+                    P(c.AdjustedPValue), c.Significant ? "significant" : "",
+                ]);
+            }
+
+            Table(o, segmentRows, rightAligned: [4, 5, 6]);
         }
 
         foreach (var warning in r.Warnings)
             o.WriteLine($"  warning: {warning}");
+    }
+
+    private static void Table(TextWriter o, List<string[]> rows, int[] rightAligned)
+    {
+        var widths = Enumerable.Range(0, rows[0].Length).Select(i => rows.Max(row => row[i].Length)).ToArray();
+        foreach (var (row, index) in rows.Select((row, index) => (row, index)))
+        {
+            o.WriteLine("  " + string.Join("  ", row.Select((cell, i) => rightAligned.Contains(i) ? cell.PadLeft(widths[i]) : cell.PadRight(widths[i]))).TrimEnd());
+            if (index == 0)
+                o.WriteLine("  " + string.Join("  ", widths.Select(w => new string('-', w))));
+        }
     }
 
     private static string Result(MetricReadout m)
@@ -73,7 +108,7 @@ public static class ReadoutPrinter
                 "passed" => "guardrail ok (non-inferior)",
                 _ => "guardrail not proven",
             };
-        if (m.IsSignificantlyBetter) return "better";
+        if (m.IsSignificantlyBetter) return m.Comparison.ChanceToWin is { } win && m.Comparison.PValue is null ? $"better (chance to win {Pct(win, 1)})" : "better";
         if (m.IsSignificantlyWorse) return "WORSE";
         return "no significant change";
     }

@@ -5,7 +5,7 @@ public sealed record DiagnosticDescriptor(string Code, string Title);
 
 /// <summary>
 /// Every diagnostic the compiler can report. Codes are stable: MC1xxx reading YAML, MC2xxx references,
-/// MC3xxx experiment design, MC4xxx SQL expressions.
+/// MC3xxx experiment design, MC4xxx SQL expressions, MC5xxx checks against warehouse data.
 /// </summary>
 public static class DiagnosticCodes
 {
@@ -35,6 +35,9 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor MetricListedTwice = new("MC3006", "Metric listed twice in one experiment");
     public static readonly DiagnosticDescriptor UnsupportedCombination = new("MC3007", "Unsupported combination");
     public static readonly DiagnosticDescriptor MetricSourceMismatch = new("MC3008", "Metric cannot be analysed for this experiment");
+
+    public static readonly DiagnosticDescriptor MinimumDetectableEffectUnreachable = new("MC5001", "Experiment cannot reach its minimum detectable effect");
+    public static readonly DiagnosticDescriptor PowerCheckSkipped = new("MC5002", "Power check skipped");
 
     public static readonly DiagnosticDescriptor ExpressionSyntax = new("MC4001", "Expression is not a single SQL expression");
     public static readonly DiagnosticDescriptor ColumnTypeMismatch = new("MC4002", "Column has the wrong type for its role");

@@ -312,6 +312,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
         }
 
         var analysis = ReadAnalysis(reader.Mapping("analysis"), file, context);
+        var decision = ReadDecision(reader.Mapping("decision"), file, context);
         var experiment = new ExperimentDefinition(
             id,
             reader.String("name"),
@@ -325,6 +326,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
             secondary,
             guardrails,
             analysis,
+            decision,
             reader.Names("tags").Select(t => t.Name).ToList(),
             reader.Location(),
             reader.FieldLocations);
@@ -334,7 +336,8 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
 
     private AnalysisSettings ReadAnalysis(YamlMappingNode? node, string file, string context)
     {
-        var defaults = new AnalysisSettings(0.05, MultipleTestingCorrection.None, AnalysisMethod.Frequentist, new CupedSettings(false, 14), 0.001, null, 0.8);
+        var defaults = new AnalysisSettings(0.05, MultipleTestingCorrection.None, AnalysisMethod.Frequentist, new CupedSettings(false, 14), 0.001, null, 0.8,
+            SequentialTuning: 5000, Prior: null, BalanceThreshold: 0.001, Segments: []);
         if (node is null)
             return defaults;
         var reader = new YamlMappingReader(node, file, diagnostics, $"{context} analysis");
@@ -367,16 +370,85 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
             cupedReader.Finish();
         }
 
+        var tuning = reader.Number("sequential_tuning") ?? defaults.SequentialTuning;
+        if (tuning <= 0)
+            diagnostics.Error(DiagnosticCodes.OutOfRange, reader.At("sequential_tuning"), $"{context}: sequential_tuning (N*) must be positive", "5000 is the usual choice: the sample size at which the sequence is tightest");
+        var balance = reader.Number("balance_threshold") ?? defaults.BalanceThreshold;
+        if (balance is <= 0 or >= 1)
+            diagnostics.Error(DiagnosticCodes.OutOfRange, reader.At("balance_threshold"), $"{context}: balance_threshold must be between 0 and 1");
+
+        PriorSettings? prior = null;
+        if (reader.Mapping("prior") is { } priorNode)
+        {
+            var priorReader = new YamlMappingReader(priorNode, file, diagnostics, $"{context} prior");
+            var mean = priorReader.Number("mean") ?? 0;
+            var variance = priorReader.Number("variance", required: true) ?? 1;
+            if (variance <= 0)
+                diagnostics.Error(DiagnosticCodes.OutOfRange, priorReader.At("variance"), $"{context}: the prior's variance must be positive");
+            priorReader.Finish();
+            prior = new PriorSettings(mean, variance);
+        }
+
+        var segments = new List<SegmentDefinition>();
+        foreach (var segmentNode in reader.Sequence("segments")?.Children ?? [])
+        {
+            if (segmentNode is not YamlMappingNode segmentMapping)
+            {
+                diagnostics.Error(DiagnosticCodes.WrongNodeType, Location(file, segmentNode), $"{context}: each segment must be a mapping with `name` and `source`");
+                continue;
+            }
+
+            var segment = new YamlMappingReader(segmentMapping, file, diagnostics, $"{context} segment");
+            var name = segment.String("name", required: true);
+            var source = segment.Reference("source", required: true);
+            var column = segment.String("column") ?? name;
+            segment.Finish();
+            if (name is not null && source is not null)
+                segments.Add(new SegmentDefinition(name, source, column!, segment.Location()));
+        }
+
+        var method = reader.Choice("method", Methods) ?? defaults.Method;
+        if (prior is not null && method != AnalysisMethod.Bayesian)
+            diagnostics.Warning(DiagnosticCodes.UnsupportedCombination, reader.At("prior"), $"{context}: `prior` is used only with `method: bayesian`");
         var result = new AnalysisSettings(
             alpha,
             reader.Choice("correction", Corrections) ?? defaults.Correction,
-            reader.Choice("method", Methods) ?? defaults.Method,
+            method,
             cuped,
             srm,
             mde,
-            power);
+            power,
+            tuning,
+            prior,
+            balance,
+            segments);
         reader.Finish();
         return result;
+    }
+
+    private static readonly Dictionary<string, PrimaryRule> PrimaryRules = new(StringComparer.Ordinal)
+    {
+        ["all"] = PrimaryRule.All,
+        ["any"] = PrimaryRule.Any,
+    };
+
+    private static readonly Dictionary<string, GuardrailRule> GuardrailRules = new(StringComparer.Ordinal)
+    {
+        ["no_breach"] = GuardrailRule.NoBreach,
+        ["non_inferior"] = GuardrailRule.NonInferior,
+    };
+
+    private DecisionRules ReadDecision(YamlMappingNode? node, string file, string context)
+    {
+        if (node is null)
+            return DecisionRules.Default;
+        var reader = new YamlMappingReader(node, file, diagnostics, $"{context} decision");
+        var rules = new DecisionRules(
+            reader.Choice("ship_when_primary", PrimaryRules) ?? DecisionRules.Default.Primary,
+            reader.Choice("guardrails", GuardrailRules) ?? DecisionRules.Default.Guardrails,
+            reader.Boolean("require_srm_clean") ?? DecisionRules.Default.RequireCleanSrm);
+        reader.Finish();
+        return rules;
     }
 
     private string NameOf(YamlMappingNode node, string file, string what, string key = "name")

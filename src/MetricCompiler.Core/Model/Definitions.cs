@@ -67,6 +67,12 @@ public sealed record GuardrailDefinition(NameReference Metric, Direction Harmful
 
 public sealed record CupedSettings(bool Enabled, int LookbackDays);
 
+/// <summary>A normal prior on the relative lift, for <c>method: bayesian</c>.</summary>
+public sealed record PriorSettings(double Mean, double Variance);
+
+/// <summary>A dimension to break results down by: a column of a source keyed by the same unit.</summary>
+public sealed record SegmentDefinition(string Name, NameReference Source, string Column, SourceLocation Location);
+
 public sealed record AnalysisSettings(
     double Alpha,
     MultipleTestingCorrection Correction,
@@ -74,7 +80,33 @@ public sealed record AnalysisSettings(
     CupedSettings Cuped,
     double SrmThreshold,
     double? MinimumDetectableEffect,
-    double Power);
+    double Power,
+    double SequentialTuning,
+    PriorSettings? Prior,
+    double BalanceThreshold,
+    IReadOnlyList<SegmentDefinition> Segments);
+
+/// <summary>Which primary metrics must be significantly better for a ship decision.</summary>
+public enum PrimaryRule
+{
+    All,
+    Any,
+}
+
+/// <summary>What guardrails must show for a ship decision.</summary>
+public enum GuardrailRule
+{
+    /// <summary>No guardrail is significantly harmed beyond its margin.</summary>
+    NoBreach,
+    /// <summary>Every guardrail has shown non-inferiority (its one-sided bound is within the margin).</summary>
+    NonInferior,
+}
+
+/// <summary>The experiment's decision rule; the defaults are the conservative, common one.</summary>
+public sealed record DecisionRules(PrimaryRule Primary, GuardrailRule Guardrails, bool RequireCleanSrm)
+{
+    public static DecisionRules Default { get; } = new(PrimaryRule.All, GuardrailRule.NoBreach, true);
+}
 
 public sealed record ExperimentDefinition(
     string Id,
@@ -89,6 +121,7 @@ public sealed record ExperimentDefinition(
     IReadOnlyList<NameReference> SecondaryMetrics,
     IReadOnlyList<GuardrailDefinition> Guardrails,
     AnalysisSettings Analysis,
+    DecisionRules Decision,
     IReadOnlyList<string> Tags,
     SourceLocation Location,
     IReadOnlyDictionary<string, SourceLocation> FieldLocations)

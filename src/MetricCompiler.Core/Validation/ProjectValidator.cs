@@ -204,6 +204,7 @@ public static partial class ProjectValidator
         }
 
         ValidateVariants(experiment, context, diagnostics);
+        ValidateSegments(project, experiment, context, diagnostics);
 
         if (experiment.Start > experiment.End && experiment.End != DateOnly.MinValue)
             diagnostics.Error(DiagnosticCodes.StartAfterEnd, experiment.At("start"),
@@ -232,6 +233,26 @@ public static partial class ProjectValidator
                 diagnostics.Warning(DiagnosticCodes.MetricListedTwice, reference.Location,
                     $"{context}: metric `{reference.Name}` is listed as {earlier} and again as {role}; it is analysed once, as {earlier}");
             listed.TryAdd(reference.Name, role);
+        }
+    }
+
+    private static void ValidateSegments(ProjectDefinition project, ExperimentDefinition experiment, string context, DiagnosticBag diagnostics)
+    {
+        CheckUnique(experiment.Analysis.Segments.Select(s => (s.Name, s.Location)), $"{context} segment", diagnostics);
+        foreach (var segment in experiment.Analysis.Segments)
+        {
+            CheckIdentifier(segment.Name, "segment", segment.Location, diagnostics);
+            var source = project.FindSource(segment.Source.Name);
+            if (source is null)
+            {
+                diagnostics.Error(DiagnosticCodes.UnknownSource, segment.Source.Location, $"{context}: segment `{segment.Name}` reads unknown source `{segment.Source.Name}`",
+                    NameSuggester.Hint(segment.Source.Name, project.Sources.Select(s => s.Name).ToList(), "source"));
+                continue;
+            }
+
+            if (source.FindColumn(segment.Column) is null)
+                diagnostics.Error(DiagnosticCodes.UnknownColumn, segment.Location, $"{context}: segment column `{segment.Column}` is not a column of source `{source.Name}`",
+                    NameSuggester.Hint(segment.Column, source.Columns.Select(c => c.Name).ToList(), "column"));
         }
     }
 

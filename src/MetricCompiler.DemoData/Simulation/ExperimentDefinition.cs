@@ -25,11 +25,9 @@ internal sealed record ExperimentDefinition(
     double ExposedShareOfActiveUsers,
     double RepeatExposureProbability);
 
-/// <summary>An experiment's window in simulation seconds, clipped to the generated period (empty when they do not overlap).</summary>
+/// <summary>An experiment's window in simulation seconds, clipped to the generated period (contains nothing when they do not overlap).</summary>
 internal sealed record ExperimentWindow(long FirstSecond, long LastSecond)
 {
-    public bool IsEmpty => LastSecond < FirstSecond;
-
     public bool Contains(long second) => second >= FirstSecond && second <= LastSecond;
 
     public static ExperimentWindow Clip(ExperimentDefinition experiment, DateOnly periodStart, DateOnly periodEnd)

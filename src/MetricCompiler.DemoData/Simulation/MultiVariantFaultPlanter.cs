@@ -14,7 +14,7 @@ internal static class MultiVariantFaultPlanter
     private const long MaxDelaySeconds = 3 * UtcTimestamp.SecondsPerDay;
 
     public static void Plant(
-        IReadOnlyList<UserTimeline> timelines,
+        IReadOnlyList<ExposureLog> exposureLogs,
         IReadOnlyList<ExperimentDefinition> experiments,
         IReadOnlyList<ExperimentWindow> windows,
         ulong seed)
@@ -23,9 +23,9 @@ internal static class MultiVariantFaultPlanter
         {
             var experimentIndex = e;
             var window = windows[e];
-            var exposed = timelines.Where(timeline => timeline.FirstExposureIn(experimentIndex) is not null).ToList();
+            var exposed = exposureLogs.Where(log => log.FirstExposureIn(experimentIndex) is not null).ToList();
             var candidates = exposed
-                .Where(timeline => timeline.FirstExposureIn(experimentIndex)!.ExposedAt + MinDelaySeconds <= window.LastSecond)
+                .Where(log => log.FirstExposureIn(experimentIndex)!.ExposedAt + MinDelaySeconds <= window.LastSecond)
                 .ToArray();
             var target = exposed.Count == 0 ? 0 : Math.Max(1, (int)Math.Round(exposed.Count * ShareOfExposedUsers));
             var count = Math.Min(target, candidates.Length);
@@ -42,13 +42,13 @@ internal static class MultiVariantFaultPlanter
     }
 
     private static void AddOtherVariantExposure(
-        UserTimeline timeline,
+        ExposureLog exposureLog,
         ExperimentDefinition experiment,
         int experimentIndex,
         ExperimentWindow window,
         Xoshiro256StarStar random)
     {
-        var first = timeline.FirstExposureIn(experimentIndex)!;
+        var first = exposureLog.FirstExposureIn(experimentIndex)!;
         var otherIndex = random.NextInt(experiment.Variants.Count - 1);
         if (otherIndex >= first.VariantIndex)
         {
@@ -58,6 +58,6 @@ internal static class MultiVariantFaultPlanter
         var earliest = first.ExposedAt + MinDelaySeconds;
         var latest = Math.Min(first.ExposedAt + MaxDelaySeconds, window.LastSecond);
         var exposedAt = random.NextLong(earliest, latest);
-        timeline.AddExposureRow(new GeneratedExposure(exposedAt, experimentIndex, experiment.Variants[otherIndex].Name));
+        exposureLog.AddRow(new GeneratedExposure(exposedAt, experimentIndex, experiment.Variants[otherIndex].Name));
     }
 }

@@ -155,15 +155,15 @@ internal sealed class UserSimulator
             }
 
             var variant = _experiments[e].Variants[variantIndex].Name;
-            if (timeline.FirstExposureIn(e) is null)
+            if (timeline.Exposures.FirstExposureIn(e) is null)
             {
                 var exposedAt = sessionStart + 1 + random.NextInt(MaxExposureDelaySeconds);
-                timeline.RecordFirstExposure(e, new FirstExposure(exposedAt, variantIndex), variant);
+                timeline.Exposures.RecordFirstExposure(e, new FirstExposure(exposedAt, variantIndex), variant);
             }
             else if (random.NextBernoulli(_experiments[e].RepeatExposureProbability))
             {
                 var exposedAt = sessionStart + 1 + random.NextInt(MaxExposureDelaySeconds);
-                timeline.AddExposureRow(new GeneratedExposure(exposedAt, e, variant));
+                timeline.Exposures.AddRow(new GeneratedExposure(exposedAt, e, variant));
             }
         }
     }
@@ -266,7 +266,7 @@ internal sealed class UserSimulator
         var multiplier = 1.0;
         for (var e = 0; e < _experiments.Count; e++)
         {
-            if (timeline.FirstExposureIn(e) is { } first && at >= first.ExposedAt && at <= _windows[e].LastSecond)
+            if (timeline.Exposures.FirstExposureIn(e) is { } first && at >= first.ExposedAt && at <= _windows[e].LastSecond)
             {
                 multiplier *= select(_experiments[e].Variants[first.VariantIndex].Effect);
             }

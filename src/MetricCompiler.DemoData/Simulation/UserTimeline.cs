@@ -37,23 +37,38 @@ internal readonly record struct GeneratedExposure(long ExposedAt, int Experiment
 /// <summary>The exposure that counts: the user's first in an experiment.</summary>
 internal sealed record FirstExposure(long ExposedAt, int VariantIndex);
 
-/// <summary>Everything one user does over the period, in time order.</summary>
+/// <summary>Everything one user does over the period, in time order: events, and the exposure log kept separately.</summary>
 internal sealed class UserTimeline
 {
-    private readonly List<GeneratedExposure> _exposures = [];
-    private readonly FirstExposure?[] _firstExposures;
-
     public UserTimeline(UserProfile profile, int experimentCount)
     {
         Profile = profile;
-        _firstExposures = new FirstExposure?[experimentCount];
+        Exposures = new ExposureLog(profile.UserId, experimentCount);
     }
 
     public UserProfile Profile { get; }
 
     public List<GeneratedEvent> Events { get; } = [];
 
-    public IReadOnlyList<GeneratedExposure> Exposures => _exposures;
+    /// <summary>Outlives the events: it is completed (faults planted) only after every user has been simulated.</summary>
+    public ExposureLog Exposures { get; }
+}
+
+/// <summary>One user's exposure rows across experiments, ordered by (time, experiment, variant), and the first exposure per experiment.</summary>
+internal sealed class ExposureLog
+{
+    private readonly List<GeneratedExposure> _rows = [];
+    private readonly FirstExposure?[] _firstExposures;
+
+    public ExposureLog(string userId, int experimentCount)
+    {
+        UserId = userId;
+        _firstExposures = new FirstExposure?[experimentCount];
+    }
+
+    public string UserId { get; }
+
+    public IReadOnlyList<GeneratedExposure> Rows => _rows;
 
     public FirstExposure? FirstExposureIn(int experimentIndex) => _firstExposures[experimentIndex];
 
@@ -61,28 +76,28 @@ internal sealed class UserTimeline
     {
         if (_firstExposures[experimentIndex] is not null)
         {
-            throw new InvalidOperationException($"{Profile.UserId} already has a first exposure in experiment #{experimentIndex}.");
+            throw new InvalidOperationException($"{UserId} already has a first exposure in experiment #{experimentIndex}.");
         }
 
         _firstExposures[experimentIndex] = exposure;
-        AddExposureRow(new GeneratedExposure(exposure.ExposedAt, experimentIndex, variant));
+        AddRow(new GeneratedExposure(exposure.ExposedAt, experimentIndex, variant));
     }
 
-    /// <summary>Adds an exposure row, keeping rows ordered by (time, experiment, variant) so the order never depends on a sort's stability.</summary>
-    public void AddExposureRow(GeneratedExposure exposure)
+    /// <summary>Adds an exposure row in order; the comparison is total, so the order never depends on a sort's stability.</summary>
+    public void AddRow(GeneratedExposure exposure)
     {
-        var index = _exposures.Count;
-        while (index > 0 && Compare(_exposures[index - 1], exposure) > 0)
+        var index = _rows.Count;
+        while (index > 0 && Compare(_rows[index - 1], exposure) > 0)
         {
             index--;
         }
 
-        _exposures.Insert(index, exposure);
+        _rows.Insert(index, exposure);
     }
 
     /// <summary>Number of experiments in which this user has exposure rows in more than one variant.</summary>
     public int MultiVariantExperimentCount() =>
-        _exposures.GroupBy(exposure => exposure.ExperimentIndex).Count(group => group.Select(exposure => exposure.Variant).Distinct().Count() > 1);
+        _rows.GroupBy(exposure => exposure.ExperimentIndex).Count(group => group.Select(exposure => exposure.Variant).Distinct().Count() > 1);
 
     private static int Compare(GeneratedExposure left, GeneratedExposure right)
     {

@@ -7,7 +7,8 @@ namespace MetricCompiler.DemoData.Writing;
 /// <summary>
 /// Writes rows of one table through any ADO.NET provider as parameterised multi-row INSERTs
 /// (<c>VALUES (@p0, @p1, ...), (...)</c>) inside the caller's transaction. A full-size command is prepared once and
-/// re-bound for every batch; the last partial batch gets its own command. Every row is also fed to the checksum.
+/// re-bound for every batch; the last partial batch gets its own command. Parameters carry an explicit
+/// <see cref="DbType"/> so NULLs bind with a type on PostgreSQL too. Every row is also fed to the checksum.
 /// </summary>
 internal sealed class BatchedRowWriter : IDisposable
 {
@@ -40,20 +41,19 @@ internal sealed class BatchedRowWriter : IDisposable
         _transaction = transaction;
         _table = table;
         _hasher = hasher;
-        _rowsPerStatement = RowsPerStatement(connection, table.Columns.Count);
+        _rowsPerStatement = RowsPerStatement(IsSqlite(connection), table.Columns.Count);
         _fullBatchCommand = CreateInsertCommand(_rowsPerStatement);
-        hasher.BeginTable(table);
+        _fullBatchCommand.Prepare();
     }
 
     public long RowsWritten { get; private set; }
 
     /// <summary>Rows per INSERT for this provider; rows * columns never exceeds <see cref="MaxParametersPerStatement"/>.</summary>
-    public static int RowsPerStatement(DbConnection connection, int columnCount)
+    public static int RowsPerStatement(bool isSqlite, int columnCount)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(columnCount);
-        var preferredRows = connection.GetType().FullName == SqliteConnectionTypeName
-            ? SqliteParametersPerStatement / columnCount
-            : ServerRowsPerStatement;
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(columnCount, MaxParametersPerStatement);
+        var preferredRows = isSqlite ? SqliteParametersPerStatement / columnCount : ServerRowsPerStatement;
         return Math.Clamp(preferredRows, 1, MaxParametersPerStatement / columnCount);
     }
 
@@ -101,6 +101,8 @@ internal sealed class BatchedRowWriter : IDisposable
     }
 
     public void Dispose() => _fullBatchCommand.Dispose();
+
+    private static bool IsSqlite(DbConnection connection) => connection.GetType().FullName == SqliteConnectionTypeName;
 
     private DbCommand CreateInsertCommand(int rows)
     {

@@ -6,24 +6,32 @@ using MetricCompiler.DemoData.Schema;
 namespace MetricCompiler.DemoData.Writing;
 
 /// <summary>
-/// SHA-256 over a canonical text rendering of rows: for each table <c>#table_name\n</c>, then one line per row with
-/// values separated by tabs; strings verbatim, doubles in shortest round-trip invariant form ("R"), NULL as <c>\N</c>.
+/// SHA-256 over the canonical text of one table's rows: one line per row, values separated by tabs; strings as in
+/// PostgreSQL's COPY text format (backslash, tab, CR and LF escaped as <c>\\</c>, <c>\t</c>, <c>\r</c>, <c>\n</c>),
+/// doubles in shortest round-trip invariant form ("R"), NULL as <c>\N</c>. The data set's checksum combines the
+/// tables' digests (<see cref="CombineTableDigests"/>), so tables can be hashed while they are written side by side.
 /// </summary>
 internal sealed class CanonicalRowHasher : IDisposable
 {
     private const int BufferSize = 1 << 16;
     private const int MaxDoubleChars = 32;
     private static readonly byte[] NullMarker = "\\N"u8.ToArray();
+    private static readonly System.Buffers.SearchValues<char> CharactersToEscape = System.Buffers.SearchValues.Create("\\\t\r\n");
 
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly byte[] _buffer = new byte[BufferSize];
     private int _length;
 
-    public void BeginTable(TableDefinition table)
+    /// <summary>SHA-256 (lower-case hex) of the lines <c>table_name TAB table_digest LF</c>, in the given table order.</summary>
+    public static string CombineTableDigests(IEnumerable<(TableDefinition Table, string Digest)> tableDigests)
     {
-        AppendAscii("#");
-        AppendAscii(table.Name);
-        AppendByte((byte)'\n');
+        var text = new StringBuilder();
+        foreach (var (table, digest) in tableDigests)
+        {
+            text.Append(table.Name).Append('\t').Append(digest).Append('\n');
+        }
+
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 
     public void AppendRow(ReadOnlySpan<object?> values)
@@ -41,7 +49,7 @@ internal sealed class CanonicalRowHasher : IDisposable
                     AppendBytes(NullMarker);
                     break;
                 case string text:
-                    AppendAscii(text);
+                    AppendText(text);
                     break;
                 case double number:
                     AppendDouble(number);
@@ -62,6 +70,29 @@ internal sealed class CanonicalRowHasher : IDisposable
 
     public void Dispose() => _hash.Dispose();
 
+    private void AppendText(ReadOnlySpan<char> text)
+    {
+        while (true)
+        {
+            var special = text.IndexOfAny(CharactersToEscape);
+            if (special < 0)
+            {
+                AppendUtf8(text);
+                return;
+            }
+
+            AppendUtf8(text[..special]);
+            AppendUtf8(text[special] switch
+            {
+                '\\' => "\\\\",
+                '\t' => "\\t",
+                '\r' => "\\r",
+                _ => "\\n",
+            });
+            text = text[(special + 1)..];
+        }
+    }
+
     private void AppendDouble(double number)
     {
         Span<char> chars = stackalloc char[MaxDoubleChars];
@@ -70,10 +101,10 @@ internal sealed class CanonicalRowHasher : IDisposable
             throw new InvalidOperationException($"Could not format {number} canonically.");
         }
 
-        AppendAscii(chars[..written]);
+        AppendUtf8(chars[..written]);
     }
 
-    private void AppendAscii(ReadOnlySpan<char> text)
+    private void AppendUtf8(ReadOnlySpan<char> text)
     {
         var maxBytes = Encoding.UTF8.GetMaxByteCount(text.Length);
         if (maxBytes > BufferSize)

@@ -1,11 +1,14 @@
-using System.Globalization;
 using System.Data.Common;
+using System.Globalization;
 using MetricCompiler.DemoData.Schema;
 using MetricCompiler.DemoData.Simulation;
 
 namespace MetricCompiler.DemoData.Writing;
 
-/// <summary>Drops, re-creates and fills the raw tables inside one transaction, hashing every row as it goes.</summary>
+/// <summary>
+/// Drops, re-creates and fills the raw tables inside one transaction, hashing every row as it goes. Users and their
+/// events are written chunk by chunk as the simulation delivers them; exposures last, once the faults are planted.
+/// </summary>
 internal sealed class DemoDataWriter
 {
     private const long ProgressEveryRows = 250_000;
@@ -19,17 +22,27 @@ internal sealed class DemoDataWriter
         _progress = progress;
     }
 
-    public DemoDataSummary Write(SimulatedDataset dataset)
+    public DemoDataSummary Write(DemoDataSimulation simulation)
     {
         using var transaction = _connection.BeginTransaction();
         RecreateTables(transaction);
-        using var hasher = new CanonicalRowHasher();
-        var users = WriteUsers(dataset, transaction, hasher);
-        var (events, duplicates) = WriteEvents(dataset, transaction, hasher);
-        var exposures = WriteExposures(dataset, transaction, hasher);
+        using var usersHasher = new CanonicalRowHasher();
+        using var eventsHasher = new CanonicalRowHasher();
+        using var exposuresHasher = new CanonicalRowHasher();
+
+        var (users, events, duplicates, exposureLogs) = WriteUsersAndEvents(simulation, transaction, usersHasher, eventsHasher);
+        simulation.PlantFaults(exposureLogs);
+        var exposures = WriteExposures(simulation, exposureLogs, transaction, exposuresHasher);
         transaction.Commit();
-        var multiVariantUsers = dataset.Timelines.Sum(timeline => (long)timeline.MultiVariantExperimentCount());
-        return new DemoDataSummary(users, events, exposures, duplicates, multiVariantUsers, hasher.FinishHex());
+
+        var multiVariantUsers = exposureLogs.Sum(log => (long)log.MultiVariantExperimentCount());
+        var checksum = CanonicalRowHasher.CombineTableDigests(
+        [
+            (DemoTables.Users, usersHasher.FinishHex()),
+            (DemoTables.Events, eventsHasher.FinishHex()),
+            (DemoTables.Exposures, exposuresHasher.FinishHex()),
+        ]);
+        return new DemoDataSummary(users, events, exposures, duplicates, multiVariantUsers, checksum);
     }
 
     private void RecreateTables(DbTransaction transaction)
@@ -49,74 +62,78 @@ internal sealed class DemoDataWriter
         command.ExecuteNonQuery();
     }
 
-    private long WriteUsers(SimulatedDataset dataset, DbTransaction transaction, CanonicalRowHasher hasher)
+    private (long Users, long Events, long Duplicates, List<ExposureLog> ExposureLogs) WriteUsersAndEvents(
+        DemoDataSimulation simulation,
+        DbTransaction transaction,
+        CanonicalRowHasher usersHasher,
+        CanonicalRowHasher eventsHasher)
     {
-        using var writer = new BatchedRowWriter(_connection, transaction, DemoTables.Users, hasher);
-        foreach (var profile in dataset.Timelines.Select(timeline => timeline.Profile))
-        {
-            writer.WriteRow(profile.UserId, UtcTimestamp.ToText(profile.SignupAt), profile.Country, profile.Platform);
-        }
-
-        writer.Complete();
-        Report($"{DemoTables.Users.Name}: {writer.RowsWritten:N0} rows");
-        return writer.RowsWritten;
-    }
-
-    private (long Rows, long Duplicates) WriteEvents(SimulatedDataset dataset, DbTransaction transaction, CanonicalRowHasher hasher)
-    {
-        var totalRows = dataset.Timelines.Sum(timeline => (long)timeline.Events.Count);
-        using var writer = new BatchedRowWriter(_connection, transaction, DemoTables.Events, hasher);
-        long nextId = 1;
+        using var usersWriter = new BatchedRowWriter(_connection, transaction, DemoTables.Users, usersHasher);
+        using var eventsWriter = new BatchedRowWriter(_connection, transaction, DemoTables.Events, eventsHasher);
+        var exposureLogs = new List<ExposureLog>();
+        long nextEventId = 1;
         long duplicates = 0;
         var eventId = string.Empty;
-        var occurredAtText = string.Empty;
-        foreach (var timeline in dataset.Timelines)
+        var occurredAt = string.Empty;
+        foreach (var chunk in simulation.SimulateInChunks())
         {
-            var userId = timeline.Profile.UserId;
-            foreach (var generatedEvent in timeline.Events)
+            foreach (var timeline in chunk)
             {
-                if (generatedEvent.RepeatsPrevious)
+                var profile = timeline.Profile;
+                usersWriter.WriteRow(profile.UserId, UtcTimestamp.ToText(profile.SignupAt), profile.Country, profile.Platform);
+                foreach (var generatedEvent in timeline.Events)
                 {
-                    duplicates++;
-                }
-                else
-                {
-                    eventId = "e" + nextId++.ToString("D9", CultureInfo.InvariantCulture);
-                    occurredAtText = UtcTimestamp.ToText(generatedEvent.OccurredAt);
+                    if (generatedEvent.RepeatsPrevious)
+                    {
+                        duplicates++;
+                    }
+                    else
+                    {
+                        eventId = "e" + nextEventId++.ToString("D9", CultureInfo.InvariantCulture);
+                        occurredAt = UtcTimestamp.ToText(generatedEvent.OccurredAt);
+                    }
+
+                    eventsWriter.WriteRow(
+                        eventId,
+                        profile.UserId,
+                        EventTypeNames.ToText(generatedEvent.Type),
+                        occurredAt,
+                        generatedEvent.Page,
+                        generatedEvent.PageLoadMs,
+                        generatedEvent.Revenue);
+                    if (eventsWriter.RowsWritten % ProgressEveryRows == 0)
+                    {
+                        Report($"{DemoTables.Events.Name}: {eventsWriter.RowsWritten:N0} rows, {usersWriter.RowsWritten:N0} users");
+                    }
                 }
 
-                writer.WriteRow(
-                    eventId,
-                    userId,
-                    EventTypeNames.ToText(generatedEvent.Type),
-                    occurredAtText,
-                    generatedEvent.Page,
-                    generatedEvent.PageLoadMs,
-                    generatedEvent.Revenue);
-                if (writer.RowsWritten % ProgressEveryRows == 0)
-                {
-                    Report($"{DemoTables.Events.Name}: {writer.RowsWritten:N0} / {totalRows:N0} rows");
-                }
+                exposureLogs.Add(timeline.Exposures);
             }
         }
 
-        writer.Complete();
-        Report($"{DemoTables.Events.Name}: {writer.RowsWritten:N0} rows ({duplicates:N0} duplicate deliveries)");
-        return (writer.RowsWritten, duplicates);
+        usersWriter.Complete();
+        eventsWriter.Complete();
+        Report($"{DemoTables.Users.Name}: {usersWriter.RowsWritten:N0} rows");
+        Report($"{DemoTables.Events.Name}: {eventsWriter.RowsWritten:N0} rows ({duplicates:N0} duplicate deliveries)");
+        return (usersWriter.RowsWritten, eventsWriter.RowsWritten, duplicates, exposureLogs);
     }
 
-    private long WriteExposures(SimulatedDataset dataset, DbTransaction transaction, CanonicalRowHasher hasher)
+    private long WriteExposures(
+        DemoDataSimulation simulation,
+        IReadOnlyList<ExposureLog> exposureLogs,
+        DbTransaction transaction,
+        CanonicalRowHasher hasher)
     {
         using var writer = new BatchedRowWriter(_connection, transaction, DemoTables.Exposures, hasher);
         long nextId = 1;
-        foreach (var timeline in dataset.Timelines)
+        foreach (var log in exposureLogs)
         {
-            foreach (var exposure in timeline.Exposures)
+            foreach (var exposure in log.Rows)
             {
                 writer.WriteRow(
                     "x" + nextId++.ToString("D9", CultureInfo.InvariantCulture),
-                    dataset.Experiments[exposure.ExperimentIndex].Id,
-                    timeline.Profile.UserId,
+                    simulation.Experiments[exposure.ExperimentIndex].Id,
+                    log.UserId,
                     exposure.Variant,
                     UtcTimestamp.ToText(exposure.ExposedAt));
             }

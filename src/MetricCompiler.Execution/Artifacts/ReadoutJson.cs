@@ -32,6 +32,16 @@ public static class ReadoutJson
                 ["cuped"] = r.Settings.Cuped.Enabled,
                 ["cuped_lookback_days"] = r.Settings.Cuped.LookbackDays,
                 ["srm_threshold"] = r.Settings.SrmThreshold,
+                ["sequential_tuning"] = r.Settings.Method == Core.Model.AnalysisMethod.Sequential ? r.Settings.SequentialTuning : null,
+                ["prior"] = r.Settings.Prior is { } prior ? new JsonObject { ["mean"] = prior.Mean, ["variance"] = prior.Variance } : null,
+                ["minimum_detectable_effect"] = r.Settings.MinimumDetectableEffect,
+                ["power"] = r.Settings.Power,
+            },
+            ["decision_rules"] = new JsonObject
+            {
+                ["ship_when_primary"] = r.Rules.Primary.ToString().ToLowerInvariant(),
+                ["guardrails"] = r.Rules.Guardrails == Core.Model.GuardrailRule.NoBreach ? "no_breach" : "non_inferior",
+                ["require_srm_clean"] = r.Rules.RequireCleanSrm,
             },
             ["decision"] = DecisionPolicy.Name(r.Decision),
             ["reasons"] = Strings(r.Reasons),
@@ -73,6 +83,8 @@ public static class ReadoutJson
                 ["p_value"] = m.Comparison.PValue,
                 ["adjusted_p_value"] = m.Comparison.AdjustedPValue,
                 ["significant"] = m.Comparison.Significant,
+                ["chance_to_win"] = m.Comparison.ChanceToWin,
+                ["cuped_theta"] = m.Comparison.CupedTheta,
                 ["guardrail"] = m.Guardrail is null ? null : new JsonObject
                 {
                     ["status"] = m.Guardrail.Status,
@@ -80,9 +92,66 @@ public static class ReadoutJson
                     ["non_inferiority_p_value"] = m.Guardrail.NonInferiorityPValue,
                 },
             }).ToArray()),
+            ["balance"] = new JsonArray(r.Balance.Select(b => (JsonNode)new JsonObject
+            {
+                ["metric"] = b.Metric,
+                ["variant"] = b.Variant,
+                ["control_covariate_mean"] = b.ControlMean,
+                ["variant_covariate_mean"] = b.VariantMean,
+                ["p_value"] = b.PValue,
+                ["imbalanced"] = b.Imbalanced,
+            }).ToArray()),
+            ["segments"] = new JsonArray(r.Segments.Select(s => (JsonNode)new JsonObject
+            {
+                ["dimension"] = s.Dimension,
+                ["segment"] = s.Segment,
+                ["metric"] = s.Metric,
+                ["variant"] = s.Comparison.Variant,
+                ["control_n"] = s.Comparison.ControlN,
+                ["variant_n"] = s.Comparison.VariantN,
+                ["relative_lift"] = s.Comparison.RelativeLift,
+                ["relative_ci_low"] = s.Comparison.RelativeCiLow,
+                ["relative_ci_high"] = s.Comparison.RelativeCiHigh,
+                ["p_value"] = s.Comparison.PValue,
+                ["adjusted_p_value"] = s.Comparison.AdjustedPValue,
+                ["significant"] = s.Comparison.Significant,
+            }).ToArray()),
+            ["power"] = new JsonArray(r.Power.Select(p => (JsonNode)new JsonObject
+            {
+                ["metric"] = p.Metric,
+                ["minimum_detectable_effect"] = p.MinimumDetectableEffect,
+                ["required_per_variant"] = p.RequiredPerVariant,
+                ["observed_per_variant"] = p.ObservedPerVariant,
+                ["reachable_mde"] = p.ReachableMde,
+                ["additional_days"] = p.AdditionalDays,
+            }).ToArray()),
             ["warnings"] = Strings(r.Warnings),
         };
-        return document.ToJsonString(Indented) + "\n";
+        return Sanitize(document).ToJsonString(Indented) + "\n";
+    }
+
+    /// <summary>JSON has no NaN or infinity: an undefined figure is written as null.</summary>
+    private static JsonNode Sanitize(JsonNode node)
+    {
+        switch (node)
+        {
+            case JsonObject o:
+                foreach (var key in o.Select(p => p.Key).ToList())
+                {
+                    if (o[key] is JsonValue v && v.TryGetValue<double>(out var d) && !double.IsFinite(d))
+                        o[key] = null;
+                    else if (o[key] is { } child)
+                        Sanitize(child);
+                }
+
+                break;
+            case JsonArray a:
+                foreach (var child in a.OfType<JsonNode>())
+                    Sanitize(child);
+                break;
+        }
+
+        return node;
     }
 
     private static JsonArray Strings(IEnumerable<string> values) => new(values.Select(v => (JsonNode)JsonValue.Create(v)!).ToArray());

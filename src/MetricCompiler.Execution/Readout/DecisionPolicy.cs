@@ -1,49 +1,66 @@
+using System.Globalization;
 using MetricCompiler.Core.Model;
+using MetricCompiler.Statistics;
 
 namespace MetricCompiler.Execution.Readout;
 
 /// <summary>
-/// The default decision rule. A variant ships when every primary metric is significantly better, no guardrail is
-/// breached and the sample ratio is clean. It does not ship (roll back) when a guardrail is breached or a primary
-/// metric is significantly worse. Anything else is inconclusive. The experiment ships the best shipping variant.
+/// Decides per treatment variant under the experiment's <see cref="DecisionRules"/>. By default a variant ships when
+/// every primary metric is significantly better, no guardrail is breached and the sample ratio is clean; it does not
+/// ship (roll back) when a guardrail is breached or a primary metric is significantly worse; anything else is
+/// inconclusive. The experiment ships the first variant that ships.
 /// </summary>
 public static class DecisionPolicy
 {
-    public static VariantVerdict Decide(string variant, IReadOnlyList<MetricReadout> metrics, SrmReadout srm)
+    public static VariantVerdict Decide(string variant, IReadOnlyList<MetricReadout> metrics, SrmReadout srm, DecisionRules? rules = null)
     {
+        rules ??= DecisionRules.Default;
         var reasons = new List<string>();
         var mine = metrics.Where(m => m.Comparison.Variant == variant).ToList();
         var primaries = mine.Where(m => m.Role == MetricRole.Primary).ToList();
-        var breached = mine.Where(m => m.Guardrail?.Status == "breached").ToList();
+        var guarded = mine.Where(m => m.Guardrail is not null).ToList();
+        var breached = guarded.Where(m => m.Guardrail!.Status == GuardrailStatus.Breached).ToList();
         var worse = primaries.Where(m => m.IsSignificantlyWorse).ToList();
 
         foreach (var guardrail in breached)
             reasons.Add($"guardrail `{guardrail.Metric}` breached: {Percent(guardrail.Comparison.RelativeLift)} moves the harmful way beyond its margin");
         foreach (var metric in worse)
-            reasons.Add($"primary metric `{metric.Metric}` is significantly worse ({Percent(metric.Comparison.RelativeLift)}, adjusted p = {P(metric.Comparison.AdjustedPValue)})");
+            reasons.Add($"primary metric `{metric.Metric}` is significantly worse ({Percent(metric.Comparison.RelativeLift)}, {Evidence(metric)})");
         if (breached.Count > 0 || worse.Count > 0)
             return new VariantVerdict(variant, Decision.NoShip, reasons);
 
         if (srm.Result is { Mismatch: true } result)
         {
-            reasons.Add($"sample ratio mismatch (p = {P(result.PValue)} < {srm.Threshold}): assignment is biased, results cannot be trusted");
-            return new VariantVerdict(variant, Decision.Inconclusive, reasons);
+            var message = $"sample ratio mismatch (p = {P(result.PValue)} < {srm.Threshold.ToString(CultureInfo.InvariantCulture)}): assignment is biased, results cannot be trusted";
+            if (rules.RequireCleanSrm)
+            {
+                reasons.Add(message);
+                return new VariantVerdict(variant, Decision.Inconclusive, reasons);
+            }
+
+            reasons.Add($"warning: {message} (ignored: require_srm_clean is false)");
         }
 
-        var notBetter = primaries.Where(m => !m.IsSignificantlyBetter).ToList();
-        if (primaries.Count > 0 && notBetter.Count == 0)
+        var better = primaries.Where(m => m.IsSignificantlyBetter).ToList();
+        var notBetter = primaries.Except(better).ToList();
+        var primaryOk = primaries.Count > 0 && (rules.Primary == PrimaryRule.All ? notBetter.Count == 0 : better.Count > 0);
+        var unproven = guarded.Where(m => m.Guardrail!.Status != GuardrailStatus.Passed).ToList();
+        var guardrailsOk = rules.Guardrails == GuardrailRule.NoBreach || unproven.Count == 0;
+
+        if (primaryOk && guardrailsOk)
         {
-            foreach (var metric in primaries)
-                reasons.Add($"primary metric `{metric.Metric}` significantly better: {Percent(metric.Comparison.RelativeLift)} (adjusted p = {P(metric.Comparison.AdjustedPValue)})");
-            reasons.Add("no guardrail breached; sample ratio clean");
-            var unproven = mine.Where(m => m.Guardrail?.Status == "not_proven").Select(m => $"`{m.Metric}`").ToList();
+            foreach (var metric in better)
+                reasons.Add($"primary metric `{metric.Metric}` significantly better: {Percent(metric.Comparison.RelativeLift)} ({Evidence(metric)})");
+            reasons.Add(srm.Result is { Mismatch: true } ? "no guardrail breached" : "no guardrail breached; sample ratio clean");
             if (unproven.Count > 0)
-                reasons.Add($"note: non-inferiority not yet shown for guardrail {string.Join(", ", unproven)}");
+                reasons.Add($"note: non-inferiority not yet shown for guardrail {string.Join(", ", unproven.Select(m => $"`{m.Metric}`"))}");
             return new VariantVerdict(variant, Decision.Ship, reasons);
         }
 
         foreach (var metric in notBetter)
-            reasons.Add($"primary metric `{metric.Metric}` not significantly better ({Percent(metric.Comparison.RelativeLift)}, adjusted p = {P(metric.Comparison.AdjustedPValue)})");
+            reasons.Add($"primary metric `{metric.Metric}` not significantly better ({Percent(metric.Comparison.RelativeLift)}, {Evidence(metric)})");
+        if (!guardrailsOk)
+            reasons.Add($"non-inferiority not shown for guardrail {string.Join(", ", unproven.Select(m => $"`{m.Metric}`"))} (rule: guardrails must be non-inferior)");
         return new VariantVerdict(variant, Decision.Inconclusive, reasons);
     }
 
@@ -52,9 +69,10 @@ public static class DecisionPolicy
         var shipping = verdicts.Where(v => v.Decision == Decision.Ship).ToList();
         if (shipping.Count > 0)
             return (Decision.Ship, [$"ship `{shipping[0].Variant}`", .. shipping[0].Reasons]);
+        var reasons = verdicts.SelectMany(v => v.Reasons.Select(r => verdicts.Count > 1 ? $"{v.Variant}: {r}" : r)).ToList();
         if (verdicts.Count > 0 && verdicts.All(v => v.Decision == Decision.NoShip))
-            return (Decision.NoShip, verdicts.SelectMany(v => v.Reasons.Select(r => verdicts.Count > 1 ? $"{v.Variant}: {r}" : r)).ToList());
-        return (Decision.Inconclusive, verdicts.SelectMany(v => v.Reasons.Select(r => verdicts.Count > 1 ? $"{v.Variant}: {r}" : r)).ToList());
+            return (Decision.NoShip, reasons);
+        return (Decision.Inconclusive, reasons);
     }
 
     public static string Name(Decision decision) => decision switch
@@ -64,9 +82,17 @@ public static class DecisionPolicy
         _ => "inconclusive",
     };
 
-    internal static string Percent(double? value) =>
-        value is { } v ? (v >= 0 ? "+" : "") + (v * 100).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture) + "%" : "n/a";
+    /// <summary>The evidence behind a verdict: adjusted p for frequentist methods, chance to win for Bayesian.</summary>
+    private static string Evidence(MetricReadout metric) =>
+        metric.Comparison.ChanceToWin is { } chance && metric.Comparison.AdjustedPValue is null
+            ? $"chance to win {Percent(chance, signed: false)}"
+            : $"adjusted p = {P(metric.Comparison.AdjustedPValue)}";
+
+    internal static string Percent(double? value, bool signed = true) =>
+        value is { } v && double.IsFinite(v)
+            ? (signed && v >= 0 ? "+" : "") + (v * 100).ToString("0.00", CultureInfo.InvariantCulture) + "%"
+            : "n/a";
 
     internal static string P(double? value) =>
-        value is { } v ? (v < 0.0001 ? "<0.0001" : v.ToString("0.0000", System.Globalization.CultureInfo.InvariantCulture)) : "n/a";
+        value is { } v && double.IsFinite(v) ? (v < 0.0001 ? "<0.0001" : v.ToString("0.0000", CultureInfo.InvariantCulture)) : "n/a";
 }

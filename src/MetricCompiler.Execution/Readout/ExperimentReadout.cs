@@ -40,6 +40,24 @@ public sealed record MetricReadout(
 /// <summary>The verdict for one treatment variant, with the reasons a reviewer can check.</summary>
 public sealed record VariantVerdict(string Variant, Decision Decision, IReadOnlyList<string> Reasons);
 
+/// <summary>
+/// Pre-exposure balance of a CUPED covariate: the same metric before exposure should not differ between variants.
+/// A difference beyond the balance threshold flags biased assignment (or a leak of the treatment into the past).
+/// </summary>
+public sealed record BalanceCheck(string Metric, string Variant, double? ControlMean, double? VariantMean, double? PValue, bool Imbalanced);
+
+/// <summary>One metric compared in one segment of a dimension (corrected across the dimension's segments).</summary>
+public sealed record SegmentReadout(string Dimension, string Segment, string Metric, Comparison Comparison);
+
+/// <summary>How far the primary metric is from its declared minimum detectable effect.</summary>
+public sealed record PowerProjection(
+    string Metric,
+    double MinimumDetectableEffect,
+    long RequiredPerVariant,
+    long ObservedPerVariant,
+    double? ReachableMde,
+    double? AdditionalDays);
+
 /// <summary>Everything the readout says about one experiment.</summary>
 public sealed record ExperimentReadout(
     string ExperimentId,
@@ -47,10 +65,14 @@ public sealed record ExperimentReadout(
     string? Hypothesis,
     string Control,
     AnalysisSettings Settings,
+    DecisionRules Rules,
     DateOnly Start,
     DateOnly End,
     SrmReadout Srm,
     IReadOnlyList<MetricReadout> Metrics,
+    IReadOnlyList<BalanceCheck> Balance,
+    IReadOnlyList<SegmentReadout> Segments,
+    IReadOnlyList<PowerProjection> Power,
     IReadOnlyList<VariantVerdict> Verdicts,
     Decision Decision,
     IReadOnlyList<string> Reasons,

@@ -5,62 +5,48 @@ using MetricCompiler.Statistics;
 
 namespace MetricCompiler.Execution.Readout;
 
+/// <summary>The rows of an experiment's statistics tables, as read from the warehouse.</summary>
+public sealed record ExperimentTables(
+    IReadOnlyList<IReadOnlyDictionary<string, object?>> Statistics,
+    IReadOnlyList<IReadOnlyDictionary<string, object?>> SrmCounts,
+    IReadOnlyList<IReadOnlyDictionary<string, object?>> SegmentStatistics);
+
 /// <summary>
-/// Turns an experiment's sufficient-statistics and SRM tables into a readout: the statistics engine compares every
-/// variant with control (primary and secondary metrics form one multiple-testing family; guardrails are checked one-sided,
-/// outside it), then <see cref="DecisionPolicy"/> decides.
+/// Turns an experiment's statistics tables into a readout. The statistics engine compares every variant with control:
+/// primary and secondary metrics form one multiple-testing family; guardrails are checked one-sided, outside it; each
+/// segment dimension is its own family, corrected for its number of segments. Then <see cref="DecisionPolicy"/> decides.
 /// </summary>
 public static class ReadoutBuilder
 {
-    public static ExperimentReadout Build(
-        ProjectDefinition project,
-        ExperimentDefinition experiment,
-        IReadOnlyList<IReadOnlyDictionary<string, object?>> statistics,
-        IReadOnlyList<IReadOnlyDictionary<string, object?>> srmCounts)
+    public static ExperimentReadout Build(ProjectDefinition project, ExperimentDefinition experiment, ExperimentTables tables)
     {
         var settings = experiment.Analysis;
         var control = experiment.Control!.Name;
         var variantNames = experiment.Variants.Select(v => v.Name).ToList();
         var warnings = new List<string>();
 
-        var srm = BuildSrm(experiment, srmCounts);
+        var srm = BuildSrm(experiment, tables.SrmCounts);
         if (srm.MultipleVariantUnits > 0)
             warnings.Add($"{srm.MultipleVariantUnits} unit(s) saw more than one variant and were excluded from the analysis");
         if (srm.UndeclaredVariantUnits > 0)
             warnings.Add($"{srm.UndeclaredVariantUnits} unit(s) were exposed to a variant not declared in the YAML and were excluded");
 
-        var inputs = new Dictionary<string, MetricInput>(StringComparer.Ordinal);
-        foreach (var (reference, _) in experiment.AllMetrics())
-        {
-            var metric = project.FindMetric(reference.Name)!;
-            inputs[metric.Name] = ToInput(metric, experiment, variantNames, statistics);
-        }
-
+        var inputs = experiment.AllMetrics().ToDictionary(
+            m => m.Metric.Name,
+            m => ToInput(project.FindMetric(m.Metric.Name)!, experiment, variantNames, tables.Statistics.Where(r => Text(r, "metric") == m.Metric.Name)),
+            StringComparer.Ordinal);
         var goalMetrics = experiment.AllMetrics().Where(m => m.Role != MetricRole.Guardrail).Select(m => inputs[m.Metric.Name]).ToList();
         var guardrailOnly = experiment.AllMetrics().Where(m => m.Role == MetricRole.Guardrail).Select(m => inputs[m.Metric.Name]).ToList();
-        var comparisons = new List<Comparison>();
-        SrmResult? srmResult = null;
-        var srmInput = new SrmInput(srm.Counts, srm.Weights, settings.SrmThreshold);
-        var method = settings.Method switch
-        {
-            AnalysisMethod.Sequential => InferenceMethod.Sequential,
-            AnalysisMethod.Bayesian => InferenceMethod.Bayesian,
-            _ => InferenceMethod.Frequentist,
-        };
-        var correction = settings.Correction switch
-        {
-            MultipleTestingCorrection.Holm => Correction.Holm,
-            MultipleTestingCorrection.BenjaminiHochberg => Correction.BenjaminiHochberg,
-            _ => Correction.None,
-        };
 
-        var goal = ExperimentAnalyzer.Analyze(new AnalysisRequest(control, goalMetrics, settings.Alpha, correction, method, srmInput));
-        srmResult = goal.Srm;
-        comparisons.AddRange(goal.Comparisons);
+        var goal = ExperimentAnalyzer.Analyze(Request(experiment, goalMetrics, Correction(settings.Correction)) with
+        {
+            Srm = new SrmInput(srm.Counts, srm.Weights, settings.SrmThreshold),
+        });
+        var comparisons = goal.Comparisons.ToList();
         warnings.AddRange(goal.Warnings);
         if (guardrailOnly.Count > 0)
         {
-            var guard = ExperimentAnalyzer.Analyze(new AnalysisRequest(control, guardrailOnly, settings.Alpha, Correction.None, method));
+            var guard = ExperimentAnalyzer.Analyze(Request(experiment, guardrailOnly, Statistics.Correction.None));
             comparisons.AddRange(guard.Comparisons);
             warnings.AddRange(guard.Warnings);
         }
@@ -80,11 +66,115 @@ public static class ReadoutBuilder
                 inputs[metric.Name].Cuped, comparison, guardrailResult));
         }
 
-        srm = srm with { Result = srmResult };
-        var verdicts = variantNames.Where(v => v != control).Select(v => DecisionPolicy.Decide(v, readouts, srm)).ToList();
+        var balance = BalanceChecks(experiment, inputs.Values.Where(i => i.Cuped).ToList(), control);
+        foreach (var check in balance.Where(b => b.Imbalanced))
+            warnings.Add($"pre-exposure imbalance in `{check.Metric}` for `{check.Variant}` (covariate means {F(check.ControlMean)} vs {F(check.VariantMean)}, p = {DecisionPolicy.P(check.PValue)}): assignment may be biased");
+
+        var segments = Segments(project, experiment, tables.SegmentStatistics, variantNames, warnings);
+        srm = srm with { Result = goal.Srm };
+        var verdicts = variantNames.Where(v => v != control).Select(v => DecisionPolicy.Decide(v, readouts, srm, experiment.Decision)).ToList();
         var (decision, reasons) = DecisionPolicy.Combine(verdicts);
-        return new ExperimentReadout(experiment.Id, experiment.Name, experiment.Hypothesis, control, settings, experiment.Start, experiment.End,
-            srm, readouts, verdicts, decision, reasons, warnings);
+        var power = PowerProjections(experiment, inputs, control);
+        if (decision == Decision.Inconclusive)
+        {
+            foreach (var projection in power.Where(p => p.AdditionalDays is > 0))
+                reasons = [.. reasons, $"`{projection.Metric}` is not yet powered for a {DecisionPolicy.Percent(projection.MinimumDetectableEffect, signed: false)} MDE: " +
+                    $"needs ~{projection.RequiredPerVariant:N0} units per variant (has {projection.ObservedPerVariant:N0}), about {Math.Ceiling(projection.AdditionalDays!.Value):0} more day(s) at the observed rate"];
+        }
+
+        return new ExperimentReadout(experiment.Id, experiment.Name, experiment.Hypothesis, control, settings, experiment.Decision,
+            experiment.Start, experiment.End, srm, readouts, balance, segments, power, verdicts, decision, reasons, warnings);
+    }
+
+    private static AnalysisRequest Request(ExperimentDefinition experiment, IReadOnlyList<MetricInput> metrics, Correction correction)
+    {
+        var settings = experiment.Analysis;
+        var method = settings.Method switch
+        {
+            AnalysisMethod.Sequential => InferenceMethod.Sequential,
+            AnalysisMethod.Bayesian => InferenceMethod.Bayesian,
+            _ => InferenceMethod.Frequentist,
+        };
+        var prior = settings.Prior is { } p ? new BayesianPrior(p.Mean, p.Variance) : null;
+        return new AnalysisRequest(experiment.Control!.Name, metrics, settings.Alpha, correction, method, null, settings.SequentialTuning, prior);
+    }
+
+    private static Correction Correction(MultipleTestingCorrection correction) => correction switch
+    {
+        MultipleTestingCorrection.Holm => Statistics.Correction.Holm,
+        MultipleTestingCorrection.BenjaminiHochberg => Statistics.Correction.BenjaminiHochberg,
+        _ => Statistics.Correction.None,
+    };
+
+    /// <summary>Welch test of each CUPED covariate (the metric before exposure) between control and each variant.</summary>
+    private static IReadOnlyList<BalanceCheck> BalanceChecks(ExperimentDefinition experiment, IReadOnlyList<MetricInput> cuped, string control)
+    {
+        if (cuped.Count == 0)
+            return [];
+        var covariates = cuped.Select(m => new MetricInput(m.Name, MetricKind.Mean,
+            m.Variants.ToDictionary(v => v.Key, v => new VariantStatistics(v.Value.N, v.Value.CovariateSum ?? 0, v.Value.CovariateSumSquares ?? 0)))).ToList();
+        var result = ExperimentAnalyzer.Analyze(new AnalysisRequest(control, covariates, experiment.Analysis.Alpha));
+        return result.Comparisons
+            .Select(c => new BalanceCheck(c.Metric, c.Variant, c.ControlMean, c.VariantMean, c.PValue, c.PValue is { } p && p < experiment.Analysis.BalanceThreshold))
+            .ToList();
+    }
+
+    /// <summary>
+    /// Every segment of a dimension compared at once, so the experiment's correction (Holm when it has none) spans the
+    /// dimension's segments, metrics and variants.
+    /// </summary>
+    private static IReadOnlyList<SegmentReadout> Segments(ProjectDefinition project, ExperimentDefinition experiment,
+        IReadOnlyList<IReadOnlyDictionary<string, object?>> rows, IReadOnlyList<string> variants, List<string> warnings)
+    {
+        var result = new List<SegmentReadout>();
+        var correction = experiment.Analysis.Correction == MultipleTestingCorrection.None ? Statistics.Correction.Holm : Correction(experiment.Analysis.Correction);
+        foreach (var dimension in experiment.Analysis.Segments)
+        {
+            var inDimension = rows.Where(r => Text(r, "dimension") == dimension.Name).ToList();
+            var keys = new Dictionary<string, (string Segment, string Metric)>(StringComparer.Ordinal);
+            var inputs = new List<MetricInput>();
+            foreach (var group in inDimension.GroupBy(r => (Segment: Text(r, "segment") ?? NodeNames.MissingSegment, Metric: Text(r, "metric")!))
+                         .OrderBy(g => g.Key.Segment, StringComparer.Ordinal).ThenBy(g => g.Key.Metric, StringComparer.Ordinal))
+            {
+                var key = $"{group.Key.Metric}[{dimension.Name}={group.Key.Segment}]";
+                keys[key] = group.Key;
+                inputs.Add(ToInput(project.FindMetric(group.Key.Metric)!, experiment, variants, group) with { Name = key });
+            }
+
+            if (inputs.Count == 0)
+                continue;
+            var analysis = ExperimentAnalyzer.Analyze(Request(experiment, inputs, correction));
+            warnings.AddRange(analysis.Warnings.Select(w => $"segment {dimension.Name}: {w}"));
+            result.AddRange(analysis.Comparisons.Select(c => new SegmentReadout(dimension.Name, keys[c.Metric].Segment, keys[c.Metric].Metric, c with { Metric = keys[c.Metric].Metric })));
+        }
+
+        return result;
+    }
+
+    /// <summary>For each primary metric with a declared MDE: the n it needs, the n it has, and the days still needed.</summary>
+    private static IReadOnlyList<PowerProjection> PowerProjections(ExperimentDefinition experiment, IReadOnlyDictionary<string, MetricInput> inputs, string control)
+    {
+        if (experiment.Analysis.MinimumDetectableEffect is not { } mde)
+            return [];
+        var projections = new List<PowerProjection>();
+        var days = experiment.End.DayNumber - experiment.Start.DayNumber + 1;
+        foreach (var reference in experiment.PrimaryMetrics)
+        {
+            var input = inputs[reference.Name];
+            if (input.Kind == MetricKind.Ratio || !input.Variants.TryGetValue(control, out var baseline) || baseline.N < 2)
+                continue;
+            var mean = baseline.Sum / baseline.N;
+            var variance = (baseline.SumSquares - baseline.Sum * baseline.Sum / baseline.N) / (baseline.N - 1);
+            if (!(variance > 0) || mean == 0)
+                continue;
+            var required = PowerCalculator.SampleSizePerVariant(variance, mean, mde, experiment.Analysis.Alpha, experiment.Analysis.Power);
+            var observed = input.Variants.Values.Min(v => v.N);
+            var reachable = observed > 0 ? PowerCalculator.MinimumDetectableEffect(variance, mean, observed, experiment.Analysis.Alpha, experiment.Analysis.Power) : (double?)null;
+            double? more = observed > 0 ? Math.Max(0, (required - observed) / ((double)observed / days)) : null;
+            projections.Add(new PowerProjection(reference.Name, mde, required, observed, reachable, more));
+        }
+
+        return projections;
     }
 
     private static SrmReadout BuildSrm(ExperimentDefinition experiment, IReadOnlyList<IReadOnlyDictionary<string, object?>> rows)
@@ -94,9 +184,9 @@ public static class ReadoutBuilder
         foreach (var row in rows)
         {
             var units = Convert.ToInt64(row["units"], CultureInfo.InvariantCulture);
-            switch (row["assignment_status"] as string)
+            switch (Text(row, "assignment_status"))
             {
-                case AssignmentStatus.Analysed when row["variant"] is string variant && counts.ContainsKey(variant):
+                case AssignmentStatus.Analysed when Text(row, "variant") is { } variant && counts.ContainsKey(variant):
                     counts[variant] += units;
                     break;
                 case AssignmentStatus.MultipleVariants:
@@ -112,20 +202,22 @@ public static class ReadoutBuilder
         return new SrmReadout(counts, weights, null, experiment.Analysis.SrmThreshold, multiple, undeclared);
     }
 
-    private static MetricInput ToInput(MetricDefinition metric, ExperimentDefinition experiment, IReadOnlyList<string> variants,
-        IReadOnlyList<IReadOnlyDictionary<string, object?>> statistics)
+    /// <summary>The engine's input for one metric, from its rows of a statistics table (one per variant).</summary>
+    public static MetricInput ToInput(MetricDefinition metric, ExperimentDefinition experiment, IReadOnlyList<string> variants,
+        IEnumerable<IReadOnlyDictionary<string, object?>> rows)
     {
         var byVariant = new Dictionary<string, VariantStatistics>(StringComparer.Ordinal);
         var cuped = Planner.HasCovariate(experiment, metric);
+        var rowList = rows.ToList();
         foreach (var variant in variants)
         {
-            var row = statistics.FirstOrDefault(r => (r["metric"] as string) == metric.Name && (r["variant"] as string) == variant);
+            var row = rowList.FirstOrDefault(r => Text(r, "variant") == variant);
             var n = row is null ? 0 : Convert.ToInt64(row["n"], CultureInfo.InvariantCulture);
             byVariant[variant] = metric.IsRatio
                 ? new VariantStatistics(n,
-                    NumeratorSum: Number(row, "value_sum"), NumeratorSumSquares: Number(row, "value_sum_squares"),
-                    DenominatorSum: Number(row, "denominator_sum"), DenominatorSumSquares: Number(row, "denominator_sum_squares"),
-                    CrossSum: Number(row, "cross_sum"))
+                    NumeratorSum: Number(row, "value_sum") ?? 0, NumeratorSumSquares: Number(row, "value_sum_squares") ?? 0,
+                    DenominatorSum: Number(row, "denominator_sum") ?? 0, DenominatorSumSquares: Number(row, "denominator_sum_squares") ?? 0,
+                    CrossSum: Number(row, "cross_sum") ?? 0)
                 : new VariantStatistics(n, Number(row, "value_sum") ?? 0, Number(row, "value_sum_squares") ?? 0,
                     CovariateSum: cuped ? Number(row, "covariate_sum") ?? 0 : null,
                     CovariateSumSquares: cuped ? Number(row, "covariate_sum_squares") ?? 0 : null,
@@ -141,8 +233,13 @@ public static class ReadoutBuilder
         return new MetricInput(metric.Name, kind, byVariant, cuped);
     }
 
+    private static string? Text(IReadOnlyDictionary<string, object?> row, string column) =>
+        row.TryGetValue(column, out var value) ? value as string : null;
+
     private static double? Number(IReadOnlyDictionary<string, object?>? row, string column) =>
         row is not null && row.TryGetValue(column, out var value) && value is not null
             ? Convert.ToDouble(value, CultureInfo.InvariantCulture)
             : null;
+
+    private static string F(double? value) => value is { } v && double.IsFinite(v) ? v.ToString("0.####", CultureInfo.InvariantCulture) : "n/a";
 }

@@ -10,6 +10,8 @@ public static class ResultsTable
     public static readonly IReadOnlyList<ColumnSpec> Columns =
     [
         new("experiment_id", SqlType.String),
+        new("segment_dimension", SqlType.String),
+        new("segment", SqlType.String),
         new("variant", SqlType.String),
         new("metric", SqlType.String),
         new("metric_role", SqlType.String),
@@ -38,30 +40,38 @@ public static class ResultsTable
     public static IEnumerable<object?[]> Rows(ExperimentReadout readout, DateTime analysedAt)
     {
         var stamp = analysedAt.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+        var decision = DecisionPolicy.Name(readout.Decision);
         foreach (var m in readout.Metrics)
+            yield return Row(readout, null, null, m.Metric, m.Role, m.DesiredDirection, m.Comparison, m.Cuped, m.Guardrail?.Status, decision, stamp);
+        var metrics = readout.Metrics.GroupBy(m => m.Metric).ToDictionary(g => g.Key, g => g.First());
+        foreach (var s in readout.Segments)
         {
-            var c = m.Comparison;
-            yield return
-            [
-                readout.ExperimentId, c.Variant, m.Metric, m.Role.ToString().ToLowerInvariant(), m.DesiredDirection.ToString().ToLowerInvariant(),
-                c.ControlN, c.VariantN, c.ControlMean, c.VariantMean, c.AbsoluteLift, c.RelativeLift, c.StdError,
-                c.CiLow, c.CiHigh, c.RelativeCiLow, c.RelativeCiHigh, c.PValue, c.AdjustedPValue,
-                c.Significant ? 1 : 0, m.Cuped ? 1 : 0, m.Guardrail?.Status, readout.Srm.Result?.PValue,
-                DecisionPolicy.Name(readout.Decision), stamp,
-            ];
+            var m = metrics[s.Metric];
+            yield return Row(readout, s.Dimension, s.Segment, s.Metric, m.Role, m.DesiredDirection, s.Comparison, m.Cuped, null, null, stamp);
         }
     }
+
+    private static object?[] Row(ExperimentReadout readout, string? dimension, string? segment, string metric, Core.Model.MetricRole role,
+        Core.Model.Direction direction, Statistics.Comparison c, bool cuped, string? guardrail, string? decision, string stamp) =>
+    [
+        readout.ExperimentId, dimension, segment, c.Variant, metric, role.ToString().ToLowerInvariant(), direction.ToString().ToLowerInvariant(),
+        c.ControlN, c.VariantN, Finite(c.ControlMean), Finite(c.VariantMean), Finite(c.AbsoluteLift), Finite(c.RelativeLift), Finite(c.StdError),
+        Finite(c.CiLow), Finite(c.CiHigh), Finite(c.RelativeCiLow), Finite(c.RelativeCiHigh), Finite(c.PValue), Finite(c.AdjustedPValue),
+        c.Significant ? 1 : 0, cuped ? 1 : 0, guardrail, Finite(readout.Srm.Result?.PValue), decision, stamp,
+    ];
+
+    private static double? Finite(double? value) => value is { } v && double.IsFinite(v) ? v : null;
 
     /// <summary>Rows already in the table for experiments this run did not analyse; they are carried over unchanged.</summary>
     public static IEnumerable<object?[]> Existing(IWarehouseAdapter adapter, string table, IReadOnlySet<string> analysed)
     {
         if (!adapter.TableExists(table))
             yield break;
-        var columns = string.Join(", ", Columns.Select(c => adapter.Dialect.QuoteIdentifier(c.Name)));
-        foreach (var row in adapter.Query($"select {columns} from {adapter.Dialect.QuoteRelation(table)}"))
+        // Read by name so rows written by an older version (fewer columns) carry over with nulls.
+        foreach (var row in adapter.Query($"select * from {adapter.Dialect.QuoteRelation(table)}"))
         {
-            if (row["experiment_id"] is string id && !analysed.Contains(id))
-                yield return Columns.Select(c => row[c.Name]).ToArray();
+            if (row.TryGetValue("experiment_id", out var id) && id is string experiment && !analysed.Contains(experiment))
+                yield return Columns.Select(c => row.TryGetValue(c.Name, out var value) ? value : null).ToArray();
         }
     }
 }

@@ -218,9 +218,13 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                 continue;
             }
 
-            var readout = ReadoutBuilder.Build(session.Project, experiment,
+            var segmentRows = experiment.Analysis.Segments.Count > 0 && adapter.TableExists(Relation(NodeNames.SegmentStatistics(experiment.Id)))
+                ? adapter.Query($"select * from {adapter.Dialect.QuoteRelation(Relation(NodeNames.SegmentStatistics(experiment.Id)))}")
+                : [];
+            var readout = ReadoutBuilder.Build(session.Project, experiment, new ExperimentTables(
                 adapter.Query($"select * from {adapter.Dialect.QuoteRelation(statistics)}"),
-                adapter.Query($"select * from {adapter.Dialect.QuoteRelation(srm)}"));
+                adapter.Query($"select * from {adapter.Dialect.QuoteRelation(srm)}"),
+                segmentRows));
             _readouts.Add(readout);
             analysed.Add(experiment.Id);
             rows.AddRange(ResultsTable.Rows(readout, analysedAt));

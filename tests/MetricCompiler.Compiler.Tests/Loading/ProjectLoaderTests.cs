@@ -184,6 +184,45 @@ public sealed class ProjectLoaderTests
     }
 
     [Fact]
+    public void Analysis_methods_decision_rules_and_segments_are_read_from_yaml()
+    {
+        var yaml = Fixtures.Project + """
+
+                analysis:
+                  method: bayesian
+                  prior: {mean: 0.01, variance: 0.04}
+                  sequential_tuning: 2000
+                  correction: bh
+                  segments:
+                    - {name: market, source: exposures, column: experiment_id}
+                decision:
+                  ship_when_primary: any
+                  guardrails: non_inferior
+                  require_srm_clean: false
+            """;
+        using var project = new TempProject(("metrics.yml", yaml));
+        var result = project.Load();
+
+        Assert.True(result.Succeeded, string.Join("\n", result.Diagnostics.Select(d => d.Format())));
+        var experiment = result.Project!.Experiments[0];
+        Assert.Equal(AnalysisMethod.Bayesian, experiment.Analysis.Method);
+        Assert.Equal(new PriorSettings(0.01, 0.04), experiment.Analysis.Prior);
+        Assert.Equal(2000, experiment.Analysis.SequentialTuning);
+        Assert.Equal(MultipleTestingCorrection.BenjaminiHochberg, experiment.Analysis.Correction);
+        Assert.Equal("experiment_id", Assert.Single(experiment.Analysis.Segments).Column);
+        Assert.Equal(new DecisionRules(PrimaryRule.Any, GuardrailRule.NonInferior, false), experiment.Decision);
+    }
+
+    [Fact]
+    public void Segment_on_an_unknown_column_is_reported()
+    {
+        var yaml = Fixtures.Project + "\n    analysis:\n      segments: [{name: market, source: exposures, column: markt}]\n";
+        using var project = new TempProject(("metrics.yml", yaml));
+        var error = project.Load().Diagnostics.Single(d => d.Code == "MC2004");
+        Assert.Contains("markt", error.Message);
+    }
+
+    [Fact]
     public void Missing_project_file_is_reported_not_thrown()
     {
         using var project = new TempProject();

@@ -1,0 +1,18 @@
+using MetricCompiler.Core.Model;
+
+namespace MetricCompiler.Execution.Simulation;
+
+/// <summary>
+/// One metric of a <see cref="SplitPlan"/>: indices of its terms in the statistics SQL's order (n, value sum, value sum of
+/// squares, then covariate sum, covariate squares, cross sum; for ratios numerator sum and squares, denominator sum and
+/// squares, cross sum), the factor each B-half term takes under an injected lift, and for ratios whose parts can be null
+/// the non-null indicators (numerator, denominator, both).
+/// </summary>
+internal sealed record SplitMetric(
+    MetricDefinition Definition,
+    MetricRole Role,
+    bool Cuped,
+    bool Lifted,
+    int[] Terms,
+    double[] BScale,
+    int[]? Presence);

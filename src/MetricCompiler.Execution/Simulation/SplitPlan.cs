@@ -1,0 +1,183 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using MetricCompiler.Core.Model;
+using MetricCompiler.Planning;
+using MetricCompiler.Statistics;
+
+namespace MetricCompiler.Execution.Simulation;
+
+/// <summary>
+/// Precomputed per-unit terms (value, value squared, covariate, cross products, non-null indicators) of every metric of
+/// an experiment, each distinct term once. A split is a 0/1 mask (1 = arm B); the B half's sums of the statistics SQL are
+/// dot products of the mask with the terms, and the A half's are the totals minus them. No allocation per unit or run.
+/// </summary>
+internal sealed class SplitPlan
+{
+    private readonly List<double[]> _terms;
+    private readonly double[] _totals;
+
+    private readonly ExperimentDefinition _experiment;
+
+    private SplitPlan(ExperimentDefinition experiment, int units, List<double[]> terms, IReadOnlyList<SplitMetric> metrics)
+    {
+        _experiment = experiment;
+        Units = units;
+        _terms = terms;
+        Metrics = metrics;
+        _totals = new double[terms.Count];
+        var ones = new double[units];
+        Array.Fill(ones, 1.0);
+        SumB(ones, _totals);
+    }
+
+    public int Units { get; }
+
+    public int TermCount => _terms.Count;
+
+    public IReadOnlyList<SplitMetric> Metrics { get; }
+
+    public static SplitPlan Build(ProjectDefinition project, ExperimentDefinition experiment, UnitMetricsData data, double lift, IReadOnlySet<string> lifted)
+    {
+        var builder = new TermBuilder(data);
+        var metrics = new List<SplitMetric>();
+        var factor = 1 + lift;
+        foreach (var (reference, role) in experiment.AllMetrics())
+        {
+            var metric = project.FindMetric(reference.Name)!;
+            var isLifted = lifted.Contains(metric.Name);
+            var f = isLifted ? factor : 1.0;
+            if (metric.IsRatio)
+            {
+                var num = metric.Numerator!.Name;
+                var den = metric.Denominator!.Name;
+                int[] terms = [builder.Ones(), builder.Value(num), builder.Square(num), builder.Value(den), builder.Square(den), builder.Product(num, den)];
+                int[]? presence = builder.HasNulls(num) || builder.HasNulls(den)
+                    ? [builder.Present(num), builder.Present(den), builder.BothPresent(num, den)]
+                    : null;
+                metrics.Add(new SplitMetric(metric, role, false, isLifted, terms, [1, f, f * f, 1, 1, f], presence));
+            }
+            else
+            {
+                var cuped = Planner.HasCovariate(experiment, metric);
+                var value = metric.Name;
+                var covariate = NodeNames.Covariate(metric.Name);
+                int[] terms = cuped
+                    ? [builder.Present(value), builder.Value(value), builder.Square(value), builder.Value(covariate), builder.Square(covariate), builder.Product(value, covariate)]
+                    : [builder.Present(value), builder.Value(value), builder.Square(value)];
+                double[] scale = cuped ? [1, f, f * f, 1, 1, f] : [1, f, f * f];
+                metrics.Add(new SplitMetric(metric, role, cuped, isLifted, terms, scale, null));
+            }
+        }
+
+        return new SplitPlan(experiment, data.Units, builder.Terms, metrics);
+    }
+
+    /// <summary>The unscaled B-half sum of every term: <paramref name="sums"/>[t] = sum over units of mask * term t.</summary>
+    public void SumB(double[] mask, double[] sums)
+    {
+        for (var t = 0; t < _terms.Count; t++)
+            sums[t] = Dot(mask, _terms[t]);
+    }
+
+    /// <summary>The metric's engine input for the split whose B-half sums are <paramref name="sumsB"/>: arms A (control) and B.</summary>
+    public MetricInput Input(SplitMetric metric, double[] sumsB) =>
+        SimulationInputs.Input(metric.Definition, _experiment,
+            [(CalibrationSimulator.ArmA, Row(metric, sumsB, armB: false)), (CalibrationSimulator.ArmB, Row(metric, sumsB, armB: true))]);
+
+    private StatisticsRow Row(SplitMetric metric, double[] sumsB, bool armB)
+    {
+        double Sum(int k)
+        {
+            var t = metric.Terms[k];
+            return armB ? sumsB[t] * metric.BScale[k] : _totals[t] - sumsB[t];
+        }
+
+        double Count(int t) => armB ? sumsB[t] : _totals[t] - sumsB[t];
+
+        var n = (long)Math.Round(Sum(0));
+        if (metric.Definition.IsRatio)
+        {
+            // SQL sum() over no non-null value is null; the readout passes that null on for ratio metrics.
+            var numerator = metric.Presence is null || Count(metric.Presence[0]) > 0;
+            var denominator = metric.Presence is null || Count(metric.Presence[1]) > 0;
+            var both = metric.Presence is null || Count(metric.Presence[2]) > 0;
+            return new StatisticsRow(n,
+                numerator ? Sum(1) : null, numerator ? Sum(2) : null,
+                denominator ? Sum(3) : null, denominator ? Sum(4) : null,
+                CrossSum: both ? Sum(5) : null);
+        }
+
+        return metric.Cuped
+            ? new StatisticsRow(n, Sum(1), Sum(2), CovariateSum: Sum(3), CovariateSumSquares: Sum(4), CrossSum: Sum(5))
+            : new StatisticsRow(n, Sum(1), Sum(2));
+    }
+
+    /// <summary>Fixed-width vectors and a fixed reduction order: the same sums on every machine.</summary>
+    private static double Dot(double[] mask, double[] column)
+    {
+        var n = mask.Length;
+        ref var m = ref MemoryMarshal.GetArrayDataReference(mask);
+        ref var c = ref MemoryMarshal.GetArrayDataReference(column);
+        var acc0 = Vector256<double>.Zero;
+        var acc1 = Vector256<double>.Zero;
+        var i = 0;
+        for (; i + 8 <= n; i += 8)
+        {
+            acc0 += Vector256.LoadUnsafe(ref m, (nuint)i) * Vector256.LoadUnsafe(ref c, (nuint)i);
+            acc1 += Vector256.LoadUnsafe(ref m, (nuint)(i + 4)) * Vector256.LoadUnsafe(ref c, (nuint)(i + 4));
+        }
+
+        var acc = acc0 + acc1;
+        var sum = (acc.GetElement(0) + acc.GetElement(1)) + (acc.GetElement(2) + acc.GetElement(3));
+        for (; i < n; i++)
+            sum += mask[i] * column[i];
+        return sum;
+    }
+
+    /// <summary>Builds each distinct per-unit term once (a SQL null contributes nothing, as in sum()).</summary>
+    private sealed class TermBuilder(UnitMetricsData data)
+    {
+        private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
+
+        public List<double[]> Terms { get; } = [];
+
+        public bool HasNulls(string column) => Array.Exists(data.Column(column), double.IsNaN);
+
+        public int Ones() => Term("1", () => Enumerable.Repeat(1.0, data.Units).ToArray());
+
+        public int Present(string column) =>
+            HasNulls(column) ? Term($"present:{column}", () => Map(column, v => double.IsNaN(v) ? 0 : 1)) : Ones();
+
+        public int Value(string column) => Term($"value:{column}", () => Map(column, v => double.IsNaN(v) ? 0 : v));
+
+        public int Square(string column) => Term($"square:{column}", () => Map(column, v => double.IsNaN(v) ? 0 : v * v));
+
+        public int Product(string a, string b) => Term($"product:{a}|{b}", () => Zip(a, b, (x, y) => double.IsNaN(x) || double.IsNaN(y) ? 0 : x * y));
+
+        public int BothPresent(string a, string b) => Term($"both:{a}|{b}", () => Zip(a, b, (x, y) => double.IsNaN(x) || double.IsNaN(y) ? 0 : 1));
+
+        private int Term(string key, Func<double[]> create)
+        {
+            if (!_index.TryGetValue(key, out var index))
+            {
+                index = Terms.Count;
+                Terms.Add(create());
+                _index[key] = index;
+            }
+
+            return index;
+        }
+
+        private double[] Map(string column, Func<double, double> f) => Array.ConvertAll(data.Column(column), v => f(v));
+
+        private double[] Zip(string a, string b, Func<double, double, double> f)
+        {
+            var x = data.Column(a);
+            var y = data.Column(b);
+            var result = new double[x.Length];
+            for (var i = 0; i < x.Length; i++)
+                result[i] = f(x[i], y[i]);
+            return result;
+        }
+    }
+}
