@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Runs the whole test suite (what CI runs through .ci/run). Needs only the .NET 10 SDK: the statistical oracle's
-# fixtures are committed (tests/oracle/fixtures), so python is needed only to regenerate them.
+# Runs the whole test suite (what CI runs through .ci/run). Needs the .NET 10 SDK; starts a throwaway PostgreSQL
+# (installed from Debian's packages if missing). The statistical oracle's fixtures are committed
+# (tests/oracle/fixtures), so python is needed only to regenerate them.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$root"
 
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+# A real PostgreSQL for the adapter tests, from Debian's packages, on 127.0.0.1 with a throwaway data dir.
+pg_env="$(scripts/postgres.sh start)"
+eval "$pg_env"
+trap 'scripts/postgres.sh stop; rm -f "$log"' EXIT
 status=0
 dotnet test MetricCompiler.sln -c Release --nologo 2>&1 | tee "$log" || status=$?
 

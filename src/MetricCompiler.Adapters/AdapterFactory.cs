@@ -1,3 +1,4 @@
+using System.Globalization;
 using MetricCompiler.Core.Model;
 
 namespace MetricCompiler.Adapters;
@@ -5,7 +6,10 @@ namespace MetricCompiler.Adapters;
 /// <summary>A target that cannot be opened: unknown adapter, missing setting or environment variable.</summary>
 public sealed class TargetException(string message) : Exception(message);
 
-/// <summary>Opens the adapter a target names. Secrets are read from the environment variables the target points at.</summary>
+/// <summary>
+/// Opens the adapter a target names. Any setting can be given as <c>key</c> or as <c>key_env</c>, the name of an
+/// environment variable holding it; secrets must use the second form.
+/// </summary>
 public static class AdapterFactory
 {
     /// <summary>The target used when the project declares none: SQLite under target/.</summary>
@@ -28,13 +32,39 @@ public static class AdapterFactory
         switch (target.Adapter)
         {
             case "sqlite":
-                var relative = target.Setting("path") ?? "target/warehouse.db";
+                var relative = Setting(target, "path") ?? "target/warehouse.db";
                 var path = relative == ":memory:" ? relative : Path.GetFullPath(Path.Combine(projectRoot, relative));
                 return SqliteAdapter.Open(path, relative);
+            case "postgres":
+                var portText = Setting(target, "port") ?? "5432";
+                if (!int.TryParse(portText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var port))
+                    throw new TargetException($"target `{target.Name}`: port `{portText}` is not a number");
+                return PostgresAdapter.Open(
+                    Setting(target, "host") ?? "127.0.0.1",
+                    port,
+                    Required(target, "database"),
+                    Required(target, "user"),
+                    Setting(target, "password"),
+                    Setting(target, "schema") ?? "public");
             default:
                 throw new TargetException(
                     $"target `{target.Name}` uses adapter `{target.Adapter}`, which this version compiles SQL for but cannot execute yet; " +
-                    "run `metricc compile --target " + target.Name + "` to get its SQL, or use a sqlite target to run");
+                    "run `metricc compile --target " + target.Name + "` to get its SQL, or use a sqlite or postgres target to run");
         }
     }
+
+    /// <summary>A setting written directly, or read from the environment variable named by <c>key_env</c>.</summary>
+    public static string? Setting(TargetDefinition target, string key)
+    {
+        if (target.Setting(key) is { } direct)
+            return direct;
+        if (target.Setting(key + "_env") is not { } variable)
+            return null;
+        return Environment.GetEnvironmentVariable(variable) is { Length: > 0 } value
+            ? value
+            : throw new TargetException($"target `{target.Name}`: environment variable `{variable}` (named by `{key}_env`) is not set");
+    }
+
+    private static string Required(TargetDefinition target, string key) =>
+        Setting(target, key) ?? throw new TargetException($"target `{target.Name}` needs `{key}` (or `{key}_env`)");
 }

@@ -28,7 +28,7 @@ internal static class StatisticsCommands
             {
                 json = path == "-" ? Console.In.ReadToEnd() : File.ReadAllText(path);
             }
-            catch (IOException e)
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 throw new UsageException($"cannot read `{path}`: {e.Message}");
             }
@@ -81,6 +81,8 @@ internal static class StatisticsCommands
                 };
                 var variance = PowerCalculator.MetricVariance(metricKind, parse.GetValue(baseline), parse.GetValue(std));
                 result["variance"] = variance;
+                if (parse.GetValue(n) is not null && parse.GetValue(mde) is not null)
+                    throw new UsageException("give either --mde (to get the sample size) or --n-per-variant (to get the MDE), not both");
                 if (parse.GetValue(n) is { } perVariant)
                 {
                     result["n_per_variant"] = perVariant;
@@ -114,9 +116,24 @@ internal static class StatisticsCommands
             }
             catch (ArgumentOutOfRangeException e)
             {
-                throw new UsageException(e.Message.Split(Environment.NewLine)[0] + $" ({e.ParamName})");
+                // The engine's message ends with " (Parameter 'x')" and the value; keep only the sentence.
+                var message = e.Message.Split(Environment.NewLine)[0];
+                var parameter = message.IndexOf(" (Parameter", StringComparison.Ordinal);
+                throw new UsageException($"{(parameter >= 0 ? message[..parameter] : message)} (--{Option(e.ParamName)})");
             }
         });
         return command;
     }
+
+    private static string Option(string? parameter) => parameter switch
+    {
+        "stdDev" => "baseline-std",
+        "baselineMean" => "baseline-mean",
+        "relativeMde" => "mde",
+        "sampleSizePerVariant" => "n-per-variant",
+        "dailyUnits" => "daily-units",
+        "request" => "variants",
+        null => "input",
+        _ => parameter,
+    };
 }

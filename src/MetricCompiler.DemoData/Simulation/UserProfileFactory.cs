@@ -55,7 +55,7 @@ internal sealed class UserProfileFactory
             SessionsPerDay: Math.Min(4.0, random.NextGammaWithMean(mean: 0.24, shape: 2.0)),
             PageContinuationProbability: 0.20 + (0.30 * random.NextDouble()),
             ClickProbability: 0.18 + (0.36 * random.NextDouble()),
-            ErrorProbabilityPerPageView: Math.Min(0.30, platformErrors * random.NextGammaWithMean(mean: 0.025, shape: 2.0)),
+            ErrorProbabilityPerPageView: Math.Min(0.30, platformErrors * random.NextGammaWithMean(mean: 0.04, shape: 3.0)),
             PageLoadMultiplier: platformLoad * random.NextLogNormalWithMean(mean: 1.0, sigma: 0.20),
             SignUpProbabilityPerSession: Math.Min(0.50, random.NextGammaWithMean(mean: 0.035, shape: 2.0)),
             PurchaseProbabilityPerSession: Math.Min(0.60, platformPurchases * random.NextGammaWithMean(mean: 0.16, shape: 1.0)),

@@ -30,11 +30,15 @@ public sealed record MetricReadout(
     GuardrailResult? Guardrail)
 {
     /// <summary>Significant and in the desired direction.</summary>
-    public bool IsSignificantlyBetter =>
-        Comparison.Significant && Comparison.AbsoluteLift is { } lift && (DesiredDirection == Direction.Increase ? lift > 0 : lift < 0);
+    public bool IsSignificantlyBetter => Comparison.Significant && Effect is { } lift && (DesiredDirection == Direction.Increase ? lift > 0 : lift < 0);
 
-    public bool IsSignificantlyWorse =>
-        Comparison.Significant && Comparison.AbsoluteLift is { } lift && (DesiredDirection == Direction.Increase ? lift < 0 : lift > 0);
+    public bool IsSignificantlyWorse => Comparison.Significant && Effect is { } lift && (DesiredDirection == Direction.Increase ? lift < 0 : lift > 0);
+
+    /// <summary>
+    /// The estimate whose sign the verdict reads: the posterior mean under the Bayesian method (an informative prior
+    /// can pull it to the other side of zero from the observed lift), the observed absolute lift otherwise.
+    /// </summary>
+    private double? Effect => Comparison.PosteriorMean ?? Comparison.AbsoluteLift;
 }
 
 /// <summary>The verdict for one treatment variant, with the reasons a reviewer can check.</summary>

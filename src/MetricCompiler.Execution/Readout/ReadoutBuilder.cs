@@ -14,7 +14,8 @@ public sealed record ExperimentTables(
 /// <summary>
 /// Turns an experiment's statistics tables into a readout. The statistics engine compares every variant with control:
 /// primary and secondary metrics form one multiple-testing family; guardrails are checked one-sided, outside it; each
-/// segment dimension is its own family, corrected for its number of segments. Then <see cref="DecisionPolicy"/> decides.
+/// segment dimension is its own family (its segments x metrics x variants, so it is corrected for the number of
+/// segments). Then <see cref="DecisionPolicy"/> decides.
 /// </summary>
 public static class ReadoutBuilder
 {

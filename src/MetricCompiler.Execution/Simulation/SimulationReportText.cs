@@ -32,7 +32,7 @@ public static class SimulationReportText
             rows.Add(m.Lifted
                 ?
                 [
-                    name, Role(m.Role), N(m.Runs), "power", Pct(m.Power, 1), $"+/- {Pct(m.StandardError, 1)}", "",
+                    name, Role(m.Role), N(m.Runs), "power", Pct(m.Power, 1), $"(SE {Pct(m.StandardError, 1)})", "",
                     Pct(m.ReadoutSignificantRate, 1), Pct(m.CiCoverage, 1), coverageOk,
                 ]
                 :
@@ -54,8 +54,10 @@ public static class SimulationReportText
         o.WriteLine();
         if (r.Family is { } family)
         {
+            var verdict = family.AtMostAlpha ? "at most" : "ABOVE";
+            var note = family.Correction == "none" ? "; no correction, so the family is not held to alpha" : "";
             o.WriteLine($"Family ({string.Join(", ", family.Metrics)}; correction {family.Correction}): at least one significant in {Pct(family.ErrorRate, 1)} of runs " +
-                $"({(family.AtMostAlpha ? "at most" : "ABOVE")} alpha {Pct(r.Alpha, 1)} + 3 SE)");
+                $"({verdict} alpha {Pct(r.Alpha, 1)} + 3 SE{note})");
         }
 
         foreach (var m in r.Metrics.Where(m => m.UntestableRuns > 0))

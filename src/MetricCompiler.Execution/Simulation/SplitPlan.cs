@@ -9,14 +9,13 @@ namespace MetricCompiler.Execution.Simulation;
 /// <summary>
 /// Precomputed per-unit terms (value, value squared, covariate, cross products, non-null indicators) of every metric of
 /// an experiment, each distinct term once. A split is a 0/1 mask (1 = arm B); the B half's sums of the statistics SQL are
-/// dot products of the mask with the terms, and the A half's are the totals minus them. No allocation per unit or run.
+/// dot products of the mask with the terms, and the A half's are the totals minus them. Nothing is allocated per unit.
 /// </summary>
 internal sealed class SplitPlan
 {
+    private readonly ExperimentDefinition _experiment;
     private readonly List<double[]> _terms;
     private readonly double[] _totals;
-
-    private readonly ExperimentDefinition _experiment;
 
     private SplitPlan(ExperimentDefinition experiment, int units, List<double[]> terms, IReadOnlyList<SplitMetric> metrics)
     {
@@ -97,7 +96,7 @@ internal sealed class SplitPlan
         var n = (long)Math.Round(Sum(0));
         if (metric.Definition.IsRatio)
         {
-            // SQL sum() over no non-null value is null; the readout passes that null on for ratio metrics.
+            // SQL sum() over no non-null value is null (what the readout makes of a null is the readout's business).
             var numerator = metric.Presence is null || Count(metric.Presence[0]) > 0;
             var denominator = metric.Presence is null || Count(metric.Presence[1]) > 0;
             var both = metric.Presence is null || Count(metric.Presence[2]) > 0;
@@ -107,9 +106,10 @@ internal sealed class SplitPlan
                 CrossSum: both ? Sum(5) : null);
         }
 
+        double? Value(int k) => n > 0 ? Sum(k) : null;
         return metric.Cuped
-            ? new StatisticsRow(n, Sum(1), Sum(2), CovariateSum: Sum(3), CovariateSumSquares: Sum(4), CrossSum: Sum(5))
-            : new StatisticsRow(n, Sum(1), Sum(2));
+            ? new StatisticsRow(n, Value(1), Value(2), CovariateSum: Sum(3), CovariateSumSquares: Sum(4), CrossSum: Value(5))
+            : new StatisticsRow(n, Value(1), Value(2));
     }
 
     /// <summary>Fixed-width vectors and a fixed reduction order: the same sums on every machine.</summary>
