@@ -359,7 +359,7 @@ public static class Planner
         var days = (end - start).Days;
         var time = Col(Event, source.EventTime);
         var perUnit = new SelectQuery(
-            [Col(Event, source.Entity).As("unit_id"), Aggregate(metric, null).As("value")],
+            [Col(Event, source.Entity).As("unit_id"), (metric.Aggregation == MetricAggregation.Average ? Aggregate(metric, null) : Coalesce(Aggregate(metric, null), Num(0))).As("value")],
             From(new NodeRef(NodeNames.Staging(source.Name)), Event),
             Where: And(Ge(time, new TimestampLiteral(start.AddDays(-days))), Lt(time, new TimestampLiteral(start))),
             GroupBy: [Col(Event, source.Entity)]);

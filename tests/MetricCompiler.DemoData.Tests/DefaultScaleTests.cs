@@ -13,7 +13,7 @@ namespace MetricCompiler.DemoData.Tests;
 [Trait("Category", "Scale")]
 public sealed class DefaultScaleTests(ITestOutputHelper output)
 {
-    public const string DefaultOptionsChecksum = "92d27022ba22d1296c27735caa6b8993bf689b8fb6aeb33058b3e7b72d54aa53";
+    public const string DefaultOptionsChecksum = "c98eee21d4bca6b4dec751068cc4b6b9c83e2e8534dca0c694a4577074fcad9e";
 
     [Fact]
     public void Default_options_write_about_a_million_events_into_a_sqlite_file()

@@ -114,5 +114,5 @@ public sealed class DeterminismTests
 
 internal static class GoldenChecksums
 {
-    public const string Users500Seed7 = "8766af0b56c84f7182339795cff728d48cab8c961b8d55ed9e9d79433d21aef4";
+    public const string Users500Seed7 = "50dc687c50efc36bcc5be93799b648bc9688ea262492543fc8d887061bf57b52";
 }

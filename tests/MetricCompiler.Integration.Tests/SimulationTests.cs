@@ -1,4 +1,3 @@
-using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -77,6 +76,27 @@ public sealed class SimulationTests : IDisposable
         {
             Assert.True(metric.GetProperty("within_3_se").GetBoolean());
             Assert.True(metric.GetProperty("readout_significant_rate").GetDouble() <= metric.GetProperty("false_positive_rate").GetDouble());
+        }
+    }
+
+    [Theory]
+    [InlineData("sequential")]
+    [InlineData("bayesian")]
+    public void Sequential_and_bayesian_experiments_simulate_with_their_own_method(string method)
+    {
+        BuildSyntheticUnitMetrics();
+        _project.WriteProject(Regex.Replace(WarehouseProject.ProjectYaml, @"^( *)cuped:", $"$1method: {method}\n$1cuped:", RegexOptions.Multiline));
+        var (exit, output, error) = Simulate(_project.Root, "--experiment", "checkout", "--runs", "100", "--format", "json");
+
+        Assert.True(exit == 0, error);
+        using var report = JsonDocument.Parse(output);
+        Assert.Equal(method, report.RootElement.GetProperty("method").GetString());
+        foreach (var metric in report.RootElement.GetProperty("metrics").EnumerateArray())
+        {
+            Assert.Equal(100, metric.GetProperty("runs").GetInt32());
+            // Always-valid sequential intervals are wider than fixed-horizon ones: conservative at a single look.
+            if (method == "sequential")
+                Assert.True(metric.GetProperty("false_positive_rate").GetDouble() <= 0.05 + (3 * metric.GetProperty("standard_error").GetDouble()));
         }
     }
 
@@ -163,35 +183,13 @@ public sealed class SimulationTests : IDisposable
         Assert.DoesNotContain("   at ", error);
     }
 
-    /// <summary>
-    /// Runs `metricc simulate` as <see cref="CommandLine.Run"/> would once the command is registered there: parse errors
-    /// and <see cref="UsageException"/> are exit 2.
-    /// </summary>
+    /// <summary>Runs `metricc simulate` through the real command line.</summary>
     internal static (int Exit, string Output, string Error) Simulate(string projectDir, params string[] args)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var create = typeof(CommandLine).Assembly.GetType("MetricCompiler.Cli.Commands.SimulateCommand", throwOnError: true)!.GetMethod("Create")!;
-        var root = new RootCommand("metricc");
-        root.Subcommands.Add((Command)create.Invoke(null, [new CommandContext(output, error)])!);
-        var parse = root.Parse(["simulate", "--project-dir", projectDir, .. args]);
-        if (parse.Errors.Count > 0)
-        {
-            foreach (var problem in parse.Errors)
-                error.WriteLine($"error: {problem.Message}");
-            return (2, output.ToString(), error.ToString());
-        }
-
-        try
-        {
-            var exit = parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
-            return (exit, output.ToString(), error.ToString());
-        }
-        catch (UsageException e)
-        {
-            error.WriteLine($"error: {e.Message}");
-            return (2, output.ToString(), error.ToString());
-        }
+        var exit = CommandLine.Run(["simulate", "--project-dir", projectDir, .. args], output, error);
+        return (exit, output.ToString(), error.ToString());
     }
 
     private static string Figures(string json)
@@ -289,7 +287,6 @@ public sealed class DemoSimulationTests(ITestOutputHelper log) : IDisposable
         log.WriteLine($"1000 runs (including reading the table) in {seconds:F2} s");
         log.WriteLine(output);
         log.WriteLine(SimulationTests.Simulate(_root, "--experiment", "homepage_cta", "--runs", "1000", "--seed", "1").Output);
-        log.WriteLine("TEMP" + SimulationTests.Simulate(_root, "--experiment", "homepage_cta", "--runs", "1000", "--seed", "1", "--lift", "0.05").Output);
 
         using var report = JsonDocument.Parse(output);
         var alpha = report.RootElement.GetProperty("alpha").GetDouble();

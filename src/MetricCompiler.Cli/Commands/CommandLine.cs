@@ -14,6 +14,7 @@ public static class CommandLine
         var context = new CommandContext(output, error);
         foreach (var command in ProjectCommands.All(context).Concat(StatisticsCommands.All(context)))
             root.Subcommands.Add(command);
+        root.Subcommands.Add(SimulateCommand.Create(context));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

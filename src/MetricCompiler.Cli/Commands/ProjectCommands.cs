@@ -203,7 +203,7 @@ internal static class ProjectCommands
             context.Output.WriteLine($"Seeding demo data ({demo.Users.ToString("N0", CultureInfo.InvariantCulture)} users, seed {demo.Seed}) into {adapter.Description} ...");
             var clock = Stopwatch.StartNew();
             var summary = DemoDataGenerator.Seed(adapter.Connection, new DemoDataOptions(demo.Users, demo.Seed),
-                new Progress<string>(message => context.Output.WriteLine($"  {message}")));
+                new ImmediateProgress(message => context.Output.WriteLine($"  {message}")));
             context.Output.WriteLine(
                 $"Seeded {summary.Users:N0} users, {summary.Events:N0} events ({summary.DuplicateEvents:N0} duplicated), " +
                 $"{summary.Exposures:N0} exposures in {clock.Elapsed.TotalSeconds:0.0}s; checksum {summary.Checksum[..12]}");
@@ -214,6 +214,12 @@ internal static class ProjectCommands
             context.Error.WriteLine($"error: {e.Message}");
             return e is TargetException ? ExitCodes.Usage : ExitCodes.Failure;
         }
+    }
+
+    /// <summary>Reports on the calling thread, so progress lines print in order (Progress&lt;T&gt; posts to the thread pool).</summary>
+    private sealed class ImmediateProgress(Action<string> report) : IProgress<string>
+    {
+        public void Report(string value) => report(value);
     }
 
     private static RunRequest Request(ParseResult parse) =>

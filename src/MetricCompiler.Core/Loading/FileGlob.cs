@@ -11,7 +11,11 @@ public static class FileGlob
     /// <summary>Matching files as root-relative paths with forward slashes, in ordinal order.</summary>
     public static IReadOnlyList<string> Expand(string root, string pattern)
     {
-        pattern = pattern.Replace('\\', '/').TrimStart('.', '/');
+        pattern = pattern.Replace('\\', '/');
+        while (pattern.StartsWith("./", StringComparison.Ordinal))
+            pattern = pattern[2..];
+        if (pattern.StartsWith('/') || pattern.Split('/').Contains(".."))
+            return [];
         if (!pattern.Contains('*') && !pattern.Contains('?'))
             return File.Exists(Path.Combine(root, pattern)) ? [pattern] : [];
 

@@ -171,6 +171,10 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
         var demo = new YamlMappingReader(mapping, file, diagnostics, "demo_data");
         var users = demo.Integer("users") ?? 40_000;
         var seed = demo.Integer("seed") ?? 20260105;
+        if (users is < 1 or > 999_999)
+            diagnostics.Error(DiagnosticCodes.OutOfRange, demo.At("users"), $"demo_data: users must be between 1 and 999,999, not {users}");
+        if (seed < 0)
+            diagnostics.Error(DiagnosticCodes.OutOfRange, demo.At("seed"), $"demo_data: seed must be zero or positive, not {seed}");
         demo.Finish();
         _demoData = new DemoDataSettings(users, (ulong)Math.Max(0, seed), demo.Location());
     }
@@ -300,12 +304,13 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
                 var guardrail = new YamlMappingReader(guardrailMapping, file, diagnostics, $"{context} guardrail");
                 var metric = guardrail.Reference("metric", required: true);
                 var harm = guardrail.Choice("harmful_direction", Directions, required: true);
-                var margin = guardrail.Number("margin") ?? 0;
+                var margin = guardrail.Number("margin", required: true);
                 guardrail.Finish();
-                if (margin < 0)
-                    diagnostics.Error(DiagnosticCodes.OutOfRange, guardrail.At("margin"), $"{context}: guardrail margin must be zero or positive (a relative change, 0.05 = 5%)");
+                if (margin is <= 0)
+                    diagnostics.Error(DiagnosticCodes.OutOfRange, guardrail.At("margin"), $"{context}: guardrail margin must be positive: the relative change in the harmful direction that is tolerated",
+                        "for example `margin: 0.05` tolerates up to 5% harm");
                 if (metric is not null)
-                    guardrails.Add(new GuardrailDefinition(metric, harm ?? Direction.Increase, margin, guardrail.Location()));
+                    guardrails.Add(new GuardrailDefinition(metric, harm ?? Direction.Increase, margin ?? 0.05, guardrail.Location()));
             }
 
             metrics.Finish();

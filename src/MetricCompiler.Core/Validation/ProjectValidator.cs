@@ -150,10 +150,17 @@ public static partial class ProjectValidator
         {
             foreach (var reference in new[] { metric.Numerator, metric.Denominator })
             {
-                if (reference is not null && byName.TryGetValue(reference.Name, out var target) && target.IsRatio && reference.Name != metric.Name)
+                if (reference is null || !byName.TryGetValue(reference.Name, out var target) || reference.Name == metric.Name)
+                    continue;
+                var role = reference == metric.Numerator ? "numerator" : "denominator";
+                if (target.IsRatio)
                     diagnostics.Error(DiagnosticCodes.UnsupportedCombination, reference.Location,
-                        $"metric `{metric.Name}`: the {(reference == metric.Numerator ? "numerator" : "denominator")} `{reference.Name}` is itself a ratio",
+                        $"metric `{metric.Name}`: the {role} `{reference.Name}` is itself a ratio",
                         "numerator and denominator must be count, sum, count_distinct or proportion metrics");
+                else if (target.Aggregation == MetricAggregation.Average)
+                    diagnostics.Error(DiagnosticCodes.UnsupportedCombination, reference.Location,
+                        $"metric `{metric.Name}`: the {role} `{reference.Name}` is an average, which has no value for units without events",
+                        "use the sum and the count it averages as numerator and denominator instead");
             }
         }
 
@@ -216,6 +223,10 @@ public static partial class ProjectValidator
 
         var metricNames = project.Metrics.Select(m => m.Name).ToList();
         var listed = new Dictionary<string, string>(StringComparer.Ordinal);
+        var guarded = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var guardrail in experiment.Guardrails.Where(g => !guarded.Add(g.Metric.Name)))
+            diagnostics.Warning(DiagnosticCodes.MetricListedTwice, guardrail.Metric.Location,
+                $"{context}: metric `{guardrail.Metric.Name}` is listed twice under guardrails; only the first entry is checked");
         var references = experiment.PrimaryMetrics.Select(m => (m, "primary"))
             .Concat(experiment.SecondaryMetrics.Select(m => (m, "secondary")))
             .Concat(experiment.Guardrails.Select(g => (g.Metric, "guardrail")));
@@ -307,11 +318,22 @@ public static partial class ProjectValidator
         }
     }
 
+    /// <summary>Column names the planner itself writes into unit-metrics tables; a metric cannot take them.</summary>
+    private static readonly HashSet<string> ReservedColumns = new(StringComparer.Ordinal) { "unit_id", "variant", "first_exposure_at" };
+
     private static void CheckIdentifier(string name, string what, SourceLocation location, DiagnosticBag diagnostics)
     {
-        if (!name.StartsWith('<') && !IdentifierPattern().IsMatch(name))
+        if (name.StartsWith('<'))
+            return;
+        if (!IdentifierPattern().IsMatch(name))
             diagnostics.Error(DiagnosticCodes.InvalidName, location, $"{what} name `{name}` is not a valid name",
                 "use lowercase letters, digits and underscores, starting with a letter; names become table and column names");
+        else if (name.Contains("__", StringComparison.Ordinal))
+            diagnostics.Error(DiagnosticCodes.InvalidName, location, $"{what} name `{name}` contains `__`",
+                "a double underscore is reserved for the names metricc generates (`exp_<id>__exposures`, `<metric>__pre`); use a single one");
+        else if (what == "metric" && ReservedColumns.Contains(name))
+            diagnostics.Error(DiagnosticCodes.InvalidName, location, $"metric name `{name}` is reserved",
+                $"unit-metrics tables already have a `{name}` column; choose another name");
     }
 
     public static string AggregationName(MetricAggregation aggregation) => aggregation switch

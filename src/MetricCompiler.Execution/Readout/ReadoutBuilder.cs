@@ -128,7 +128,10 @@ public static class ReadoutBuilder
         IReadOnlyList<IReadOnlyDictionary<string, object?>> rows, IReadOnlyList<string> variants, List<string> warnings)
     {
         var result = new List<SegmentReadout>();
-        var correction = experiment.Analysis.Correction == MultipleTestingCorrection.None ? Statistics.Correction.Holm : Correction(experiment.Analysis.Correction);
+        // Bayesian readouts have no p-values to correct; otherwise Holm at least, since slicing breeds false positives.
+        var correction = experiment.Analysis.Method == AnalysisMethod.Bayesian
+            ? Statistics.Correction.None
+            : experiment.Analysis.Correction == MultipleTestingCorrection.None ? Statistics.Correction.Holm : Correction(experiment.Analysis.Correction);
         foreach (var dimension in experiment.Analysis.Segments)
         {
             var inDimension = rows.Where(r => Text(r, "dimension") == dimension.Name).ToList();

@@ -16,8 +16,9 @@ public sealed class DocumentationTests
     /// <summary>
     /// Every key the loader reads, taken from src/MetricCompiler.Core/Loading/ProjectBuilder.cs (the key names passed to
     /// YamlMappingReader in ReadProjectFile, ReadIncludes, ReadDefinitions, ReadTargets, ReadDemoData, ReadSource,
-    /// ReadMetric, ReadExperiment and ReadAnalysis), plus the sqlite target setting `path` read by
-    /// src/MetricCompiler.Adapters/AdapterFactory.cs. Update this list when the loader learns a key.
+    /// ReadMetric, ReadExperiment, ReadAnalysis and ReadDecision), plus the target settings that
+    /// src/MetricCompiler.Adapters/AdapterFactory.cs reads (sqlite `path`; postgres `host`, `port`, `database`, `user`,
+    /// `schema`). Update this list when the loader or an adapter learns a key.
     /// </summary>
     private static readonly string[] LoaderKeys =
     [
@@ -39,14 +40,19 @@ public sealed class DocumentationTests
         "weight", "control",
         // metrics of an experiment and a guardrail
         "primary", "secondary", "guardrails", "metric", "harmful_direction", "margin",
-        // analysis (ReadAnalysis) and its cuped mapping
+        // analysis (ReadAnalysis), its cuped and prior mappings and its segments
         "alpha", "correction", "method", "cuped", "srm_threshold", "minimum_detectable_effect", "power",
-        "enabled", "lookback_days",
+        "enabled", "lookback_days", "sequential_tuning", "balance_threshold", "prior", "mean", "variance",
+        "segments", "column",
+        // decision (ReadDecision; its `guardrails` key is listed above)
+        "decision", "ship_when_primary", "require_srm_clean",
+        // target settings read by AdapterFactory.Open for postgres
+        "host", "port", "database", "user", "schema",
     ];
 
     /// <summary>
-    /// Every word of a fixed vocabulary, from the dictionaries at the top of ProjectBuilder.cs (ColumnTypes,
-    /// Aggregations, Directions, Corrections, Methods) and ProjectValidator.Adapters.
+    /// Every word of a fixed vocabulary, from the dictionaries of ProjectBuilder.cs (ColumnTypes, Aggregations,
+    /// Directions, Corrections, Methods, PrimaryRules, GuardrailRules) and ProjectValidator.Adapters.
     /// </summary>
     private static readonly string[] LoaderValues =
     [
@@ -55,6 +61,8 @@ public sealed class DocumentationTests
         "increase", "decrease",
         "none", "holm", "bh",
         "frequentist", "sequential", "bayesian",
+        "all", "any",
+        "no_breach", "non_inferior",
         "sqlite", "postgres", "trino", "snowflake",
     ];
 

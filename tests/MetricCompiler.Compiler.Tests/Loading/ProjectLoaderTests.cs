@@ -223,6 +223,33 @@ public sealed class ProjectLoaderTests
     }
 
     [Fact]
+    public void Guardrail_without_a_positive_margin_is_an_error()
+    {
+        using var project = new TempProject(("metrics.yml", Fixtures.Project.Replace("margin: 0.1}", "margin: 0}")));
+        var error = project.Load().Diagnostics.Single(d => d.Code == "MC3004");
+        Assert.Contains("margin must be positive", error.Message);
+
+        using var missing = new TempProject(("metrics.yml", Fixtures.Project.Replace(", margin: 0.1}", "}")));
+        Assert.Contains(missing.Load().Diagnostics, d => d.Code == "MC1004" && d.Message.Contains("`margin`"));
+    }
+
+    [Theory]
+    [InlineData("  - name: revenue\n", "  - name: revenue__pre\n", "contains `__`")]
+    [InlineData("  - name: purchases\n", "  - name: variant\n", "is reserved")]
+    public void Names_that_collide_with_generated_names_are_rejected(string from, string to, string message)
+    {
+        using var project = new TempProject(("metrics.yml", Fixtures.Project.Replace(from, to)));
+        Assert.Contains(project.Load().Diagnostics, d => d.Code == "MC1009" && d.Message.Contains(message));
+    }
+
+    [Fact]
+    public void Include_patterns_cannot_leave_the_project()
+    {
+        using var project = new TempProject(("metrics.yml", Fixtures.Project + "\ninclude:\n  - ../*.yml\n"));
+        Assert.Equal("MC1006", Assert.Single(project.Load().Diagnostics).Code);
+    }
+
+    [Fact]
     public void Missing_project_file_is_reported_not_thrown()
     {
         using var project = new TempProject();
