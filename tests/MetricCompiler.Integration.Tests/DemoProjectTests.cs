@@ -14,7 +14,7 @@ public sealed class DemoProjectTests : IDisposable
     [Fact]
     public void Build_seeds_runs_and_decides_both_experiments()
     {
-        CopyDemo();
+        DemoCopy.To(_root);
         var output = new StringWriter();
         var error = new StringWriter();
         var exit = CommandLine.Run(["build", "--project-dir", _root], output, error);
@@ -50,21 +50,6 @@ public sealed class DemoProjectTests : IDisposable
         // A second build reuses the seeded data and gives the same decisions.
         Assert.Equal(0, CommandLine.Run(["build", "--project-dir", _root], new StringWriter(), new StringWriter()));
         Assert.Equal("ship", JsonDocument.Parse(File.ReadAllText(Path.Combine(_root, "target", "results", "homepage_cta.json"))).RootElement.GetProperty("decision").GetString());
-    }
-
-    private void CopyDemo()
-    {
-        var repository = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(repository!.FullName, "MetricCompiler.sln")))
-            repository = repository.Parent;
-        Directory.CreateDirectory(_root);
-        File.Copy(Path.Combine(repository.FullName, "metrics.yml"), Path.Combine(_root, "metrics.yml"));
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(repository.FullName, "project_template"), "*.yml", SearchOption.AllDirectories))
-        {
-            var destination = Path.Combine(_root, Path.GetRelativePath(repository.FullName, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-            File.Copy(file, destination);
-        }
     }
 
     public void Dispose()

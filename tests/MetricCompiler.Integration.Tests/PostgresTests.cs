@@ -17,20 +17,7 @@ public sealed class PostgresTests : IDisposable
     {
         if (Environment.GetEnvironmentVariable("METRICC_PG_HOST") is null)
             Assert.Fail("METRICC_PG_HOST is not set: run the suite through ./test.sh, which starts PostgreSQL (scripts/postgres.sh)");
-        var repository = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(repository!.FullName, "MetricCompiler.sln")))
-            repository = repository.Parent;
-        Directory.CreateDirectory(_root);
-        var yaml = File.ReadAllText(Path.Combine(repository.FullName, "metrics.yml"))
-            .Replace("users: 40000", "users: 4000")
-            .Replace("schema: acme", $"schema: {_schema}");
-        File.WriteAllText(Path.Combine(_root, "metrics.yml"), yaml);
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(repository.FullName, "project_template"), "*.yml", SearchOption.AllDirectories))
-        {
-            var destination = Path.Combine(_root, Path.GetRelativePath(repository.FullName, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-            File.Copy(file, destination);
-        }
+        DemoCopy.To(_root, yaml => yaml.Replace("users: 40000", "users: 4000").Replace("schema: acme", $"schema: {_schema}"));
     }
 
     [Fact]

@@ -274,7 +274,7 @@ public sealed class DemoSimulationTests(ITestOutputHelper log) : IDisposable
     [Fact]
     public void Demo_homepage_cta_aa_false_positive_rate_is_within_3_standard_errors_of_alpha()
     {
-        CopyDemo();
+        DemoCopy.To(_root);
         var buildError = new StringWriter();
         Assert.True(CommandLine.Run(["build", "--project-dir", _root], new StringWriter(), buildError) == 0, buildError.ToString());
 
@@ -351,21 +351,6 @@ public sealed class DemoSimulationTests(ITestOutputHelper log) : IDisposable
 
         var e = Convert.ToDouble(expected, CultureInfo.InvariantCulture);
         Assert.True(actual is { } a && Math.Abs(a - e) <= 1e-9 * Math.Max(1, Math.Abs(e)), $"{where}: expected {e}, got {actual}");
-    }
-
-    private void CopyDemo()
-    {
-        var repository = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(repository!.FullName, "MetricCompiler.sln")))
-            repository = repository.Parent;
-        Directory.CreateDirectory(_root);
-        File.Copy(Path.Combine(repository.FullName, "metrics.yml"), Path.Combine(_root, "metrics.yml"));
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(repository.FullName, "project_template"), "*.yml", SearchOption.AllDirectories))
-        {
-            var destination = Path.Combine(_root, Path.GetRelativePath(repository.FullName, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(destination)!);
-            File.Copy(file, destination);
-        }
     }
 
     public void Dispose()

@@ -71,7 +71,7 @@ public static class DecisionPolicy
             return (Decision.Ship, [$"ship `{shipping[0].Variant}`", .. shipping[0].Reasons]);
         var reasons = verdicts.SelectMany(v => v.Reasons.Select(r => verdicts.Count > 1 ? $"{v.Variant}: {r}" : r)).ToList();
         if (verdicts.Count > 0 && verdicts.All(v => v.Decision == Decision.NoShip))
-            return (Decision.NoShip, reasons);
+            return (Decision.NoShip, [$"roll back {string.Join(" and ", verdicts.Select(v => $"`{v.Variant}`"))}", .. reasons]);
         return (Decision.Inconclusive, reasons);
     }
 
