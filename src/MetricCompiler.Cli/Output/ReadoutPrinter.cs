@@ -31,7 +31,7 @@ public static class ReadoutPrinter
         o.WriteLine();
 
         var s = r.Settings;
-        o.WriteLine($"Metrics (alpha {s.Alpha.ToString(CultureInfo.InvariantCulture)}, {s.Method.ToString().ToLowerInvariant()}, correction {CorrectionName(s.Correction)}, CUPED {(s.Cuped.Enabled ? $"on, {s.Cuped.LookbackDays}-day lookback" : "off")}):");
+        o.WriteLine($"Metrics (alpha {s.Alpha.ToString(CultureInfo.InvariantCulture)}, {s.Method.ToString().ToLowerInvariant()}, correction {EngineRequests.CorrectionName(s.Correction)}, CUPED {(s.Cuped.Enabled ? $"on, {s.Cuped.LookbackDays}-day lookback" : "off")}):");
         var header = new[] { "metric", "role", "variant", "control", "variant", "abs lift", "rel lift [CI]", "p", "p adj", "result" };
         var rows = new List<string[]> { header };
         foreach (var m in r.Metrics)
@@ -112,12 +112,6 @@ public static class ReadoutPrinter
         if (m.IsSignificantlyWorse) return "WORSE";
         return "no significant change";
     }
-
-    private static string CorrectionName(MultipleTestingCorrection c) => c switch
-    {
-        MultipleTestingCorrection.BenjaminiHochberg => "bh",
-        _ => c.ToString().ToLowerInvariant(),
-    };
 
     private static string F(double? v, string format) => v is { } x && double.IsFinite(x) ? x.ToString(format, CultureInfo.InvariantCulture) : "n/a";
 

@@ -27,7 +27,7 @@ public static class ReadoutJson
             ["settings"] = new JsonObject
             {
                 ["alpha"] = r.Settings.Alpha,
-                ["correction"] = r.Settings.Correction == Core.Model.MultipleTestingCorrection.BenjaminiHochberg ? "bh" : r.Settings.Correction.ToString().ToLowerInvariant(),
+                ["correction"] = EngineRequests.CorrectionName(r.Settings.Correction),
                 ["method"] = r.Settings.Method.ToString().ToLowerInvariant(),
                 ["cuped"] = r.Settings.Cuped.Enabled,
                 ["cuped_lookback_days"] = r.Settings.Cuped.LookbackDays,

@@ -39,15 +39,13 @@ public static class ReadoutBuilder
         var goalMetrics = experiment.AllMetrics().Where(m => m.Role != MetricRole.Guardrail).Select(m => inputs[m.Metric.Name]).ToList();
         var guardrailOnly = experiment.AllMetrics().Where(m => m.Role == MetricRole.Guardrail).Select(m => inputs[m.Metric.Name]).ToList();
 
-        var goal = ExperimentAnalyzer.Analyze(Request(experiment, goalMetrics, Correction(settings.Correction)) with
-        {
-            Srm = new SrmInput(srm.Counts, srm.Weights, settings.SrmThreshold),
-        });
+        var (goalRequest, guardrailRequest) = EngineRequests.GoalAndGuardrails(experiment, control, goalMetrics, guardrailOnly);
+        var goal = ExperimentAnalyzer.Analyze(goalRequest with { Srm = new SrmInput(srm.Counts, srm.Weights, settings.SrmThreshold) });
         var comparisons = goal.Comparisons.ToList();
         warnings.AddRange(goal.Warnings);
-        if (guardrailOnly.Count > 0)
+        if (guardrailRequest is not null)
         {
-            var guard = ExperimentAnalyzer.Analyze(Request(experiment, guardrailOnly, Statistics.Correction.None));
+            var guard = ExperimentAnalyzer.Analyze(guardrailRequest);
             comparisons.AddRange(guard.Comparisons);
             warnings.AddRange(guard.Warnings);
         }
@@ -87,26 +85,6 @@ public static class ReadoutBuilder
             experiment.Start, experiment.End, srm, readouts, balance, segments, power, verdicts, decision, reasons, warnings);
     }
 
-    private static AnalysisRequest Request(ExperimentDefinition experiment, IReadOnlyList<MetricInput> metrics, Correction correction)
-    {
-        var settings = experiment.Analysis;
-        var method = settings.Method switch
-        {
-            AnalysisMethod.Sequential => InferenceMethod.Sequential,
-            AnalysisMethod.Bayesian => InferenceMethod.Bayesian,
-            _ => InferenceMethod.Frequentist,
-        };
-        var prior = settings.Prior is { } p ? new BayesianPrior(p.Mean, p.Variance) : null;
-        return new AnalysisRequest(experiment.Control!.Name, metrics, settings.Alpha, correction, method, null, settings.SequentialTuning, prior);
-    }
-
-    private static Correction Correction(MultipleTestingCorrection correction) => correction switch
-    {
-        MultipleTestingCorrection.Holm => Statistics.Correction.Holm,
-        MultipleTestingCorrection.BenjaminiHochberg => Statistics.Correction.BenjaminiHochberg,
-        _ => Statistics.Correction.None,
-    };
-
     /// <summary>Welch test of each CUPED covariate (the metric before exposure) between control and each variant.</summary>
     private static IReadOnlyList<BalanceCheck> BalanceChecks(ExperimentDefinition experiment, IReadOnlyList<MetricInput> cuped, string control)
     {
@@ -131,7 +109,7 @@ public static class ReadoutBuilder
         // Bayesian readouts have no p-values to correct; otherwise Holm at least, since slicing breeds false positives.
         var correction = experiment.Analysis.Method == AnalysisMethod.Bayesian
             ? Statistics.Correction.None
-            : experiment.Analysis.Correction == MultipleTestingCorrection.None ? Statistics.Correction.Holm : Correction(experiment.Analysis.Correction);
+            : experiment.Analysis.Correction == MultipleTestingCorrection.None ? Statistics.Correction.Holm : EngineRequests.Correction(experiment.Analysis.Correction);
         foreach (var dimension in experiment.Analysis.Segments)
         {
             var inDimension = rows.Where(r => Text(r, "dimension") == dimension.Name).ToList();
@@ -147,7 +125,7 @@ public static class ReadoutBuilder
 
             if (inputs.Count == 0)
                 continue;
-            var analysis = ExperimentAnalyzer.Analyze(Request(experiment, inputs, correction));
+            var analysis = ExperimentAnalyzer.Analyze(EngineRequests.Request(experiment, experiment.Control!.Name, inputs, correction));
             warnings.AddRange(analysis.Warnings.Select(w => $"segment {dimension.Name}: {w}"));
             result.AddRange(analysis.Comparisons.Select(c => new SegmentReadout(dimension.Name, keys[c.Metric].Segment, keys[c.Metric].Metric, c with { Metric = keys[c.Metric].Metric })));
         }
@@ -228,13 +206,7 @@ public static class ReadoutBuilder
                     CrossSum: cuped ? Number(row, "cross_sum") ?? 0 : null);
         }
 
-        var kind = metric.Aggregation switch
-        {
-            MetricAggregation.Ratio => MetricKind.Ratio,
-            MetricAggregation.Proportion => MetricKind.Proportion,
-            _ => MetricKind.Mean,
-        };
-        return new MetricInput(metric.Name, kind, byVariant, cuped);
+        return new MetricInput(metric.Name, EngineRequests.Kind(metric), byVariant, cuped);
     }
 
     private static string? Text(IReadOnlyDictionary<string, object?> row, string column) =>

@@ -1,3 +1,4 @@
+using MetricCompiler.Execution.Readout;
 using MetricCompiler.Core.Model;
 using MetricCompiler.Statistics;
 
@@ -38,7 +39,7 @@ public static class CalibrationSimulator
         var plan = SplitPlan.Build(project, experiment, data, options.Lift, lifted.ToHashSet(StringComparer.Ordinal));
         var settings = experiment.Analysis;
         var alpha = settings.Alpha;
-        var method = SimulationInputs.Method(settings);
+        var method = EngineRequests.Method(settings);
         var controlShare = ControlShare(experiment);
         var index = plan.Metrics.Select((m, i) => (m.Definition.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
         var tallies = plan.Metrics.Select(_ => new Tally()).ToArray();
@@ -60,7 +61,7 @@ public static class CalibrationSimulator
             var guardrails = new List<MetricInput>();
             foreach (var metric in plan.Metrics)
                 (metric.Role == MetricRole.Guardrail ? guardrails : goal).Add(plan.Input(metric, sumsB));
-            var (goalRequest, guardrailRequest) = SimulationInputs.Requests(experiment, ArmA, goal, guardrails);
+            var (goalRequest, guardrailRequest) = EngineRequests.GoalAndGuardrails(experiment, ArmA, goal, guardrails);
 
             var familyError = false;
             foreach (var result in new[] { goalRequest, guardrailRequest }.OfType<AnalysisRequest>().Select(ExperimentAnalyzer.Analyze))
@@ -92,10 +93,10 @@ public static class CalibrationSimulator
             var rate = (double)familyErrors / options.Runs;
             var se = BinomialError(alpha, options.Runs);
             family = new FamilyCalibration(plan.Metrics.Select(m => m.Definition.Name).Where(familyMetrics.Contains).ToList(),
-                SimulationInputs.CorrectionName(settings.Correction), rate, se, rate <= alpha + (3 * se));
+                EngineRequests.CorrectionName(settings.Correction), rate, se, rate <= alpha + (3 * se));
         }
 
-        return new SimulationReport(experiment.Id, options.Runs, options.Seed, alpha, SimulationInputs.CorrectionName(settings.Correction),
+        return new SimulationReport(experiment.Id, options.Runs, options.Seed, alpha, EngineRequests.CorrectionName(settings.Correction),
             settings.Method.ToString().ToLowerInvariant(), options.Lift, lifted, data.Units, controlShare, metrics, family, warnings);
     }
 
@@ -170,7 +171,7 @@ public static class CalibrationSimulator
 
         public MetricCalibration Summarize(SplitMetric metric, double alpha)
         {
-            var kind = SimulationInputs.Kind(metric.Definition);
+            var kind = EngineRequests.Kind(metric.Definition);
             if (_tested == 0)
             {
                 return new MetricCalibration(metric.Definition.Name, metric.Role, kind, metric.Cuped, metric.Lifted, 0, _untestable,

@@ -32,57 +32,12 @@ public sealed record StatisticsRow(
 }
 
 /// <summary>
-/// How a split's statistics become engine input and which analyses the readout asks for. The input mapping is the
-/// readout's own (<see cref="ReadoutBuilder.ToInput"/>); the requests mirror <see cref="ReadoutBuilder"/>'s (any change
-/// to how the readout builds its requests belongs here too).
+/// How a split's statistics become engine input: the readout's own mapping (<see cref="ReadoutBuilder.ToInput"/>);
+/// the requests come from <see cref="EngineRequests"/>, as the readout's do.
 /// </summary>
 public static class SimulationInputs
 {
-    public static MetricKind Kind(MetricDefinition metric) => metric.Aggregation switch
-    {
-        MetricAggregation.Ratio => MetricKind.Ratio,
-        MetricAggregation.Proportion => MetricKind.Proportion,
-        _ => MetricKind.Mean,
-    };
-
-    public static InferenceMethod Method(AnalysisSettings settings) => settings.Method switch
-    {
-        AnalysisMethod.Sequential => InferenceMethod.Sequential,
-        AnalysisMethod.Bayesian => InferenceMethod.Bayesian,
-        _ => InferenceMethod.Frequentist,
-    };
-
-    public static Correction Correction(AnalysisSettings settings) => settings.Correction switch
-    {
-        MultipleTestingCorrection.Holm => Statistics.Correction.Holm,
-        MultipleTestingCorrection.BenjaminiHochberg => Statistics.Correction.BenjaminiHochberg,
-        _ => Statistics.Correction.None,
-    };
-
-    /// <summary>The correction's name as the YAML spells it.</summary>
-    public static string CorrectionName(MultipleTestingCorrection correction) => correction switch
-    {
-        MultipleTestingCorrection.BenjaminiHochberg => "bh",
-        _ => correction.ToString().ToLowerInvariant(),
-    };
-
     /// <summary>The engine input of one metric from its statistics rows, in arm order, exactly as the readout builds it.</summary>
     public static MetricInput Input(MetricDefinition metric, ExperimentDefinition experiment, IReadOnlyList<(string Arm, StatisticsRow Row)> arms) =>
         ReadoutBuilder.ToInput(metric, experiment, arms.Select(a => a.Arm).ToList(), arms.Select(a => a.Row.ToRow(metric.Name, a.Arm)));
-
-    /// <summary>
-    /// The readout's two analyses: primary and secondary metrics as one family under the experiment's correction, and
-    /// guardrails on their own without correction (null when there are none); alpha, method, sequential tuning and prior
-    /// are the experiment's.
-    /// </summary>
-    public static (AnalysisRequest Goal, AnalysisRequest? Guardrails) Requests(
-        ExperimentDefinition experiment, string control, IReadOnlyList<MetricInput> goal, IReadOnlyList<MetricInput> guardrails)
-    {
-        var settings = experiment.Analysis;
-        var method = Method(settings);
-        var prior = settings.Prior is { } p ? new BayesianPrior(p.Mean, p.Variance) : null;
-        AnalysisRequest Request(IReadOnlyList<MetricInput> metrics, Correction correction) =>
-            new(control, metrics, settings.Alpha, correction, method, null, settings.SequentialTuning, prior);
-        return (Request(goal, Correction(settings)), guardrails.Count == 0 ? null : Request(guardrails, Statistics.Correction.None));
-    }
 }

@@ -1,0 +1,56 @@
+using MetricCompiler.Core.Model;
+using MetricCompiler.Statistics;
+
+namespace MetricCompiler.Execution.Readout;
+
+/// <summary>
+/// How an experiment's YAML settings become statistics-engine requests. The readout and the A/A simulation both ask
+/// the engine through here, so a simulated analysis is the readout's analysis.
+/// </summary>
+public static class EngineRequests
+{
+    public static MetricKind Kind(MetricDefinition metric) => metric.Aggregation switch
+    {
+        MetricAggregation.Ratio => MetricKind.Ratio,
+        MetricAggregation.Proportion => MetricKind.Proportion,
+        _ => MetricKind.Mean,
+    };
+
+    public static InferenceMethod Method(AnalysisSettings settings) => settings.Method switch
+    {
+        AnalysisMethod.Sequential => InferenceMethod.Sequential,
+        AnalysisMethod.Bayesian => InferenceMethod.Bayesian,
+        _ => InferenceMethod.Frequentist,
+    };
+
+    public static Correction Correction(MultipleTestingCorrection correction) => correction switch
+    {
+        MultipleTestingCorrection.Holm => Statistics.Correction.Holm,
+        MultipleTestingCorrection.BenjaminiHochberg => Statistics.Correction.BenjaminiHochberg,
+        _ => Statistics.Correction.None,
+    };
+
+    /// <summary>The correction's name as the YAML spells it.</summary>
+    public static string CorrectionName(MultipleTestingCorrection correction) => correction switch
+    {
+        MultipleTestingCorrection.BenjaminiHochberg => "bh",
+        _ => correction.ToString().ToLowerInvariant(),
+    };
+
+    /// <summary>A request with the experiment's alpha, method, sequential tuning and prior, and the given correction.</summary>
+    public static AnalysisRequest Request(ExperimentDefinition experiment, string control, IReadOnlyList<MetricInput> metrics, Correction correction)
+    {
+        var settings = experiment.Analysis;
+        var prior = settings.Prior is { } p ? new BayesianPrior(p.Mean, p.Variance) : null;
+        return new AnalysisRequest(control, metrics, settings.Alpha, correction, Method(settings), null, settings.SequentialTuning, prior);
+    }
+
+    /// <summary>
+    /// The readout's two analyses: primary and secondary metrics as one family under the experiment's correction, and
+    /// guardrails on their own without correction (null when there are none).
+    /// </summary>
+    public static (AnalysisRequest Goal, AnalysisRequest? Guardrails) GoalAndGuardrails(
+        ExperimentDefinition experiment, string control, IReadOnlyList<MetricInput> goal, IReadOnlyList<MetricInput> guardrails) =>
+        (Request(experiment, control, goal, Correction(experiment.Analysis.Correction)),
+         guardrails.Count == 0 ? null : Request(experiment, control, guardrails, Statistics.Correction.None));
+}
