@@ -204,6 +204,15 @@ public sealed class ReadoutTests
     }
 
     [Fact]
+    public void Planning_alpha_is_shared_by_the_corrected_family()
+    {
+        var (_, uncorrected) = Load();
+        Assert.Equal(0.05, EngineRequests.PlanningAlpha(uncorrected));
+        var (_, holm) = Load(analysis: "\n      correction: holm");
+        Assert.Equal(0.05 / 4, EngineRequests.PlanningAlpha(holm), 12); // purchased, revenue, purchases, order_value x 1 variant
+    }
+
+    [Fact]
     public void Inconclusive_readout_says_how_long_until_the_mde_is_powered()
     {
         var (project, experiment) = Load(analysis: "\n      minimum_detectable_effect: 0.02");

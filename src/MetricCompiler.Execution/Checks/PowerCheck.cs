@@ -11,7 +11,8 @@ namespace MetricCompiler.Execution.Checks;
 /// <summary>
 /// Checks, against the warehouse's data, that each experiment can reach its declared minimum detectable effect in its
 /// planned window. The sample is an upper bound: every unit active on the metric's source in a period as long as the
-/// experiment, just before it starts, split by the smallest variant weight. If even that is not enough, it warns.
+/// experiment, just before it starts, split by the smallest variant weight; the alpha is the corrected one the primary
+/// metric will face (<see cref="Readout.EngineRequests.PlanningAlpha"/>). If even that is not enough, it warns.
 /// </summary>
 public static class PowerCheck
 {
@@ -53,13 +54,15 @@ public static class PowerCheck
                 if (!(variance > 0) || mean == 0)
                     continue;
                 var perVariant = (long)Math.Floor(n * experiment.Variants.Min(v => v.Weight));
-                var reachable = PowerCalculator.MinimumDetectableEffect(variance, mean, Math.Max(1, perVariant), experiment.Analysis.Alpha, experiment.Analysis.Power);
+                var alpha = Readout.EngineRequests.PlanningAlpha(experiment);
+                var reachable = PowerCalculator.MinimumDetectableEffect(variance, mean, Math.Max(1, perVariant), alpha, experiment.Analysis.Power);
                 if (reachable > mde)
                 {
-                    var needed = PowerCalculator.SampleSizePerVariant(variance, mean, mde, experiment.Analysis.Alpha, experiment.Analysis.Power);
+                    var needed = PowerCalculator.SampleSizePerVariant(variance, mean, mde, alpha, experiment.Analysis.Power);
                     diagnostics.Warning(DiagnosticCodes.MinimumDetectableEffectUnreachable, experiment.At("analysis"),
                         $"experiment `{experiment.Id}` cannot reach its minimum_detectable_effect of {Percent(mde)} on `{metric.Name}` in {experiment.End.DayNumber - experiment.Start.DayNumber + 1} days: " +
-                        $"at most {perVariant:N0} units per variant (from {n:N0} units active in as long a period before it starts) reach {Percent(reachable)}; {Percent(mde)} needs {needed:N0}",
+                        $"at most {perVariant:N0} units per variant (from {n:N0} units active in as long a period before it starts) reach {Percent(reachable)}; {Percent(mde)} needs {needed:N0}" +
+                        (alpha < experiment.Analysis.Alpha ? $" (at alpha {alpha.ToString("0.####", CultureInfo.InvariantCulture)}: {experiment.Analysis.Alpha.ToString(CultureInfo.InvariantCulture)} shared by the corrected comparisons)" : ""),
                         "lengthen the window, raise the traffic share, use CUPED, or declare the MDE you can reach");
                 }
             }

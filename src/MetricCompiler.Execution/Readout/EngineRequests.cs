@@ -37,6 +37,21 @@ public static class EngineRequests
         _ => correction.ToString().ToLowerInvariant(),
     };
 
+    /// <summary>
+    /// The alpha a primary metric must clear for planning purposes. With a correction, the family is every primary and
+    /// secondary metric against every treatment variant, and the Bonferroni bound alpha / m is used: the bar Holm sets
+    /// for its first rejection, and never looser than Benjamini-Hochberg's. Conservative on purpose: power planned
+    /// at the uncorrected alpha is lost to the correction at readout.
+    /// </summary>
+    public static double PlanningAlpha(ExperimentDefinition experiment)
+    {
+        var settings = experiment.Analysis;
+        if (settings.Correction == MultipleTestingCorrection.None || settings.Method == AnalysisMethod.Bayesian)
+            return settings.Alpha;
+        var family = experiment.AllMetrics().Count(m => m.Role != MetricRole.Guardrail) * Math.Max(1, experiment.Variants.Count - 1);
+        return settings.Alpha / Math.Max(1, family);
+    }
+
     /// <summary>A request with the experiment's alpha, method, sequential tuning and prior, and the given correction.</summary>
     public static AnalysisRequest Request(ExperimentDefinition experiment, string control, IReadOnlyList<MetricInput> metrics, Correction correction)
     {

@@ -133,7 +133,10 @@ public static class ReadoutBuilder
         return result;
     }
 
-    /// <summary>For each primary metric with a declared MDE: the n it needs, the n it has, and the days still needed.</summary>
+    /// <summary>
+    /// For each primary metric with a declared MDE: the n it needs (at <see cref="EngineRequests.PlanningAlpha"/>, on the
+    /// unadjusted variance), the n it has, and the days still needed at the rate observed over the planned window.
+    /// </summary>
     private static IReadOnlyList<PowerProjection> PowerProjections(ExperimentDefinition experiment, IReadOnlyDictionary<string, MetricInput> inputs, string control)
     {
         if (experiment.Analysis.MinimumDetectableEffect is not { } mde)
@@ -149,9 +152,10 @@ public static class ReadoutBuilder
             var variance = (baseline.SumSquares - baseline.Sum * baseline.Sum / baseline.N) / (baseline.N - 1);
             if (!(variance > 0) || mean == 0)
                 continue;
-            var required = PowerCalculator.SampleSizePerVariant(variance, mean, mde, experiment.Analysis.Alpha, experiment.Analysis.Power);
+            var alpha = EngineRequests.PlanningAlpha(experiment);
+            var required = PowerCalculator.SampleSizePerVariant(variance, mean, mde, alpha, experiment.Analysis.Power);
             var observed = input.Variants.Values.Min(v => v.N);
-            var reachable = observed > 0 ? PowerCalculator.MinimumDetectableEffect(variance, mean, observed, experiment.Analysis.Alpha, experiment.Analysis.Power) : (double?)null;
+            var reachable = observed > 0 ? PowerCalculator.MinimumDetectableEffect(variance, mean, observed, alpha, experiment.Analysis.Power) : (double?)null;
             double? more = observed > 0 ? Math.Max(0, (required - observed) / ((double)observed / days)) : null;
             projections.Add(new PowerProjection(reference.Name, mde, required, observed, reachable, more));
         }
