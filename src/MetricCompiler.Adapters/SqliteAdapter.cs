@@ -22,7 +22,8 @@ public sealed class SqliteAdapter : DbWarehouseAdapter
         connection.Open();
         using (var pragma = connection.CreateCommand())
         {
-            pragma.CommandText = "pragma journal_mode = wal; pragma synchronous = normal; pragma temp_store = memory; pragma cache_size = -65536;";
+            // case_sensitive_like: `like` means what it means on every other engine (the dialect spells ilike with lower()).
+            pragma.CommandText = "pragma journal_mode = wal; pragma synchronous = normal; pragma temp_store = memory; pragma cache_size = -65536; pragma case_sensitive_like = on;";
             pragma.ExecuteNonQuery();
         }
 

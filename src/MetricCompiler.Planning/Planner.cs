@@ -1,3 +1,4 @@
+using MetricCompiler.Core.Expressions;
 using MetricCompiler.Core.Model;
 using MetricCompiler.Sql.Model;
 using static MetricCompiler.Sql.Model.Sql;
@@ -59,8 +60,8 @@ public static class Planner
         QueryExpr query;
         if (source.UniqueKey is { } key)
         {
-            var tieBreak = new List<SqlExpr> { Col(source.EventTime) };
-            tieBreak.AddRange(source.Columns.Where(c => c.Name != source.EventTime && c.Name != key).Select(c => (SqlExpr)Col(c.Name)));
+            var tieBreak = new List<SortKey> { new(Col(source.EventTime)) };
+            tieBreak.AddRange(source.Columns.Where(c => c.Name != source.EventTime && c.Name != key).Select(c => new SortKey(Col(c.Name))));
             var ranked = new SelectQuery(
                 [new StarExpr("typed").Item(), new RowNumberExpr([Col(key)], tieBreak).As("duplicate_rank")],
                 From(new CteRef("typed")));
@@ -87,11 +88,11 @@ public static class Planner
     private static PlanNode MetricFact(ProjectDefinition project, MetricDefinition metric)
     {
         var source = project.FindSource(metric.Source!.Name)!;
-        SqlExpr value = metric.Expr is { } expr && metric.Aggregation != MetricAggregation.Proportion ? Snippet(expr, Event) : Num(1);
+        SqlExpr value = metric.Expr is { } expr && metric.Aggregation != MetricAggregation.Proportion ? Bound(expr, source) : Num(1);
         var query = new SelectQuery(
             [Col(Event, source.Entity).As(source.Entity), Col(Event, source.EventTime).As(source.EventTime), value.As("metric_value")],
             From(new NodeRef(NodeNames.Staging(source.Name)), Event),
-            Where: metric.Filter is { } filter ? Snippet(filter, Event) : null);
+            Where: metric.Filter is { } filter ? Bound(filter, source) : null);
         return new PlanNode(NodeNames.MetricFact(metric.Name), NodeKind.MetricFact,
             metric.Description ?? $"Events that count towards metric `{metric.Name}`.",
             query, [NodeNames.Staging(source.Name)], [], metric.Location, ["metric", .. metric.Tags]);
@@ -114,7 +115,7 @@ public static class Planner
             ],
             From(new NodeRef(NodeNames.Staging(source.Name)), Event),
             Where: And(
-                experiment.Exposure.Filter is { } filter ? Snippet(filter, Event) : null,
+                experiment.Exposure.Filter is { } filter ? Bound(filter, source) : null,
                 Ge(time, new TimestampLiteral(start)),
                 Lt(time, new TimestampLiteral(end))));
         var perUnit = new SelectQuery(
@@ -190,9 +191,9 @@ public static class Planner
             var aggregates = new List<SelectItem> { Col(Unit, "unit_id").Item() };
             foreach (var metric in group)
             {
-                aggregates.Add(Aggregate(metric, afterExposure).As(metric.Name, $"{MetricSummary(metric)} ({metric.Location})"));
+                aggregates.Add(Aggregate(metric, source, afterExposure).As(metric.Name, $"{MetricSummary(metric)} ({metric.Location})"));
                 if (HasCovariate(experiment, metric))
-                    aggregates.Add(Aggregate(metric, beforeExposure).As(NodeNames.Covariate(metric.Name), $"CUPED covariate: the same metric in the {lookback} days before first exposure"));
+                    aggregates.Add(Aggregate(metric, source, beforeExposure).As(NodeNames.Covariate(metric.Name), $"CUPED covariate: the same metric in the {lookback} days before first exposure"));
                 var value = Col(alias, metric.Name);
                 finalItems.Add(Cast(metric.Aggregation == MetricAggregation.Average ? value : Coalesce(value, Num(0)), SqlType.Double).As(metric.Name));
                 if (HasCovariate(experiment, metric))
@@ -359,7 +360,7 @@ public static class Planner
         var days = (end - start).Days;
         var time = Col(Event, source.EventTime);
         var perUnit = new SelectQuery(
-            [Col(Event, source.Entity).As("unit_id"), (metric.Aggregation == MetricAggregation.Average ? Aggregate(metric, null) : Coalesce(Aggregate(metric, null), Num(0))).As("value")],
+            [Col(Event, source.Entity).As("unit_id"), (metric.Aggregation == MetricAggregation.Average ? Aggregate(metric, source, null) : Coalesce(Aggregate(metric, source, null), Num(0))).As("value")],
             From(new NodeRef(NodeNames.Staging(source.Name)), Event),
             Where: And(Ge(time, new TimestampLiteral(start.AddDays(-days))), Lt(time, new TimestampLiteral(start))),
             GroupBy: [Col(Event, source.Entity)]);
@@ -371,16 +372,20 @@ public static class Planner
         };
     }
 
-    private static SqlExpr Aggregate(MetricDefinition metric, SqlExpr? window)
+    /// <summary>A user expression bound to its source's columns, read through the event alias.</summary>
+    private static SqlExpr Bound(SqlSnippet snippet, SourceDefinition source) =>
+        SqlExprRewriter.Qualify(UserExpressions.Resolve(snippet, source), Event);
+
+    private static SqlExpr Aggregate(MetricDefinition metric, SourceDefinition source, SqlExpr? window)
     {
         var condition = (metric.Filter, window) switch
         {
-            ({ } filter, { } w) => And(w, Snippet(filter, Event)),
-            ({ } filter, null) => Snippet(filter, Event),
+            ({ } filter, { } w) => And(w, Bound(filter, source)),
+            ({ } filter, null) => Bound(filter, source),
             (null, { } w) => w,
             _ => Eq(Num(1), Num(1)),
         };
-        var expr = metric.Expr is { } e ? Snippet(e, Event) : null;
+        var expr = metric.Expr is { } e ? Bound(e, source) : null;
         return metric.Aggregation switch
         {
             MetricAggregation.Count => Count(When(condition, expr ?? Num(1))),

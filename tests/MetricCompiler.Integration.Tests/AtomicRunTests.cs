@@ -26,13 +26,14 @@ public sealed class AtomicRunTests : IDisposable
         Assert.Equal(0, runner.Run(new RunRequest(_project.Root)).ExitCode);
         var before = Snapshot();
 
-        // New data arrives, and a metric now uses a function the warehouse does not have: the run must fail mid-DAG.
+        // New data arrives, and the exposures source now declares a column its table lacks: the run must fail mid-DAG,
+        // after staging of `events` was rebuilt.
         _project.Execute("insert into raw_events values ('e5','u1','purchase','2026-01-10 10:00:00', 99, null)");
-        _project.WriteProject(WarehouseProject.ProjectYaml.Replace("filter: \"event_type = 'purchase'\"}\n  - {name: purchases", "filter: \"no_such_function(event_type) = 'purchase'\"}\n  - {name: purchases"));
+        _project.WriteProject(WarehouseProject.ProjectYaml.Replace("      - {name: variant, type: string}", "      - {name: variant, type: string}\n      - {name: campaign, type: string}"));
         var outcome = runner.Run(new RunRequest(_project.Root));
 
         Assert.Equal(ExitCodes.Failure, outcome.ExitCode);
-        Assert.Contains("no such function", outcome.Error);
+        Assert.Contains("no such column", outcome.Error);
         Assert.Contains(outcome.Results, r => r.Status == NodeResult.Error);
         Assert.Contains(outcome.Results, r => r.Status == NodeResult.Success); // staging was rebuilt before the failure ...
         Assert.Equal(before, Snapshot());                                        // ... but nothing was swapped in

@@ -12,10 +12,18 @@ namespace MetricCompiler.Core.Validation;
 /// </summary>
 public static partial class ProjectValidator
 {
-    public static readonly IReadOnlyList<string> Adapters = ["sqlite", "postgres", "trino", "snowflake"];
+    public static IReadOnlyList<string> Adapters => Sql.Dialects.SqlDialects.Names;
 
     [GeneratedRegex("^[a-z_][a-z0-9_]*$")]
     private static partial Regex IdentifierPattern();
+
+    /// <summary>A warehouse name: letters, digits and underscores (the dialect quotes it where the engine needs it).</summary>
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex WarehouseNamePattern();
+
+    /// <summary>A table, optionally qualified by schema (and catalog).</summary>
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*){0,2}$")]
+    private static partial Regex TableNamePattern();
 
     public static void Validate(ProjectDefinition project, DiagnosticBag diagnostics)
     {
@@ -55,9 +63,15 @@ public static partial class ProjectValidator
     private static void ValidateSource(SourceDefinition source, DiagnosticBag diagnostics)
     {
         CheckIdentifier(source.Name, "source", source.Location, diagnostics);
+        if (!TableNamePattern().IsMatch(source.Table))
+            diagnostics.Error(DiagnosticCodes.InvalidName, source.At("table"), $"source `{source.Name}`: table `{Shorten(source.Table)}` is not a table name",
+                "a table is `name`, `schema.name` or `catalog.schema.name`, each part letters, digits and underscores");
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var column in source.Columns)
         {
+            if (!WarehouseNamePattern().IsMatch(column.Name))
+                diagnostics.Error(DiagnosticCodes.InvalidName, column.Location, $"source `{source.Name}`: column `{Shorten(column.Name)}` is not a column name",
+                    "column names are letters, digits and underscores, starting with a letter or underscore");
             if (!seen.Add(column.Name))
                 diagnostics.Error(DiagnosticCodes.DuplicateColumn, column.Location, $"source `{source.Name}` declares column `{column.Name}` twice");
         }
@@ -288,22 +302,8 @@ public static partial class ProjectValidator
 
     private static void CheckSnippet(SqlSnippet? snippet, SourceDefinition source, string context, DiagnosticBag diagnostics)
     {
-        if (snippet is null)
-            return;
-        var scanned = SnippetScanner.Scan(snippet.Text);
-        if (scanned.Error is not null)
-        {
-            diagnostics.Error(DiagnosticCodes.ExpressionSyntax, snippet.Location.WithColumnOffset(scanned.ErrorOffset),
-                $"{context}: {scanned.Error}", $"in `{snippet.Text}`");
-        }
-
-        var columns = source.Columns.Select(c => c.Name).ToList();
-        foreach (var part in scanned.Columns)
-        {
-            if (source.FindColumn(part.Text) is null)
-                diagnostics.Error(DiagnosticCodes.UnknownColumn, snippet.Location.WithColumnOffset(part.Offset),
-                    $"{context}: `{part.Text}` is not a column of source `{source.Name}`", NameSuggester.Hint(part.Text, columns, "column"));
-        }
+        if (snippet is not null)
+            UserExpressions.Bind(snippet, source, context, diagnostics);
     }
 
     private static void CheckUnique(IEnumerable<(string Name, SourceLocation Location)> items, string what, DiagnosticBag diagnostics)
@@ -341,6 +341,8 @@ public static partial class ProjectValidator
         MetricAggregation.CountDistinct => "count_distinct",
         _ => aggregation.ToString().ToLowerInvariant(),
     };
+
+    private static string Shorten(string text) => text.Length <= 60 ? text : text[..57] + "...";
 
     private static string Format(double value) => value.ToString("0.######", CultureInfo.InvariantCulture);
 }

@@ -91,7 +91,7 @@ public sealed class ProjectRunner(IRunObserver observer)
             return new Prepared(RunOutcome.Failed(ExitCodes.Usage, e.Message, load.Diagnostics));
         }
 
-        var dialect = SqlDialect.ForAdapter(target.Adapter);
+        var dialect = SqlDialects.ForAdapter(target.Adapter);
         var compiled = PlanCompiler.Compile(plan, dialect);
         var targetDirectory = Path.Combine(project.RootDirectory, "target");
         var writer = new ArtifactWriter(targetDirectory);

@@ -1,6 +1,3 @@
-using MetricCompiler.Core.Expressions;
-using MetricCompiler.Core.Model;
-
 namespace MetricCompiler.Sql.Model;
 
 /// <summary>Short factory methods so planners read like the SQL they produce.</summary>
@@ -53,8 +50,6 @@ public static class Sql
     public static CaseExpr When(SqlExpr condition, SqlExpr result, SqlExpr? otherwise = null) => new([new WhenClause(condition, result)], otherwise);
 
     public static CastExpr Cast(SqlExpr e, SqlType type) => new(e, type);
-
-    public static SqlExpr Snippet(SqlSnippet snippet, string? qualifier) => new SnippetExpr(SnippetScanner.Scan(snippet.Text).Parts, qualifier);
 
     public static SelectItem As(this SqlExpr e, string alias, string? comment = null) => new(e, alias, comment);
 

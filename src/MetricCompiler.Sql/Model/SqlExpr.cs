@@ -1,5 +1,4 @@
 using System.Globalization;
-using MetricCompiler.Core.Expressions;
 
 namespace MetricCompiler.Sql.Model;
 
@@ -9,6 +8,7 @@ public enum SqlType
     Integer,
     Double,
     Boolean,
+    Date,
     Timestamp,
 }
 
@@ -25,7 +25,11 @@ public enum BinaryOperator
     Add,
     Subtract,
     Multiply,
+    /// <summary>True division on every engine (never integer division); division by zero gives null.</summary>
     Divide,
+    Modulo,
+    /// <summary>Text concatenation (<c>||</c>).</summary>
+    Concat,
 }
 
 /// <summary>A SQL expression. Planners build these; a <see cref="Rendering.SqlRenderer"/> turns them into one dialect's text.</summary>
@@ -48,6 +52,18 @@ public sealed record NullLiteral(SqlType? Type = null) : SqlExpr;
 
 public sealed record TimestampLiteral(DateTime Value) : SqlExpr;
 
+public sealed record DateLiteral(DateOnly Value) : SqlExpr;
+
+public sealed record BooleanLiteral(bool Value) : SqlExpr;
+
+/// <summary>Unary minus.</summary>
+public sealed record NegateExpr(SqlExpr Operand) : SqlExpr;
+
+/// <summary><c>like</c> (case-sensitive on every engine) or <c>ilike</c> (case-insensitive), optionally negated.</summary>
+public sealed record LikeExpr(SqlExpr Operand, SqlExpr Pattern, bool CaseInsensitive = false, bool Negated = false) : SqlExpr;
+
+public sealed record BetweenExpr(SqlExpr Operand, SqlExpr Low, SqlExpr High, bool Negated = false) : SqlExpr;
+
 public sealed record FunctionCall(string Name, IReadOnlyList<SqlExpr> Arguments, bool Distinct = false) : SqlExpr;
 
 public sealed record BinaryExpr(SqlExpr Left, BinaryOperator Operator, SqlExpr Right) : SqlExpr;
@@ -56,7 +72,7 @@ public sealed record NotExpr(SqlExpr Operand) : SqlExpr;
 
 public sealed record IsNullExpr(SqlExpr Operand, bool Negated = false) : SqlExpr;
 
-public sealed record InListExpr(SqlExpr Operand, IReadOnlyList<SqlExpr> Values) : SqlExpr;
+public sealed record InListExpr(SqlExpr Operand, IReadOnlyList<SqlExpr> Values, bool Negated = false) : SqlExpr;
 
 public sealed record WhenClause(SqlExpr Condition, SqlExpr Result);
 
@@ -67,11 +83,11 @@ public sealed record CastExpr(SqlExpr Operand, SqlType Type) : SqlExpr;
 /// <summary>A timestamp moved by whole days; each dialect spells date arithmetic differently.</summary>
 public sealed record AddDaysExpr(SqlExpr Timestamp, int Days) : SqlExpr;
 
-/// <summary><c>row_number() over (partition by ... order by ...)</c>.</summary>
-public sealed record RowNumberExpr(IReadOnlyList<SqlExpr> PartitionBy, IReadOnlyList<SqlExpr> OrderBy) : SqlExpr;
-
 /// <summary>
-/// An expression the user wrote in YAML. Its text is kept as written; its column references are qualified with
-/// <see cref="Qualifier"/> and quoted by the dialect, so it can sit safely inside a join.
+/// One key of an ordering. Where NULLs sort is always explicit, because engines disagree on the default (PostgreSQL,
+/// Trino and Snowflake put them last ascending; SQLite and DuckDB... differ by version and direction).
 /// </summary>
-public sealed record SnippetExpr(IReadOnlyList<SnippetPart> Parts, string? Qualifier) : SqlExpr;
+public sealed record SortKey(SqlExpr Expression, bool Descending = false, bool NullsFirst = false);
+
+/// <summary><c>row_number() over (partition by ... order by ...)</c>.</summary>
+public sealed record RowNumberExpr(IReadOnlyList<SqlExpr> PartitionBy, IReadOnlyList<SortKey> OrderBy) : SqlExpr;

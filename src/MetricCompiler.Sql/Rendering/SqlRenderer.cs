@@ -1,5 +1,4 @@
 using System.Text;
-using MetricCompiler.Core.Expressions;
 using MetricCompiler.Sql.Dialects;
 using MetricCompiler.Sql.Model;
 
@@ -160,7 +159,8 @@ public sealed class SqlRenderer(SqlDialect dialect, Func<string, string> resolve
         Comparison = 4,
         Additive = 5,
         Multiplicative = 6,
-        Primary = 7,
+        Unary = 7,
+        Primary = 8,
     }
 
     private static Precedence Of(BinaryOperator op) => op switch
@@ -168,7 +168,8 @@ public sealed class SqlRenderer(SqlDialect dialect, Func<string, string> resolve
         BinaryOperator.Or => Precedence.Or,
         BinaryOperator.And => Precedence.And,
         BinaryOperator.Add or BinaryOperator.Subtract => Precedence.Additive,
-        BinaryOperator.Multiply or BinaryOperator.Divide => Precedence.Multiplicative,
+        BinaryOperator.Multiply or BinaryOperator.Divide or BinaryOperator.Modulo => Precedence.Multiplicative,
+        BinaryOperator.Concat => Precedence.Comparison,
         _ => Precedence.Comparison,
     };
 
@@ -186,6 +187,8 @@ public sealed class SqlRenderer(SqlDialect dialect, Func<string, string> resolve
         BinaryOperator.Subtract => "-",
         BinaryOperator.Multiply => "*",
         BinaryOperator.Divide => "/",
+        BinaryOperator.Modulo => "%",
+        BinaryOperator.Concat => "||",
         _ => throw new ArgumentOutOfRangeException(nameof(op)),
     };
 
@@ -202,16 +205,21 @@ public sealed class SqlRenderer(SqlDialect dialect, Func<string, string> resolve
             NullLiteral { Type: null } => ("null", Precedence.Primary),
             NullLiteral { Type: { } type } => (dialect.Cast("null", type), Precedence.Primary),
             TimestampLiteral t => (dialect.TimestampLiteral(t.Value), Precedence.Primary),
-            FunctionCall f => ($"{f.Name}({(f.Distinct ? "distinct " : "")}{string.Join(", ", f.Arguments.Select(a => Expr(a)))})", Precedence.Primary),
+            DateLiteral d => (dialect.DateLiteral(d.Value), Precedence.Primary),
+            BooleanLiteral b => (dialect.BooleanLiteral(b.Value), Precedence.Primary),
+            FunctionCall f => (Function(f), Precedence.Primary),
+            BinaryExpr { Operator: BinaryOperator.Divide } b => (dialect.Divide(Expr(b.Left, Precedence.Multiplicative), Expr(b.Right)), Precedence.Multiplicative),
             BinaryExpr b => (Binary(b), Of(b.Operator)),
             NotExpr n => ($"not {Expr(n.Operand, Precedence.Not)}", Precedence.Not),
-            IsNullExpr n => ($"{Expr(n.Operand, Precedence.Comparison)} is {(n.Negated ? "not " : "")}null", Precedence.Comparison),
-            InListExpr i => ($"{Expr(i.Operand, Precedence.Comparison)} in ({string.Join(", ", i.Values.Select(v => Expr(v)))})", Precedence.Comparison),
+            NegateExpr n => (Negate(n), Precedence.Unary),
+            IsNullExpr n => ($"{Expr(n.Operand, Precedence.Additive)} is {(n.Negated ? "not " : "")}null", Precedence.Comparison),
+            InListExpr i => ($"{Expr(i.Operand, Precedence.Additive)} {(i.Negated ? "not in" : "in")} ({string.Join(", ", i.Values.Select(v => Expr(v)))})", Precedence.Comparison),
+            BetweenExpr b => ($"{Expr(b.Operand, Precedence.Additive)} {(b.Negated ? "not between" : "between")} {Expr(b.Low, Precedence.Additive)} and {Expr(b.High, Precedence.Additive)}", Precedence.Comparison),
+            LikeExpr l => (dialect.Like(Expr(l.Operand, Precedence.Additive), Expr(l.Pattern, Precedence.Additive), l.CaseInsensitive, l.Negated), Precedence.Comparison),
             CaseExpr c => (Case(c), Precedence.Primary),
             CastExpr c => (dialect.Cast(Expr(c.Operand), c.Type), Precedence.Primary),
             AddDaysExpr a => (dialect.AddDays(Expr(a.Timestamp, Precedence.Multiplicative), a.Days), Precedence.Additive),
             RowNumberExpr r => (RowNumber(r), Precedence.Primary),
-            SnippetExpr s => Snippet(s),
             _ => throw new ArgumentException($"cannot render {e.GetType().Name}", nameof(e)),
         };
         return own < context ? $"({text})" : text;
@@ -220,11 +228,35 @@ public sealed class SqlRenderer(SqlDialect dialect, Func<string, string> resolve
     private string Binary(BinaryExpr b)
     {
         var own = Of(b.Operator);
+        if (b.Operator == BinaryOperator.Concat)
+        {
+            // Engines disagree on where `||` binds among the arithmetic operators: parenthesise every operand but a chain.
+            var leftText = b.Left is BinaryExpr { Operator: BinaryOperator.Concat } ? Expr(b.Left) : Expr(b.Left, Precedence.Primary);
+            return $"{leftText} || {Expr(b.Right, Precedence.Primary)}";
+        }
+
+        if (own == Precedence.Comparison)
+        {
+            // Engines also disagree on how comparisons chain with `is` and `like`; an operand is never a bare comparison.
+            return $"{Expr(b.Left, Precedence.Additive)} {Symbol(b.Operator)} {Expr(b.Right, Precedence.Additive)}";
+        }
+
         var associative = b.Operator is BinaryOperator.And or BinaryOperator.Or or BinaryOperator.Add or BinaryOperator.Multiply;
         var left = Expr(b.Left, own);
         var right = Expr(b.Right, associative ? own : own + 1);
         return $"{left} {Symbol(b.Operator)} {right}";
     }
+
+    private string Negate(NegateExpr n)
+    {
+        var operand = Expr(n.Operand, Precedence.Primary);
+        return operand.StartsWith('-') ? $"-({operand})" : $"-{operand}";
+    }
+
+    private string Function(FunctionCall f) =>
+        f.Distinct
+            ? $"{f.Name}(distinct {string.Join(", ", f.Arguments.Select(a => Expr(a)))})"
+            : dialect.Function(f.Name, f.Arguments.Select(a => Expr(a)).ToList());
 
     private string Case(CaseExpr c)
     {
@@ -242,26 +274,12 @@ public sealed class SqlRenderer(SqlDialect dialect, Func<string, string> resolve
         if (r.PartitionBy.Count > 0)
             parts.Add($"partition by {string.Join(", ", r.PartitionBy.Select(p => Expr(p)))}");
         if (r.OrderBy.Count > 0)
-            parts.Add($"order by {string.Join(", ", r.OrderBy.Select(p => Expr(p)))}");
+            parts.Add($"order by {string.Join(", ", r.OrderBy.Select(SortKey))}");
         return $"row_number() over ({string.Join(" ", parts)})";
     }
 
-    /// <summary>User SQL: text as written, column references qualified and quoted. Anything but a lone column is parenthesised.</summary>
-    private (string Text, Precedence Precedence) Snippet(SnippetExpr s)
-    {
-        var sb = new StringBuilder();
-        foreach (var part in s.Parts)
-        {
-            if (part.Kind == SnippetPartKind.Column)
-                sb.Append(s.Qualifier is null ? dialect.QuoteIdentifier(part.Text) : $"{dialect.QuoteIdentifier(s.Qualifier)}.{dialect.QuoteIdentifier(part.Text)}");
-            else
-                sb.Append(part.Text);
-        }
-
-        var text = sb.ToString().Trim();
-        var single = s.Parts.Count(p => !string.IsNullOrWhiteSpace(p.Text)) == 1;
-        return (text, single ? Precedence.Primary : Precedence.Lowest);
-    }
+    private string SortKey(SortKey key) =>
+        $"{Expr(key.Expression)}{(key.Descending ? " desc" : "")} nulls {(key.NullsFirst ? "first" : "last")}";
 
     private static void Line(StringBuilder sb, int depth, string text)
     {

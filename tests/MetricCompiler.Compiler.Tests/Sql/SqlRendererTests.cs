@@ -1,6 +1,6 @@
-using MetricCompiler.Core.Expressions;
 using MetricCompiler.Sql.Dialects;
 using MetricCompiler.Sql.Model;
+using MetricCompiler.Sql.Parsing;
 using MetricCompiler.Sql.Rendering;
 using static MetricCompiler.Sql.Model.Sql;
 
@@ -25,8 +25,8 @@ public sealed class SqlRendererTests
     [Fact]
     public void User_expressions_are_qualified_quoted_and_parenthesised()
     {
-        var snippet = new SnippetExpr(SnippetScanner.Scan("lower(event_type) = 'purchase' and \"Order\" > 0").Parts, "e");
-        Assert.Equal("(lower(e.event_type) = 'purchase' and e.\"Order\" > 0)", Renderer.Expr(And(snippet, Eq(Col("x"), Num(1)))).Split(" and x")[0]);
+        var parsed = SqlExprRewriter.Qualify(ExpressionParser.Parse("lower(event_type) = 'purchase' or \"Order\" > 0").Expression, "e");
+        Assert.Equal("(lower(e.event_type) = 'purchase' or e.\"Order\" > 0) and x = 1", Renderer.Expr(And(parsed, Eq(Col("x"), Num(1)))));
     }
 
     [Theory]

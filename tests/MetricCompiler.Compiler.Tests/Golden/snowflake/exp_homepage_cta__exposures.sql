@@ -13,7 +13,7 @@ with exposure_events as (
         e.exposed_at
     from stg_exposures as e
     where
-        (e.experiment_id = 'homepage_cta')
+        e.experiment_id = 'homepage_cta'
         and e.exposed_at >= '2026-01-05 00:00:00'::timestamp_ntz
         and e.exposed_at < '2026-01-19 00:00:00'::timestamp_ntz
 ),

@@ -13,7 +13,7 @@ with exposure_events as (
         e.exposed_at
     from stg_exposures as e
     where
-        (e.experiment_id = 'onboarding_flow')
+        e.experiment_id = 'onboarding_flow'
         and e.exposed_at >= '2026-01-12 00:00:00'::timestamp_ntz
         and e.exposed_at < '2026-01-26 00:00:00'::timestamp_ntz
 ),

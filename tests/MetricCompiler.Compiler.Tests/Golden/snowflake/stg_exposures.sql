@@ -23,7 +23,7 @@ with typed as (
 ranked as (
     select
         typed.*,
-        row_number() over (partition by exposure_id order by exposed_at, experiment_id, user_id, variant) as duplicate_rank
+        row_number() over (partition by exposure_id order by exposed_at nulls last, experiment_id nulls last, user_id nulls last, variant nulls last) as duplicate_rank
     from typed
 )
 

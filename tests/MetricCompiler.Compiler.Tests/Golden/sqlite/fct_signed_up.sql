@@ -11,4 +11,4 @@ select
     1 as metric_value
 from stg_events as e
 where
-    (e.event_type = 'sign_up')
+    e.event_type = 'sign_up'

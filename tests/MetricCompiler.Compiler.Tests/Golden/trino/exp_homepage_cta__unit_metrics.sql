@@ -21,27 +21,27 @@ events_values as (
     select
         x.unit_id,
         -- proportion over events where event_type = 'purchase' (project_template/models/metrics/commerce.yml:2:5)
-        max(case when e.occurred_at >= x.first_exposure_at and (e.event_type = 'purchase') then 1 else 0 end) as purchased,
+        max(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'purchase' then 1 else 0 end) as purchased,
         -- CUPED covariate: the same metric in the 14 days before first exposure
-        max(case when e.occurred_at >= date_add('day', -14, x.first_exposure_at) and e.occurred_at < x.first_exposure_at and (e.event_type = 'purchase') then 1 else 0 end) as purchased__pre,
+        max(case when e.occurred_at >= date_add('day', -14, x.first_exposure_at) and e.occurred_at < x.first_exposure_at and e.event_type = 'purchase' then 1 else 0 end) as purchased__pre,
         -- sum of revenue over events where event_type = 'purchase' (project_template/models/metrics/commerce.yml:20:5)
-        sum(case when e.occurred_at >= x.first_exposure_at and (e.event_type = 'purchase') then e.revenue end) as revenue,
+        sum(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'purchase' then e.revenue end) as revenue,
         -- CUPED covariate: the same metric in the 14 days before first exposure
-        sum(case when e.occurred_at >= date_add('day', -14, x.first_exposure_at) and e.occurred_at < x.first_exposure_at and (e.event_type = 'purchase') then e.revenue end) as revenue__pre,
+        sum(case when e.occurred_at >= date_add('day', -14, x.first_exposure_at) and e.occurred_at < x.first_exposure_at and e.event_type = 'purchase' then e.revenue end) as revenue__pre,
         -- count over events where event_type = 'purchase' (project_template/models/metrics/commerce.yml:11:5)
-        count(case when e.occurred_at >= x.first_exposure_at and (e.event_type = 'purchase') then 1 end) as purchases,
+        count(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'purchase' then 1 end) as purchases,
         -- CUPED covariate: the same metric in the 14 days before first exposure
-        count(case when e.occurred_at >= date_add('day', -14, x.first_exposure_at) and e.occurred_at < x.first_exposure_at and (e.event_type = 'purchase') then 1 end) as purchases__pre,
+        count(case when e.occurred_at >= date_add('day', -14, x.first_exposure_at) and e.occurred_at < x.first_exposure_at and e.event_type = 'purchase' then 1 end) as purchases__pre,
         -- count over events where event_type = 'click' (project_template/models/metrics/engagement.yml:11:5)
-        count(case when e.occurred_at >= x.first_exposure_at and (e.event_type = 'click') then 1 end) as clicks,
+        count(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'click' then 1 end) as clicks,
         -- CUPED covariate: the same metric in the 14 days before first exposure
-        count(case when e.occurred_at >= date_add('day', -14, x.first_exposure_at) and e.occurred_at < x.first_exposure_at and (e.event_type = 'click') then 1 end) as clicks__pre,
+        count(case when e.occurred_at >= date_add('day', -14, x.first_exposure_at) and e.occurred_at < x.first_exposure_at and e.event_type = 'click' then 1 end) as clicks__pre,
         -- average of page_load_ms over events where event_type = 'page_view' (project_template/models/metrics/reliability.yml:12:5)
-        avg(case when e.occurred_at >= x.first_exposure_at and (e.event_type = 'page_view') then cast(e.page_load_ms as double) end) as page_load_time,
+        avg(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'page_view' then cast(e.page_load_ms as double) end) as page_load_time,
         -- count over events where event_type = 'error' (project_template/models/metrics/reliability.yml:2:5)
-        count(case when e.occurred_at >= x.first_exposure_at and (e.event_type = 'error') then 1 end) as errors,
+        count(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'error' then 1 end) as errors,
         -- CUPED covariate: the same metric in the 14 days before first exposure
-        count(case when e.occurred_at >= date_add('day', -14, x.first_exposure_at) and e.occurred_at < x.first_exposure_at and (e.event_type = 'error') then 1 end) as errors__pre
+        count(case when e.occurred_at >= date_add('day', -14, x.first_exposure_at) and e.occurred_at < x.first_exposure_at and e.event_type = 'error' then 1 end) as errors__pre
     from exposed_units as x
     inner join stg_events as e
         on e.user_id = x.unit_id

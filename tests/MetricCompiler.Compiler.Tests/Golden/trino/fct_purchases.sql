@@ -11,4 +11,4 @@ select
     1 as metric_value
 from stg_events as e
 where
-    (e.event_type = 'purchase')
+    e.event_type = 'purchase'

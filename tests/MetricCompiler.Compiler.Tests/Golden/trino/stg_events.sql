@@ -25,7 +25,7 @@ with typed as (
 ranked as (
     select
         typed.*,
-        row_number() over (partition by event_id order by occurred_at, user_id, event_type, page, page_load_ms, revenue) as duplicate_rank
+        row_number() over (partition by event_id order by occurred_at nulls last, user_id nulls last, event_type nulls last, page nulls last, page_load_ms nulls last, revenue nulls last) as duplicate_rank
     from typed
 )
 

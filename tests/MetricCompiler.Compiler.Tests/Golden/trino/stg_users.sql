@@ -22,7 +22,7 @@ with typed as (
 ranked as (
     select
         typed.*,
-        row_number() over (partition by user_id order by signup_at, country, platform) as duplicate_rank
+        row_number() over (partition by user_id order by signup_at nulls last, country nulls last, platform nulls last) as duplicate_rank
     from typed
 )
 

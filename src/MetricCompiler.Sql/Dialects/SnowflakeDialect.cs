@@ -1,0 +1,36 @@
+using MetricCompiler.Sql.Dialects.Keywords;
+using MetricCompiler.Sql.Model;
+
+namespace MetricCompiler.Sql.Dialects;
+
+/// <summary>Snowflake reads a backslash in a string literal as an escape, so literals double it.</summary>
+public sealed class SnowflakeDialect : SqlDialect
+{
+    public static SnowflakeDialect Instance { get; } = new();
+
+    public override string Name => "snowflake";
+
+    public override IReadOnlySet<string> Keywords => SnowflakeKeywords.Words;
+
+    public override string TypeName(SqlType type) => type switch
+    {
+        SqlType.String => "varchar",
+        SqlType.Integer => "number(38, 0)",
+        SqlType.Double => "double",
+        SqlType.Boolean => "boolean",
+        SqlType.Date => "date",
+        SqlType.Timestamp => "timestamp_ntz",
+        _ => throw new ArgumentOutOfRangeException(nameof(type)),
+    };
+
+    public override string StringLiteral(string value) =>
+        $"'{value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "''", StringComparison.Ordinal)}'";
+
+    public override string TimestampLiteral(DateTime value) => $"'{FormatTimestamp(value)}'::timestamp_ntz";
+
+    public override string DateLiteral(DateOnly value) => $"'{value:yyyy-MM-dd}'::date";
+
+    public override string AddDays(string timestamp, int days) => $"dateadd(day, {Number(days)}, {timestamp})";
+
+    public override string CreateTableAs(string relation, string query) => $"create or replace table {relation} as{Environment.NewLine}{query}";
+}

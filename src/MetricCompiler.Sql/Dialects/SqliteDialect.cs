@@ -1,0 +1,53 @@
+using MetricCompiler.Sql.Dialects.Keywords;
+using MetricCompiler.Sql.Model;
+
+namespace MetricCompiler.Sql.Dialects;
+
+/// <summary>
+/// SQLite stores timestamps as ISO-8601 text; <c>datetime()</c> normalises them. The adapter turns on
+/// <c>case_sensitive_like</c>, so <c>like</c> means what it means elsewhere and <c>ilike</c> is spelled with <c>lower()</c>.
+/// </summary>
+public sealed class SqliteDialect : SqlDialect
+{
+    public static SqliteDialect Instance { get; } = new();
+
+    public override string Name => "sqlite";
+
+    public override IReadOnlySet<string> Keywords => SqliteKeywords.Words;
+
+    protected override bool DividesIntegers => true;
+
+    public override string TypeName(SqlType type) => type switch
+    {
+        SqlType.String => "text",
+        SqlType.Integer or SqlType.Boolean => "integer",
+        SqlType.Double => "real",
+        SqlType.Timestamp or SqlType.Date => "text",
+        _ => throw new ArgumentOutOfRangeException(nameof(type)),
+    };
+
+    public override string Cast(string operand, SqlType type) => type switch
+    {
+        SqlType.Timestamp => $"datetime({operand})",
+        SqlType.Date => $"date({operand})",
+        _ => base.Cast(operand, type),
+    };
+
+    public override string TimestampLiteral(DateTime value) => $"'{FormatTimestamp(value)}'";
+
+    public override string DateLiteral(DateOnly value) => $"'{value:yyyy-MM-dd}'";
+
+    public override string AddDays(string timestamp, int days) =>
+        $"datetime({timestamp}, '{(days >= 0 ? "+" : "")}{Number(days)} days')";
+
+    public override string Like(string operand, string pattern, bool caseInsensitive, bool negated) =>
+        caseInsensitive ? $"lower({operand}) {(negated ? "not " : "")}like lower({pattern})" : base.Like(operand, pattern, false, negated);
+
+    public override string Function(string name, IReadOnlyList<string> arguments) => name switch
+    {
+        // SQLite's multi-argument min() and max() are its scalar least and greatest.
+        "greatest" => base.Function("max", arguments),
+        "least" => base.Function("min", arguments),
+        _ => base.Function(name, arguments),
+    };
+}

@@ -1,0 +1,34 @@
+using MetricCompiler.Sql.Dialects.Keywords;
+using MetricCompiler.Sql.Model;
+
+namespace MetricCompiler.Sql.Dialects;
+
+/// <summary>Trino has no <c>ilike</c>; it divides integers as integers.</summary>
+public sealed class TrinoDialect : SqlDialect
+{
+    public static TrinoDialect Instance { get; } = new();
+
+    public override string Name => "trino";
+
+    public override IReadOnlySet<string> Keywords => TrinoKeywords.Words;
+
+    protected override bool DividesIntegers => true;
+
+    public override string TypeName(SqlType type) => type switch
+    {
+        SqlType.String => "varchar",
+        SqlType.Integer => "bigint",
+        SqlType.Double => "double",
+        SqlType.Boolean => "boolean",
+        SqlType.Date => "date",
+        SqlType.Timestamp => "timestamp(3)",
+        _ => throw new ArgumentOutOfRangeException(nameof(type)),
+    };
+
+    public override string TimestampLiteral(DateTime value) => $"timestamp '{FormatTimestamp(value)}'";
+
+    public override string AddDays(string timestamp, int days) => $"date_add('day', {Number(days)}, {timestamp})";
+
+    public override string Like(string operand, string pattern, bool caseInsensitive, bool negated) =>
+        caseInsensitive ? $"lower({operand}) {(negated ? "not " : "")}like lower({pattern})" : base.Like(operand, pattern, false, negated);
+}
