@@ -7,7 +7,8 @@ public static class NodeNames
 
     public static string Staging(string source) => $"stg_{source}";
 
-    public static string MetricFact(string metric) => $"fct_{metric}";
+    /// <summary>The table a metric is materialized into at its declared grain.</summary>
+    public static string MetricTable(string metric) => $"fct_{metric}";
 
     public static string Exposures(string experiment) => $"exp_{experiment}__exposures";
 
@@ -26,7 +27,7 @@ public static class NodeNames
     public const string MissingSegment = "(none)";
 
     /// <summary>The column of a unit-metrics table holding a metric's pre-exposure value (the CUPED covariate).</summary>
-    public static string Covariate(string metric) => $"{metric}__pre";
+    public static string Covariate(string metric) => Core.Metrics.UnitValueBuilder.Covariate(metric);
 }
 
 /// <summary>Values of the <c>assignment_status</c> column of an exposures table.</summary>

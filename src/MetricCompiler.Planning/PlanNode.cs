@@ -7,8 +7,8 @@ public enum NodeKind
 {
     /// <summary>A source's rows, typed and with duplicate event ids removed.</summary>
     Staging,
-    /// <summary>One row per qualifying event of a metric, with its <c>metric_value</c>.</summary>
-    MetricFact,
+    /// <summary>A metric materialized at a grain: keys, <c>metric_date</c> and <c>metric_value</c>, for dashboards.</summary>
+    MetricTable,
     /// <summary>One row per unit exposed to an experiment: first exposure, variant, how many variants it saw.</summary>
     Exposures,
     /// <summary>One row per analysed unit: every metric of the experiment (and CUPED covariates) from one pass over events.</summary>
@@ -39,7 +39,7 @@ public sealed record PlanNode(
     public string KindName => Kind switch
     {
         NodeKind.Staging => "staging",
-        NodeKind.MetricFact => "metric_fact",
+        NodeKind.MetricTable => "metric_table",
         NodeKind.Exposures => "exposures",
         NodeKind.UnitMetrics => "unit_metrics",
         NodeKind.Statistics => "statistics",

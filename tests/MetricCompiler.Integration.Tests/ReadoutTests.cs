@@ -1,3 +1,5 @@
+using MetricCompiler.Core.Semantics;
+using MetricCompiler.Planning.Experiments;
 using MetricCompiler.Core.Loading;
 using MetricCompiler.Core.Model;
 using MetricCompiler.Execution.Readout;
@@ -11,7 +13,7 @@ namespace MetricCompiler.Integration.Tests;
 /// </summary>
 public sealed class ReadoutTests
 {
-    private static (ProjectDefinition Project, ExperimentDefinition Experiment) Load(string analysis = "", string decision = "", string guardrails = "- {metric: load_time, harmful_direction: increase, margin: 0.05}")
+    private static (BoundProject Project, BoundExperiment Experiment) Load(string analysis = "", string decision = "", string guardrails = "- {metric: load_time, harmful_direction: increase, margin: 0.05}")
     {
         var yaml = WarehouseProject.ProjectYaml
             .Replace("    analysis:\n      cuped: {enabled: true, lookback_days: 14}", $"    analysis:\n      cuped: {{enabled: true, lookback_days: 14}}{analysis}{decision}")
@@ -22,7 +24,7 @@ public sealed class ReadoutTests
         var load = ProjectLoader.Load(root);
         Directory.Delete(root, recursive: true);
         Assert.True(load.Succeeded, string.Join("\n", load.Diagnostics.Select(d => d.Format())));
-        return (load.Project!, load.Project!.Experiments[0]);
+        return (load.Bound!, load.Bound!.Experiments[0]);
     }
 
     /// <summary>A statistics row for a metric/variant from a mean, a standard deviation and n (sums reconstructed exactly).</summary>
@@ -71,10 +73,10 @@ public sealed class ReadoutTests
         ];
     }
 
-    private static ExperimentReadout Readout(ProjectDefinition project, ExperimentDefinition experiment,
+    private static ExperimentReadout Readout(BoundProject project, BoundExperiment experiment,
         List<IReadOnlyDictionary<string, object?>> statistics, long control = 20_000, long treatment = 20_000,
         IReadOnlyList<IReadOnlyDictionary<string, object?>>? segments = null) =>
-        ReadoutBuilder.Build(project, experiment, new ExperimentTables(statistics, Srm(control, treatment), segments ?? []));
+        ReadoutBuilder.Build(ExperimentLowering.Lower(experiment), new ExperimentTables(statistics, Srm(control, treatment), segments ?? []));
 
     [Fact]
     public void Primary_win_with_clean_guardrails_ships()
@@ -143,10 +145,14 @@ public sealed class ReadoutTests
     {
         var yamlWithTwoPrimaries = "\n    decision: {ship_when_primary: any}";
         var (project, experiment) = Load(decision: yamlWithTwoPrimaries);
-        experiment = experiment with { PrimaryMetrics = [.. experiment.PrimaryMetrics, experiment.SecondaryMetrics[0]], SecondaryMetrics = experiment.SecondaryMetrics.Skip(1).ToList() };
+        // The first secondary metric becomes a second primary.
+        var metrics = experiment.Metrics.ToList();
+        var firstSecondary = metrics.FindIndex(m => m.Role == MetricRole.Secondary);
+        metrics[firstSecondary] = metrics[firstSecondary] with { Role = MetricRole.Primary };
+        experiment = experiment with { Metrics = metrics };
         Assert.Equal(Decision.Ship, Readout(project, experiment, Statistics(loadTimeTreatment: 800)).Decision);
 
-        experiment = experiment with { Decision = DecisionRules.Default };
+        experiment = experiment with { Definition = experiment.Definition with { Decision = DecisionRules.Default } };
         Assert.Equal(Decision.Inconclusive, Readout(project, experiment, Statistics(loadTimeTreatment: 800)).Decision);
     }
 

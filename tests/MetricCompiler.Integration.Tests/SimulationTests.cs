@@ -1,3 +1,4 @@
+using MetricCompiler.Planning.Experiments;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -304,15 +305,17 @@ public sealed class DemoSimulationTests(ITestOutputHelper log) : IDisposable
     /// <summary>The simulator's sums, split by the real variant, equal the statistics the warehouse SQL computed.</summary>
     private void SplitByRealVariantReproducesTheStatisticsTable()
     {
-        var project = ProjectLoader.Load(_root).Project!;
-        var experiment = project.FindExperiment("homepage_cta")!;
+        var bound = ProjectLoader.Load(_root).Bound!;
+        var project = bound.Definition;
+        var experiment = bound.FindExperiment("homepage_cta")!;
+        var lowered = ExperimentLowering.Lower(experiment);
         using var adapter = AdapterFactory.Open(AdapterFactory.Resolve(project, null), project.RootDirectory);
-        var data = UnitMetricsReader.Read(adapter, project, experiment);
+        var data = UnitMetricsReader.Read(adapter, lowered);
         var treatment = adapter.Query("select variant from exp_homepage_cta__unit_metrics order by unit_id")
             .Select(r => (string?)r["variant"] == "treatment").ToList();
-        var inputs = CalibrationSimulator.SplitInputs(project, experiment, data, treatment);
+        var inputs = CalibrationSimulator.SplitInputs(lowered, data, treatment);
         var rows = adapter.Query("select * from exp_homepage_cta__statistics");
-        Assert.Equal(experiment.AllMetrics().Count, inputs.Count);
+        Assert.Equal(experiment.Metrics.Count, inputs.Count);
         foreach (var input in inputs)
         {
             foreach (var (arm, variant) in new[] { (CalibrationSimulator.ArmA, "control"), (CalibrationSimulator.ArmB, "treatment") })

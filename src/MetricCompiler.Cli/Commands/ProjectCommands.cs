@@ -52,7 +52,7 @@ internal static class ProjectCommands
             var load = ProjectLoader.Load(parse.GetValue(ProjectDir)!);
             var diagnostics = load.Diagnostics.ToList();
             if (load.Succeeded && !parse.GetValue(offline))
-                diagnostics.AddRange(WarehouseChecks(context, load.Project!, parse.GetValue(Target)));
+                diagnostics.AddRange(WarehouseChecks(context, load.Bound!, parse.GetValue(Target)));
             PrintDiagnostics(context, diagnostics);
             if (!load.Succeeded)
                 return ExitCodes.Failure;
@@ -64,8 +64,9 @@ internal static class ProjectCommands
     }
 
     /// <summary>Checks that need data: skipped (with a note) when the target's warehouse cannot be opened.</summary>
-    private static IReadOnlyList<Diagnostic> WarehouseChecks(CommandContext context, Core.Model.ProjectDefinition project, string? targetName)
+    private static IReadOnlyList<Diagnostic> WarehouseChecks(CommandContext context, Core.Semantics.BoundProject bound, string? targetName)
     {
+        var project = bound.Definition;
         try
         {
             var target = AdapterFactory.Resolve(project, targetName);
@@ -76,7 +77,7 @@ internal static class ProjectCommands
             }
 
             using var adapter = AdapterFactory.Open(target, project.RootDirectory);
-            return Execution.Checks.PowerCheck.Run(project, adapter);
+            return Execution.Checks.PowerCheck.Run(bound, adapter);
         }
         catch (Exception e) when (e is TargetException or WarehouseException)
         {
@@ -156,7 +157,7 @@ internal static class ProjectCommands
             PrintDiagnostics(context, load.Diagnostics);
             if (!load.Succeeded)
                 return ExitCodes.Failure;
-            var plan = Planner.Plan(load.Project!);
+            var plan = Planner.Plan(load.Bound!);
             try
             {
                 foreach (var node in NodeSelector.Select(plan, parse.GetValue(Select) ?? [], parse.GetValue(Exclude) ?? []))

@@ -6,6 +6,7 @@ using MetricCompiler.Core.Loading;
 using MetricCompiler.Core.Validation;
 using MetricCompiler.Execution.Running;
 using MetricCompiler.Execution.Simulation;
+using MetricCompiler.Planning.Experiments;
 
 namespace MetricCompiler.Cli.Commands;
 
@@ -52,17 +53,19 @@ internal static class SimulateCommand
             ProjectCommands.PrintDiagnostics(context, load.Diagnostics);
             if (!load.Succeeded)
                 return ExitCodes.Failure;
-            var project = load.Project!;
+            var bound = load.Bound!;
+            var project = bound.Definition;
 
             var id = parse.GetValue(experimentOption)!;
-            var experiment = project.FindExperiment(id);
+            var experiment = bound.FindExperiment(id);
             if (experiment is null)
             {
                 var hint = NameSuggester.Hint(id, project.Experiments.Select(e => e.Id).ToList(), "experiment");
                 throw new UsageException($"unknown experiment `{id}`{(hint is null ? "" : $"; {hint}")}");
             }
 
-            var experimentMetrics = experiment.AllMetrics().Select(m => m.Metric.Name).ToList();
+            var experimentMetrics = experiment.Metrics.Select(m => m.Metric.Name).ToList();
+            var lowered = ExperimentLowering.Lower(experiment);
             foreach (var metric in metrics)
             {
                 if (!experimentMetrics.Contains(metric, StringComparer.Ordinal))
@@ -77,7 +80,7 @@ internal static class SimulateCommand
             {
                 var target = AdapterFactory.Resolve(project, parse.GetValue(targetOption));
                 using var adapter = AdapterFactory.Open(target, project.RootDirectory);
-                data = UnitMetricsReader.Read(adapter, project, experiment);
+                data = UnitMetricsReader.Read(adapter, lowered);
             }
             catch (TargetException e)
             {
@@ -95,7 +98,7 @@ internal static class SimulateCommand
                 : null;
             var options = new SimulationOptions(runs, parse.GetValue(seedOption), lift ?? 0, metrics.Length > 0 ? metrics : null);
             var clock = Stopwatch.StartNew();
-            var report = CalibrationSimulator.Run(project, experiment, data, options, progress);
+            var report = CalibrationSimulator.Run(lowered, data, options, progress);
             if (json)
             {
                 context.Output.WriteLine(SimulationReportJson.Serialize(report));

@@ -1,5 +1,8 @@
 using MetricCompiler.Core.Diagnostics;
+using MetricCompiler.Core.Metrics;
+using MetricCompiler.Core.Metrics.Types;
 using MetricCompiler.Core.Model;
+using MetricCompiler.Core.Validation;
 using YamlDotNet.RepresentationModel;
 
 namespace MetricCompiler.Core.Loading;
@@ -14,16 +17,6 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
         ["number"] = ColumnType.Number,
         ["boolean"] = ColumnType.Boolean,
         ["timestamp"] = ColumnType.Timestamp,
-    };
-
-    private static readonly Dictionary<string, MetricAggregation> Aggregations = new(StringComparer.Ordinal)
-    {
-        ["count"] = MetricAggregation.Count,
-        ["sum"] = MetricAggregation.Sum,
-        ["count_distinct"] = MetricAggregation.CountDistinct,
-        ["average"] = MetricAggregation.Average,
-        ["proportion"] = MetricAggregation.Proportion,
-        ["ratio"] = MetricAggregation.Ratio,
     };
 
     private static readonly Dictionary<string, Direction> Directions = new(StringComparer.Ordinal)
@@ -54,6 +47,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
     private string _name = "metrics";
     private int _version = ProjectLoader.SupportedVersion;
     private string? _defaultTarget;
+    private NameReference? _timeZone;
     private DemoDataSettings? _demoData;
 
     public void ReadProjectFile(string file, YamlMappingNode mapping)
@@ -67,6 +61,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
         _version = version ?? ProjectLoader.SupportedVersion;
         _name = reader.String("name") ?? Path.GetFileName(root);
         _defaultTarget = reader.String("default_target");
+        _timeZone = reader.Reference("time_zone");
         ReadTargets(reader.Mapping("targets"), file);
         ReadDemoData(reader, file);
         ReadDefinitions(reader, file);
@@ -86,7 +81,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
     }
 
     public ProjectDefinition Build(string projectFile) =>
-        new(_name, _version, root, projectFile, _defaultTarget, _targets, _sources, _metrics, _experiments, _demoData, _files);
+        new(_name, _version, root, projectFile, _defaultTarget, _targets, _sources, _metrics, _experiments, _demoData, _files, _timeZone);
 
     private IEnumerable<string> ReadIncludes(YamlMappingReader reader, string file)
     {
@@ -222,23 +217,39 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
         var name = NameOf(node, file, "metric");
         var reader = new YamlMappingReader(node, file, diagnostics, $"metric `{name}`");
         reader.String("name", required: true);
+        var label = reader.String("label");
+        var description = reader.String("description");
+        var owner = reader.String("owner");
+        var type = ReadMetricType(reader);
+        var spec = type.Read(reader);
         var metric = new MetricDefinition(
             name,
-            reader.String("label"),
-            reader.String("description"),
-            reader.String("owner"),
-            reader.Reference("source"),
-            reader.Choice("agg", Aggregations, required: true) ?? MetricAggregation.Count,
-            reader.Snippet("expr"),
-            reader.Snippet("filter"),
-            reader.Reference("numerator"),
-            reader.Reference("denominator"),
+            type.Name,
+            label,
+            description,
+            owner,
+            spec,
             reader.Choice("desired_direction", Directions) ?? Direction.Increase,
             reader.Names("tags").Select(t => t.Name).ToList(),
             reader.Location(),
             reader.FieldLocations);
         reader.Finish();
         _metrics.Add(metric);
+    }
+
+    /// <summary><c>type:</c> names the metric type; without it, <c>agg: ratio</c> means a ratio and any other <c>agg</c> a simple metric.</summary>
+    private MetricType ReadMetricType(YamlMappingReader reader)
+    {
+        if (reader.String("type") is { } typeName)
+        {
+            if (MetricTypes.Find(typeName) is { } type)
+                return type;
+            reader.Report(DiagnosticCodes.InvalidValue, reader.At("type"), $"`{typeName}` is not a metric type",
+                NameSuggester.Suggest(typeName, MetricTypes.Names) is { } s ? $"did you mean `{s}`? types: {string.Join(", ", MetricTypes.Names)}" : $"types: {string.Join(", ", MetricTypes.Names)}");
+            return SimpleMetricType.Instance;
+        }
+
+        return reader.Peek("agg") == "ratio" ? RatioMetricType.Instance : SimpleMetricType.Instance;
     }
 
     private void ReadExperiment(YamlMappingNode node, string file)

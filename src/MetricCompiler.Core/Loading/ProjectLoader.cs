@@ -1,15 +1,19 @@
 using MetricCompiler.Core.Diagnostics;
 using MetricCompiler.Core.Model;
+using MetricCompiler.Core.Semantics;
 using MetricCompiler.Core.Validation;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
 namespace MetricCompiler.Core.Loading;
 
-/// <summary>The outcome of loading a project: the definitions (null when the files could not be read) and every diagnostic.</summary>
-public sealed record LoadResult(ProjectDefinition? Project, IReadOnlyList<Diagnostic> Diagnostics)
+/// <summary>
+/// The outcome of loading a project: the definitions as written (null when the files could not be read), the bound
+/// project (null unless binding found no error) and every diagnostic.
+/// </summary>
+public sealed record LoadResult(ProjectDefinition? Project, IReadOnlyList<Diagnostic> Diagnostics, BoundProject? Bound = null)
 {
-    public bool Succeeded => Project is not null && !Diagnostics.Any(d => d.IsError);
+    public bool Succeeded => Bound is not null && !Diagnostics.Any(d => d.IsError);
 }
 
 /// <summary>
@@ -41,8 +45,8 @@ public static class ProjectLoader
 
         builder.ReadProjectFile(displayName, rootMapping);
         var project = builder.Build(displayName);
-        ProjectValidator.Validate(project, diagnostics);
-        return new LoadResult(project, diagnostics.Sorted());
+        var bound = ProjectValidator.Validate(project, diagnostics);
+        return new LoadResult(project, diagnostics.Sorted(), bound);
     }
 
     /// <summary>Parses one file; a syntax error becomes MC1001 at its position.</summary>

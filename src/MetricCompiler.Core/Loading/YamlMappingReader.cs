@@ -38,12 +38,22 @@ internal sealed class YamlMappingReader
 
     public SourceLocation Location() => Location(_node);
 
+    /// <summary>A reader of a mapping nested in this one, reporting into the same diagnostics.</summary>
+    public YamlMappingReader Nested(YamlMappingNode node, string what) => new(node, _file, _diagnostics, $"{_context} {what}");
+
+    /// <summary>Reports a problem in this mapping's context.</summary>
+    public void Report(DiagnosticDescriptor descriptor, SourceLocation location, string message, string? hint = null) =>
+        _diagnostics.Error(descriptor, location, $"{_context}: {message}", hint);
+
     public SourceLocation Location(YamlNode node) => new(_file, (int)node.Start.Line, (int)node.Start.Column);
 
     /// <summary>Where each value read so far was written, by key.</summary>
     public IReadOnlyDictionary<string, SourceLocation> FieldLocations => _locations;
 
     public SourceLocation At(string key) => _locations.GetValueOrDefault(key, Location());
+
+    /// <summary>The text of a scalar value without marking the key as read (to choose how to read the rest).</summary>
+    public string? Peek(string key) => _entries.TryGetValue(key, out var entry) && entry.Value is YamlScalarNode scalar ? scalar.Value : null;
 
     public bool Has(string key)
     {

@@ -35,25 +35,22 @@ public sealed record SourceDefinition(
     public SourceLocation At(string field) => FieldLocations.GetValueOrDefault(field, Location);
 }
 
-/// <summary>A canonical metric: one value per unit, aggregated from a source's events.</summary>
+/// <summary>
+/// A canonical metric as written: the keys every metric has, and its type's own settings (<see cref="Spec"/>, read and
+/// bound by the type in <c>Core/Metrics/Types</c>).
+/// </summary>
 public sealed record MetricDefinition(
     string Name,
+    string TypeName,
     string? Label,
     string? Description,
     string? Owner,
-    NameReference? Source,
-    MetricAggregation Aggregation,
-    SqlSnippet? Expr,
-    SqlSnippet? Filter,
-    NameReference? Numerator,
-    NameReference? Denominator,
+    Metrics.MetricSpec Spec,
     Direction DesiredDirection,
     IReadOnlyList<string> Tags,
     SourceLocation Location,
     IReadOnlyDictionary<string, SourceLocation> FieldLocations)
 {
-    public bool IsRatio => Aggregation == MetricAggregation.Ratio;
-
     public SourceLocation At(string field) => FieldLocations.GetValueOrDefault(field, Location);
 }
 
@@ -160,7 +157,8 @@ public sealed record ProjectDefinition(
     IReadOnlyList<MetricDefinition> Metrics,
     IReadOnlyList<ExperimentDefinition> Experiments,
     DemoDataSettings? DemoData,
-    IReadOnlyList<string> Files)
+    IReadOnlyList<string> Files,
+    NameReference? TimeZone = null)
 {
     public SourceDefinition? FindSource(string name) => Sources.FirstOrDefault(s => s.Name == name);
 

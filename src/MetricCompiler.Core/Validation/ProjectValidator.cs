@@ -2,13 +2,16 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using MetricCompiler.Core.Diagnostics;
 using MetricCompiler.Core.Expressions;
+using MetricCompiler.Core.Metrics;
 using MetricCompiler.Core.Model;
+using MetricCompiler.Core.Semantics;
 
 namespace MetricCompiler.Core.Validation;
 
 /// <summary>
-/// Checks a loaded project as a whole: names, references, columns used by expressions, metric cycles and experiment
-/// design. Every problem is reported; nothing stops at the first one.
+/// Checks a loaded project as a whole and binds it: names, references, columns used by expressions, metric cycles and
+/// experiment design. Every problem is reported; nothing stops at the first one. When nothing is wrong the result is
+/// the <see cref="BoundProject"/>, in which every reference is resolved.
 /// </summary>
 public static partial class ProjectValidator
 {
@@ -25,19 +28,70 @@ public static partial class ProjectValidator
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*){0,2}$")]
     private static partial Regex TableNamePattern();
 
-    public static void Validate(ProjectDefinition project, DiagnosticBag diagnostics)
+    public static BoundProject? Validate(ProjectDefinition project, DiagnosticBag diagnostics)
     {
+        var errorsBefore = diagnostics.Items.Count(d => d.IsError);
         ValidateTargets(project, diagnostics);
+        var time = ValidateTime(project, diagnostics);
         CheckUnique(project.Sources.Select(s => (s.Name, s.Location)), "source", diagnostics);
         CheckUnique(project.Metrics.Select(m => (m.Name, m.Location)), "metric", diagnostics);
         CheckUnique(project.Experiments.Select(e => (e.Id, e.Location)), "experiment", diagnostics);
+
+        var sources = new Dictionary<string, BoundSource>(StringComparer.Ordinal);
         foreach (var source in project.Sources)
-            ValidateSource(source, diagnostics);
+        {
+            if (ValidateSource(source, diagnostics) is { } bound)
+                sources.TryAdd(source.Name, bound);
+        }
+
+        var definitions = new Dictionary<string, MetricDefinition>(StringComparer.Ordinal);
         foreach (var metric in project.Metrics)
-            ValidateMetric(project, metric, diagnostics);
-        ValidateMetricGraph(project, diagnostics);
+        {
+            CheckIdentifier(metric.Name, "metric", metric.Location, diagnostics);
+            definitions.TryAdd(metric.Name, metric);
+        }
+
+        var binder = new MetricBinder(sources, definitions, diagnostics);
+        var metrics = new List<BoundMetric>();
+        foreach (var metric in project.Metrics)
+        {
+            if (binder.Bind(metric) is { } bound && !metrics.Contains(bound))
+                metrics.Add(bound);
+        }
+
+        var experiments = new List<BoundExperiment>();
         foreach (var experiment in project.Experiments)
-            ValidateExperiment(project, experiment, diagnostics);
+        {
+            if (ValidateExperiment(experiment, sources, binder, diagnostics) is { } bound)
+                experiments.Add(bound);
+        }
+
+        if (diagnostics.Items.Count(d => d.IsError) > errorsBefore)
+            return null;
+        return new BoundProject(project,
+            project.Sources.Select(s => sources[s.Name]).ToList(),
+            metrics,
+            experiments,
+            time);
+    }
+
+    /// <summary><c>time_zone</c>: an IANA zone such as <c>Europe/Berlin</c>; UTC when not given.</summary>
+    private static ProjectTime ValidateTime(ProjectDefinition project, DiagnosticBag diagnostics)
+    {
+        if (project.TimeZone is not { } zone)
+            return ProjectTime.Utc;
+        if (zone.Name is "UTC" or "Etc/UTC")
+            return ProjectTime.Utc with { Location = zone.Location };
+        try
+        {
+            return new ProjectTime(zone.Name, TimeZoneInfo.FindSystemTimeZoneById(zone.Name), zone.Location);
+        }
+        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException or ArgumentException)
+        {
+            diagnostics.Error(DiagnosticCodes.InvalidValue, zone.Location, $"time_zone `{zone.Name}` is not a known time zone",
+                "use an IANA name such as `UTC`, `Europe/Berlin` or `America/New_York`");
+            return ProjectTime.Utc;
+        }
     }
 
     private static void ValidateTargets(ProjectDefinition project, DiagnosticBag diagnostics)
@@ -60,172 +114,92 @@ public static partial class ProjectValidator
                 NameSuggester.Hint(name, project.Targets.Select(t => t.Name).ToList(), "target"));
     }
 
-    private static void ValidateSource(SourceDefinition source, DiagnosticBag diagnostics)
+    private static BoundSource? ValidateSource(SourceDefinition source, DiagnosticBag diagnostics)
     {
         CheckIdentifier(source.Name, "source", source.Location, diagnostics);
+        var ok = true;
         if (!TableNamePattern().IsMatch(source.Table))
+        {
             diagnostics.Error(DiagnosticCodes.InvalidName, source.At("table"), $"source `{source.Name}`: table `{Shorten(source.Table)}` is not a table name",
                 "a table is `name`, `schema.name` or `catalog.schema.name`, each part letters, digits and underscores");
+            ok = false;
+        }
+
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (var column in source.Columns)
         {
             if (!WarehouseNamePattern().IsMatch(column.Name))
+            {
                 diagnostics.Error(DiagnosticCodes.InvalidName, column.Location, $"source `{source.Name}`: column `{Shorten(column.Name)}` is not a column name",
                     "column names are letters, digits and underscores, starting with a letter or underscore");
+                ok = false;
+            }
+
             if (!seen.Add(column.Name))
+            {
                 diagnostics.Error(DiagnosticCodes.DuplicateColumn, column.Location, $"source `{source.Name}` declares column `{column.Name}` twice");
+                ok = false;
+            }
         }
 
+        var columns = source.Columns.Select(c => new BoundColumn(c.Name, c.Type, c.Description)).ToList();
         var columnNames = source.Columns.Select(c => c.Name).ToList();
-        foreach (var (field, role) in new[] { ("entity", "entity"), ("event_time", "event time"), ("unique_key", "unique key") })
+        BoundColumn? Role(string field, string role, string? name, bool required)
         {
-            var name = field switch { "entity" => source.Entity, "event_time" => source.EventTime, _ => source.UniqueKey };
             if (string.IsNullOrEmpty(name))
-                continue;
-            var column = source.FindColumn(name);
+            {
+                if (required)
+                    ok = false;
+                return null;
+            }
+
+            var column = columns.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase));
             if (column is null)
+            {
                 diagnostics.Error(DiagnosticCodes.UnknownColumn, source.At(field),
                     $"source `{source.Name}`: {role} column `{name}` is not declared under `columns`", NameSuggester.Hint(name, columnNames, "column"));
-            else if (field == "event_time" && column.Type != ColumnType.Timestamp)
-                diagnostics.Error(DiagnosticCodes.ColumnTypeMismatch, source.At(field),
-                    $"source `{source.Name}`: event time column `{name}` is declared as {column.Type.ToString().ToLowerInvariant()}",
-                    "declare it with `type: timestamp`");
+                ok = false;
+            }
+
+            return column;
         }
+
+        var entity = Role("entity", "entity", source.Entity, true);
+        var time = Role("event_time", "event time", source.EventTime, true);
+        var key = Role("unique_key", "unique key", source.UniqueKey, false);
+        if (time is not null && time.Type != ColumnType.Timestamp)
+        {
+            diagnostics.Error(DiagnosticCodes.ColumnTypeMismatch, source.At("event_time"),
+                $"source `{source.Name}`: event time column `{time.Name}` is declared as {time.Type.ToString().ToLowerInvariant()}",
+                "declare it with `type: timestamp`");
+            ok = false;
+        }
+
+        return ok && entity is not null && time is not null ? new BoundSource(source, entity, time, key, columns) : null;
     }
 
-    private static void ValidateMetric(ProjectDefinition project, MetricDefinition metric, DiagnosticBag diagnostics)
-    {
-        CheckIdentifier(metric.Name, "metric", metric.Location, diagnostics);
-        var context = $"metric `{metric.Name}`";
-        if (metric.IsRatio)
-        {
-            if (metric.Numerator is null)
-                diagnostics.Error(DiagnosticCodes.MissingKey, metric.Location, $"{context}: a ratio needs a `numerator` metric");
-            if (metric.Denominator is null)
-                diagnostics.Error(DiagnosticCodes.MissingKey, metric.Location, $"{context}: a ratio needs a `denominator` metric");
-            foreach (var reference in new[] { metric.Numerator, metric.Denominator })
-            {
-                if (reference is not null && project.FindMetric(reference.Name) is null)
-                    diagnostics.Error(DiagnosticCodes.UnknownMetric, reference.Location, $"{context} references unknown metric `{reference.Name}`",
-                        NameSuggester.Hint(reference.Name, project.Metrics.Select(m => m.Name).ToList(), "metric"));
-            }
-
-            foreach (var key in new[] { "source", "expr", "filter" })
-            {
-                if (metric.FieldLocations.ContainsKey(key))
-                    diagnostics.Error(DiagnosticCodes.UnsupportedCombination, metric.At(key), $"{context}: a ratio takes no `{key}`",
-                        "put source, expr and filter on the numerator and denominator metrics");
-            }
-
-            return;
-        }
-
-        foreach (var key in new[] { "numerator", "denominator" })
-        {
-            if (metric.FieldLocations.ContainsKey(key))
-                diagnostics.Error(DiagnosticCodes.UnsupportedCombination, metric.At(key), $"{context}: `{key}` is only for `agg: ratio`");
-        }
-
-        if (metric.Source is null)
-        {
-            diagnostics.Error(DiagnosticCodes.MissingKey, metric.Location, $"{context}: required key `source` is missing");
-            return;
-        }
-
-        var source = project.FindSource(metric.Source.Name);
-        if (source is null)
-        {
-            diagnostics.Error(DiagnosticCodes.UnknownSource, metric.Source.Location, $"{context} references unknown source `{metric.Source.Name}`",
-                NameSuggester.Hint(metric.Source.Name, project.Sources.Select(s => s.Name).ToList(), "source"));
-            return;
-        }
-
-        if (metric.Expr is null && metric.Aggregation is MetricAggregation.Sum or MetricAggregation.Average or MetricAggregation.CountDistinct)
-            diagnostics.Error(DiagnosticCodes.MissingKey, metric.Location,
-                $"{context}: `agg: {AggregationName(metric.Aggregation)}` needs an `expr` naming what to aggregate", "for example `expr: revenue`");
-        if (metric.Expr is not null && metric.Aggregation == MetricAggregation.Proportion)
-            diagnostics.Error(DiagnosticCodes.UnsupportedCombination, metric.At("expr"),
-                $"{context}: `agg: proportion` takes no `expr`; it is 1 when the unit has a qualifying event", "describe the qualifying events with `filter`");
-
-        CheckSnippet(metric.Expr, source, context, diagnostics);
-        CheckSnippet(metric.Filter, source, context, diagnostics);
-    }
-
-    /// <summary>Ratio metrics point at other metrics; report any cycle with its full path, and ratios of ratios.</summary>
-    private static void ValidateMetricGraph(ProjectDefinition project, DiagnosticBag diagnostics)
-    {
-        var byName = project.Metrics.GroupBy(m => m.Name).ToDictionary(g => g.Key, g => g.First());
-        var state = new Dictionary<string, int>(); // 1 = visiting, 2 = done
-        var reported = new HashSet<string>();
-        foreach (var metric in project.Metrics)
-            Visit(metric, []);
-
-        foreach (var metric in project.Metrics.Where(m => m.IsRatio))
-        {
-            foreach (var reference in new[] { metric.Numerator, metric.Denominator })
-            {
-                if (reference is null || !byName.TryGetValue(reference.Name, out var target) || reference.Name == metric.Name)
-                    continue;
-                var role = reference == metric.Numerator ? "numerator" : "denominator";
-                if (target.IsRatio)
-                    diagnostics.Error(DiagnosticCodes.UnsupportedCombination, reference.Location,
-                        $"metric `{metric.Name}`: the {role} `{reference.Name}` is itself a ratio",
-                        "numerator and denominator must be count, sum, count_distinct or proportion metrics");
-                else if (target.Aggregation == MetricAggregation.Average)
-                    diagnostics.Error(DiagnosticCodes.UnsupportedCombination, reference.Location,
-                        $"metric `{metric.Name}`: the {role} `{reference.Name}` is an average, which has no value for units without events",
-                        "use the sum and the count it averages as numerator and denominator instead");
-            }
-        }
-
-        void Visit(MetricDefinition metric, List<string> path)
-        {
-            if (state.GetValueOrDefault(metric.Name) == 2)
-                return;
-            if (state.GetValueOrDefault(metric.Name) == 1)
-            {
-                var cycle = path.Skip(path.IndexOf(metric.Name)).Append(metric.Name).ToList();
-                var key = string.Join(">", cycle.Skip(1).Order());
-                if (reported.Add(key))
-                    diagnostics.Error(DiagnosticCodes.MetricCycle, metric.Location,
-                        $"metric definitions form a cycle: {string.Join(" -> ", cycle)}", "a ratio's numerator and denominator must not lead back to it");
-                return;
-            }
-
-            state[metric.Name] = 1;
-            path.Add(metric.Name);
-            foreach (var reference in new[] { metric.Numerator, metric.Denominator })
-            {
-                if (reference is not null && byName.TryGetValue(reference.Name, out var next))
-                    Visit(next, path);
-            }
-
-            path.RemoveAt(path.Count - 1);
-            state[metric.Name] = 2;
-        }
-    }
-
-    private static void ValidateExperiment(ProjectDefinition project, ExperimentDefinition experiment, DiagnosticBag diagnostics)
+    private static BoundExperiment? ValidateExperiment(ExperimentDefinition experiment, IReadOnlyDictionary<string, BoundSource> sources, MetricBinder binder, DiagnosticBag diagnostics)
     {
         var context = $"experiment `{experiment.Id}`";
+        var errorsBefore = diagnostics.Items.Count(d => d.IsError);
         CheckIdentifier(experiment.Id, "experiment id", experiment.Location, diagnostics);
 
-        var exposureSource = project.FindSource(experiment.Exposure.Source.Name);
-        if (experiment.Exposure.Source.Name.Length > 0 && exposureSource is null)
-            diagnostics.Error(DiagnosticCodes.UnknownSource, experiment.Exposure.Source.Location,
-                $"{context}: exposure source `{experiment.Exposure.Source.Name}` is not declared",
-                NameSuggester.Hint(experiment.Exposure.Source.Name, project.Sources.Select(s => s.Name).ToList(), "source"));
+        BoundExposure? exposure = null;
+        var exposureSource = experiment.Exposure.Source.Name.Length > 0 ? binder.Source(experiment.Exposure.Source, $"{context}: exposure") : null;
         if (exposureSource is not null)
         {
-            if (exposureSource.FindColumn(experiment.Exposure.VariantColumn) is null)
+            var variantColumn = exposureSource.FindColumn(experiment.Exposure.VariantColumn);
+            if (variantColumn is null)
                 diagnostics.Error(DiagnosticCodes.UnknownColumn, experiment.Exposure.Location,
                     $"{context}: variant column `{experiment.Exposure.VariantColumn}` is not a column of source `{exposureSource.Name}`",
                     NameSuggester.Hint(experiment.Exposure.VariantColumn, exposureSource.Columns.Select(c => c.Name).ToList(), "column"));
-            CheckSnippet(experiment.Exposure.Filter, exposureSource, $"{context} exposure", diagnostics);
+            var filter = binder.Expression(experiment.Exposure.Filter, exposureSource, $"{context} exposure");
+            if (variantColumn is not null && (experiment.Exposure.Filter is null || filter is not null))
+                exposure = new BoundExposure(exposureSource, variantColumn, filter);
         }
 
         ValidateVariants(experiment, context, diagnostics);
-        ValidateSegments(project, experiment, context, diagnostics);
+        var segments = ValidateSegments(experiment, sources, binder, context, diagnostics);
 
         if (experiment.Start > experiment.End && experiment.End != DateOnly.MinValue)
             diagnostics.Error(DiagnosticCodes.StartAfterEnd, experiment.At("start"),
@@ -235,50 +209,81 @@ public static partial class ProjectValidator
             diagnostics.Error(DiagnosticCodes.NoPrimaryMetric, experiment.At("metrics"), $"{context} has no primary metric",
                 "list the metric the decision rests on under `metrics: primary:`");
 
-        var metricNames = project.Metrics.Select(m => m.Name).ToList();
-        var listed = new Dictionary<string, string>(StringComparer.Ordinal);
         var guarded = new HashSet<string>(StringComparer.Ordinal);
         foreach (var guardrail in experiment.Guardrails.Where(g => !guarded.Add(g.Metric.Name)))
             diagnostics.Warning(DiagnosticCodes.MetricListedTwice, guardrail.Metric.Location,
                 $"{context}: metric `{guardrail.Metric.Name}` is listed twice under guardrails; only the first entry is checked");
-        var references = experiment.PrimaryMetrics.Select(m => (m, "primary"))
-            .Concat(experiment.SecondaryMetrics.Select(m => (m, "secondary")))
-            .Concat(experiment.Guardrails.Select(g => (g.Metric, "guardrail")));
-        foreach (var (reference, role) in references)
+
+        var listed = new Dictionary<string, MetricRole>(StringComparer.Ordinal);
+        var metrics = new List<BoundExperimentMetric>();
+        var references = experiment.PrimaryMetrics.Select(m => (Reference: m, Role: MetricRole.Primary, Guardrail: (GuardrailDefinition?)null))
+            .Concat(experiment.SecondaryMetrics.Select(m => (Reference: m, Role: MetricRole.Secondary, Guardrail: (GuardrailDefinition?)null)))
+            .Concat(experiment.Guardrails.Select(g => (Reference: g.Metric, Role: MetricRole.Guardrail, Guardrail: (GuardrailDefinition?)g)));
+        foreach (var (reference, role, guardrail) in references)
         {
-            var metric = project.FindMetric(reference.Name);
+            var roleName = role.ToString().ToLowerInvariant();
+            var metric = binder.Metric(reference, $"{context}: {roleName} metric");
             if (metric is null)
+                continue;
+            if (!metric.HasUnitValue)
             {
-                diagnostics.Error(DiagnosticCodes.UnknownMetric, reference.Location, $"{context}: {role} metric `{reference.Name}` is not declared",
-                    NameSuggester.Hint(reference.Name, metricNames, "metric"));
+                diagnostics.Error(DiagnosticCodes.UnsupportedCombination, reference.Location,
+                    $"{context}: {roleName} metric `{reference.Name}` is a {metric.Type.Name} metric, which has no value per exposed unit",
+                    $"experiments analyse metrics with a value per unit: {string.Join(", ", UnitValueTypes)}; derived metrics qualify when none of their inputs is offset");
                 continue;
             }
 
-            if (listed.TryGetValue(reference.Name, out var earlier) && !(earlier != "guardrail" && role == "guardrail"))
-                diagnostics.Warning(DiagnosticCodes.MetricListedTwice, reference.Location,
-                    $"{context}: metric `{reference.Name}` is listed as {earlier} and again as {role}; it is analysed once, as {earlier}");
-            listed.TryAdd(reference.Name, role);
+            if (listed.TryGetValue(reference.Name, out var earlier))
+            {
+                if (!(earlier != MetricRole.Guardrail && role == MetricRole.Guardrail))
+                    diagnostics.Warning(DiagnosticCodes.MetricListedTwice, reference.Location,
+                        $"{context}: metric `{reference.Name}` is listed as {earlier.ToString().ToLowerInvariant()} and again as {roleName}; it is analysed once, as {earlier.ToString().ToLowerInvariant()}");
+                else if (guardrail is not null)
+                    metrics[metrics.FindIndex(m => m.Metric.Name == reference.Name)] = metrics.First(m => m.Metric.Name == reference.Name) with { Guardrail = guardrail };
+                continue;
+            }
+
+            listed[reference.Name] = role;
+            metrics.Add(new BoundExperimentMetric(metric, role, guardrail));
         }
+
+        var control = experiment.Control;
+        if (diagnostics.Items.Count(d => d.IsError) > errorsBefore || exposure is null || control is null || segments is null)
+            return null;
+        return new BoundExperiment(experiment, exposure, control, metrics, segments);
     }
 
-    private static void ValidateSegments(ProjectDefinition project, ExperimentDefinition experiment, string context, DiagnosticBag diagnostics)
+    /// <summary>The metric types that have a value per exposed unit, for the hint when an experiment names another.</summary>
+    private static IReadOnlyList<string> UnitValueTypes => ["simple", "ratio", "derived"];
+
+    private static IReadOnlyList<BoundSegment>? ValidateSegments(ExperimentDefinition experiment, IReadOnlyDictionary<string, BoundSource> sources, MetricBinder binder, string context, DiagnosticBag diagnostics)
     {
         CheckUnique(experiment.Analysis.Segments.Select(s => (s.Name, s.Location)), $"{context} segment", diagnostics);
+        var result = new List<BoundSegment>();
+        var ok = true;
         foreach (var segment in experiment.Analysis.Segments)
         {
             CheckIdentifier(segment.Name, "segment", segment.Location, diagnostics);
-            var source = project.FindSource(segment.Source.Name);
+            var source = binder.Source(segment.Source, $"{context}: segment `{segment.Name}`");
             if (source is null)
             {
-                diagnostics.Error(DiagnosticCodes.UnknownSource, segment.Source.Location, $"{context}: segment `{segment.Name}` reads unknown source `{segment.Source.Name}`",
-                    NameSuggester.Hint(segment.Source.Name, project.Sources.Select(s => s.Name).ToList(), "source"));
+                ok = false;
                 continue;
             }
 
-            if (source.FindColumn(segment.Column) is null)
+            var column = source.FindColumn(segment.Column);
+            if (column is null)
+            {
                 diagnostics.Error(DiagnosticCodes.UnknownColumn, segment.Location, $"{context}: segment column `{segment.Column}` is not a column of source `{source.Name}`",
                     NameSuggester.Hint(segment.Column, source.Columns.Select(c => c.Name).ToList(), "column"));
+                ok = false;
+                continue;
+            }
+
+            result.Add(new BoundSegment(segment, source, column));
         }
+
+        return ok ? result : null;
     }
 
     private static void ValidateVariants(ExperimentDefinition experiment, string context, DiagnosticBag diagnostics)
@@ -298,12 +303,6 @@ public static partial class ProjectValidator
             diagnostics.Error(DiagnosticCodes.WeightsDoNotSumToOne, experiment.At("variants"),
                 $"{context}: variant weights sum to {Format(total)}, not 1",
                 $"weights are traffic shares: {string.Join(" + ", experiment.Variants.Select(v => Format(v.Weight)))} must equal 1");
-    }
-
-    private static void CheckSnippet(SqlSnippet? snippet, SourceDefinition source, string context, DiagnosticBag diagnostics)
-    {
-        if (snippet is not null)
-            UserExpressions.Bind(snippet, source, context, diagnostics);
     }
 
     private static void CheckUnique(IEnumerable<(string Name, SourceLocation Location)> items, string what, DiagnosticBag diagnostics)
@@ -335,12 +334,6 @@ public static partial class ProjectValidator
             diagnostics.Error(DiagnosticCodes.InvalidName, location, $"metric name `{name}` is reserved",
                 $"unit-metrics tables already have a `{name}` column; choose another name");
     }
-
-    public static string AggregationName(MetricAggregation aggregation) => aggregation switch
-    {
-        MetricAggregation.CountDistinct => "count_distinct",
-        _ => aggregation.ToString().ToLowerInvariant(),
-    };
 
     private static string Shorten(string text) => text.Length <= 60 ? text : text[..57] + "...";
 

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using MetricCompiler.Core.Model;
+using MetricCompiler.Core.Semantics;
 using MetricCompiler.Core.Validation;
 using MetricCompiler.Execution.Readout;
 using MetricCompiler.Execution.Running;
@@ -34,8 +35,9 @@ public sealed class ArtifactWriter(string targetDirectory)
             WriteAtomically(Path.Combine(targetDirectory, node.RelativePath), node.Sql!);
     }
 
-    public void WriteManifest(ProjectDefinition project, TargetDefinition target, IReadOnlyList<CompiledNode> compiled)
+    public void WriteManifest(BoundProject bound, TargetDefinition target, IReadOnlyList<CompiledNode> compiled)
     {
+        var project = bound.Definition;
         var nodes = new JsonObject();
         foreach (var c in compiled)
         {
@@ -53,9 +55,15 @@ public sealed class ArtifactWriter(string targetDirectory)
             };
         }
 
+        // One pass over the dependencies builds every node's children (linear in nodes + edges).
+        var children = compiled.ToDictionary(c => c.Node.Name, _ => new List<string>(), StringComparer.Ordinal);
+        foreach (var c in compiled)
+            foreach (var dependency in c.Node.DependsOn)
+                if (children.TryGetValue(dependency, out var list))
+                    list.Add(c.Node.Name);
         var childMap = new JsonObject();
         foreach (var c in compiled)
-            childMap[c.Node.Name] = Array(compiled.Where(o => o.Node.DependsOn.Contains(c.Node.Name)).Select(o => o.Node.Name));
+            childMap[c.Node.Name] = Array(children[c.Node.Name]);
 
         var manifest = new JsonObject
         {
@@ -63,6 +71,7 @@ public sealed class ArtifactWriter(string targetDirectory)
             {
                 ["metricc_version"] = Version,
                 ["project"] = project.Name,
+                ["time_zone"] = bound.Time.ZoneId,
                 ["spec_version"] = project.Version,
                 ["target"] = target.Name,
                 ["adapter"] = target.Adapter,
@@ -77,18 +86,18 @@ public sealed class ArtifactWriter(string targetDirectory)
                 ["defined_at"] = s.Location.ToString(),
                 ["columns"] = Object(s.Columns, c => c.Name, c => JsonValue.Create(c.Type.ToString().ToLowerInvariant())),
             }),
-            ["metrics"] = Object(project.Metrics, m => m.Name, m => new JsonObject
+            ["metrics"] = Object(bound.Metrics, m => m.Name, m => new JsonObject
             {
-                ["label"] = m.Label,
-                ["description"] = m.Description,
-                ["owner"] = m.Owner,
-                ["agg"] = ProjectValidator.AggregationName(m.Aggregation),
-                ["source"] = m.Source?.Name,
-                ["expr"] = m.Expr?.Text,
-                ["filter"] = m.Filter?.Text,
-                ["numerator"] = m.Numerator?.Name,
-                ["denominator"] = m.Denominator?.Name,
+                ["type"] = m.Type.Name,
+                ["label"] = m.Definition.Label,
+                ["description"] = m.Definition.Description,
+                ["owner"] = m.Definition.Owner,
+                ["computes"] = m.Summary,
+                ["sources"] = Array(m.Sources.Select(s => s.Name)),
+                ["depends_on_metrics"] = Array(m.Inputs.Select(i => i.Name)),
+                ["per_unit"] = m.HasUnitValue,
                 ["desired_direction"] = m.DesiredDirection.ToString().ToLowerInvariant(),
+                ["tags"] = Array(m.Definition.Tags),
                 ["defined_at"] = m.Location.ToString(),
             }),
             ["experiments"] = Object(project.Experiments, e => e.Id, e => new JsonObject

@@ -1,7 +1,9 @@
 using System.Globalization;
 using MetricCompiler.Adapters;
 using MetricCompiler.Core.Diagnostics;
+using MetricCompiler.Core.Metrics.Types;
 using MetricCompiler.Core.Model;
+using MetricCompiler.Core.Semantics;
 using MetricCompiler.Planning;
 using MetricCompiler.Sql.Rendering;
 using MetricCompiler.Statistics;
@@ -16,20 +18,20 @@ namespace MetricCompiler.Execution.Checks;
 /// </summary>
 public static class PowerCheck
 {
-    public static IReadOnlyList<Diagnostic> Run(ProjectDefinition project, IWarehouseAdapter adapter)
+    public static IReadOnlyList<Diagnostic> Run(BoundProject project, IWarehouseAdapter adapter)
     {
         var diagnostics = new DiagnosticBag();
         var renderer = SqlRenderer.ForReview(adapter.Dialect);
-        foreach (var experiment in project.Experiments)
+        foreach (var bound in project.Experiments)
         {
+            var experiment = bound.Definition;
             if (experiment.Analysis.MinimumDetectableEffect is not { } mde)
                 continue;
-            foreach (var reference in experiment.PrimaryMetrics)
+            foreach (var metric in bound.Metrics.Where(m => m.Role == MetricRole.Primary).Select(m => m.Metric))
             {
-                var metric = project.FindMetric(reference.Name);
-                if (metric is null || metric.IsRatio || metric.Source is null)
+                if (Planner.BaselineQuery(project.Time, bound, metric) is not { } baseline || metric is not SimpleMetric simple)
                     continue;
-                var staging = NodeNames.Staging(metric.Source.Name);
+                var staging = NodeNames.Staging(simple.Source.Name);
                 if (!adapter.TableExists(staging))
                 {
                     diagnostics.Warning(DiagnosticCodes.PowerCheckSkipped, experiment.At("analysis"),
@@ -38,7 +40,7 @@ public static class PowerCheck
                     continue;
                 }
 
-                var row = adapter.Query(renderer.Render(Planner.BaselineQuery(project, experiment, metric))).Single();
+                var row = adapter.Query(renderer.Render(baseline)).Single();
                 var n = Convert.ToInt64(row["n"] ?? 0L, CultureInfo.InvariantCulture);
                 var sum = Convert.ToDouble(row["value_sum"] ?? 0.0, CultureInfo.InvariantCulture);
                 var squares = Convert.ToDouble(row["value_sum_squares"] ?? 0.0, CultureInfo.InvariantCulture);
@@ -54,7 +56,7 @@ public static class PowerCheck
                 if (!(variance > 0) || mean == 0)
                     continue;
                 var perVariant = (long)Math.Floor(n * experiment.Variants.Min(v => v.Weight));
-                var alpha = Readout.EngineRequests.PlanningAlpha(experiment);
+                var alpha = Readout.EngineRequests.PlanningAlpha(bound);
                 var reachable = PowerCalculator.MinimumDetectableEffect(variance, mean, Math.Max(1, perVariant), alpha, experiment.Analysis.Power);
                 if (reachable > mde)
                 {

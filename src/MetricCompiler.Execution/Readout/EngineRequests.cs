@@ -1,4 +1,5 @@
 using MetricCompiler.Core.Model;
+using MetricCompiler.Core.Semantics;
 using MetricCompiler.Statistics;
 
 namespace MetricCompiler.Execution.Readout;
@@ -9,13 +10,6 @@ namespace MetricCompiler.Execution.Readout;
 /// </summary>
 public static class EngineRequests
 {
-    public static MetricKind Kind(MetricDefinition metric) => metric.Aggregation switch
-    {
-        MetricAggregation.Ratio => MetricKind.Ratio,
-        MetricAggregation.Proportion => MetricKind.Proportion,
-        _ => MetricKind.Mean,
-    };
-
     public static InferenceMethod Method(AnalysisSettings settings) => settings.Method switch
     {
         AnalysisMethod.Sequential => InferenceMethod.Sequential,
@@ -43,17 +37,17 @@ public static class EngineRequests
     /// for its first rejection, and never looser than Benjamini-Hochberg's. Conservative on purpose: power planned
     /// at the uncorrected alpha is lost to the correction at readout.
     /// </summary>
-    public static double PlanningAlpha(ExperimentDefinition experiment)
+    public static double PlanningAlpha(BoundExperiment experiment)
     {
         var settings = experiment.Analysis;
         if (settings.Correction == MultipleTestingCorrection.None || settings.Method == AnalysisMethod.Bayesian)
             return settings.Alpha;
-        var family = experiment.AllMetrics().Count(m => m.Role != MetricRole.Guardrail) * Math.Max(1, experiment.Variants.Count - 1);
+        var family = experiment.Metrics.Count(m => m.Role != MetricRole.Guardrail) * Math.Max(1, experiment.Variants.Count - 1);
         return settings.Alpha / Math.Max(1, family);
     }
 
     /// <summary>A request with the experiment's alpha, method, sequential tuning and prior, and the given correction.</summary>
-    public static AnalysisRequest Request(ExperimentDefinition experiment, string control, IReadOnlyList<MetricInput> metrics, Correction correction)
+    public static AnalysisRequest Request(BoundExperiment experiment, string control, IReadOnlyList<MetricInput> metrics, Correction correction)
     {
         var settings = experiment.Analysis;
         var prior = settings.Prior is { } p ? new BayesianPrior(p.Mean, p.Variance) : null;
@@ -65,7 +59,7 @@ public static class EngineRequests
     /// guardrails on their own without correction (null when there are none).
     /// </summary>
     public static (AnalysisRequest Goal, AnalysisRequest? Guardrails) GoalAndGuardrails(
-        ExperimentDefinition experiment, string control, IReadOnlyList<MetricInput> goal, IReadOnlyList<MetricInput> guardrails) =>
+        BoundExperiment experiment, string control, IReadOnlyList<MetricInput> goal, IReadOnlyList<MetricInput> guardrails) =>
         (Request(experiment, control, goal, Correction(experiment.Analysis.Correction)),
          guardrails.Count == 0 ? null : Request(experiment, control, guardrails, Statistics.Correction.None));
 }

@@ -1,6 +1,9 @@
 using System.Globalization;
+using MetricCompiler.Core.Metrics;
 using MetricCompiler.Core.Model;
+using MetricCompiler.Core.Semantics;
 using MetricCompiler.Planning;
+using MetricCompiler.Planning.Experiments;
 using MetricCompiler.Statistics;
 
 namespace MetricCompiler.Execution.Readout;
@@ -19,10 +22,11 @@ public sealed record ExperimentTables(
 /// </summary>
 public static class ReadoutBuilder
 {
-    public static ExperimentReadout Build(ProjectDefinition project, ExperimentDefinition experiment, ExperimentTables tables)
+    public static ExperimentReadout Build(LoweredExperiment lowered, ExperimentTables tables)
     {
+        var experiment = lowered.Experiment;
         var settings = experiment.Analysis;
-        var control = experiment.Control!.Name;
+        var control = experiment.Control.Name;
         var variantNames = experiment.Variants.Select(v => v.Name).ToList();
         var warnings = new List<string>();
 
@@ -32,12 +36,12 @@ public static class ReadoutBuilder
         if (srm.UndeclaredVariantUnits > 0)
             warnings.Add($"{srm.UndeclaredVariantUnits} unit(s) were exposed to a variant not declared in the YAML and were excluded");
 
-        var inputs = experiment.AllMetrics().ToDictionary(
+        var inputs = experiment.Metrics.ToDictionary(
             m => m.Metric.Name,
-            m => ToInput(project.FindMetric(m.Metric.Name)!, experiment, variantNames, tables.Statistics.Where(r => Text(r, "metric") == m.Metric.Name)),
+            m => ToInput(m.Metric.Name, lowered.Of(m.Metric), variantNames, tables.Statistics.Where(r => Text(r, StatisticsColumns.Metric) == m.Metric.Name)),
             StringComparer.Ordinal);
-        var goalMetrics = experiment.AllMetrics().Where(m => m.Role != MetricRole.Guardrail).Select(m => inputs[m.Metric.Name]).ToList();
-        var guardrailOnly = experiment.AllMetrics().Where(m => m.Role == MetricRole.Guardrail).Select(m => inputs[m.Metric.Name]).ToList();
+        var goalMetrics = experiment.Metrics.Where(m => m.Role != MetricRole.Guardrail).Select(m => inputs[m.Metric.Name]).ToList();
+        var guardrailOnly = experiment.Metrics.Where(m => m.Role == MetricRole.Guardrail).Select(m => inputs[m.Metric.Name]).ToList();
 
         var (goalRequest, guardrailRequest) = EngineRequests.GoalAndGuardrails(experiment, control, goalMetrics, guardrailOnly);
         var goal = ExperimentAnalyzer.Analyze(goalRequest with { Srm = new SrmInput(srm.Counts, srm.Weights, settings.SrmThreshold) });
@@ -50,18 +54,19 @@ public static class ReadoutBuilder
             warnings.AddRange(guard.Warnings);
         }
 
-        var roles = experiment.AllMetrics().ToDictionary(m => m.Metric.Name, m => m.Role, StringComparer.Ordinal);
+        var analysed = experiment.Metrics.ToDictionary(m => m.Metric.Name, StringComparer.Ordinal);
         var readouts = new List<MetricReadout>();
         foreach (var comparison in comparisons)
         {
-            var metric = project.FindMetric(comparison.Metric)!;
-            var guardrail = experiment.Guardrails.FirstOrDefault(g => g.Metric.Name == metric.Name);
+            var entry = analysed[comparison.Metric];
+            var metric = entry.Metric;
+            var guardrail = entry.Guardrail;
             var guardrailResult = guardrail is null
                 ? null
                 : Guardrails.Evaluate(inputs[metric.Name], control, comparison.Variant,
                     guardrail.HarmfulDirection == Direction.Increase ? HarmDirection.Increase : HarmDirection.Decrease,
                     guardrail.Margin, settings.Alpha);
-            readouts.Add(new MetricReadout(metric.Name, metric.Label ?? metric.Name, roles[metric.Name], metric.DesiredDirection,
+            readouts.Add(new MetricReadout(metric.Name, metric.Label, entry.Role, metric.DesiredDirection,
                 inputs[metric.Name].Cuped, comparison, guardrailResult));
         }
 
@@ -69,9 +74,9 @@ public static class ReadoutBuilder
         foreach (var check in balance.Where(b => b.Imbalanced))
             warnings.Add($"pre-exposure imbalance in `{check.Metric}` for `{check.Variant}` (covariate means {F(check.ControlMean)} vs {F(check.VariantMean)}, p = {DecisionPolicy.P(check.PValue)}): assignment may be biased");
 
-        var segments = Segments(project, experiment, tables.SegmentStatistics, variantNames, warnings);
+        var segments = Segments(lowered, tables.SegmentStatistics, variantNames, warnings);
         srm = srm with { Result = goal.Srm };
-        var verdicts = variantNames.Where(v => v != control).Select(v => DecisionPolicy.Decide(v, readouts, srm, experiment.Decision)).ToList();
+        var verdicts = variantNames.Where(v => v != control).Select(v => DecisionPolicy.Decide(v, readouts, srm, experiment.Definition.Decision)).ToList();
         var (decision, reasons) = DecisionPolicy.Combine(verdicts);
         var power = PowerProjections(experiment, inputs, control);
         if (decision == Decision.Inconclusive)
@@ -81,12 +86,13 @@ public static class ReadoutBuilder
                     $"needs ~{projection.RequiredPerVariant:N0} units per variant (has {projection.ObservedPerVariant:N0}), about {Math.Ceiling(projection.AdditionalDays!.Value):0} more day(s) at the observed rate"];
         }
 
-        return new ExperimentReadout(experiment.Id, experiment.Name, experiment.Hypothesis, control, settings, experiment.Decision,
-            experiment.Start, experiment.End, srm, readouts, balance, segments, power, verdicts, decision, reasons, warnings);
+        var definition = experiment.Definition;
+        return new ExperimentReadout(experiment.Id, definition.Name, definition.Hypothesis, control, settings, definition.Decision,
+            definition.Start, definition.End, srm, readouts, balance, segments, power, verdicts, decision, reasons, warnings);
     }
 
     /// <summary>Welch test of each CUPED covariate (the metric before exposure) between control and each variant.</summary>
-    private static IReadOnlyList<BalanceCheck> BalanceChecks(ExperimentDefinition experiment, IReadOnlyList<MetricInput> cuped, string control)
+    private static IReadOnlyList<BalanceCheck> BalanceChecks(BoundExperiment experiment, IReadOnlyList<MetricInput> cuped, string control)
     {
         if (cuped.Count == 0)
             return [];
@@ -102,30 +108,32 @@ public static class ReadoutBuilder
     /// Every segment of a dimension compared at once, so the experiment's correction (Holm when it has none) spans the
     /// dimension's segments, metrics and variants.
     /// </summary>
-    private static IReadOnlyList<SegmentReadout> Segments(ProjectDefinition project, ExperimentDefinition experiment,
+    private static IReadOnlyList<SegmentReadout> Segments(LoweredExperiment lowered,
         IReadOnlyList<IReadOnlyDictionary<string, object?>> rows, IReadOnlyList<string> variants, List<string> warnings)
     {
+        var experiment = lowered.Experiment;
         var result = new List<SegmentReadout>();
         // Bayesian readouts have no p-values to correct; otherwise Holm at least, since slicing breeds false positives.
         var correction = experiment.Analysis.Method == AnalysisMethod.Bayesian
             ? Statistics.Correction.None
             : experiment.Analysis.Correction == MultipleTestingCorrection.None ? Statistics.Correction.Holm : EngineRequests.Correction(experiment.Analysis.Correction);
-        foreach (var dimension in experiment.Analysis.Segments)
+        foreach (var dimension in experiment.Segments)
         {
-            var inDimension = rows.Where(r => Text(r, "dimension") == dimension.Name).ToList();
+            var inDimension = rows.Where(r => Text(r, StatisticsColumns.Dimension) == dimension.Name).ToList();
             var keys = new Dictionary<string, (string Segment, string Metric)>(StringComparer.Ordinal);
             var inputs = new List<MetricInput>();
-            foreach (var group in inDimension.GroupBy(r => (Segment: Text(r, "segment") ?? NodeNames.MissingSegment, Metric: Text(r, "metric")!))
+            foreach (var group in inDimension.GroupBy(r => (Segment: Text(r, StatisticsColumns.Segment) ?? NodeNames.MissingSegment, Metric: Text(r, StatisticsColumns.Metric)!))
                          .OrderBy(g => g.Key.Segment, StringComparer.Ordinal).ThenBy(g => g.Key.Metric, StringComparer.Ordinal))
             {
                 var key = $"{group.Key.Metric}[{dimension.Name}={group.Key.Segment}]";
                 keys[key] = group.Key;
-                inputs.Add(ToInput(project.FindMetric(group.Key.Metric)!, experiment, variants, group) with { Name = key });
+                var metric = experiment.Metrics.First(m => m.Metric.Name == group.Key.Metric).Metric;
+                inputs.Add(ToInput(metric.Name, lowered.Of(metric), variants, group) with { Name = key });
             }
 
             if (inputs.Count == 0)
                 continue;
-            var analysis = ExperimentAnalyzer.Analyze(EngineRequests.Request(experiment, experiment.Control!.Name, inputs, correction));
+            var analysis = ExperimentAnalyzer.Analyze(EngineRequests.Request(experiment, experiment.Control.Name, inputs, correction));
             warnings.AddRange(analysis.Warnings.Select(w => $"segment {dimension.Name}: {w}"));
             result.AddRange(analysis.Comparisons.Select(c => new SegmentReadout(dimension.Name, keys[c.Metric].Segment, keys[c.Metric].Metric, c with { Metric = keys[c.Metric].Metric })));
         }
@@ -137,13 +145,13 @@ public static class ReadoutBuilder
     /// For each primary metric with a declared MDE: the n it needs (at <see cref="EngineRequests.PlanningAlpha"/>, on the
     /// unadjusted variance), the n it has, and the days still needed at the rate observed over the planned window.
     /// </summary>
-    private static IReadOnlyList<PowerProjection> PowerProjections(ExperimentDefinition experiment, IReadOnlyDictionary<string, MetricInput> inputs, string control)
+    private static IReadOnlyList<PowerProjection> PowerProjections(BoundExperiment experiment, IReadOnlyDictionary<string, MetricInput> inputs, string control)
     {
         if (experiment.Analysis.MinimumDetectableEffect is not { } mde)
             return [];
         var projections = new List<PowerProjection>();
-        var days = experiment.End.DayNumber - experiment.Start.DayNumber + 1;
-        foreach (var reference in experiment.PrimaryMetrics)
+        var days = experiment.Definition.End.DayNumber - experiment.Definition.Start.DayNumber + 1;
+        foreach (var reference in experiment.Metrics.Where(m => m.Role == MetricRole.Primary).Select(m => m.Metric))
         {
             var input = inputs[reference.Name];
             if (input.Kind == MetricKind.Ratio || !input.Variants.TryGetValue(control, out var baseline) || baseline.N < 2)
@@ -163,7 +171,7 @@ public static class ReadoutBuilder
         return projections;
     }
 
-    private static SrmReadout BuildSrm(ExperimentDefinition experiment, IReadOnlyList<IReadOnlyDictionary<string, object?>> rows)
+    private static SrmReadout BuildSrm(BoundExperiment experiment, IReadOnlyList<IReadOnlyDictionary<string, object?>> rows)
     {
         var counts = experiment.Variants.ToDictionary(v => v.Name, _ => 0L, StringComparer.Ordinal);
         long multiple = 0, undeclared = 0;
@@ -188,38 +196,20 @@ public static class ReadoutBuilder
         return new SrmReadout(counts, weights, null, experiment.Analysis.SrmThreshold, multiple, undeclared);
     }
 
-    /// <summary>The engine's input for one metric, from its rows of a statistics table (one per variant).</summary>
-    public static MetricInput ToInput(MetricDefinition metric, ExperimentDefinition experiment, IReadOnlyList<string> variants,
+    /// <summary>The engine's input for one metric, from its rows of a statistics table (one per variant), read by its shape.</summary>
+    public static MetricInput ToInput(string metric, ExperimentStatistics statistics, IReadOnlyList<string> variants,
         IEnumerable<IReadOnlyDictionary<string, object?>> rows)
     {
-        var byVariant = new Dictionary<string, VariantStatistics>(StringComparer.Ordinal);
-        var cuped = Planner.HasCovariate(experiment, metric);
         var rowList = rows.ToList();
-        foreach (var variant in variants)
-        {
-            var row = rowList.FirstOrDefault(r => Text(r, "variant") == variant);
-            var n = row is null ? 0 : Convert.ToInt64(row["n"], CultureInfo.InvariantCulture);
-            byVariant[variant] = metric.IsRatio
-                ? new VariantStatistics(n,
-                    NumeratorSum: Number(row, "value_sum") ?? 0, NumeratorSumSquares: Number(row, "value_sum_squares") ?? 0,
-                    DenominatorSum: Number(row, "denominator_sum") ?? 0, DenominatorSumSquares: Number(row, "denominator_sum_squares") ?? 0,
-                    CrossSum: Number(row, "cross_sum") ?? 0)
-                : new VariantStatistics(n, Number(row, "value_sum") ?? 0, Number(row, "value_sum_squares") ?? 0,
-                    CovariateSum: cuped ? Number(row, "covariate_sum") ?? 0 : null,
-                    CovariateSumSquares: cuped ? Number(row, "covariate_sum_squares") ?? 0 : null,
-                    CrossSum: cuped ? Number(row, "cross_sum") ?? 0 : null);
-        }
-
-        return new MetricInput(metric.Name, EngineRequests.Kind(metric), byVariant, cuped);
+        var byVariant = variants.ToDictionary(
+            v => v,
+            v => statistics.Read(rowList.FirstOrDefault(r => Text(r, StatisticsColumns.Variant) == v)),
+            StringComparer.Ordinal);
+        return new MetricInput(metric, statistics.EngineKind, byVariant, statistics.Cuped);
     }
 
     private static string? Text(IReadOnlyDictionary<string, object?> row, string column) =>
         row.TryGetValue(column, out var value) ? value as string : null;
-
-    private static double? Number(IReadOnlyDictionary<string, object?>? row, string column) =>
-        row is not null && row.TryGetValue(column, out var value) && value is not null
-            ? Convert.ToDouble(value, CultureInfo.InvariantCulture)
-            : null;
 
     private static string F(double? value) => value is { } v && double.IsFinite(v) ? v.ToString("0.####", CultureInfo.InvariantCulture) : "n/a";
 }

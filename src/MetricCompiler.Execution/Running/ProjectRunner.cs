@@ -5,7 +5,9 @@ using MetricCompiler.Core.Loading;
 using MetricCompiler.Core.Model;
 using MetricCompiler.Execution.Artifacts;
 using MetricCompiler.Execution.Readout;
+using MetricCompiler.Core.Semantics;
 using MetricCompiler.Planning;
+using MetricCompiler.Planning.Experiments;
 using MetricCompiler.Sql.Dialects;
 using MetricCompiler.Sql.Rendering;
 
@@ -35,7 +37,7 @@ public sealed class ProjectRunner(IRunObserver observer)
         IWarehouseAdapter adapter;
         try
         {
-            adapter = AdapterFactory.Open(session.Target, session.Project.RootDirectory);
+            adapter = AdapterFactory.Open(session.Target, session.Project.Definition.RootDirectory);
         }
         catch (TargetException e)
         {
@@ -66,9 +68,9 @@ public sealed class ProjectRunner(IRunObserver observer)
     {
         session = null;
         var load = ProjectLoader.Load(request.ProjectPath);
-        if (!load.Succeeded)
+        if (!load.Succeeded || load.Bound is not { } bound)
             return new Prepared(new RunOutcome(ExitCodes.Failure, load.Diagnostics, [], [], [], "the project is invalid"));
-        var project = load.Project!;
+        var project = bound.Definition;
 
         TargetDefinition target;
         try
@@ -80,7 +82,7 @@ public sealed class ProjectRunner(IRunObserver observer)
             return new Prepared(RunOutcome.Failed(ExitCodes.Usage, e.Message, load.Diagnostics));
         }
 
-        var plan = Planner.Plan(project);
+        var plan = Planner.Plan(bound);
         IReadOnlyList<PlanNode> selected;
         try
         {
@@ -96,15 +98,15 @@ public sealed class ProjectRunner(IRunObserver observer)
         var targetDirectory = Path.Combine(project.RootDirectory, "target");
         var writer = new ArtifactWriter(targetDirectory);
         writer.WriteCompiled(compiled);
-        writer.WriteManifest(project, target, compiled);
-        session = new RunSession(project, target, plan, selected, compiled, targetDirectory, load.Diagnostics, dialect);
+        writer.WriteManifest(bound, target, compiled);
+        session = new RunSession(bound, target, plan, selected, compiled, targetDirectory, load.Diagnostics, dialect);
         return new Prepared(new RunOutcome(ExitCodes.Success, load.Diagnostics, compiled, [], [], null));
     }
 }
 
 /// <summary>Everything decided before touching the warehouse.</summary>
 internal sealed record RunSession(
-    ProjectDefinition Project,
+    BoundProject Project,
     TargetDefinition Target,
     ExecutionPlan Plan,
     IReadOnlyList<PlanNode> Selected,
@@ -183,7 +185,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             {
                 var source = session.Project.Sources.First(s => s.Table == table);
                 problems.Add($"source table `{table}` (source `{source.Name}`, {source.Location}) does not exist in target `{session.Target.Name}`" +
-                    (session.Project.DemoData is not null ? "; run `metricc seed` to load the demo data" : ""));
+                    (session.Project.Definition.DemoData is not null ? "; run `metricc seed` to load the demo data" : ""));
             }
 
             foreach (var dependency in node.DependsOn.Where(d => !_selected.Contains(d) && !adapter.TableExists(d)))
@@ -218,10 +220,10 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                 continue;
             }
 
-            var segmentRows = experiment.Analysis.Segments.Count > 0 && adapter.TableExists(Relation(NodeNames.SegmentStatistics(experiment.Id)))
+            var segmentRows = experiment.Segments.Count > 0 && adapter.TableExists(Relation(NodeNames.SegmentStatistics(experiment.Id)))
                 ? adapter.Query($"select * from {adapter.Dialect.QuoteRelation(Relation(NodeNames.SegmentStatistics(experiment.Id)))}")
                 : [];
-            var readout = ReadoutBuilder.Build(session.Project, experiment, new ExperimentTables(
+            var readout = ReadoutBuilder.Build(ExperimentLowering.Lower(experiment), new ExperimentTables(
                 adapter.Query($"select * from {adapter.Dialect.QuoteRelation(statistics)}"),
                 adapter.Query($"select * from {adapter.Dialect.QuoteRelation(srm)}"),
                 segmentRows));

@@ -1,5 +1,7 @@
 using MetricCompiler.Execution.Readout;
 using MetricCompiler.Core.Model;
+using MetricCompiler.Core.Semantics;
+using MetricCompiler.Planning.Experiments;
 using MetricCompiler.Statistics;
 
 namespace MetricCompiler.Execution.Simulation;
@@ -24,10 +26,10 @@ public static class CalibrationSimulator
     private const int MaxWarnings = 20;
 
     public static SimulationReport Run(
-        ProjectDefinition project, ExperimentDefinition experiment, UnitMetricsData data, SimulationOptions options, Action<int, int>? progress = null)
+        LoweredExperiment lowered, UnitMetricsData data, SimulationOptions options, Action<int, int>? progress = null)
     {
-        ArgumentNullException.ThrowIfNull(project);
-        ArgumentNullException.ThrowIfNull(experiment);
+        ArgumentNullException.ThrowIfNull(lowered);
+        var experiment = lowered.Experiment;
         ArgumentNullException.ThrowIfNull(data);
         ArgumentNullException.ThrowIfNull(options);
         if (options.Runs is < 1 or > MaxRuns)
@@ -36,14 +38,14 @@ public static class CalibrationSimulator
             throw new ArgumentOutOfRangeException(nameof(options), options.Lift, "lift is relative and must be greater than -1 (0.05 = +5%)");
 
         var lifted = LiftedMetrics(experiment, options);
-        var plan = SplitPlan.Build(project, experiment, data, options.Lift, lifted.ToHashSet(StringComparer.Ordinal));
+        var plan = SplitPlan.Build(lowered, data, options.Lift, lifted.ToHashSet(StringComparer.Ordinal));
         var settings = experiment.Analysis;
         var alpha = settings.Alpha;
         var method = EngineRequests.Method(settings);
         var controlShare = ControlShare(experiment);
-        var index = plan.Metrics.Select((m, i) => (m.Definition.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
+        var index = plan.Metrics.Select((m, i) => (m.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
         var tallies = plan.Metrics.Select(_ => new Tally()).ToArray();
-        var familyMetrics = plan.Metrics.Where(m => m.Role != MetricRole.Guardrail && !m.Lifted).Select(m => m.Definition.Name).ToHashSet(StringComparer.Ordinal);
+        var familyMetrics = plan.Metrics.Where(m => m.Role != MetricRole.Guardrail && !m.Lifted).Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
         var familyErrors = 0;
         var warnings = new List<string>();
         var seenWarnings = new HashSet<string>(StringComparer.Ordinal);
@@ -92,7 +94,7 @@ public static class CalibrationSimulator
         {
             var rate = (double)familyErrors / options.Runs;
             var se = BinomialError(alpha, options.Runs);
-            family = new FamilyCalibration(plan.Metrics.Select(m => m.Definition.Name).Where(familyMetrics.Contains).ToList(),
+            family = new FamilyCalibration(plan.Metrics.Select(m => m.Name).Where(familyMetrics.Contains).ToList(),
                 EngineRequests.CorrectionName(settings.Correction), rate, se, rate <= alpha + (3 * se));
         }
 
@@ -104,12 +106,12 @@ public static class CalibrationSimulator
     /// The engine inputs (arms A and B) of one given split; <paramref name="inB"/> holds one flag per unit in unit_id
     /// order. Splitting by the real variant reproduces the statistics table, which is how the sums are checked.
     /// </summary>
-    public static IReadOnlyList<MetricInput> SplitInputs(ProjectDefinition project, ExperimentDefinition experiment, UnitMetricsData data, IReadOnlyList<bool> inB)
+    public static IReadOnlyList<MetricInput> SplitInputs(LoweredExperiment lowered, UnitMetricsData data, IReadOnlyList<bool> inB)
     {
         ArgumentNullException.ThrowIfNull(inB);
         if (inB.Count != data.Units)
             throw new ArgumentException($"expected {data.Units} flags, got {inB.Count}", nameof(inB));
-        var plan = SplitPlan.Build(project, experiment, data, 0, new HashSet<string>());
+        var plan = SplitPlan.Build(lowered, data, 0, new HashSet<string>());
         var mask = inB.Select(b => b ? 1.0 : 0.0).ToArray();
         var sums = new double[plan.TermCount];
         plan.SumB(mask, sums);
@@ -117,18 +119,18 @@ public static class CalibrationSimulator
     }
 
     /// <summary>The share of units the A arm gets: the control's traffic weight (a two-arm A/A even for multi-arm experiments).</summary>
-    public static double ControlShare(ExperimentDefinition experiment)
+    public static double ControlShare(BoundExperiment experiment)
     {
         var total = experiment.Variants.Sum(v => v.Weight);
-        return total > 0 && experiment.Control is { } control ? control.Weight / total : 0.5;
+        return total > 0 ? experiment.Control.Weight / total : 0.5;
     }
 
-    private static List<string> LiftedMetrics(ExperimentDefinition experiment, SimulationOptions options)
+    private static List<string> LiftedMetrics(BoundExperiment experiment, SimulationOptions options)
     {
         if (options.Lift == 0)
             return [];
-        var names = (options.LiftedMetrics ?? experiment.PrimaryMetrics.Select(m => m.Name).ToList()).Distinct(StringComparer.Ordinal).ToList();
-        var known = experiment.AllMetrics().Select(m => m.Metric.Name).ToHashSet(StringComparer.Ordinal);
+        var names = (options.LiftedMetrics ?? experiment.Metrics.Where(m => m.Role == MetricRole.Primary).Select(m => m.Metric.Name).ToList()).Distinct(StringComparer.Ordinal).ToList();
+        var known = experiment.Metrics.Select(m => m.Metric.Name).ToHashSet(StringComparer.Ordinal);
         foreach (var name in names)
         {
             if (!known.Contains(name))
@@ -171,17 +173,17 @@ public static class CalibrationSimulator
 
         public MetricCalibration Summarize(SplitMetric metric, double alpha)
         {
-            var kind = EngineRequests.Kind(metric.Definition);
+            var kind = metric.Statistics.EngineKind;
             if (_tested == 0)
             {
-                return new MetricCalibration(metric.Definition.Name, metric.Role, kind, metric.Cuped, metric.Lifted, 0, _untestable,
+                return new MetricCalibration(metric.Name, metric.Role, kind, metric.Cuped, metric.Lifted, 0, _untestable,
                     null, null, null, null, null, null, null, null);
             }
 
             var rate = (double)_significant / _tested;
             var coverage = (double)_covered / _tested;
             var nullError = BinomialError(alpha, _tested);
-            return new MetricCalibration(metric.Definition.Name, metric.Role, kind, metric.Cuped, metric.Lifted, _tested, _untestable,
+            return new MetricCalibration(metric.Name, metric.Role, kind, metric.Cuped, metric.Lifted, _tested, _untestable,
                 FalsePositiveRate: metric.Lifted ? null : rate,
                 Power: metric.Lifted ? rate : null,
                 StandardError: metric.Lifted ? BinomialError(rate, _tested) : nullError,

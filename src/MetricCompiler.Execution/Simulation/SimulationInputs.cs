@@ -1,4 +1,4 @@
-using MetricCompiler.Core.Model;
+using MetricCompiler.Core.Metrics;
 using MetricCompiler.Execution.Readout;
 using MetricCompiler.Statistics;
 
@@ -18,16 +18,16 @@ public sealed record StatisticsRow(
     /// <summary>The row as the warehouse returns it (the statistics table's column names), for <see cref="ReadoutBuilder.ToInput"/>.</summary>
     public IReadOnlyDictionary<string, object?> ToRow(string metric, string variant) => new Dictionary<string, object?>(10, StringComparer.OrdinalIgnoreCase)
     {
-        ["metric"] = metric,
-        ["variant"] = variant,
-        ["n"] = N,
-        ["value_sum"] = ValueSum,
-        ["value_sum_squares"] = ValueSumSquares,
-        ["denominator_sum"] = DenominatorSum,
-        ["denominator_sum_squares"] = DenominatorSumSquares,
-        ["covariate_sum"] = CovariateSum,
-        ["covariate_sum_squares"] = CovariateSumSquares,
-        ["cross_sum"] = CrossSum,
+        [StatisticsColumns.Metric] = metric,
+        [StatisticsColumns.Variant] = variant,
+        [StatisticsColumns.N] = N,
+        [StatisticsColumns.ValueSum] = ValueSum,
+        [StatisticsColumns.ValueSumSquares] = ValueSumSquares,
+        [StatisticsColumns.DenominatorSum] = DenominatorSum,
+        [StatisticsColumns.DenominatorSumSquares] = DenominatorSumSquares,
+        [StatisticsColumns.CovariateSum] = CovariateSum,
+        [StatisticsColumns.CovariateSumSquares] = CovariateSumSquares,
+        [StatisticsColumns.CrossSum] = CrossSum,
     };
 }
 
@@ -38,6 +38,6 @@ public sealed record StatisticsRow(
 public static class SimulationInputs
 {
     /// <summary>The engine input of one metric from its statistics rows, in arm order, exactly as the readout builds it.</summary>
-    public static MetricInput Input(MetricDefinition metric, ExperimentDefinition experiment, IReadOnlyList<(string Arm, StatisticsRow Row)> arms) =>
-        ReadoutBuilder.ToInput(metric, experiment, arms.Select(a => a.Arm).ToList(), arms.Select(a => a.Row.ToRow(metric.Name, a.Arm)));
+    public static MetricInput Input(string metric, ExperimentStatistics statistics, IReadOnlyList<(string Arm, StatisticsRow Row)> arms) =>
+        ReadoutBuilder.ToInput(metric, statistics, arms.Select(a => a.Arm).ToList(), arms.Select(a => a.Row.ToRow(metric, a.Arm)));
 }

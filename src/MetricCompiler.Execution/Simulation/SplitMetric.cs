@@ -1,3 +1,4 @@
+using MetricCompiler.Core.Metrics;
 using MetricCompiler.Core.Model;
 
 namespace MetricCompiler.Execution.Simulation;
@@ -9,7 +10,8 @@ namespace MetricCompiler.Execution.Simulation;
 /// the non-null indicators (numerator, denominator, both).
 /// </summary>
 internal sealed record SplitMetric(
-    MetricDefinition Definition,
+    string Name,
+    ExperimentStatistics Statistics,
     MetricRole Role,
     bool Cuped,
     bool Lifted,

@@ -1,7 +1,8 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using MetricCompiler.Core.Model;
-using MetricCompiler.Planning;
+using MetricCompiler.Core.Metrics;
+using MetricCompiler.Core.Semantics;
+using MetricCompiler.Planning.Experiments;
 using MetricCompiler.Statistics;
 
 namespace MetricCompiler.Execution.Simulation;
@@ -13,11 +14,11 @@ namespace MetricCompiler.Execution.Simulation;
 /// </summary>
 internal sealed class SplitPlan
 {
-    private readonly ExperimentDefinition _experiment;
+    private readonly BoundExperiment _experiment;
     private readonly List<double[]> _terms;
     private readonly double[] _totals;
 
-    private SplitPlan(ExperimentDefinition experiment, int units, List<double[]> terms, IReadOnlyList<SplitMetric> metrics)
+    private SplitPlan(BoundExperiment experiment, int units, List<double[]> terms, IReadOnlyList<SplitMetric> metrics)
     {
         _experiment = experiment;
         Units = units;
@@ -35,40 +36,48 @@ internal sealed class SplitPlan
 
     public IReadOnlyList<SplitMetric> Metrics { get; }
 
-    public static SplitPlan Build(ProjectDefinition project, ExperimentDefinition experiment, UnitMetricsData data, double lift, IReadOnlySet<string> lifted)
+    public static SplitPlan Build(LoweredExperiment lowered, UnitMetricsData data, double lift, IReadOnlySet<string> lifted)
     {
         var builder = new TermBuilder(data);
         var metrics = new List<SplitMetric>();
         var factor = 1 + lift;
-        foreach (var (reference, role) in experiment.AllMetrics())
+        foreach (var entry in lowered.Experiment.Metrics)
         {
-            var metric = project.FindMetric(reference.Name)!;
-            var isLifted = lifted.Contains(metric.Name);
+            var name = entry.Metric.Name;
+            var statistics = lowered.Of(entry.Metric);
+            var isLifted = lifted.Contains(name);
             var f = isLifted ? factor : 1.0;
-            if (metric.IsRatio)
+            switch (statistics)
             {
-                var num = metric.Numerator!.Name;
-                var den = metric.Denominator!.Name;
-                int[] terms = [builder.Ones(), builder.Value(num), builder.Square(num), builder.Value(den), builder.Square(den), builder.Product(num, den)];
-                int[]? presence = builder.HasNulls(num) || builder.HasNulls(den)
-                    ? [builder.Present(num), builder.Present(den), builder.BothPresent(num, den)]
-                    : null;
-                metrics.Add(new SplitMetric(metric, role, false, isLifted, terms, [1, f, f * f, 1, 1, f], presence));
-            }
-            else
-            {
-                var cuped = Planner.HasCovariate(experiment, metric);
-                var value = metric.Name;
-                var covariate = NodeNames.Covariate(metric.Name);
-                int[] terms = cuped
-                    ? [builder.Present(value), builder.Value(value), builder.Square(value), builder.Value(covariate), builder.Square(covariate), builder.Product(value, covariate)]
-                    : [builder.Present(value), builder.Value(value), builder.Square(value)];
-                double[] scale = cuped ? [1, f, f * f, 1, 1, f] : [1, f, f * f];
-                metrics.Add(new SplitMetric(metric, role, cuped, isLifted, terms, scale, null));
+                case RatioStatistics ratio:
+                {
+                    var num = ratio.Numerator;
+                    var den = ratio.Denominator;
+                    int[] terms = [builder.Ones(), builder.Value(num), builder.Square(num), builder.Value(den), builder.Square(den), builder.Product(num, den)];
+                    int[]? presence = builder.HasNulls(num) || builder.HasNulls(den)
+                        ? [builder.Present(num), builder.Present(den), builder.BothPresent(num, den)]
+                        : null;
+                    metrics.Add(new SplitMetric(name, statistics, entry.Role, false, isLifted, terms, [1, f, f * f, 1, 1, f], presence));
+                    break;
+                }
+
+                case MeanStatistics mean:
+                {
+                    var value = mean.Value;
+                    int[] terms = mean.Covariate is { } covariate
+                        ? [builder.Present(value), builder.Value(value), builder.Square(value), builder.Value(covariate), builder.Square(covariate), builder.Product(value, covariate)]
+                        : [builder.Present(value), builder.Value(value), builder.Square(value)];
+                    double[] scale = mean.Cuped ? [1, f, f * f, 1, 1, f] : [1, f, f * f];
+                    metrics.Add(new SplitMetric(name, statistics, entry.Role, mean.Cuped, isLifted, terms, scale, null));
+                    break;
+                }
+
+                default:
+                    throw new SimulationDataException($"metric `{name}`: the simulation cannot re-split {statistics.GetType().Name} statistics");
             }
         }
 
-        return new SplitPlan(experiment, data.Units, builder.Terms, metrics);
+        return new SplitPlan(lowered.Experiment, data.Units, builder.Terms, metrics);
     }
 
     /// <summary>The unscaled B-half sum of every term: <paramref name="sums"/>[t] = sum over units of mask * term t.</summary>
@@ -80,7 +89,7 @@ internal sealed class SplitPlan
 
     /// <summary>The metric's engine input for the split whose B-half sums are <paramref name="sumsB"/>: arms A (control) and B.</summary>
     public MetricInput Input(SplitMetric metric, double[] sumsB) =>
-        SimulationInputs.Input(metric.Definition, _experiment,
+        SimulationInputs.Input(metric.Name, metric.Statistics,
             [(CalibrationSimulator.ArmA, Row(metric, sumsB, armB: false)), (CalibrationSimulator.ArmB, Row(metric, sumsB, armB: true))]);
 
     private StatisticsRow Row(SplitMetric metric, double[] sumsB, bool armB)
@@ -94,7 +103,7 @@ internal sealed class SplitPlan
         double Count(int t) => armB ? sumsB[t] : _totals[t] - sumsB[t];
 
         var n = (long)Math.Round(Sum(0));
-        if (metric.Definition.IsRatio)
+        if (metric.Statistics is RatioStatistics)
         {
             // SQL sum() over no non-null value is null (what the readout makes of a null is the readout's business).
             var numerator = metric.Presence is null || Count(metric.Presence[0]) > 0;

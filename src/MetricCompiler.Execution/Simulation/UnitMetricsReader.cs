@@ -1,6 +1,6 @@
 using System.Data.Common;
 using MetricCompiler.Adapters;
-using MetricCompiler.Core.Model;
+using MetricCompiler.Planning.Experiments;
 using MetricCompiler.Planning;
 
 namespace MetricCompiler.Execution.Simulation;
@@ -12,31 +12,22 @@ namespace MetricCompiler.Execution.Simulation;
 public static class UnitMetricsReader
 {
     /// <summary>The columns a simulation needs: every base metric of the experiment and its CUPED covariate.</summary>
-    public static IReadOnlyList<string> RequiredColumns(ProjectDefinition project, ExperimentDefinition experiment)
-    {
-        var columns = new List<string>();
-        foreach (var metric in Planner.BaseMetrics(project, experiment))
-        {
-            columns.Add(metric.Name);
-            if (Planner.HasCovariate(experiment, metric))
-                columns.Add(NodeNames.Covariate(metric.Name));
-        }
-
-        return columns;
-    }
+    public static IReadOnlyList<string> RequiredColumns(LoweredExperiment lowered) =>
+        lowered.Statistics.Values.SelectMany(s => s.UnitColumns).Distinct(StringComparer.Ordinal).ToList();
 
     /// <summary>The advice given whenever the table is missing or out of date.</summary>
     public static string BuildAdvice(string experimentId) => $"run `metricc run --select +{NodeNames.UnitMetrics(experimentId)}` first";
 
-    public static UnitMetricsData Read(IWarehouseAdapter adapter, ProjectDefinition project, ExperimentDefinition experiment)
+    public static UnitMetricsData Read(IWarehouseAdapter adapter, LoweredExperiment lowered)
     {
+        var experiment = lowered.Experiment;
         ArgumentNullException.ThrowIfNull(adapter);
         var table = NodeNames.UnitMetrics(experiment.Id);
         if (!adapter.TableExists(table))
             throw new SimulationDataException($"table `{table}` does not exist in {adapter.Description}; {BuildAdvice(experiment.Id)}");
 
         var dialect = adapter.Dialect;
-        var names = RequiredColumns(project, experiment);
+        var names = RequiredColumns(lowered);
         var select = names.Count == 0 ? "unit_id" : string.Join(", ", names.Select(dialect.QuoteIdentifier));
         var sql = $"select {select} from {dialect.QuoteRelation(table)} order by {dialect.QuoteIdentifier("unit_id")}";
         var values = names.Select(_ => new List<double>()).ToArray();

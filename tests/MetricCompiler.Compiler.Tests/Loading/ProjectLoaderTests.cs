@@ -1,3 +1,5 @@
+using MetricCompiler.Core.Metrics;
+using MetricCompiler.Core.Metrics.Types;
 using MetricCompiler.Compiler.Tests.Support;
 using MetricCompiler.Core.Diagnostics;
 using MetricCompiler.Core.Model;
@@ -17,7 +19,8 @@ public sealed class ProjectLoaderTests
         Assert.Equal(["events", "exposures"], p.Sources.Select(s => s.Name));
         Assert.Equal(4, p.Metrics.Count);
         var revenue = p.FindMetric("revenue")!;
-        Assert.Equal(MetricAggregation.Sum, revenue.Aggregation);
+        Assert.Equal(Aggregation.Sum, Assert.IsType<SimpleSpec>(revenue.Spec).Aggregation);
+        Assert.Equal(Aggregation.Sum, Assert.IsType<SimpleMetric>(result.Bound!.Metric("revenue")).Aggregation);
         var lines = File.ReadAllLines(Path.Combine(project.Root, "metrics.yml"));
         var declared = Array.FindIndex(lines, l => l == "  - name: revenue") + 1;
         Assert.Equal(new SourceLocation("metrics.yml", declared, 5), revenue.Location);

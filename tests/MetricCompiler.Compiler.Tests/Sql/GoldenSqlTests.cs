@@ -63,7 +63,7 @@ public sealed class GoldenSqlTests
     {
         var load = ProjectLoader.Load(TempProject.RepositoryRoot());
         Assert.True(load.Succeeded, string.Join("\n", load.Diagnostics.Select(d => d.Format())));
-        return PlanCompiler.Compile(Planner.Plan(load.Project!), SqlDialects.ForAdapter(dialect))
+        return PlanCompiler.Compile(Planner.Plan(load.Bound!), SqlDialects.ForAdapter(dialect))
             .Where(c => c.Sql is not null)
             .ToDictionary(c => c.Node.Name, c => c.Sql!);
     }

@@ -5,7 +5,7 @@
 -- dialect:    postgres
 -- Units exposed to experiment `homepage_cta` with their first exposure and variant.
 
--- exposures of `homepage_cta` inside its window 2026-01-05..2026-01-18
+-- exposures of `homepage_cta` inside its window 2026-01-05..2026-01-18 (UTC)
 with exposure_events as (
     select
         e.user_id as unit_id,

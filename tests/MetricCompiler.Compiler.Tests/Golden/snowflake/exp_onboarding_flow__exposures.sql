@@ -5,7 +5,7 @@
 -- dialect:    snowflake
 -- Units exposed to experiment `onboarding_flow` with their first exposure and variant.
 
--- exposures of `onboarding_flow` inside its window 2026-01-12..2026-01-25
+-- exposures of `onboarding_flow` inside its window 2026-01-12..2026-01-25 (UTC)
 with exposure_events as (
     select
         e.user_id as unit_id,

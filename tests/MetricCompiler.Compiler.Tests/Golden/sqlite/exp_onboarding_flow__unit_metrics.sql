@@ -16,23 +16,23 @@ with exposed_units as (
         assignment_status = 'analysed'
 ),
 
--- one pass over `events`: signed_up, page_views, page_load_time, errors
+-- one pass over `events`: signed_up, signed_up__pre, page_views, page_views__pre, page_load_time, errors, errors__pre
 events_values as (
     select
         x.unit_id,
-        -- proportion over events where event_type = 'sign_up' (project_template/models/metrics/engagement.yml:20:5)
+        -- proportion over events where event_type = 'sign_up'
         max(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'sign_up' then 1 else 0 end) as signed_up,
-        -- CUPED covariate: the same metric in the 14 days before first exposure
+        -- proportion over events where event_type = 'sign_up'; CUPED covariate: the 14 days before first exposure
         max(case when e.occurred_at >= datetime(x.first_exposure_at, '-14 days') and e.occurred_at < x.first_exposure_at and e.event_type = 'sign_up' then 1 else 0 end) as signed_up__pre,
-        -- count over events where event_type = 'page_view' (project_template/models/metrics/engagement.yml:2:5)
+        -- count over events where event_type = 'page_view'
         count(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'page_view' then 1 end) as page_views,
-        -- CUPED covariate: the same metric in the 14 days before first exposure
+        -- count over events where event_type = 'page_view'; CUPED covariate: the 14 days before first exposure
         count(case when e.occurred_at >= datetime(x.first_exposure_at, '-14 days') and e.occurred_at < x.first_exposure_at and e.event_type = 'page_view' then 1 end) as page_views__pre,
-        -- average of page_load_ms over events where event_type = 'page_view' (project_template/models/metrics/reliability.yml:12:5)
+        -- average of page_load_ms over events where event_type = 'page_view'
         avg(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'page_view' then cast(e.page_load_ms as real) end) as page_load_time,
-        -- count over events where event_type = 'error' (project_template/models/metrics/reliability.yml:2:5)
+        -- count over events where event_type = 'error'
         count(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'error' then 1 end) as errors,
-        -- CUPED covariate: the same metric in the 14 days before first exposure
+        -- count over events where event_type = 'error'; CUPED covariate: the 14 days before first exposure
         count(case when e.occurred_at >= datetime(x.first_exposure_at, '-14 days') and e.occurred_at < x.first_exposure_at and e.event_type = 'error' then 1 end) as errors__pre
     from exposed_units as x
     inner join stg_events as e
@@ -47,11 +47,15 @@ events_values as (
 select
     x.unit_id,
     x.variant,
+    -- simple metric defined at project_template/models/metrics/engagement.yml:20:5
     cast(coalesce(v_events.signed_up, 0) as real) as signed_up,
     cast(coalesce(v_events.signed_up__pre, 0) as real) as signed_up__pre,
+    -- simple metric defined at project_template/models/metrics/engagement.yml:2:5
     cast(coalesce(v_events.page_views, 0) as real) as page_views,
     cast(coalesce(v_events.page_views__pre, 0) as real) as page_views__pre,
+    -- simple metric defined at project_template/models/metrics/reliability.yml:12:5
     cast(v_events.page_load_time as real) as page_load_time,
+    -- simple metric defined at project_template/models/metrics/reliability.yml:2:5
     cast(coalesce(v_events.errors, 0) as real) as errors,
     cast(coalesce(v_events.errors__pre, 0) as real) as errors__pre
 from exposed_units as x

@@ -16,31 +16,31 @@ with exposed_units as (
         assignment_status = 'analysed'
 ),
 
--- one pass over `events`: purchased, revenue, purchases, clicks, page_load_time, errors
+-- one pass over `events`: purchased, purchased__pre, revenue, revenue__pre, purchases, purchases__pre, clicks, clicks__pre, page_load_time, errors, errors__pre
 events_values as (
     select
         x.unit_id,
-        -- proportion over events where event_type = 'purchase' (project_template/models/metrics/commerce.yml:2:5)
+        -- proportion over events where event_type = 'purchase'
         max(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'purchase' then 1 else 0 end) as purchased,
-        -- CUPED covariate: the same metric in the 14 days before first exposure
+        -- proportion over events where event_type = 'purchase'; CUPED covariate: the 14 days before first exposure
         max(case when e.occurred_at >= date_add('day', -14, x.first_exposure_at) and e.occurred_at < x.first_exposure_at and e.event_type = 'purchase' then 1 else 0 end) as purchased__pre,
-        -- sum of revenue over events where event_type = 'purchase' (project_template/models/metrics/commerce.yml:20:5)
+        -- sum of revenue over events where event_type = 'purchase'
         sum(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'purchase' then e.revenue end) as revenue,
-        -- CUPED covariate: the same metric in the 14 days before first exposure
+        -- sum of revenue over events where event_type = 'purchase'; CUPED covariate: the 14 days before first exposure
         sum(case when e.occurred_at >= date_add('day', -14, x.first_exposure_at) and e.occurred_at < x.first_exposure_at and e.event_type = 'purchase' then e.revenue end) as revenue__pre,
-        -- count over events where event_type = 'purchase' (project_template/models/metrics/commerce.yml:11:5)
+        -- count over events where event_type = 'purchase'
         count(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'purchase' then 1 end) as purchases,
-        -- CUPED covariate: the same metric in the 14 days before first exposure
+        -- count over events where event_type = 'purchase'; CUPED covariate: the 14 days before first exposure
         count(case when e.occurred_at >= date_add('day', -14, x.first_exposure_at) and e.occurred_at < x.first_exposure_at and e.event_type = 'purchase' then 1 end) as purchases__pre,
-        -- count over events where event_type = 'click' (project_template/models/metrics/engagement.yml:11:5)
+        -- count over events where event_type = 'click'
         count(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'click' then 1 end) as clicks,
-        -- CUPED covariate: the same metric in the 14 days before first exposure
+        -- count over events where event_type = 'click'; CUPED covariate: the 14 days before first exposure
         count(case when e.occurred_at >= date_add('day', -14, x.first_exposure_at) and e.occurred_at < x.first_exposure_at and e.event_type = 'click' then 1 end) as clicks__pre,
-        -- average of page_load_ms over events where event_type = 'page_view' (project_template/models/metrics/reliability.yml:12:5)
+        -- average of page_load_ms over events where event_type = 'page_view'
         avg(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'page_view' then cast(e.page_load_ms as double) end) as page_load_time,
-        -- count over events where event_type = 'error' (project_template/models/metrics/reliability.yml:2:5)
+        -- count over events where event_type = 'error'
         count(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'error' then 1 end) as errors,
-        -- CUPED covariate: the same metric in the 14 days before first exposure
+        -- count over events where event_type = 'error'; CUPED covariate: the 14 days before first exposure
         count(case when e.occurred_at >= date_add('day', -14, x.first_exposure_at) and e.occurred_at < x.first_exposure_at and e.event_type = 'error' then 1 end) as errors__pre
     from exposed_units as x
     inner join stg_events as e
@@ -65,15 +65,21 @@ segment_platform as (
 select
     x.unit_id,
     x.variant,
+    -- simple metric defined at project_template/models/metrics/commerce.yml:2:5
     cast(coalesce(v_events.purchased, 0) as double) as purchased,
     cast(coalesce(v_events.purchased__pre, 0) as double) as purchased__pre,
+    -- simple metric defined at project_template/models/metrics/commerce.yml:20:5
     cast(coalesce(v_events.revenue, 0) as double) as revenue,
     cast(coalesce(v_events.revenue__pre, 0) as double) as revenue__pre,
+    -- simple metric defined at project_template/models/metrics/commerce.yml:11:5
     cast(coalesce(v_events.purchases, 0) as double) as purchases,
     cast(coalesce(v_events.purchases__pre, 0) as double) as purchases__pre,
+    -- simple metric defined at project_template/models/metrics/engagement.yml:11:5
     cast(coalesce(v_events.clicks, 0) as double) as clicks,
     cast(coalesce(v_events.clicks__pre, 0) as double) as clicks__pre,
+    -- simple metric defined at project_template/models/metrics/reliability.yml:12:5
     cast(v_events.page_load_time as double) as page_load_time,
+    -- simple metric defined at project_template/models/metrics/reliability.yml:2:5
     cast(coalesce(v_events.errors, 0) as double) as errors,
     cast(coalesce(v_events.errors__pre, 0) as double) as errors__pre,
     coalesce(s_platform.segment_value, '(none)') as segment__platform

@@ -1,0 +1,127 @@
+using System.Globalization;
+using MetricCompiler.Sql.Model;
+using MetricCompiler.Statistics;
+using static MetricCompiler.Sql.Model.Sql;
+
+namespace MetricCompiler.Core.Metrics;
+
+/// <summary>
+/// The columns of an experiment's statistics tables, declared once: the planner writes them, the readout and the
+/// simulation read them.
+/// </summary>
+public static class StatisticsColumns
+{
+    public const string Metric = "metric";
+    public const string Variant = "variant";
+    public const string Dimension = "dimension";
+    public const string Segment = "segment";
+    public const string N = "n";
+    public const string ValueSum = "value_sum";
+    public const string ValueSumSquares = "value_sum_squares";
+    public const string DenominatorSum = "denominator_sum";
+    public const string DenominatorSumSquares = "denominator_sum_squares";
+    public const string CovariateSum = "covariate_sum";
+    public const string CovariateSumSquares = "covariate_sum_squares";
+    public const string CrossSum = "cross_sum";
+
+    /// <summary>Every statistic column, in table order (after the keys).</summary>
+    public static IReadOnlyList<string> Values { get; } =
+        [N, ValueSum, ValueSumSquares, DenominatorSum, DenominatorSumSquares, CovariateSum, CovariateSumSquares, CrossSum];
+
+    public static double? Number(IReadOnlyDictionary<string, object?>? row, string column) =>
+        row is not null && row.TryGetValue(column, out var value) && value is not null ? Convert.ToDouble(value, CultureInfo.InvariantCulture) : null;
+
+    public static long Count(IReadOnlyDictionary<string, object?>? row) =>
+        row is not null && row.TryGetValue(N, out var value) && value is not null ? Convert.ToInt64(value, CultureInfo.InvariantCulture) : 0;
+}
+
+/// <summary>
+/// How a metric's sufficient statistics look in an experiment: which per-unit columns feed them, the SQL aggregates
+/// over the unit-metrics table (in <see cref="StatisticsColumns"/> order), how a row becomes the statistics engine's
+/// input, and which kind of engine request it makes. A handful of shapes serve every metric type.
+/// </summary>
+public abstract record ExperimentStatistics(MetricKind EngineKind)
+{
+    /// <summary>The per-unit columns these statistics aggregate.</summary>
+    public abstract IReadOnlyList<string> UnitColumns { get; }
+
+    /// <summary>Whether the statistics include a pre-exposure covariate (CUPED).</summary>
+    public abstract bool Cuped { get; }
+
+    /// <summary>The aggregates over the unit-metrics table, one per <see cref="StatisticsColumns.Values"/> entry.</summary>
+    public abstract IReadOnlyList<SelectItem> Aggregates();
+
+    /// <summary>A statistics row (null when the variant has no row) as the engine's input for one variant.</summary>
+    public abstract VariantStatistics Read(IReadOnlyDictionary<string, object?>? row);
+
+    protected static SqlExpr NoValue() => new NullLiteral(SqlType.Double);
+}
+
+/// <summary>
+/// The mean of one per-unit value (a 0/1 value for proportions), optionally with its pre-exposure value as CUPED
+/// covariate. Units whose value is null (an average without events) are left out of n.
+/// </summary>
+public sealed record MeanStatistics(string Value, string? Covariate, MetricKind Kind) : ExperimentStatistics(Kind)
+{
+    public override IReadOnlyList<string> UnitColumns => Covariate is null ? [Value] : [Value, Covariate];
+
+    public override bool Cuped => Covariate is not null;
+
+    public override IReadOnlyList<SelectItem> Aggregates()
+    {
+        var value = Col(Value);
+        SqlExpr? covariate = Covariate is null ? null : Col(Covariate);
+        return
+        [
+            Count(value).As(StatisticsColumns.N),
+            Sum(value).As(StatisticsColumns.ValueSum),
+            Sum(Mul(value, value)).As(StatisticsColumns.ValueSumSquares),
+            NoValue().As(StatisticsColumns.DenominatorSum),
+            NoValue().As(StatisticsColumns.DenominatorSumSquares),
+            (covariate is null ? NoValue() : Sum(covariate)).As(StatisticsColumns.CovariateSum),
+            (covariate is null ? NoValue() : Sum(Mul(covariate, covariate))).As(StatisticsColumns.CovariateSumSquares),
+            (covariate is null ? NoValue() : Sum(Mul(value, covariate))).As(StatisticsColumns.CrossSum),
+        ];
+    }
+
+    public override VariantStatistics Read(IReadOnlyDictionary<string, object?>? row) =>
+        new(StatisticsColumns.Count(row),
+            StatisticsColumns.Number(row, StatisticsColumns.ValueSum) ?? 0,
+            StatisticsColumns.Number(row, StatisticsColumns.ValueSumSquares) ?? 0,
+            CovariateSum: Cuped ? StatisticsColumns.Number(row, StatisticsColumns.CovariateSum) ?? 0 : null,
+            CovariateSumSquares: Cuped ? StatisticsColumns.Number(row, StatisticsColumns.CovariateSumSquares) ?? 0 : null,
+            CrossSum: Cuped ? StatisticsColumns.Number(row, StatisticsColumns.CrossSum) ?? 0 : null);
+}
+
+/// <summary>The ratio of two per-unit sums over all analysed units (delta method), e.g. revenue per order.</summary>
+public sealed record RatioStatistics(string Numerator, string Denominator) : ExperimentStatistics(MetricKind.Ratio)
+{
+    public override IReadOnlyList<string> UnitColumns => [Numerator, Denominator];
+
+    public override bool Cuped => false;
+
+    public override IReadOnlyList<SelectItem> Aggregates()
+    {
+        var numerator = Col(Numerator);
+        var denominator = Col(Denominator);
+        return
+        [
+            CountStar().As(StatisticsColumns.N),
+            Sum(numerator).As(StatisticsColumns.ValueSum),
+            Sum(Mul(numerator, numerator)).As(StatisticsColumns.ValueSumSquares),
+            Sum(denominator).As(StatisticsColumns.DenominatorSum),
+            Sum(Mul(denominator, denominator)).As(StatisticsColumns.DenominatorSumSquares),
+            NoValue().As(StatisticsColumns.CovariateSum),
+            NoValue().As(StatisticsColumns.CovariateSumSquares),
+            Sum(Mul(numerator, denominator)).As(StatisticsColumns.CrossSum),
+        ];
+    }
+
+    public override VariantStatistics Read(IReadOnlyDictionary<string, object?>? row) =>
+        new(StatisticsColumns.Count(row),
+            NumeratorSum: StatisticsColumns.Number(row, StatisticsColumns.ValueSum) ?? 0,
+            NumeratorSumSquares: StatisticsColumns.Number(row, StatisticsColumns.ValueSumSquares) ?? 0,
+            DenominatorSum: StatisticsColumns.Number(row, StatisticsColumns.DenominatorSum) ?? 0,
+            DenominatorSumSquares: StatisticsColumns.Number(row, StatisticsColumns.DenominatorSumSquares) ?? 0,
+            CrossSum: StatisticsColumns.Number(row, StatisticsColumns.CrossSum) ?? 0);
+}

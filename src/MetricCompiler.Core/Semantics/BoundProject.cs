@@ -1,0 +1,100 @@
+using MetricCompiler.Core.Diagnostics;
+using MetricCompiler.Core.Metrics;
+using MetricCompiler.Core.Model;
+using MetricCompiler.Sql.Model;
+
+namespace MetricCompiler.Core.Semantics;
+
+/// <summary>A declared column of a source, as bound: its name as declared and its type.</summary>
+public sealed record BoundColumn(string Name, ColumnType Type, string? Description);
+
+/// <summary>
+/// A source after binding: its entity, event time and unique key are resolved columns, so later stages need no lookups.
+/// </summary>
+public sealed record BoundSource(
+    SourceDefinition Definition,
+    BoundColumn Entity,
+    BoundColumn EventTime,
+    BoundColumn? UniqueKey,
+    IReadOnlyList<BoundColumn> Columns)
+{
+    public string Name => Definition.Name;
+
+    public string Table => Definition.Table;
+
+    public SourceLocation Location => Definition.Location;
+
+    /// <summary>One row per entity: its unique key is its entity, so joining it by the entity cannot fan out.</summary>
+    public bool IsOneRowPerEntity => UniqueKey is { } key && key.Name == Entity.Name;
+
+    public BoundColumn? FindColumn(string name) =>
+        Columns.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase));
+}
+
+/// <summary>Where an experiment's exposures come from, bound.</summary>
+public sealed record BoundExposure(BoundSource Source, BoundColumn VariantColumn, SqlExpr? Filter);
+
+/// <summary>A metric an experiment analyses, with its role; guardrails carry their harm direction and margin.</summary>
+public sealed record BoundExperimentMetric(BoundMetric Metric, MetricRole Role, GuardrailDefinition? Guardrail);
+
+/// <summary>A segment dimension of an experiment, bound to its source column.</summary>
+public sealed record BoundSegment(SegmentDefinition Definition, BoundSource Source, BoundColumn Column)
+{
+    public string Name => Definition.Name;
+}
+
+/// <summary>
+/// An experiment after binding. <see cref="Metrics"/> lists every analysed metric once, primary before secondary before
+/// guardrail; each has a per-unit value (binding refused the types that have none).
+/// </summary>
+public sealed record BoundExperiment(
+    ExperimentDefinition Definition,
+    BoundExposure Exposure,
+    VariantDefinition Control,
+    IReadOnlyList<BoundExperimentMetric> Metrics,
+    IReadOnlyList<BoundSegment> Segments)
+{
+    public string Id => Definition.Id;
+
+    public AnalysisSettings Analysis => Definition.Analysis;
+
+    public IReadOnlyList<VariantDefinition> Variants => Definition.Variants;
+
+    /// <summary>The metrics whose per-unit values the unit-metrics table holds: the analysed ones and their inputs.</summary>
+    public IReadOnlyList<BoundMetric> UnitMetrics()
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var result = new List<BoundMetric>();
+        void Add(BoundMetric metric)
+        {
+            foreach (var input in metric.Inputs)
+                Add(input);
+            if (seen.Add(metric.Name))
+                result.Add(metric);
+        }
+
+        foreach (var metric in Metrics)
+            Add(metric.Metric);
+        return result;
+    }
+}
+
+/// <summary>
+/// The project after binding and validation: every reference resolved and typed. It exists only when binding found no
+/// error, so the planner, the readout and the simulation read it without lookups or null checks.
+/// </summary>
+public sealed record BoundProject(
+    ProjectDefinition Definition,
+    IReadOnlyList<BoundSource> Sources,
+    IReadOnlyList<BoundMetric> Metrics,
+    IReadOnlyList<BoundExperiment> Experiments,
+    ProjectTime Time)
+{
+    public string Name => Definition.Name;
+
+    public BoundMetric Metric(string name) => Metrics.First(m => m.Name == name);
+
+    public BoundMetric? FindMetric(string name) => Metrics.FirstOrDefault(m => m.Name == name);
+
+    public BoundExperiment? FindExperiment(string id) => Experiments.FirstOrDefault(e => e.Id == id);
+}
