@@ -41,12 +41,12 @@ internal sealed record ForestModel(IReadOnlyList<(MetricRole Role, IReadOnlyList
 /// </summary>
 public static class ForestPlotSvg
 {
-    public const double Width = 960;
-    public const double PlotLeft = 280;
-    public const double PlotRight = 700;
+    public const double Width = 1000;
+    public const double PlotLeft = 290;
+    public const double PlotRight = 770;
 
     private const double LabelX = 16;
-    private const double ValueX = 720;
+    private const double ValueX = 790;
     private const double LegendY = 20;
     private const double HeaderY = 52;
     private const double FirstGroupY = 64;
@@ -73,7 +73,7 @@ public static class ForestPlotSvg
 
     public static string Render(ExperimentReadout readout, ExperimentDefinition? experiment)
     {
-        var model = ForestModel.Of(readout, experiment, targetTicks: 6);
+        var model = ForestModel.Of(readout, experiment, targetTicks: 8);
         var scale = model.Scale;
         var rowCount = model.Groups.Sum(g => g.Rows.Count);
         var rowsBottom = FirstGroupY + model.Groups.Count * GroupHeight + rowCount * RowHeight;
@@ -90,7 +90,6 @@ public static class ForestPlotSvg
 
         Legend(s);
         s.Append($"<text x=\"{C(LabelX)}\" y=\"{C(HeaderY)}\" font-size=\"12\" font-weight=\"600\" fill=\"{Muted}\">Metric</text>\n");
-        s.Append($"<text x=\"{C((PlotLeft + PlotRight) / 2)}\" y=\"{C(HeaderY)}\" font-size=\"12\" font-weight=\"600\" fill=\"{Muted}\" text-anchor=\"middle\">Relative lift vs control</text>\n");
         s.Append($"<text x=\"{C(ValueX)}\" y=\"{C(HeaderY)}\" font-size=\"12\" font-weight=\"600\" fill=\"{Muted}\">Lift [{X(interval)}]</text>\n");
         s.Append($"<line x1=\"0\" y1=\"{C(HeaderY + 7)}\" x2=\"{C(Width)}\" y2=\"{C(HeaderY + 7)}\" stroke=\"{Grid}\" stroke-width=\"1\"/>\n");
 
@@ -127,7 +126,7 @@ public static class ForestPlotSvg
         s.Append($"<line class=\"axis\" x1=\"{C(PlotLeft)}\" y1=\"{C(axisY)}\" x2=\"{C(PlotRight)}\" y2=\"{C(axisY)}\" stroke=\"#8c959f\" stroke-width=\"1\"/>\n");
         s.Append(rows);
         s.Append($"<text x=\"{C((PlotLeft + PlotRight) / 2)}\" y=\"{C(axisY + 43)}\" font-size=\"12\" fill=\"{Muted}\" text-anchor=\"middle\">");
-        s.Append($"Relative lift vs control ({X(readout.Control)}), dot = estimate, bar = {X(interval)}</text>\n");
+        s.Append($"Relative lift vs {X(readout.Control)} (dot: estimate, bar: {X(interval)})</text>\n");
         s.Append("</svg>\n");
         return s.ToString();
     }

@@ -161,13 +161,13 @@ public static class ReadoutHtml
         {
             o.Append("<section id=\"segments\">\n<h2>Segments</h2>\n<p class=\"note\">Each dimension is corrected across its segments, metrics and variants.</p>\n<table>\n");
             o.Append("<thead><tr><th>Dimension</th><th>Segment</th><th>Metric</th><th>Variant</th><th class=\"num\">Units (control / variant)</th>");
-            o.Append($"<th class=\"num\">Lift</th><th class=\"num\">{X(interval)}</th><th class=\"num\">Adjusted p</th><th>Result</th></tr></thead>\n<tbody>\n");
+            o.Append($"<th class=\"num\">Lift</th><th class=\"num\">{X(interval)}</th><th class=\"num\">Adjusted p</th><th>Significant</th></tr></thead>\n<tbody>\n");
             foreach (var s in r.Segments)
             {
                 var c = s.Comparison;
                 o.Append($"<tr><td>{X(s.Dimension)}</td><td>{X(s.Segment)}</td><td><code>{X(s.Metric)}</code></td><td><code>{X(c.Variant)}</code></td>");
                 o.Append($"<td class=\"num\">{F.Count(c.ControlN)} / {F.Count(c.VariantN)}</td><td class=\"num\">{F.Percent(c.RelativeLift)}</td>");
-                o.Append($"<td class=\"num\">{F.Interval(c.RelativeCiLow, c.RelativeCiHigh)}</td><td class=\"num\">{F.P(c.AdjustedPValue)}</td><td>{(c.Significant ? "significant" : "no significant change")}</td></tr>\n");
+                o.Append($"<td class=\"num\">{F.Interval(c.RelativeCiLow, c.RelativeCiHigh)}</td><td class=\"num\">{F.P(c.AdjustedPValue)}</td><td>{(c.Significant ? "<strong>yes</strong>" : "no")}</td></tr>\n");
             }
 
             o.Append("</tbody>\n</table>\n</section>\n");
@@ -199,7 +199,7 @@ public static class ReadoutHtml
         :root { color-scheme: light; }
         * { box-sizing: border-box; }
         body { margin: 0; background: #f6f8fa; color: #1f2328; font: 14px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, "Liberation Sans", sans-serif; }
-        main { max-width: 1040px; margin: 24px auto; padding: 28px 32px 20px; background: #ffffff; border: 1px solid #d1d9e0; border-radius: 8px; }
+        main { max-width: 1100px; margin: 24px auto; padding: 28px 32px 20px; background: #ffffff; border: 1px solid #d1d9e0; border-radius: 8px; }
         header .eyebrow { margin: 0; font-size: 12px; font-weight: 600; letter-spacing: 0.06em; text-transform: uppercase; color: #59636e; }
         h1 { margin: 2px 0 2px; font-size: 26px; line-height: 1.25; }
         header .id { margin: 0; color: #59636e; }
@@ -221,7 +221,7 @@ public static class ReadoutHtml
         dl.facts dt { color: #59636e; font-weight: 600; }
         dl.facts dd { margin: 0; }
         figure { margin: 0; overflow-x: auto; }
-        svg.forest-plot { display: block; width: 100%; max-width: 960px; height: auto; }
+        svg.forest-plot { display: block; width: 100%; max-width: 1000px; height: auto; }
         table { width: 100%; border-collapse: collapse; font-size: 13px; font-variant-numeric: tabular-nums; }
         th, td { padding: 6px 8px; border-bottom: 1px solid #e1e4e8; text-align: left; vertical-align: top; }
         th { background: #f6f8fa; color: #59636e; font-weight: 600; white-space: nowrap; }

@@ -127,18 +127,19 @@ public static class ReadoutMarkdown
 
         if (r.Segments.Count > 0)
         {
+            // Collapsed: a segment table is long, and a PR comment should stay short.
             o.Append("## Segments\n\n");
-            o.Append($"Each dimension is corrected across its segments, metrics and variants.\n\n");
-            o.Append($"| Dimension | Segment | Metric | Variant | Units (control / variant) | Lift | {interval} | Adjusted p | Result |\n");
+            o.Append($"<details><summary>{r.Segments.Count} segment comparisons; each dimension is corrected across its segments, metrics and variants</summary>\n\n");
+            o.Append($"| Dimension | Segment | Metric | Variant | Units (control / variant) | Lift | {interval} | Adjusted p | Significant |\n");
             o.Append("| --- | --- | --- | --- | ---: | ---: | ---: | ---: | --- |\n");
             foreach (var s in r.Segments)
             {
                 var c = s.Comparison;
                 o.Append($"| {F.Markdown(s.Dimension)} | {F.Markdown(s.Segment)} | {F.MarkdownCode(s.Metric)} | {F.MarkdownCode(c.Variant)} | {F.Count(c.ControlN)} / {F.Count(c.VariantN)} | ");
-                o.Append($"{F.Percent(c.RelativeLift)} | {F.Interval(c.RelativeCiLow, c.RelativeCiHigh)} | {F.P(c.AdjustedPValue)} | {(c.Significant ? "significant" : "no significant change")} |\n");
+                o.Append($"{F.Percent(c.RelativeLift)} | {F.Interval(c.RelativeCiLow, c.RelativeCiHigh)} | {F.P(c.AdjustedPValue)} | {(c.Significant ? "**yes**" : "no")} |\n");
             }
 
-            o.Append('\n');
+            o.Append("\n</details>\n\n");
         }
 
         o.Append($"<sub>metricc {Artifacts.ArtifactWriter.Version}; figures from {F.MarkdownCode($"target/results/{r.ExperimentId}.json")}.</sub>\n");
@@ -160,8 +161,15 @@ public static class ReadoutMarkdown
             return string.IsNullOrWhiteSpace(description) ? text : $"{text}: {F.Markdown(description)}";
         });
 
-    private static string MetricCell(MetricReadout m) =>
-        $"{F.Markdown(m.Label)}{(m.Label == m.Metric ? "" : $" ({F.MarkdownCode(m.Metric)})")}{(m.Cuped ? " (CUPED)" : "")}";
+    private static string MetricCell(MetricReadout m)
+    {
+        var notes = new List<string>();
+        if (m.Label != m.Metric)
+            notes.Add(F.MarkdownCode(m.Metric));
+        if (m.Cuped)
+            notes.Add("CUPED");
+        return notes.Count == 0 ? F.Markdown(m.Label) : $"{F.Markdown(m.Label)} ({string.Join(", ", notes)})";
+    }
 
     private static string Bold(string text, bool bold) => bold ? $"**{text}**" : text;
 

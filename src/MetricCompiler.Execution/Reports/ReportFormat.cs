@@ -57,7 +57,7 @@ internal static class ReportFormat
             return m.Comparison.ChanceToWin is { } win && m.Comparison.PValue is null ? $"better (chance to win {Percent(win, 1, signed: false)})" : "better";
         if (m.IsSignificantlyWorse)
             return "worse";
-        return "no significant change";
+        return "not significant";
     }
 
     public static string GuardrailStatusText(string status) => status switch
@@ -262,9 +262,10 @@ internal static class ReportFormat
     /// Free text in Markdown (names, hypothesis, owner, labels): HTML-escaped (GitHub renders inline HTML), Markdown
     /// punctuation escaped, and <c>|</c> escaped so a table cell cannot be split.
     /// </summary>
-    public static string Markdown(string? text)
+    public static string Markdown(string? text) => MarkdownEscape(OneLine(text));
+
+    private static string MarkdownEscape(string line)
     {
-        var line = OneLine(text);
         var builder = new StringBuilder(line.Length + 16);
         foreach (var c in line)
         {
@@ -295,7 +296,7 @@ internal static class ReportFormat
             if (inCode)
                 builder.Append('`').Append(parts[i].Replace("|", "\\|", StringComparison.Ordinal)).Append('`');
             else
-                builder.Append(i % 2 == 1 ? "\\`" : "").Append(Markdown(parts[i]));
+                builder.Append(i % 2 == 1 ? "\\`" : "").Append(MarkdownEscape(parts[i]));
         }
 
         return builder.ToString();
