@@ -15,7 +15,7 @@ public static class ForestPlotText
 
     public static string Render(ExperimentReadout readout, ExperimentDefinition? experiment)
     {
-        var model = ForestModel.Of(readout, experiment, targetTicks: 4);
+        var model = ForestModel.Of(readout, experiment, targetTicks: 5);
         var scale = model.Scale;
         var zero = Column(scale, 0);
         var lines = new List<string>();

@@ -62,14 +62,18 @@ public static class ReadoutHtml
         o.Append($"<p class=\"note\">Each row is one metric for one treatment variant: the dot is the estimated relative lift, the bar its {X(F.IntervalName(r.Settings, abbreviated: false))}. ");
         o.Append("Colour shows the verdict after the multiple-testing correction; a dashed mark is a guardrail's tolerated harm.</p>\n</section>\n");
 
-        o.Append("<section id=\"metrics\">\n<h2>Metrics</h2>\n<table>\n<thead><tr><th>Metric</th><th>Role</th><th>Variant</th>");
+        o.Append("<section id=\"metrics\">\n<h2>Metrics</h2>\n<table>\n<thead><tr><th>Metric</th><th>Variant</th>");
         o.Append($"<th class=\"num\">Control mean</th><th class=\"num\">Variant mean</th><th class=\"num\">Lift</th><th class=\"num\">{X(interval)}</th>");
         o.Append("<th class=\"num\">p</th><th class=\"num\">Adjusted p</th><th>Result</th></tr></thead>\n<tbody>\n");
+        MetricRole? role = null;
         foreach (var m in F.OrderedMetrics(r))
         {
             var c = m.Comparison;
             var verdict = F.Verdict(m);
-            o.Append($"<tr class=\"metric\" data-metric=\"{X(m.Metric)}\" data-variant=\"{X(c.Variant)}\"><td>{MetricCell(m)}</td><td>{F.RoleName(m.Role)}</td><td><code>{X(c.Variant)}</code></td>");
+            if (m.Role != role)
+                o.Append($"<tr class=\"group\"><th colspan=\"9\">{F.RoleHeading(m.Role)}</th></tr>\n");
+            role = m.Role;
+            o.Append($"<tr class=\"metric\" data-metric=\"{X(m.Metric)}\" data-variant=\"{X(c.Variant)}\" data-role=\"{F.RoleName(m.Role)}\"><td>{MetricCell(m)}</td><td><code>{X(c.Variant)}</code></td>");
             o.Append($"<td class=\"num\">{F.Number(c.ControlMean)}</td><td class=\"num\">{F.Number(c.VariantMean)}</td>");
             o.Append($"<td class=\"num lift {F.VerdictName(verdict)}\">{F.Percent(c.RelativeLift)}</td><td class=\"num\">{F.Interval(c.RelativeCiLow, c.RelativeCiHigh)}</td>");
             o.Append($"<td class=\"num\">{F.P(c.PValue)}</td><td class=\"num\">{(m.Role == MetricRole.Guardrail ? "&#8211;" : F.P(c.AdjustedPValue))}</td>");
@@ -178,8 +182,16 @@ public static class ReadoutHtml
         return o.ToString();
     }
 
-    private static string MetricCell(MetricReadout m) =>
-        $"<span class=\"metric-label\">{X(F.OneLine(m.Label))}</span>{(m.Label == m.Metric ? "" : $" <code>{X(m.Metric)}</code>")}{(m.Cuped ? " <span class=\"tag\">CUPED</span>" : "")}";
+    private static string MetricCell(MetricReadout m)
+    {
+        var notes = new List<string>();
+        if (m.Label != m.Metric)
+            notes.Add(X(m.Metric));
+        if (m.Cuped)
+            notes.Add("CUPED");
+        var label = $"<span class=\"metric-label\">{X(F.OneLine(m.Label))}</span>";
+        return notes.Count == 0 ? label : $"{label}<span class=\"metric-id\">{string.Join(" &#183; ", notes)}</span>";
+    }
 
     private static void Fact(StringBuilder o, string term, string html) => o.Append($"<dt>{term}</dt><dd>{html}</dd>\n");
 
@@ -224,12 +236,14 @@ public static class ReadoutHtml
         svg.forest-plot { display: block; width: 100%; max-width: 1000px; height: auto; }
         table { width: 100%; border-collapse: collapse; font-size: 13px; font-variant-numeric: tabular-nums; }
         th, td { padding: 6px 8px; border-bottom: 1px solid #e1e4e8; text-align: left; vertical-align: top; }
-        th { background: #f6f8fa; color: #59636e; font-weight: 600; white-space: nowrap; }
+        th { background: #f6f8fa; color: #59636e; font-weight: 600; vertical-align: bottom; }
         .num { text-align: right; white-space: nowrap; }
         td.lift { font-weight: 600; }
         td.lift.better { color: #1a7f37; }
         td.lift.worse { color: #cf222e; }
-        .tag { font-size: 11px; color: #59636e; border: 1px solid #d1d9e0; border-radius: 4px; padding: 0 4px; white-space: nowrap; }
+        .metric-label { font-weight: 500; }
+        .metric-id { display: block; font-size: 12px; color: #59636e; }
+        tr.group th { background: #ffffff; padding-top: 12px; font-size: 11px; letter-spacing: 0.06em; text-transform: uppercase; }
         .pill { display: inline-block; padding: 0 8px; border-radius: 999px; font-size: 12px; font-weight: 600; white-space: nowrap; }
         .pill.better { background: #dafbe1; color: #116329; }
         .pill.worse { background: #ffebe9; color: #a40e26; }

@@ -46,7 +46,7 @@ public sealed class DemoRunFixture : IDisposable
 
 /// <summary>
 /// The readouts of a real demo run: written next to the JSON by <c>metricc run</c>, and the HTML rendered by headless
-/// Chromium. Screenshots (and the HTML they show) are kept under the test output folder, <c>artifacts/readouts/</c>.
+/// Chromium. Screenshots (and the HTML and Markdown they show) are kept under the test output folder, <c>artifacts/readouts/</c>.
 /// </summary>
 public sealed class DemoReadoutReportTests(DemoRunFixture demo) : IClassFixture<DemoRunFixture>
 {
@@ -91,6 +91,7 @@ public sealed class DemoReadoutReportTests(DemoRunFixture demo) : IClassFixture<
         Directory.CreateDirectory(ArtifactFolder);
         var page = Path.Combine(ArtifactFolder, $"{experimentId}.html");
         File.WriteAllText(page, ReadoutHtml.Render(readout, definition));
+        File.WriteAllText(Path.ChangeExtension(page, ".md"), ReadoutMarkdown.Render(readout, definition));
 
         var dom = HeadlessChromium.DumpDom(page);
 
@@ -113,5 +114,26 @@ public sealed class DemoReadoutReportTests(DemoRunFixture demo) : IClassFixture<
         Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47 }, bytes[..4]);
         // IHDR: width and height, big-endian, right after the signature and chunk header.
         Assert.Equal(1280, (bytes[16] << 24) | (bytes[17] << 16) | (bytes[18] << 8) | bytes[19]);
+    }
+
+    [Fact]
+    public void Hostile_yaml_text_stays_text_in_the_browser_and_three_variants_fit()
+    {
+        var readout = ReportSamples.Readout(name: "Checkout <b>redesign</b> & co", hypothesis: ReportSamples.Hostile);
+        Directory.CreateDirectory(ArtifactFolder);
+        var page = Path.Combine(ArtifactFolder, "checkout_redesign_sample.html");
+        File.WriteAllText(page, ReadoutHtml.Render(readout, ReportSamples.Definition(owner: "team <i>x</i> & y")));
+        File.WriteAllText(Path.ChangeExtension(page, ".md"), ReadoutMarkdown.Render(readout, ReportSamples.Definition(owner: "team <i>x</i> & y")));
+
+        var dom = HeadlessChromium.DumpDom(page);
+
+        Assert.DoesNotContain("<script", dom, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("<b>", dom);
+        Assert.DoesNotContain("<i>", dom);
+        Assert.Contains("<h1>Checkout &lt;b&gt;redesign&lt;/b&gt; &amp; co</h1>", dom);
+        Assert.Contains("Users &lt;script&gt;alert('x')&lt;/script&gt; &amp; friends | pipes", dom);
+        Assert.Contains("team &lt;i&gt;x&lt;/i&gt; &amp; y", dom);
+        Assert.Equal(6, Regex.Matches(dom, "<g class=\"interval\"").Count);
+        HeadlessChromium.Screenshot(page, Path.Combine(ArtifactFolder, "checkout_redesign_sample.png"));
     }
 }
