@@ -4,7 +4,7 @@ namespace MetricCompiler.Execution.Reports;
 /// The relative-lift axis of a forest plot: a range that holds zero, every estimate, interval end and guardrail margin,
 /// widened to whole steps of 1, 2, 2.5 or 5 times a power of ten, with at least a little room on both sides.
 /// </summary>
-public sealed record LiftScale(double Min, double Max, double Step)
+internal sealed record LiftScale(double Min, double Max, double Step)
 {
     public static LiftScale For(IEnumerable<double> values, int targetTicks = 6)
     {

@@ -106,11 +106,11 @@ internal static class ReportFormat
     {
         if (value is not { } v || !double.IsFinite(v))
             return NotAvailable;
-        var scaled = Math.Round(v * 100, decimals, MidpointRounding.AwayFromZero);
-        if (scaled == 0)
-            scaled = 0; // no "-0.00%"
-        var text = scaled.ToString("F" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture) + "%";
-        return signed && scaled >= 0 ? "+" + text : text;
+        // Formatted like the decision's reasons (DecisionPolicy), so "+5.53%" reads the same in both.
+        var text = (v * 100).ToString("F" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+        if (text.StartsWith('-') && text.Skip(1).All(c => c is '0' or '.'))
+            text = text[1..]; // no "-0.00%"
+        return (signed && !text.StartsWith('-') ? "+" : "") + text + "%";
     }
 
     /// <summary>A tick label: as few decimals as the value needs.</summary>
@@ -185,10 +185,6 @@ internal static class ReportFormat
             Add(v);
         return order;
     }
-
-    /// <summary>Treatment variants in the order the readout compares them.</summary>
-    public static IReadOnlyList<string> Treatments(ExperimentReadout r, ExperimentDefinition? experiment) =>
-        Variants(r, experiment).Where(v => v != r.Control && (r.Metrics.Any(m => m.Comparison.Variant == v) || r.Verdicts.Any(x => x.Variant == v))).ToList();
 
     /// <summary>Metric comparisons grouped by role (primary, secondary, guardrail), in readout order inside a role.</summary>
     public static IReadOnlyList<MetricReadout> OrderedMetrics(ExperimentReadout r) =>
