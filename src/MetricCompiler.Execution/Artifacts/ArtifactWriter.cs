@@ -6,6 +6,7 @@ using MetricCompiler.Core.Model;
 using MetricCompiler.Core.Semantics;
 using MetricCompiler.Core.Validation;
 using MetricCompiler.Execution.Readout;
+using MetricCompiler.Execution.Reports;
 using MetricCompiler.Execution.Running;
 using MetricCompiler.Planning;
 
@@ -148,10 +149,17 @@ public sealed class ArtifactWriter(string targetDirectory)
         WriteAtomically(Path.Combine(targetDirectory, "run_results.json"), document.ToJsonString(Indented) + "\n");
     }
 
-    public string WriteReadout(ExperimentReadout readout, DateTime analysedAt)
+    /// <summary>
+    /// Writes <c>results/&lt;experiment&gt;.json</c>, and the readouts people read next to it: <c>readouts/&lt;experiment&gt;.md</c>
+    /// and <c>.html</c>. Without <paramref name="experiment"/> those two leave out the owner and the guardrail margins.
+    /// </summary>
+    public string WriteReadout(ExperimentReadout readout, DateTime analysedAt, ExperimentDefinition? experiment = null, string timeZone = ReadoutMarkdown.DefaultTimeZone)
     {
         var path = Path.Combine(targetDirectory, "results", $"{readout.ExperimentId}.json");
         WriteAtomically(path, ReadoutJson.Serialize(readout, analysedAt));
+        var readouts = Path.Combine(targetDirectory, "readouts");
+        WriteAtomically(Path.Combine(readouts, $"{readout.ExperimentId}.md"), ReadoutMarkdown.Render(readout, experiment, timeZone));
+        WriteAtomically(Path.Combine(readouts, $"{readout.ExperimentId}.html"), ReadoutHtml.Render(readout, experiment, timeZone));
         return path;
     }
 

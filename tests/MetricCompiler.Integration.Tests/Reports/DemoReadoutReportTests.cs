@@ -1,0 +1,139 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using MetricCompiler.Cli.Commands;
+using MetricCompiler.Core.Loading;
+using MetricCompiler.Core.Model;
+using MetricCompiler.Execution.Readout;
+using MetricCompiler.Execution.Reports;
+using MetricCompiler.Execution.Running;
+
+namespace MetricCompiler.Integration.Tests.Reports;
+
+/// <summary>The demo project seeded and run once, shared by the tests that read its readouts.</summary>
+public sealed class DemoRunFixture : IDisposable
+{
+    public DemoRunFixture()
+    {
+        DemoCopy.To(Root);
+        var error = new StringWriter();
+        Assert.True(CommandLine.Run(["seed", "--project-dir", Root], new StringWriter(), error) == 0, error.ToString());
+        var outcome = new ProjectRunner(SilentObserver.Instance).Run(new RunRequest(Root));
+        Assert.True(outcome.ExitCode == 0, outcome.Error);
+        Readouts = outcome.Readouts;
+        var load = ProjectLoader.Load(Root);
+        Assert.True(load.Succeeded);
+        Project = load.Project!;
+    }
+
+    public string Root { get; } = Path.Combine(Path.GetTempPath(), "metricc-demo-reports", Guid.NewGuid().ToString("N"));
+
+    public IReadOnlyList<ExperimentReadout> Readouts { get; }
+
+    public ProjectDefinition Project { get; }
+
+    public void Dispose()
+    {
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
+
+/// <summary>
+/// The readouts of a real demo run: written next to the JSON by <c>metricc run</c>, and the HTML rendered by headless
+/// Chromium. Screenshots (and the HTML and Markdown they show) are kept under the test output folder, <c>artifacts/readouts/</c>.
+/// </summary>
+public sealed class DemoReadoutReportTests(DemoRunFixture demo) : IClassFixture<DemoRunFixture>
+{
+    /// <summary>tests/MetricCompiler.Integration.Tests/bin/&lt;configuration&gt;/net10.0/artifacts/readouts</summary>
+    public static string ArtifactFolder { get; } = Path.Combine(AppContext.BaseDirectory, "artifacts", "readouts");
+
+    [Fact]
+    public void Run_writes_markdown_and_html_next_to_the_json()
+    {
+        foreach (var readout in demo.Readouts)
+        {
+            var id = readout.ExperimentId;
+            using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(demo.Root, "target", "results", $"{id}.json")));
+            var decision = json.RootElement.GetProperty("decision").GetString()!.ToUpperInvariant().Replace('_', '-');
+            var md = File.ReadAllText(Path.Combine(demo.Root, "target", "readouts", $"{id}.md"));
+            var html = File.ReadAllText(Path.Combine(demo.Root, "target", "readouts", $"{id}.html"));
+
+            Assert.Contains($"## Decision: {decision}\n", md);
+            Assert.Contains($"<strong>{decision}</strong>", html);
+            foreach (var metric in json.RootElement.GetProperty("metrics").EnumerateArray())
+            {
+                var lift = metric.GetProperty("relative_lift").GetDouble();
+                var cell = (lift >= 0 ? "+" : "") + (lift * 100).ToString("F2", System.Globalization.CultureInfo.InvariantCulture) + "%";
+                Assert.Contains(cell, md);
+                Assert.Contains($"data-metric=\"{metric.GetProperty("metric").GetString()}\" data-variant=\"{metric.GetProperty("variant").GetString()}\"", html);
+            }
+        }
+
+        Assert.Empty(Directory.GetFiles(Path.Combine(demo.Root, "target"), "*.tmp", SearchOption.AllDirectories));
+        Assert.Equal(
+            demo.Readouts.SelectMany(r => new[] { $"{r.ExperimentId}.html", $"{r.ExperimentId}.md" }).Order(StringComparer.Ordinal),
+            Directory.GetFiles(Path.Combine(demo.Root, "target", "readouts")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("homepage_cta", "SHIP")]
+    [InlineData("onboarding_flow", "NO-SHIP")]
+    public void Html_readout_renders_in_headless_chromium(string experimentId, string decision)
+    {
+        var readout = demo.Readouts.Single(r => r.ExperimentId == experimentId);
+        var definition = demo.Project.FindExperiment(experimentId)!;
+        Directory.CreateDirectory(ArtifactFolder);
+        var page = Path.Combine(ArtifactFolder, $"{experimentId}.html");
+        File.WriteAllText(page, ReadoutHtml.Render(readout, definition));
+        File.WriteAllText(Path.ChangeExtension(page, ".md"), ReadoutMarkdown.Render(readout, definition));
+
+        var dom = HeadlessChromium.DumpDom(page);
+
+        Assert.Matches(new Regex($"<section class=\"decision [a-z-]+\" id=\"decision\">\\s*<p class=\"verdict\"><span class=\"label\">Decision</span> <strong>{decision}</strong>"), dom);
+        Assert.Contains(definition.Owner!, dom);
+        var svg = Regex.Match(dom, "<svg .*?</svg>", RegexOptions.Singleline);
+        Assert.True(svg.Success, "no <svg> in the rendered page");
+        Assert.Equal(readout.Metrics.Count(m => m.Comparison.RelativeLift is not null), Regex.Matches(svg.Value, "<g class=\"interval\"").Count);
+        Assert.Equal(definition.Guardrails.Count * (definition.Variants.Count - 1), Regex.Matches(svg.Value, "<line class=\"margin\"").Count);
+        foreach (var metric in readout.Metrics)
+        {
+            Assert.Contains($">{System.Net.WebUtility.HtmlEncode(metric.Label)}<", svg.Value);
+            Assert.Contains($"<span class=\"metric-label\">{System.Net.WebUtility.HtmlEncode(metric.Label)}</span>", dom);
+        }
+
+        var png = Path.Combine(ArtifactFolder, $"{experimentId}.png");
+        HeadlessChromium.Screenshot(page, png);
+        var bytes = File.ReadAllBytes(png);
+        Assert.True(bytes.Length > 20_000, $"screenshot {png} is suspiciously small ({bytes.Length} bytes)");
+        Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47 }, bytes[..4]);
+        // IHDR: width and height, big-endian, right after the signature and chunk header.
+        Assert.Equal(1280, (bytes[16] << 24) | (bytes[17] << 16) | (bytes[18] << 8) | bytes[19]);
+    }
+
+    [Fact]
+    public void Hostile_yaml_text_stays_text_in_the_browser_and_three_variants_fit()
+    {
+        var readout = ReportSamples.Readout(name: "Checkout <b>redesign</b> & co", hypothesis: ReportSamples.Hostile);
+        Directory.CreateDirectory(ArtifactFolder);
+        var page = Path.Combine(ArtifactFolder, "checkout_redesign_sample.html");
+        File.WriteAllText(page, ReadoutHtml.Render(readout, ReportSamples.Definition(owner: "team <i>x</i> & y")));
+        File.WriteAllText(Path.ChangeExtension(page, ".md"), ReadoutMarkdown.Render(readout, ReportSamples.Definition(owner: "team <i>x</i> & y")));
+
+        var dom = HeadlessChromium.DumpDom(page);
+
+        Assert.DoesNotContain("<script", dom, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("<b>", dom);
+        Assert.DoesNotContain("<i>", dom);
+        Assert.Contains("<h1>Checkout &lt;b&gt;redesign&lt;/b&gt; &amp; co</h1>", dom);
+        Assert.Contains("Users &lt;script&gt;alert('x')&lt;/script&gt; &amp; friends | pipes", dom);
+        Assert.Contains("team &lt;i&gt;x&lt;/i&gt; &amp; y", dom);
+        Assert.Equal(6, Regex.Matches(dom, "<g class=\"interval\"").Count);
+        HeadlessChromium.Screenshot(page, Path.Combine(ArtifactFolder, "checkout_redesign_sample.png"));
+    }
+}
