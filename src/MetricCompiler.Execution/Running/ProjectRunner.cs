@@ -53,7 +53,7 @@ public sealed class ProjectRunner(IRunObserver observer)
             if (error is null)
             {
                 foreach (var readout in execution.Readouts)
-                    writer.WriteReadout(readout, analysedAt);
+                    writer.WriteReadout(readout, analysedAt, session.Project.FindExperiment(readout.ExperimentId)?.Definition, session.Project.Time.ZoneId);
             }
 
             writer.WriteRunResults("run", session.Target, startedAt, clock.Elapsed.TotalSeconds, execution.Results, error);
