@@ -164,21 +164,22 @@ public static class Planner
         var dependsOn = new SortedSet<string>(StringComparer.Ordinal) { NodeNames.Exposures(experiment.Id) };
 
         FromItem from = From(new CteRef("exposed_units"), Unit);
-        foreach (var group in units.Measures.GroupBy(m => m.Source).OrderBy(g => g.Key.Name, StringComparer.Ordinal))
+        foreach (var group in units.Measures.GroupBy(m => m.Rows).OrderBy(g => g.Key.Name, StringComparer.Ordinal))
         {
-            var source = group.Key;
-            var cteName = $"{source.Name}_values";
-            var alias = UnitValueBuilder.SourceAlias(source);
-            var at = Col(Event, source.EventTime.Name);
+            var rows = group.Key;
+            var cteName = $"{rows.Name}_values";
+            var alias = UnitValueBuilder.SourceAlias(rows);
+            var at = Col(Event, rows.TimeColumn);
             var scan = new SelectQuery(
                 [Col(Unit, "unit_id").Item(), .. group.Select(m => m.Aggregate.As(m.Alias, m.Comment))],
-                new JoinFrom(From(new CteRef("exposed_units"), Unit), JoinKind.Inner, From(new NodeRef(NodeNames.Staging(source.Name)), Event),
-                    Eq(Col(Event, source.Entity.Name), Col(Unit, "unit_id"))),
+                new JoinFrom(From(new CteRef("exposed_units"), Unit), JoinKind.Inner, From(RowsRelation(rows, ctes), Event),
+                    Eq(Col(Event, rows.EntityColumn), Col(Unit, "unit_id"))),
                 Where: And(Ge(at, new TimestampLiteral(start.AddDays(-lookback))), Lt(at, new TimestampLiteral(end))),
                 GroupBy: [Col(Unit, "unit_id")]);
-            ctes.Add(new CommonTableExpression(cteName, scan, $"one pass over `{source.Name}`: {string.Join(", ", group.Select(m => m.Alias))}"));
+            ctes.Add(new CommonTableExpression(cteName, scan, $"one pass over `{rows.Name}`: {string.Join(", ", group.Select(m => m.Alias))}"));
             from = new JoinFrom(from, JoinKind.Left, From(new CteRef(cteName), alias), Eq(Col(alias, "unit_id"), Col(Unit, "unit_id")));
-            dependsOn.Add(NodeNames.Staging(source.Name));
+            foreach (var read in rows.Reads)
+                dependsOn.Add(NodeNames.Staging(read.Name));
         }
 
         var finalItems = new List<SelectItem> { Col(Unit, "unit_id").Item(), Col(Unit, "variant").Item() };
@@ -258,7 +259,7 @@ public static class Planner
             [Col("variant").Item(), Col("assignment_status").Item(), CountStar().As("units")],
             From(new NodeRef(NodeNames.Exposures(experiment.Id))),
             GroupBy: [Col("variant"), Col("assignment_status")],
-            OrderBy: [Col("assignment_status"), Col("variant")]);
+            OrderBy: [new SortKey(Col("assignment_status")), new SortKey(Col("variant"))]);
         return new PlanNode(NodeNames.SrmCounts(experiment.Id), NodeKind.SrmCounts,
             $"Exposed units per variant and assignment status for experiment `{experiment.Id}` (sample ratio mismatch check).",
             query, [NodeNames.Exposures(experiment.Id)], [], experiment.Definition.Location, ["experiment", .. experiment.Definition.Tags], experiment.Id);
@@ -291,6 +292,25 @@ public static class Planner
         {
             With = [new CommonTableExpression("unit_values", perUnit, $"`{metric.Name}` per unit active in the {days} days before `{experiment.Id}` starts")],
         };
+    }
+
+    /// <summary>
+    /// The relation a scan reads: a source's staging node, or a derived row set, added once as a common table
+    /// expression of the query.
+    /// </summary>
+    internal static RelationRef RowsRelation(RowSet rows, List<CommonTableExpression> ctes)
+    {
+        switch (rows)
+        {
+            case SourceRows source:
+                return new NodeRef(NodeNames.Staging(source.Source.Name));
+            case DerivedRows derived:
+                if (ctes.All(c => c.Name != derived.Name))
+                    ctes.Add(new CommonTableExpression(derived.Name, derived.Query, derived.Description));
+                return new CteRef(derived.Name);
+            default:
+                throw new ArgumentOutOfRangeException(nameof(rows));
+        }
     }
 
     /// <summary>The experiment window as the UTC instants [start 00:00, day after end 00:00) of the project's time zone.</summary>

@@ -1,18 +1,7 @@
-using MetricCompiler.Core.Semantics;
 using MetricCompiler.Sql.Model;
 using static MetricCompiler.Sql.Model.Sql;
 
 namespace MetricCompiler.Core.Metrics;
-
-/// <summary>A time grain metrics are grouped by: ISO weeks start on Monday.</summary>
-public enum TimeGrain
-{
-    Day,
-    Week,
-    Month,
-    Quarter,
-    Year,
-}
 
 /// <summary>A shift of a metric in time: the value of the bucket this many days, or grain periods, earlier.</summary>
 public sealed record MetricOffset(int Days, int Periods)
@@ -43,7 +32,7 @@ public abstract record CumulativeWindow
 /// One pass over a source's rows, grouped by the query's keys (time bucket and dimensions): shifted in time for an
 /// offset, or, for a cumulative window, joined to a spine of days.
 /// </summary>
-public sealed record GrainScan(BoundSource Source, MetricOffset Shift, CumulativeWindow? Window, string Alias);
+public sealed record GrainScan(RowSet Rows, MetricOffset Shift, CumulativeWindow? Window, string Alias);
 
 /// <summary>One aggregate of a scan.</summary>
 public sealed record GrainMeasure(GrainScan Scan, string Alias, SqlExpr Aggregate);
@@ -99,15 +88,15 @@ public sealed class GrainQueryBuilder(TimeGrain? grain)
     }
 
     /// <summary>An aggregate of the source's qualifying rows per bucket and dimensions (expressions unqualified).</summary>
-    public SqlExpr Measure(string name, BoundSource source, Aggregation aggregation, SqlExpr? value, SqlExpr? filter) =>
+    public SqlExpr Measure(string name, RowSet source, Aggregation aggregation, SqlExpr? value, SqlExpr? filter) =>
         Register(name, Scan(source, null), aggregation, value, filter);
 
     /// <summary>The number of distinct entities with a row of <paramref name="source"/> in the bucket.</summary>
-    public SqlExpr Entities(BoundSource source) =>
-        Register($"{source.Entity.Name}_count", Scan(source, null), Aggregation.CountDistinct, Col(source.Entity.Name), null);
+    public SqlExpr Entities(RowSet source) =>
+        Register($"{source.EntityColumn}_count", Scan(source, null), Aggregation.CountDistinct, Col(source.EntityColumn), null);
 
     /// <summary>An aggregate over a cumulative window of days ending on each day, read at the end of each bucket.</summary>
-    public SqlExpr Cumulative(string name, BoundSource source, Aggregation aggregation, SqlExpr? value, SqlExpr? filter, CumulativeWindow window) =>
+    public SqlExpr Cumulative(string name, RowSet source, Aggregation aggregation, SqlExpr? value, SqlExpr? filter, CumulativeWindow window) =>
         Register(name, Scan(source, window), aggregation, value, filter);
 
     private SqlExpr Register(string name, GrainScan scan, Aggregation aggregation, SqlExpr? value, SqlExpr? filter)
@@ -130,9 +119,9 @@ public sealed class GrainQueryBuilder(TimeGrain? grain)
         return Aggregations.ZeroWhenEmpty(aggregation) ? Coalesce(column, Num(0)) : column;
     }
 
-    private GrainScan Scan(BoundSource source, CumulativeWindow? window)
+    private GrainScan Scan(RowSet source, CumulativeWindow? window)
     {
-        var existing = _scans.FirstOrDefault(s => s.Source == source && s.Shift == _shift && s.Window == window);
+        var existing = _scans.FirstOrDefault(s => s.Rows == source && s.Shift == _shift && s.Window == window);
         if (existing is not null)
             return existing;
         var alias = source.Name

@@ -1,4 +1,3 @@
-using MetricCompiler.Core.Semantics;
 using MetricCompiler.Sql.Model;
 using static MetricCompiler.Sql.Model.Sql;
 
@@ -20,7 +19,7 @@ public abstract record UnitTimeFrame
 }
 
 /// <summary>One conditional aggregate over a source's rows per unit, computed in the source's single pass.</summary>
-public sealed record UnitMeasure(string Alias, BoundSource Source, SqlExpr Aggregate, string Comment);
+public sealed record UnitMeasure(string Alias, RowSet Rows, SqlExpr Aggregate, string Comment);
 
 /// <summary>A column of the unit-metrics table: an expression over measures.</summary>
 public sealed record UnitColumn(string Name, SqlExpr Expression, string? Comment);
@@ -49,7 +48,7 @@ public sealed class UnitValueBuilder(int cupedLookbackDays)
     public IReadOnlyList<UnitColumn> Columns => _columns;
 
     /// <summary>The name of a measure's table in the final select (one per source).</summary>
-    public static string SourceAlias(BoundSource source) => $"v_{source.Name}";
+    public static string SourceAlias(RowSet rows) => $"v_{rows.Name}";
 
     /// <summary>The column of a metric's pre-exposure value.</summary>
     public static string Covariate(string metric) => $"{metric}__pre";
@@ -62,12 +61,12 @@ public sealed class UnitValueBuilder(int cupedLookbackDays)
     /// <paramref name="filter"/> and fall in <paramref name="frame"/>; returns the measure as a column of the final select.
     /// Expressions are over the source's columns, unqualified.
     /// </summary>
-    public SqlExpr Measure(string name, BoundSource source, Aggregation aggregation, SqlExpr? value, SqlExpr? filter, UnitTimeFrame frame, string comment)
+    public SqlExpr Measure(string name, RowSet source, Aggregation aggregation, SqlExpr? value, SqlExpr? filter, UnitTimeFrame frame, string comment)
     {
         var qualifiedFilter = filter is null ? null : SqlExprRewriter.Qualify(filter, RowAlias);
         var condition = And(Frame(source, frame), qualifiedFilter);
         var aggregate = Aggregations.Conditional(aggregation, value is null ? null : SqlExprRewriter.Qualify(value, RowAlias), condition);
-        var existing = _measures.FirstOrDefault(m => m.Source == source && m.Aggregate == aggregate);
+        var existing = _measures.FirstOrDefault(m => m.Rows == source && m.Aggregate == aggregate);
         if (existing is null)
         {
             var alias = UniqueAlias(source, name);
@@ -125,17 +124,17 @@ public sealed class UnitValueBuilder(int cupedLookbackDays)
     private static SqlExpr Finish(SqlExpr value, bool zeroWhenEmpty) =>
         Cast(zeroWhenEmpty ? Coalesce(value, Num(0)) : value, SqlType.Double);
 
-    private string UniqueAlias(BoundSource source, string name)
+    private string UniqueAlias(RowSet source, string name)
     {
         var alias = name;
-        for (var i = 2; _measures.Any(m => m.Source == source && m.Alias == alias); i++)
+        for (var i = 2; _measures.Any(m => m.Rows == source && m.Alias == alias); i++)
             alias = $"{name}_{i}";
         return alias;
     }
 
-    private static SqlExpr Frame(BoundSource source, UnitTimeFrame frame)
+    private static SqlExpr Frame(RowSet source, UnitTimeFrame frame)
     {
-        var time = Col(RowAlias, source.EventTime.Name);
+        var time = Col(RowAlias, source.TimeColumn);
         var exposed = Col(UnitAlias, "first_exposure_at");
         return frame switch
         {

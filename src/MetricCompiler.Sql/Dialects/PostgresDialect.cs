@@ -29,6 +29,13 @@ public sealed class PostgresDialect : SqlDialect
     public override string AddDays(string timestamp, int days) =>
         days >= 0 ? $"{timestamp} + interval '{Number(days)} days'" : $"{timestamp} - interval '{Number(-days)} days'";
 
+    public override string LocalTime(string timestamp, string zoneId) => $"({timestamp} at time zone 'UTC') at time zone {Quoted(zoneId)}";
+
+    public override bool DateSpineIsRecursive => false;
+
+    public override IReadOnlyList<string> DateSpine(string cteName, string start, string endInclusive, string column) =>
+        [$"select cast(generate_series({Cast(start, SqlType.Date)}, {Cast(endInclusive, SqlType.Date)}, interval '1 day') as date) as {column}"];
+
     public override string Function(string name, IReadOnlyList<string> arguments) => name switch
     {
         // round(double precision) rounds half to even and round(double precision, int) does not exist; numeric rounds

@@ -32,5 +32,13 @@ public sealed class SnowflakeDialect : SqlDialect
 
     public override string AddDays(string timestamp, int days) => $"dateadd(day, {Number(days)}, {timestamp})";
 
+    public override string LocalTime(string timestamp, string zoneId) => $"convert_timezone('UTC', {Quoted(zoneId)}, {timestamp})";
+
+    public override string DateAddDays(string date, int days) => $"dateadd(day, {Number(days)}, {date})";
+
+    public override string DateAddMonths(string date, int months) => $"dateadd(month, {Number(months)}, {date})";
+
+    public override string DateDiffDays(string from, string to) => $"datediff(day, {from}, {to})";
+
     public override string CreateTableAs(string relation, string query) => $"create or replace table {relation} as{Environment.NewLine}{query}";
 }

@@ -57,6 +57,37 @@ public abstract partial class SqlDialect
     /// <summary>A call of a portable function (<see cref="Parsing.PortableFunctions"/>); a dialect renames what it must.</summary>
     public virtual string Function(string name, IReadOnlyList<string> arguments) => $"{name}({string.Join(", ", arguments)})";
 
+    public virtual string NullSafeEquals(string left, string right) => $"{left} is not distinct from {right}";
+
+    /// <summary>The first day of the timestamp's (or date's) period, as a date; ISO weeks start on Monday.</summary>
+    public virtual string DateTrunc(string operand, TimeGrain grain) => $"cast(date_trunc('{GrainName(grain)}', {operand}) as date)";
+
+    /// <summary>A UTC timestamp as wall-clock time in <paramref name="zoneId"/> (an IANA name, validated by the loader).</summary>
+    public abstract string LocalTime(string timestamp, string zoneId);
+
+    public virtual string DateAddDays(string date, int days) =>
+        days >= 0 ? $"{date} + {Number(days)}" : $"{date} - {Number(-days)}";
+
+    public virtual string DateAddMonths(string date, int months) =>
+        $"cast({date} + interval '{Number(months)} months' as date)";
+
+    public virtual string DateDiffDays(string from, string to) => $"{to} - {from}";
+
+    /// <summary>Whether <see cref="DateSpine"/> refers to its own common table expression (so the <c>with</c> needs <c>recursive</c>).</summary>
+    public virtual bool DateSpineIsRecursive => true;
+
+    /// <summary>The body of the date spine's common table expression, one line per element.</summary>
+    public virtual IReadOnlyList<string> DateSpine(string cteName, string start, string endInclusive, string column) =>
+    [
+        $"select {Cast(start, SqlType.Date)} as {column}",
+        "union all",
+        $"select {DateAddDays(column, 1)} from {cteName} where {column} < {Cast(endInclusive, SqlType.Date)}",
+    ];
+
+    protected static string GrainName(TimeGrain grain) => grain.ToString().ToLowerInvariant();
+
+    protected static string Quoted(string text) => $"'{text.Replace("'", "''", StringComparison.Ordinal)}'";
+
     public virtual string CreateTableAs(string relation, string query) => $"create table {relation} as{Environment.NewLine}{query}";
 
     public virtual string DropTableIfExists(string relation) => $"drop table if exists {relation}";

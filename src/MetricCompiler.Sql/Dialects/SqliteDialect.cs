@@ -43,6 +43,27 @@ public sealed class SqliteDialect : SqlDialect
     public override string Like(string operand, string pattern, bool caseInsensitive, bool negated) =>
         caseInsensitive ? $"lower({operand}) {(negated ? "not " : "")}like lower({pattern})" : base.Like(operand, pattern, false, negated);
 
+    /// <summary>SQLite has no time zones: the adapter registers <c>metricc_local_time</c>, backed by the zone database.</summary>
+    public override string LocalTime(string timestamp, string zoneId) => $"metricc_local_time({timestamp}, {Quoted(zoneId)})";
+
+    public override string DateTrunc(string operand, TimeGrain grain) => grain switch
+    {
+        TimeGrain.Day => $"date({operand})",
+        TimeGrain.Week => $"date({operand}, '-' || ((cast(strftime('%w', {operand}) as integer) + 6) % 7) || ' days')",
+        TimeGrain.Month => $"date({operand}, 'start of month')",
+        TimeGrain.Quarter => $"date({operand}, 'start of month', '-' || ((cast(strftime('%m', {operand}) as integer) - 1) % 3) || ' months')",
+        TimeGrain.Year => $"date({operand}, 'start of year')",
+        _ => throw new ArgumentOutOfRangeException(nameof(grain)),
+    };
+
+    public override string NullSafeEquals(string left, string right) => $"{left} is {right}";
+
+    public override string DateAddDays(string date, int days) => $"date({date}, '{(days >= 0 ? "+" : "")}{Number(days)} days')";
+
+    public override string DateAddMonths(string date, int months) => $"date({date}, '{(months >= 0 ? "+" : "")}{Number(months)} months')";
+
+    public override string DateDiffDays(string from, string to) => $"cast(julianday({to}) - julianday({from}) as integer)";
+
     public override string Function(string name, IReadOnlyList<string> arguments) => name switch
     {
         // SQLite's multi-argument min() and max() are its scalar least and greatest.

@@ -29,6 +29,19 @@ public sealed class TrinoDialect : SqlDialect
 
     public override string AddDays(string timestamp, int days) => $"date_add('day', {Number(days)}, {timestamp})";
 
+    public override string LocalTime(string timestamp, string zoneId) => $"cast(with_timezone({timestamp}, 'UTC') at time zone {Quoted(zoneId)} as timestamp(3))";
+
+    public override string DateAddDays(string date, int days) => $"date_add('day', {Number(days)}, {date})";
+
+    public override string DateAddMonths(string date, int months) => $"date_add('month', {Number(months)}, {date})";
+
+    public override string DateDiffDays(string from, string to) => $"date_diff('day', {from}, {to})";
+
+    public override bool DateSpineIsRecursive => false;
+
+    public override IReadOnlyList<string> DateSpine(string cteName, string start, string endInclusive, string column) =>
+        [$"select {column} from unnest(sequence({Cast(start, SqlType.Date)}, {Cast(endInclusive, SqlType.Date)}, interval '1' day)) as spine ({column})"];
+
     public override string Like(string operand, string pattern, bool caseInsensitive, bool negated) =>
         caseInsensitive ? $"lower({operand}) {(negated ? "not " : "")}like lower({pattern})" : base.Like(operand, pattern, false, negated);
 }

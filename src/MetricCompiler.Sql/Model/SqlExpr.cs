@@ -62,6 +62,9 @@ public sealed record NegateExpr(SqlExpr Operand) : SqlExpr;
 /// <summary><c>like</c> (case-sensitive on every engine) or <c>ilike</c> (case-insensitive), optionally negated.</summary>
 public sealed record LikeExpr(SqlExpr Operand, SqlExpr Pattern, bool CaseInsensitive = false, bool Negated = false) : SqlExpr;
 
+/// <summary>Equality that holds for two nulls (<c>is not distinct from</c>), for joining on keys that may be null.</summary>
+public sealed record NullSafeEqualsExpr(SqlExpr Left, SqlExpr Right) : SqlExpr;
+
 public sealed record BetweenExpr(SqlExpr Operand, SqlExpr Low, SqlExpr High, bool Negated = false) : SqlExpr;
 
 public sealed record FunctionCall(string Name, IReadOnlyList<SqlExpr> Arguments, bool Distinct = false) : SqlExpr;

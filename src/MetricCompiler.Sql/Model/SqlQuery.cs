@@ -20,9 +20,11 @@ public enum JoinKind
 {
     Inner,
     Left,
+    /// <summary>Every row with every row; <see cref="JoinFrom.On"/> is ignored.</summary>
+    Cross,
 }
 
-public sealed record JoinFrom(FromItem Left, JoinKind Kind, FromItem Right, SqlExpr On) : FromItem;
+public sealed record JoinFrom(FromItem Left, JoinKind Kind, FromItem Right, SqlExpr? On) : FromItem;
 
 public sealed record SelectItem(SqlExpr Expression, string? Alias = null, string? Comment = null);
 
@@ -38,6 +40,11 @@ public sealed record SelectQuery(
     FromItem From,
     SqlExpr? Where = null,
     IReadOnlyList<SqlExpr>? GroupBy = null,
-    IReadOnlyList<SqlExpr>? OrderBy = null) : QueryExpr;
+    IReadOnlyList<SortKey>? OrderBy = null,
+    int? Limit = null) : QueryExpr
+{
+    /// <summary><c>select distinct</c>.</summary>
+    public bool Distinct { get; init; }
+}
 
 public sealed record UnionAllQuery(IReadOnlyList<SelectQuery> Parts, IReadOnlyList<string?>? PartComments = null) : QueryExpr;

@@ -28,14 +28,19 @@ public sealed class SqlRenderer(SqlDialect dialect, Func<string, string> resolve
     {
         if (query.With.Count > 0)
         {
+            var recursive = dialect.DateSpineIsRecursive && query.With.Any(c => c.Query is DateSpineQuery);
             for (var i = 0; i < query.With.Count; i++)
             {
                 var cte = query.With[i];
                 if (cte.Comment is not null)
                     foreach (var line in cte.Comment.Split('\n'))
                         Line(sb, depth, $"-- {line}");
-                Line(sb, depth, $"{(i == 0 ? "with " : "")}{dialect.QuoteIdentifier(cte.Name)} as (");
-                WriteQuery(sb, cte.Query, depth + 1);
+                Line(sb, depth, $"{(i == 0 ? recursive ? "with recursive " : "with " : "")}{dialect.QuoteIdentifier(cte.Name)} as (");
+                if (cte.Query is DateSpineQuery spine)
+                    foreach (var line in dialect.DateSpine(dialect.QuoteIdentifier(cte.Name), Expr(spine.Start), Expr(spine.EndInclusive), dialect.QuoteIdentifier(spine.Column)))
+                        Line(sb, depth + 1, line);
+                else
+                    WriteQuery(sb, cte.Query, depth + 1);
                 Line(sb, depth, i == query.With.Count - 1 ? ")" : "),");
                 sb.Append('\n');
             }
@@ -70,7 +75,7 @@ public sealed class SqlRenderer(SqlDialect dialect, Func<string, string> resolve
 
     private void WriteSelect(StringBuilder sb, SelectQuery select, int depth)
     {
-        Line(sb, depth, "select");
+        Line(sb, depth, select.Distinct ? "select distinct" : "select");
         for (var i = 0; i < select.Items.Count; i++)
         {
             var item = select.Items[i];
@@ -88,7 +93,14 @@ public sealed class SqlRenderer(SqlDialect dialect, Func<string, string> resolve
         if (select.GroupBy is { Count: > 0 } groupBy)
             WriteList(sb, "group by", groupBy, depth);
         if (select.OrderBy is { Count: > 0 } orderBy)
-            WriteList(sb, "order by", orderBy, depth);
+        {
+            Line(sb, depth, "order by");
+            for (var i = 0; i < orderBy.Count; i++)
+                Line(sb, depth + 1, SortKey(orderBy[i]) + (i < orderBy.Count - 1 ? "," : ""));
+        }
+
+        if (select.Limit is { } limit)
+            Line(sb, depth, $"limit {limit.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
     }
 
     private void WriteFrom(StringBuilder sb, FromItem from, int depth)
@@ -101,8 +113,14 @@ public sealed class SqlRenderer(SqlDialect dialect, Func<string, string> resolve
             case JoinFrom join:
                 WriteFrom(sb, join.Left, depth);
                 var right = join.Right as TableFrom ?? throw new ArgumentException("the right side of a join must be a table");
+                if (join.Kind == JoinKind.Cross)
+                {
+                    Line(sb, depth, $"cross join {Relation(right)}");
+                    break;
+                }
+
                 Line(sb, depth, $"{(join.Kind == JoinKind.Inner ? "inner join" : "left join")} {Relation(right)}");
-                Line(sb, depth + 1, $"on {Expr(join.On)}");
+                Line(sb, depth + 1, $"on {Expr(join.On ?? throw new ArgumentException("a join needs a condition"))}");
                 break;
             default:
                 throw new ArgumentException($"cannot render {from.GetType().Name}", nameof(from));
@@ -214,11 +232,18 @@ public sealed class SqlRenderer(SqlDialect dialect, Func<string, string> resolve
             NegateExpr n => (Negate(n), Precedence.Unary),
             IsNullExpr n => ($"{Expr(n.Operand, Precedence.Additive)} is {(n.Negated ? "not " : "")}null", Precedence.Comparison),
             InListExpr i => ($"{Expr(i.Operand, Precedence.Additive)} {(i.Negated ? "not in" : "in")} ({string.Join(", ", i.Values.Select(v => Expr(v)))})", Precedence.Comparison),
+            NullSafeEqualsExpr n => (dialect.NullSafeEquals(Expr(n.Left, Precedence.Additive), Expr(n.Right, Precedence.Additive)), Precedence.Comparison),
             BetweenExpr b => ($"{Expr(b.Operand, Precedence.Additive)} {(b.Negated ? "not between" : "between")} {Expr(b.Low, Precedence.Additive)} and {Expr(b.High, Precedence.Additive)}", Precedence.Comparison),
             LikeExpr l => (dialect.Like(Expr(l.Operand, Precedence.Additive), Expr(l.Pattern, Precedence.Additive), l.CaseInsensitive, l.Negated), Precedence.Comparison),
             CaseExpr c => (Case(c), Precedence.Primary),
             CastExpr c => (dialect.Cast(Expr(c.Operand), c.Type), Precedence.Primary),
             AddDaysExpr a => (dialect.AddDays(Expr(a.Timestamp, Precedence.Multiplicative), a.Days), Precedence.Additive),
+            DateTruncExpr d => (dialect.DateTrunc(Expr(d.Operand), d.Grain), Precedence.Primary),
+            LocalTimeExpr l => (dialect.LocalTime(Expr(l.Timestamp, Precedence.Primary), l.ZoneId), Precedence.Primary),
+            DateAddDaysExpr d => (dialect.DateAddDays(Expr(d.Date, Precedence.Multiplicative), d.Days), Precedence.Additive),
+            DateAddMonthsExpr d => (dialect.DateAddMonths(Expr(d.Date, Precedence.Multiplicative), d.Months), Precedence.Primary),
+            DateDiffDaysExpr d => (dialect.DateDiffDays(Expr(d.From, Precedence.Multiplicative), Expr(d.To, Precedence.Multiplicative)), Precedence.Additive),
+            ScalarSubqueryExpr q => (Subquery(q.Query), Precedence.Primary),
             RowNumberExpr r => (RowNumber(r), Precedence.Primary),
             _ => throw new ArgumentException($"cannot render {e.GetType().Name}", nameof(e)),
         };
@@ -245,6 +270,14 @@ public sealed class SqlRenderer(SqlDialect dialect, Func<string, string> resolve
         var left = Expr(b.Left, own);
         var right = Expr(b.Right, associative ? own : own + 1);
         return $"{left} {Symbol(b.Operator)} {right}";
+    }
+
+    /// <summary>A subquery on one line, for bounds such as <c>(select min(...) from ...)</c>.</summary>
+    private string Subquery(QueryExpr query)
+    {
+        var text = new StringBuilder();
+        WriteQuery(text, query, 0);
+        return "(" + string.Join(" ", text.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Trim())) + ")";
     }
 
     private string Negate(NegateExpr n)

@@ -4,6 +4,7 @@ using MetricCompiler.Core.Diagnostics;
 using MetricCompiler.Core.Loading;
 using MetricCompiler.Core.Model;
 using MetricCompiler.Core.Semantics;
+using MetricCompiler.Sql.Model;
 
 namespace MetricCompiler.Core.Metrics.Types;
 

@@ -1,0 +1,36 @@
+namespace MetricCompiler.Sql.Model;
+
+/// <summary>A time grain metrics are grouped by: ISO weeks start on Monday.</summary>
+public enum TimeGrain
+{
+    Day,
+    Week,
+    Month,
+    Quarter,
+    Year,
+}
+
+/// <summary>The first day of the <see cref="Grain"/> period a timestamp (or date) falls in, as a date.</summary>
+public sealed record DateTruncExpr(SqlExpr Operand, TimeGrain Grain) : SqlExpr;
+
+/// <summary>A UTC timestamp as local wall-clock time in an IANA time zone.</summary>
+public sealed record LocalTimeExpr(SqlExpr Timestamp, string ZoneId) : SqlExpr;
+
+/// <summary>A date moved by whole days.</summary>
+public sealed record DateAddDaysExpr(SqlExpr Date, int Days) : SqlExpr;
+
+/// <summary>A date moved by whole months (end-of-month clamping as the engine does it; only first days are moved here).</summary>
+public sealed record DateAddMonthsExpr(SqlExpr Date, int Months) : SqlExpr;
+
+/// <summary>The whole days from one date to another (to minus from).</summary>
+public sealed record DateDiffDaysExpr(SqlExpr From, SqlExpr To) : SqlExpr;
+
+/// <summary>A scalar subquery planners use for bounds read off the data (never built from user text).</summary>
+public sealed record ScalarSubqueryExpr(QueryExpr Query) : SqlExpr;
+
+/// <summary>
+/// One row per day from <see cref="Start"/> through <see cref="EndInclusive"/> (dates), in a column named
+/// <see cref="Column"/>: the date spine. Each dialect writes it its own way (generate_series, sequence, or a recursive
+/// common table expression).
+/// </summary>
+public sealed record DateSpineQuery(SqlExpr Start, SqlExpr EndInclusive, string Column) : QueryExpr;
