@@ -331,12 +331,12 @@ public sealed class SnowflakeProtocolServer : IAsyncDisposable
         }
     }
 
-    private static async Task<Reply?> FaultAsync(SnowflakeHttpFault? fault)
+    private async Task<Reply?> FaultAsync(SnowflakeHttpFault? fault)
     {
         if (fault is null)
             return null;
         if (fault.Delay > TimeSpan.Zero)
-            await Task.Delay(fault.Delay).ConfigureAwait(false);
+            await Task.Delay(fault.Delay, _stopping.Token).ConfigureAwait(false);
         if (fault.AbortConnection)
             return Reply.Abort;
         if (fault.Status is not { } status)
