@@ -1,4 +1,5 @@
 using System.Data.Common;
+using System.Globalization;
 using Microsoft.Data.Sqlite;
 using MetricCompiler.Sql.Dialects;
 
@@ -27,8 +28,23 @@ public sealed class SqliteAdapter : DbWarehouseAdapter
             pragma.ExecuteNonQuery();
         }
 
+        connection.CreateFunction<string?, string, string?>("metricc_local_time", LocalTime, isDeterministic: true);
         return new SqliteAdapter(connection, displayPath);
     }
+
+    /// <summary>
+    /// <c>metricc_local_time(utc_text, zone)</c>: SQLite has no time zones, so the dialect calls this for a UTC
+    /// timestamp's wall-clock time in an IANA zone (the zone database of the machine, as .NET reads it).
+    /// </summary>
+    private static string? LocalTime(string? utc, string zone)
+    {
+        if (utc is null || !DateTime.TryParse(utc, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var instant))
+            return null;
+        var local = TimeZoneInfo.ConvertTimeFromUtc(DateTime.SpecifyKind(instant, DateTimeKind.Utc), Zones.GetOrAdd(zone, TimeZoneInfo.FindSystemTimeZoneById));
+        return local.ToString(local.Ticks % TimeSpan.TicksPerSecond == 0 ? "yyyy-MM-dd HH:mm:ss" : "yyyy-MM-dd HH:mm:ss.FFFFFFF", CultureInfo.InvariantCulture);
+    }
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, TimeZoneInfo> Zones = new(StringComparer.Ordinal);
 
     public override bool TableExists(string table) => TableExists(table, null);
 

@@ -12,7 +12,7 @@ public static class CommandLine
     {
         var root = new RootCommand("metricc: compiles metric and experiment YAML into warehouse SQL, runs it, and reads out experiments.");
         var context = new CommandContext(output, error);
-        foreach (var command in ProjectCommands.All(context).Concat(StatisticsCommands.All(context)))
+        foreach (var command in ProjectCommands.All(context).Concat(QueryCommands.All(context)).Concat(StatisticsCommands.All(context)))
             root.Subcommands.Add(command);
         root.Subcommands.Add(SimulateCommand.Create(context));
 
@@ -33,6 +33,16 @@ public static class CommandLine
         {
             error.WriteLine($"error: {e.Message}");
             return ExitCodes.Usage;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The last line of defence: every expected failure has its own message; this one still names the problem,
+            // never prints a stack trace unless asked for, and exits 1.
+            error.WriteLine($"error: metricc failed unexpectedly: {e.Message} ({e.GetType().Name})");
+            error.WriteLine(Environment.GetEnvironmentVariable("METRICC_DEBUG") == "1"
+                ? e.ToString()
+                : "this is a bug in metricc; rerun with METRICC_DEBUG=1 to see where it happened, and report it");
+            return ExitCodes.Failure;
         }
     }
 }

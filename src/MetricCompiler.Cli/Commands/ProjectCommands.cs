@@ -14,13 +14,13 @@ namespace MetricCompiler.Cli.Commands;
 /// <summary>Commands that work on a project: validate, compile, run, seed, build, ls.</summary>
 internal static class ProjectCommands
 {
-    private static readonly Option<string> ProjectDir = new("--project-dir")
+    internal static readonly Option<string> ProjectDir = new("--project-dir")
     {
         Description = "Folder holding metrics.yml (default: the current folder)",
         DefaultValueFactory = _ => ".",
     };
 
-    private static readonly Option<string?> Target = new("--target", "-t") { Description = "Target from metrics.yml to use (default: default_target)" };
+    internal static readonly Option<string?> Target = new("--target", "-t") { Description = "Target from metrics.yml to use (default: default_target)" };
 
     private static readonly Option<string[]> Select = new("--select", "-s")
     {

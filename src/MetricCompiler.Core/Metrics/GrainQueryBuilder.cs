@@ -132,7 +132,8 @@ public sealed class GrainQueryBuilder(TimeGrain? grain)
                 CumulativeWindow.ToDate d => $"_{d.Grain.ToString().ToLowerInvariant()}_to_date",
                 _ => "_all_time",
             })
-            + (_shift.IsNone ? "" : $"_offset{(_shift.Days != 0 ? $"_{_shift.Days}d" : "")}{(_shift.Periods != 0 ? $"_{_shift.Periods}p" : "")}");
+            + (_shift.IsNone ? "" : $"_offset{(_shift.Days != 0 ? $"_{_shift.Days}d" : "")}{(_shift.Periods != 0 ? $"_{_shift.Periods}p" : "")}")
+            + "_values";
         var scan = new GrainScan(source, _shift, window, alias);
         _scans.Add(scan);
         return scan;

@@ -118,7 +118,7 @@ public static class QueryPlanner
             items.Add(value.Expression.As(metric.Name, $"{metric.Summary} ({metric.Location})"));
         var order = (request.OrderBy ?? []).Count > 0
             ? request.OrderBy!.Select(o => Sort(o, keyColumns, metrics)).ToList()
-            : keyColumns.Select(k => new SortKey(Col(k))).ToList();
+            : keyColumns.Select(k => new SortKey(Col(Keys, k))).ToList();
         if (request.Limit is < 1)
             throw new QueryException("--limit must be at least 1");
         var query = new SelectQuery(items, from, OrderBy: order, Limit: request.Limit) { With = ctes };
@@ -160,7 +160,7 @@ public static class QueryPlanner
         var at = Col(Row, rows.TimeColumn);
         SqlExpr shifted = scan.Shift.Days == 0 ? at : new AddDaysExpr(at, scan.Shift.Days);
         FromItem from = From(Planner.RowsRelation(rows, ctes), Row);
-        var joins = new Dictionary<string, FromItem>(StringComparer.Ordinal);
+        var joins = new Dictionary<string, (TableFrom Table, SqlExpr On)>(StringComparer.Ordinal);
         var dimensionExprs = new Dictionary<string, SqlExpr>(StringComparer.Ordinal);
         foreach (var dimension in dimensions.Concat(WhereDimensions(project, where)).DistinctBy(d => d.Name))
             dimensionExprs[dimension.Name] = ResolveDimension(project, rows, dimension, joins);
@@ -195,8 +195,8 @@ public static class QueryPlanner
                 conditions.Add(Lt(shifted, new TimestampLiteral(time.StartOfDayUtc(ShiftBack(end, scan.Shift, grain).AddDays(1)))));
         }
 
-        foreach (var join in joins.Values)
-            from = new JoinFrom(from, JoinKind.Left, join, ((JoinFrom)join).On);
+        foreach (var (table, on) in joins.Values)
+            from = new JoinFrom(from, JoinKind.Left, table, on);
         if (where is not null)
             conditions.Add(SqlExprRewriter.Rewrite(where, node => node is ColumnExpr { Qualifier: null } c ? dimensionExprs[c.Name] : node));
 
@@ -305,7 +305,7 @@ public static class QueryPlanner
     /// A dimension's expression for a scan's rows: a column of the rows' own source, or of a source that has one row
     /// per entity, joined by the entity. Any other join could repeat rows, and is refused with the reason.
     /// </summary>
-    private static SqlExpr ResolveDimension(BoundProject project, RowSet rows, Dimension dimension, Dictionary<string, FromItem> joins)
+    private static SqlExpr ResolveDimension(BoundProject project, RowSet rows, Dimension dimension, Dictionary<string, (TableFrom Table, SqlExpr On)> joins)
     {
         if (rows is SourceRows own && (dimension.SourceName is null || dimension.SourceName == own.Source.Name) && own.Source.FindColumn(dimension.Column) is { } column)
             return Col(Row, column.Name);
@@ -330,8 +330,7 @@ public static class QueryPlanner
             throw new QueryException($"dimension `{dimension.Name}` is ambiguous: {string.Join(", ", joinable.Select(s => $"`{s.Name}__{dimension.Column}`"))}; name one");
         var source = joinable[0];
         var alias = $"d_{source.Name}";
-        joins.TryAdd(alias, new JoinFrom(From(new CteRef("_")), JoinKind.Left, From(new NodeRef(NodeNames.Staging(source.Name)), alias),
-            Eq(Col(alias, source.Entity.Name), Col(Row, rows.EntityColumn))));
+        joins.TryAdd(alias, (From(new NodeRef(NodeNames.Staging(source.Name)), alias), Eq(Col(alias, source.Entity.Name), Col(Row, rows.EntityColumn))));
         return Col(alias, source.FindColumn(dimension.Column)!.Name);
     }
 
@@ -362,7 +361,9 @@ public static class QueryPlanner
         var columns = keys.Concat(metrics.Select(m => m.Name)).ToList();
         if (!columns.Contains(name, StringComparer.Ordinal))
             throw new QueryException($"--order `{name}` is not a column of the result{Hint(name, columns, "column")}");
-        return new SortKey(Col(name), descending, NullsFirst: false);
+        // Keys by their qualified column; metrics by position, since a scan may hold a measure of the same name.
+        var key = keys.Contains(name, StringComparer.Ordinal) ? (SqlExpr)Col(Keys, name) : Num(keys.Count + 1 + metrics.ToList().FindIndex(m => m.Name == name));
+        return new SortKey(key, descending, NullsFirst: false);
     }
 
     private static string Hint(string name, IReadOnlyCollection<string> candidates, string what) =>
