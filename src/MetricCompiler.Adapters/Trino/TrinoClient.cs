@@ -160,6 +160,12 @@ public sealed class TrinoClient : IDisposable
             throw new TrinoTimeoutException(
                 $"{query} did not finish within the query timeout of {_options.QueryTimeout}; it was cancelled", _options.QueryTimeout, state.QueryId, e);
         }
+        catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
+        {
+            await CancelQueryAsync(state.NextUri).ConfigureAwait(false);
+            var query = state.QueryId is null ? "trino statement" : $"trino query {state.QueryId}";
+            throw new OperationCanceledException($"{query} was cancelled by the caller", e, cancellationToken);
+        }
         catch (Exception) when (state.NextUri is not null)
         {
             // Cancellation, a failing row handler, a broken page: the query must not keep running on the cluster.
