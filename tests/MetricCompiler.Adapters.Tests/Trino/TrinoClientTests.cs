@@ -435,10 +435,14 @@ public sealed class TrinoCancellationTests
     {
         await using var server = TrinoProtocolServer.Start(_ => Numbers(4, pageSize: 1) with { NextUriDelay = TimeSpan.FromSeconds(30) });
         using var client = new TrinoClient(Options(server));
-        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        using var cts = new CancellationTokenSource();
         var clock = Stopwatch.StartNew();
+        var running = client.ExecuteAsync("select n from slow", cts.Token);
+        while (!server.Requests.Any(r => r.Method == "GET") && clock.Elapsed < TimeSpan.FromSeconds(10))
+            await Task.Delay(10);
+        await cts.CancelAsync();
 
-        var error = await ThrowsAsync<OperationCanceledException>(() => client.ExecuteAsync("select n from slow", cts.Token));
+        var error = await ThrowsAsync<OperationCanceledException>(() => running);
 
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
         Assert.Equal(cts.Token, error.CancellationToken);
@@ -474,7 +478,7 @@ public sealed class TrinoCancellationTests
     public async Task The_query_timeout_deletes_the_query_and_throws_a_timeout_exception()
     {
         await using var server = TrinoProtocolServer.Start(_ => Numbers(4, pageSize: 1) with { NextUriDelay = TimeSpan.FromSeconds(30), PromptPages = 1 });
-        using var client = new TrinoClient(Options(server) with { QueryTimeout = TimeSpan.FromMilliseconds(400) });
+        using var client = new TrinoClient(Options(server) with { QueryTimeout = TimeSpan.FromSeconds(1) });
         var clock = Stopwatch.StartNew();
 
         var error = await ThrowsAsync<TrinoTimeoutException>(() => client.ExecuteAsync("select n from slow", CancellationToken.None));
@@ -482,7 +486,7 @@ public sealed class TrinoCancellationTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"took {clock.Elapsed}");
         var statement = Assert.Single(server.Statements);
         Assert.Equal(statement.QueryId, error.QueryId);
-        Assert.Equal(TimeSpan.FromMilliseconds(400), error.Timeout);
+        Assert.Equal(TimeSpan.FromSeconds(1), error.Timeout);
         Assert.Contains("query timeout", error.Message, StringComparison.Ordinal);
         Assert.Contains(statement.QueryId, error.Message, StringComparison.Ordinal);
         var delete = Assert.Single(server.Deletes);

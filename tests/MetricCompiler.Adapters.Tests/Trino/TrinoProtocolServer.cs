@@ -152,6 +152,7 @@ public sealed class TrinoProtocolServer : IAsyncDisposable, IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly ConcurrentDictionary<string, Query> _queries = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<Task, byte> _inFlight = new();
+    private readonly ConcurrentDictionary<HttpListenerResponse, int> _requestIndex = new();
     private readonly Dictionary<string, int> _refusedPosts = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
     private readonly List<TrinoRecordedStatement> _statements = [];
@@ -294,23 +295,24 @@ public sealed class TrinoProtocolServer : IAsyncDisposable, IDisposable
             _requests.Add(new TrinoRecordedRequest(request.HttpMethod, path, request.Headers["Authorization"], 0));
         }
 
-        int status;
+        _requestIndex[context.Response] = index;
+
         try
         {
-            status = await RouteAsync(context, path).ConfigureAwait(false);
+            await RouteAsync(context, path).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException || !_stopping.IsCancellationRequested)
         {
-            status = await TryRespondAsync(context.Response, 500, "text/plain", "test server failure: " + e).ConfigureAwait(false);
+            await Respond(context.Response, 500, "text/plain", "test server failure: " + e).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
         {
-            status = -1;
             context.Response.Abort();
         }
-
-        lock (_lock)
-            _requests[index] = _requests[index] with { Status = status };
+        finally
+        {
+            _requestIndex.TryRemove(context.Response, out _);
+        }
     }
 
     private Task<int> RouteAsync(HttpListenerContext context, string path)
@@ -623,24 +625,28 @@ public sealed class TrinoProtocolServer : IAsyncDisposable, IDisposable
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
 
-    private static Task<int> Fault(HttpListenerResponse response, TrinoHttpFault fault)
+    private Task<int> Fault(HttpListenerResponse response, TrinoHttpFault fault)
     {
         if (fault.RetryAfter is not null)
             response.Headers.Add("Retry-After", fault.RetryAfter);
         return Respond(response, fault.Status, "text/plain", fault.Body ?? $"scripted HTTP {fault.Status}");
     }
 
-    private static Task<int> Unauthorized(HttpListenerResponse response, TrinoRequiredAuth auth)
+    private Task<int> Unauthorized(HttpListenerResponse response, TrinoRequiredAuth auth)
     {
         response.Headers.Add("WWW-Authenticate", auth.Scheme == "Basic" ? "Basic realm=\"Trino\"" : "Bearer realm=\"Trino\"");
         return Respond(response, 401, "text/plain", "Unauthorized");
     }
 
-    private static Task<int> Respond(HttpListenerResponse response, int status, string? contentType, string? body) =>
-        TryRespondAsync(response, status, contentType, body);
-
-    private static async Task<int> TryRespondAsync(HttpListenerResponse response, int status, string? contentType, string? body)
+    /// <summary>Records the status (before the client can see it), then writes the answer.</summary>
+    private async Task<int> Respond(HttpListenerResponse response, int status, string? contentType, string? body)
     {
+        if (_requestIndex.TryGetValue(response, out var index))
+        {
+            lock (_lock)
+                _requests[index] = _requests[index] with { Status = status };
+        }
+
         try
         {
             response.StatusCode = status;
