@@ -323,6 +323,12 @@ public sealed class TrinoClient : IDisposable
             throw new TrinoProtocolException(
                 $"cannot reach trino at {_where} ({verb} {Describe(state)}) after {attempts} attempt(s): {Scrub(e.Message)}", null, attempts, state.QueryId, e);
         }
+        catch (OperationCanceledException e) when (!token.IsCancellationRequested)
+        {
+            // neither the caller nor the query timeout: a caller-supplied HttpClient's own Timeout
+            throw new TrinoProtocolException(
+                $"trino at {_where} did not answer {verb} {Describe(state)} within the HTTP client's timeout", null, attempts, state.QueryId, e);
+        }
 
         using (response)
         {

@@ -494,6 +494,28 @@ public sealed class TrinoCancellationTests
     }
 }
 
+public sealed class TrinoCallerHttpClientTests
+{
+    [Fact]
+    public async Task A_caller_http_client_is_used_and_its_own_timeout_is_a_protocol_error_that_cancels_the_query()
+    {
+        await using var server = TrinoProtocolServer.Start(_ => Numbers(4, pageSize: 1) with { NextUriDelay = TimeSpan.FromSeconds(30), PromptPages = 1 });
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(1) };
+        using (var client = new TrinoClient(Options(server), http))
+        {
+            var error = await ThrowsAsync<TrinoProtocolException>(() => client.ExecuteAsync("select n from slow", CancellationToken.None));
+
+            Assert.Null(error.StatusCode);
+            Assert.Contains("within the HTTP client's timeout", error.Message, StringComparison.Ordinal);
+            Assert.EndsWith("/2", Assert.Single(server.Deletes).Path, StringComparison.Ordinal);
+        }
+
+        // disposing the client leaves the caller's HttpClient usable
+        using var response = await http.GetAsync(new Uri(server.Endpoint, "v1/info"));
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+    }
+}
+
 public sealed class TrinoAuthenticationTests
 {
     [Fact]
