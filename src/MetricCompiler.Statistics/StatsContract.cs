@@ -9,7 +9,8 @@ public sealed record GuardrailSpec(string Metric, HarmDirection Harm, double Mar
 /// <summary>
 /// `metricc stats` end to end: the request of <see cref="StatsJson"/> plus an optional <c>guardrails</c> array. As in a
 /// readout, guardrail metrics are kept out of the multiple-testing family of the other metrics and checked one-sided
-/// for non-inferiority (<see cref="Guardrails.Evaluate"/>); the output gains a <c>guardrails</c> array.
+/// for non-inferiority on the relative change (<see cref="Guardrails.Evaluate(MetricInput, string, string, HarmDirection, double, double, InferenceMethod, double)"/>;
+/// always-valid one-sided bounds when the request's method is sequential); the output gains a <c>guardrails</c> array.
 /// </summary>
 public static class StatsContract
 {
@@ -58,7 +59,7 @@ public static class StatsContract
             var metric = request.Metrics.First(m => m.Name == spec.Metric);
             foreach (var variant in metric.Variants.Keys.Where(v => v != request.Control))
             {
-                var result = Guardrails.Evaluate(metric, request.Control, variant, spec.Harm, spec.Margin, request.Alpha);
+                var result = Guardrails.Evaluate(metric, request.Control, variant, spec.Harm, spec.Margin, request.Alpha, request.Method, request.SequentialTuning);
                 results.Add(new JsonObject
                 {
                     ["metric"] = result.Metric,
@@ -70,6 +71,7 @@ public static class StatsContract
                     ["harm_bound"] = Finite(result.HarmBound),
                     ["harm_p_value"] = Finite(result.HarmPValue),
                     ["non_inferiority_p_value"] = Finite(result.NonInferiorityPValue),
+                    ["always_valid"] = result.AlwaysValid,
                 });
             }
         }

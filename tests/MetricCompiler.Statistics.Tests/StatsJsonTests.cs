@@ -115,12 +115,30 @@ public sealed class StatsJsonTests
             "relative_std_error", "degrees_of_freedom", "p_value", "adjusted_p_value", "ci_low", "ci_high",
             "relative_ci_low", "relative_ci_high", "significant", "control_n", "variant_n", "cuped_theta",
             "chance_to_win", "risk_control", "risk_variant", "posterior_mean", "posterior_std_dev",
+            "scale", "absolute", "relative", "variance_reduction", "regression",
         ];
+        string[] scaleFields = ["estimate", "std_error", "p_value", "ci_low", "ci_high"];
         foreach (var c in root.GetProperty("comparisons").EnumerateArray())
         {
             Assert.Equal(fields, c.EnumerateObject().Select(p => p.Name));
             Assert.Equal(JsonValueKind.Null, c.GetProperty("chance_to_win").ValueKind);
+            Assert.Equal("relative", c.GetProperty("scale").GetString());
+            Assert.Equal(scaleFields, c.GetProperty("absolute").EnumerateObject().Select(p => p.Name));
+            Assert.Equal(scaleFields, c.GetProperty("relative").EnumerateObject().Select(p => p.Name));
+
+            // The leading fields are the relative test's; the absolute test is reported alongside.
+            Assert.Equal(c.GetProperty("relative").GetProperty("p_value").GetDouble(), c.GetProperty("p_value").GetDouble());
+            Assert.Equal(c.GetProperty("relative").GetProperty("ci_low").GetDouble(), c.GetProperty("relative_ci_low").GetDouble());
+            Assert.Equal(c.GetProperty("absolute").GetProperty("ci_high").GetDouble(), c.GetProperty("ci_high").GetDouble());
+            Assert.NotEqual(c.GetProperty("absolute").GetProperty("p_value").GetDouble(), c.GetProperty("p_value").GetDouble());
         }
+
+        var cuped = root.GetProperty("comparisons")[2];
+        Assert.True(cuped.GetProperty("variance_reduction").GetDouble() is > 0 and < 1);
+        Assert.Equal(["covariates", "theta", "rank", "control_adjusted_mean", "variant_adjusted_mean", "control_adjusted_mean_variance", "variant_adjusted_mean_variance"],
+            cuped.GetProperty("regression").EnumerateObject().Select(p => p.Name));
+        Assert.Equal(cuped.GetProperty("cuped_theta").GetDouble(), cuped.GetProperty("regression").GetProperty("theta")[0].GetDouble());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("comparisons")[0].GetProperty("regression").ValueKind);
 
         Assert.Equal(JsonValueKind.Number, root.GetProperty("comparisons")[2].GetProperty("cuped_theta").ValueKind);
         Assert.Equal(JsonValueKind.Null, root.GetProperty("comparisons")[0].GetProperty("cuped_theta").ValueKind);

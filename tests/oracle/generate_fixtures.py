@@ -21,7 +21,19 @@ Reference implementations used:
   * Ratio metrics:             Welch t-test on per-unit linearised (influence-function)
                                values R + (m_i - R d_i) / mean(d), computed from raw arrays
   * Relative-lift variance:    delta method written as gradient' * Cov * gradient with
-                               numpy.cov of the raw per-arm arrays
+                               numpy.cov of the raw per-arm arrays (mean / ratio gradients
+                               cross-checked with statsmodels.tools.numdiff.approx_fprime)
+  * Relative test:             t = relative lift / delta-method SE, Welch df, p from
+                               scipy.stats.t.sf (gbstats TwoSidedTTest, relative)
+  * Quantiles:                 numpy.quantile (linear = SQL percentile_cont) of the raw arrays
+                               for the inputs; expected figures transcribe gbstats'
+                               QuantileStatistic; checked against scipy.stats.bootstrap
+                               (percentile CI) and a Monte Carlo coverage run
+  * Several covariates:        theta from statsmodels OLS(y ~ 1 + X) on the pooled arms; effect
+                               and SE from statsmodels OLS(y - X theta ~ 1 + T) with HC2
+                               (exactly Welch for two groups)
+  * Sequential guardrails:     numpy transcription of gbstats' one-sided confidence sequence
+                               (eq. 134), the p-value root found with scipy.optimize.brentq
   * SRM:                       scipy.stats.chisquare
   * Corrections:               statsmodels.stats.multitest.multipletests('holm'|'fdr_bh')
   * Sequential:                numpy transcription of Waudby-Smith et al. (2023) asymptotic
@@ -44,9 +56,12 @@ import warnings
 import numpy as np
 import scipy
 import scipy.stats as st
+import scipy.optimize
 import statsmodels
+import statsmodels.api as sm
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower
+from statsmodels.tools.numdiff import approx_fprime
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT_DIR = os.path.join(HERE, "fixtures")
@@ -63,6 +78,10 @@ HEADER = {
 # Cancellation guard shared with the C# engine: a centred sum of squares no larger than this
 # fraction of the raw sum of squares is treated as exactly zero variance.
 ZERO_VARIANCE_RELATIVE = 1e-13
+
+# Quantile bounds: levels p -/+ z(0.975) sqrt(p(1-p)/n*) (fixed 0.975, as gbstats); GrowthBook's n* grid.
+Z975 = float(st.norm.ppf(0.975))
+N_STAR_GRID = [100 * 2 ** k for k in range(20)]
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -92,13 +111,14 @@ def welch_df(va, na, vb, nb):
 
 
 class Arm:
-    """Raw unit-level arrays of one variant for one metric."""
+    """Raw unit-level arrays of one variant for one metric (X: n x k covariate matrix)."""
 
-    def __init__(self, y=None, x=None, m=None, d=None):
+    def __init__(self, y=None, x=None, m=None, d=None, X=None):
         self.y = None if y is None else np.asarray(y, dtype=float)
         self.x = None if x is None else np.asarray(x, dtype=float)
         self.m = None if m is None else np.asarray(m, dtype=float)
         self.d = None if d is None else np.asarray(d, dtype=float)
+        self.X = None if X is None else np.asarray(X, dtype=float)
 
     @property
     def n(self):
@@ -108,15 +128,43 @@ class Arm:
 
 
 class Metric:
-    def __init__(self, name, kind, arms, cuped=False):
+    def __init__(self, name, kind, arms, cuped=False, level=None, n_star="exact", covariate_names=None):
         self.name = name
-        self.kind = kind  # mean | proportion | ratio
+        self.kind = kind  # mean | proportion | ratio | quantile
         self.arms = arms  # dict variant -> Arm (insertion order = request order)
         self.cuped = cuped
+        self.level = level  # quantile level p
+        self.n_star = n_star  # quantile bounds at n* = n ("exact") or from GrowthBook's grid ("grid")
+        self.covariate_names = covariate_names  # several covariates (arm.X) when set
+        self.collinear = []  # indices of covariates in an exact linear dependency (for the expected warning)
+
+    @property
+    def regression(self):
+        return self.covariate_names is not None
 
     def request_json(self):
         variants = {}
         for v, arm in self.arms.items():
+            if self.kind == "quantile":
+                qi = quantile_inputs(arm.y, self.level, self.n_star)
+                entry = {"n": qi["n"], "quantile_level": self.level, "quantile": qi["q"],
+                         "quantile_lower": qi["lower"], "quantile_upper": qi["upper"]}
+                if self.n_star != "exact":
+                    entry["quantile_n_star"] = qi["n_star"]
+                variants[v] = entry
+                continue
+            if self.regression:
+                X = arm.X
+                entry = {"n": arm.n, "sum": float(np.sum(arm.y))}
+                if self.kind == "mean":
+                    entry["sum_squares"] = float(np.sum(arm.y * arm.y))
+                entry["covariates"] = {
+                    "sums": [float(v_) for v_ in X.sum(axis=0)],
+                    "cross_products": [[float(v_) for v_ in row] for row in X.T @ X],
+                    "y_cross": [float(v_) for v_ in X.T @ arm.y],
+                }
+                variants[v] = entry
+                continue
             if self.kind == "ratio":
                 variants[v] = {
                     "n": arm.n,
@@ -142,8 +190,29 @@ class Metric:
         out = {"name": self.name, "kind": self.kind}
         if self.cuped:
             out["cuped"] = True
+        if self.regression:
+            out["covariate_names"] = list(self.covariate_names)
         out["variants"] = variants
         return out
+
+
+def quantile_inputs(y, p, n_star_mode):
+    """What SQL hands the engine for a quantile metric: n, percentile_cont at p and at the bound levels."""
+    n = len(y)
+    if n_star_mode == "exact":
+        n_star = n
+    else:  # GrowthBook: the largest grid value <= n (the smallest if none is)
+        n_star = max([g for g in N_STAR_GRID if g <= n] or [N_STAR_GRID[0]])
+    half = Z975 * math.sqrt(p * (1 - p) / n_star)
+    lo_level, hi_level = max(p - half, 1e-8), min(p + half, 1 - 1e-8)
+    return {"n": n, "n_star": n_star, "q": float(np.quantile(y, p)),
+            "lower": float(np.quantile(y, lo_level)), "upper": float(np.quantile(y, hi_level))}
+
+
+def quantile_variance(qi):
+    """gbstats QuantileStatistic: Var(q) = (n*/n)((n-1)/n)((u - l)/(2 z))^2."""
+    n = qi["n"]
+    return qi["n_star"] / n * (n - 1) / n * ((qi["upper"] - qi["lower"]) / (2 * Z975)) ** 2
 
 
 def raw_var(a):
@@ -174,6 +243,9 @@ class Moments:
         self.theta = None
         self.adj_a = None  # per-unit values the Welch test runs on
         self.adj_b = None
+        self.variance_reduction = None
+        self.regression = None  # expected "regression" object (CUPED / several covariates)
+        self.quantile = None  # (control inputs, variant inputs) of a quantile metric
         self.warnings = []
 
 
@@ -182,6 +254,10 @@ def pair_moments(metric, control, variant):
     b = metric.arms[variant]
     mo = Moments()
     tag = "metric '%s', variant '%s'" % (metric.name, variant)
+    if metric.kind == "quantile":
+        return quantile_moments(metric, a, b, mo, tag)
+    if metric.regression:
+        return regression_moments(metric, a, b, mo, tag)
     if metric.kind == "ratio":
         if a.n == 0 or b.n == 0:
             mo.warnings.append(tag + ": no units")
@@ -260,6 +336,21 @@ def pair_moments(metric, control, variant):
                 assert close(float(np.mean(mo.adj_b) - np.mean(mo.adj_a)), mo.abs_lift, 1e-9, 1e-12)
             mo.p = float(res.pvalue)
 
+    if metric.cuped:
+        # CUPED extras: the regression summary (adjusted means m_Y - theta (m_X - pooled m_X)) and the
+        # variance reduction 1 - Var(adjusted lift) / Var(unadjusted lift), both Welch, from raw arrays.
+        x_pool = np.concatenate([a.x, b.x])
+        mo.regression = {
+            "covariates": ["covariate"], "theta": [f(mo.theta)], "rank": 0 if raw_var(x_pool) == 0 else 1,
+            "control_adjusted_mean": f(np.mean(a.y) - mo.theta * (np.mean(a.x) - np.mean(x_pool))),
+            "variant_adjusted_mean": f(np.mean(b.y) - mo.theta * (np.mean(b.x) - np.mean(x_pool))),
+            "control_adjusted_mean_variance": None, "variant_adjusted_mean_variance": None,
+        }
+        if mo.adj_a is not None:
+            mo.regression["control_adjusted_mean_variance"] = f(raw_var(mo.adj_a) / a.n)
+            mo.regression["variant_adjusted_mean_variance"] = f(raw_var(mo.adj_b) / b.n)
+            mo.variance_reduction = variance_reduction(mo.adj_a, mo.adj_b, a.y, b.y)
+
     # relative lift and its delta-method variance, gradient form with numpy.cov
     if mean_a_for_rel == 0:
         mo.warnings.append(tag + ": control mean is 0")
@@ -286,6 +377,135 @@ def pair_moments(metric, control, variant):
         var_b = float(g_b @ cov_b @ g_b) / b.n
         var_a = float(g_a @ cov_a @ g_a) / a.n
     mo.rel_se = math.sqrt(var_b + var_a)
+    # The mean and ratio gradients again, numerically (statsmodels' centred differences on the exact function).
+    if grad_source == "mean":
+        params = np.array([mo.control_mean, mo.variant_mean])
+        cov = np.diag([raw_var(a.y) / a.n, raw_var(b.y) / b.n])
+        g = approx_fprime(params, lambda t: (t[1] - t[0]) / abs(t[0]), centered=True)
+        assert close(math.sqrt(float(g @ cov @ g)), mo.rel_se, 1e-6, 1e-12), (metric.name, variant)
+    elif grad_source == "ratio":
+        params = np.array([np.mean(a.m), np.mean(a.d), np.mean(b.m), np.mean(b.d)])
+        cov = np.zeros((4, 4))
+        cov[:2, :2] = np.cov(np.vstack([a.m, a.d])) / a.n
+        cov[2:, 2:] = np.cov(np.vstack([b.m, b.d])) / b.n
+        g = approx_fprime(params, lambda t: (t[2] / t[3] - t[0] / t[1]) / abs(t[0] / t[1]), centered=True)
+        assert close(math.sqrt(max(0.0, float(g @ cov @ g))), mo.rel_se, 1e-5, 1e-12), (metric.name, variant)
+    return mo
+
+
+def variance_reduction(adj_a, adj_b, y_a, y_b):
+    raw = raw_var(y_a) / len(y_a) + raw_var(y_b) / len(y_b)
+    if raw <= 0:
+        return None
+    return 1 - (raw_var(adj_a) / len(adj_a) + raw_var(adj_b) / len(adj_b)) / raw
+
+
+def quantile_moments(metric, a, b, mo, tag):
+    """Quantile comparison from numpy quantiles of the raw arrays, gbstats' QuantileStatistic variance."""
+    qa = quantile_inputs(a.y, metric.level, metric.n_star)
+    qb = quantile_inputs(b.y, metric.level, metric.n_star)
+    mo.quantile = (qa, qb)
+    mo.control_mean, mo.variant_mean = qa["q"], qb["q"]
+    mo.abs_lift = qb["q"] - qa["q"]
+    p = metric.level
+    undefined = False
+    if a.n < 2 or b.n < 2:
+        mo.warnings.append(tag + ": fewer than 2 units")
+        undefined = True
+    else:
+        for qi in (qa, qb):
+            if qi["n_star"] <= Z975 ** 2 * p / (1 - p) or qi["n_star"] <= Z975 ** 2 * (1 - p) / p:
+                mo.warnings.append(tag + ": n* = %s in" % qi["n_star"])
+                undefined = True
+                break
+            if qi["upper"] == qi["lower"]:
+                mo.warnings.append(tag + ": quantile_lower equals quantile_upper")
+                undefined = True
+                break
+    if not undefined:
+        va, vb = quantile_variance(qa), quantile_variance(qb)
+        mo.se = math.sqrt(va + vb)
+        mo.df = welch_df(a.n * va, a.n, b.n * vb, b.n)  # per-unit variance n Var(q), gbstats TTest.dof
+        mo.p = float(2 * st.t.sf(abs(mo.abs_lift / mo.se), mo.df))
+    if qa["q"] == 0:
+        mo.warnings.append(tag + ": control mean is 0")
+        return mo
+    mo.rel = mo.abs_lift / abs(qa["q"])
+    if not undefined:
+        mo.rel_se = math.sqrt(vb / qa["q"] ** 2 + va * qb["q"] ** 2 / qa["q"] ** 4)
+        g = approx_fprime(np.array([qa["q"], qb["q"]]), lambda t: (t[1] - t[0]) / abs(t[0]), centered=True)
+        assert close(math.sqrt(float(g @ np.diag([va, vb]) @ g)), mo.rel_se, 1e-6), (metric.name,)
+    return mo
+
+
+def regression_moments(metric, a, b, mo, tag):
+    """Several covariates, pooled theta: statsmodels OLS(y ~ 1 + X) on the pooled arms, then the treatment effect
+    and its HC2 SE from OLS(y - X theta ~ 1 + T) (HC2 on a two-group design is exactly Welch's SE)."""
+    names = metric.covariate_names
+    ya, yb = a.y, b.y
+    mo.control_mean, mo.variant_mean = float(np.mean(ya)), float(np.mean(yb))
+    y = np.concatenate([ya, yb])
+    X = np.vstack([a.X, b.X])
+    k = X.shape[1]
+    const = [j for j in range(k) if raw_var(X[:, j]) == 0]
+    active = [j for j in range(k) if j not in const]
+    if const:
+        mo.warnings.append(tag + ": covariate(s) %s have zero variance" % ", ".join("'%s'" % names[j] for j in const))
+    theta = np.zeros(k)
+    rank = 0
+    if not active:
+        mo.warnings.append(tag + ": every covariate has zero variance")
+    else:
+        Xc = X[:, active] - X[:, active].mean(axis=0)
+        rank = int(np.linalg.matrix_rank(Xc))
+        if rank < len(active):
+            mo.warnings.append(tag + ": covariates %s are collinear (rank %d of %d)" % (
+                ", ".join("'%s'" % names[j] for j in active if j in metric.collinear), rank, len(active)))
+        if raw_var(y) != 0:
+            fit = sm.OLS(y, sm.add_constant(X[:, active], has_constant="add")).fit()  # pinv
+            theta[active] = fit.params[1:]
+    mo.theta = float(theta[0]) if k == 1 else None
+    adj_a, adj_b = ya - a.X @ theta, yb - b.X @ theta
+    mo.abs_lift = float(np.mean(adj_b) - np.mean(adj_a))
+    x_pool = X.mean(axis=0)
+    mo.regression = {
+        "covariates": list(names), "rank": rank,
+        "control_adjusted_mean": f(np.mean(ya) - theta @ (a.X.mean(axis=0) - x_pool)),
+        "variant_adjusted_mean": f(np.mean(yb) - theta @ (b.X.mean(axis=0) - x_pool)),
+        "control_adjusted_mean_variance": None, "variant_adjusted_mean_variance": None,
+    }
+    if rank == len(active):  # theta is unique only when the non-constant covariates have full rank
+        mo.regression["theta"] = [f(t) for t in theta]
+    if a.n < 2 or b.n < 2:
+        mo.warnings.append(tag + ": fewer than 2 units")
+    else:
+        treat = np.concatenate([np.zeros(a.n), np.ones(b.n)])
+        ols = sm.OLS(np.concatenate([adj_a, adj_b]), sm.add_constant(treat)).fit(cov_type="HC2")
+        assert close(float(ols.params[1]), mo.abs_lift, 1e-9, 1e-12)
+        welch_se = math.sqrt(raw_var(adj_a) / a.n + raw_var(adj_b) / b.n)
+        assert close(float(ols.bse[1]), welch_se, 1e-9, 1e-300), (float(ols.bse[1]), welch_se)
+        mo.abs_lift, mo.se = float(ols.params[1]), float(ols.bse[1])
+        mo.adj_a, mo.adj_b = adj_a, adj_b
+        mo.regression["control_adjusted_mean_variance"] = f(raw_var(adj_a) / a.n)
+        mo.regression["variant_adjusted_mean_variance"] = f(raw_var(adj_b) / b.n)
+        mo.variance_reduction = variance_reduction(adj_a, adj_b, ya, yb)
+        if mo.se == 0:
+            mo.warnings.append(tag + ": zero variance")
+        else:
+            mo.df = welch_df(raw_var(adj_a), a.n, raw_var(adj_b), b.n)
+            mo.p = float(st.ttest_ind(adj_b, adj_a, equal_var=False).pvalue)
+    if mo.control_mean == 0:
+        mo.warnings.append(tag + ": control mean is 0")
+        return mo
+    mo.rel = mo.abs_lift / abs(mo.control_mean)
+    if mo.se is None:
+        return mo
+    yA, yB = mo.control_mean, mo.variant_mean
+    g_b = np.concatenate([[1.0], -theta]) / yA
+    g_a = np.concatenate([[-yB / yA ** 2], theta / yA])
+    var_b = float(g_b @ np.atleast_2d(np.cov(np.vstack([yb, b.X.T]))) @ g_b) / b.n
+    var_a = float(g_a @ np.atleast_2d(np.cov(np.vstack([ya, a.X.T]))) @ g_a) / a.n
+    mo.rel_se = math.sqrt(max(0.0, var_b + var_a))
     return mo
 
 
@@ -370,9 +590,27 @@ def _gbstats_published_checks():
     assert (round(lo, 5), round(hi, 5), round(rc, 5), round(rt, 5)) == (-0.01893, 0.12019, 0.05186, 0.00123)
 
 
-def comparison(metric, control, variant, alpha, method, tuning, prior):
+def scale_test(est, se, df, n, alpha, method, tuning, p=None):
+    """One scale's test: frequentist two-sided t (Welch df; p from scipy unless given) or sequential."""
+    if method == "frequentist":
+        q = float(st.t.ppf(1 - alpha / 2, df))
+        if p is None:
+            p = float(2 * st.t.sf(abs(est / se), df))
+        lo, hi = est - q * se, est + q * se
+    else:
+        hw = seq_halfwidth(se, n, alpha, tuning)
+        p = seq_pvalue(est, se, n, alpha, tuning)
+        lo, hi = est - hw, est + hw
+    # the agreement the engine promises: p < alpha exactly when the interval excludes 0
+    assert (p < alpha) == (lo > 0 or hi < 0), (est, se, p, lo, hi)
+    return {"estimate": f(est), "std_error": f(se), "p_value": f(p), "ci_low": f(lo), "ci_high": f(hi)}
+
+
+def comparison(metric, control, variant, alpha, method, tuning, prior, scale):
     mo = pair_moments(metric, control, variant)
     a, b = metric.arms[control], metric.arms[variant]
+    tag = "metric '%s', variant '%s'" % (metric.name, variant)
+    warnings = list(mo.warnings)
     c = {
         "metric": metric.name,
         "variant": variant,
@@ -398,52 +636,55 @@ def comparison(metric, control, variant, alpha, method, tuning, prior):
         "risk_variant": None,
         "posterior_mean": None,
         "posterior_std_dev": None,
+        "scale": scale,
+        "absolute": {"estimate": f(mo.abs_lift), "std_error": f(mo.se), "p_value": None, "ci_low": None, "ci_high": None},
+        "relative": {"estimate": f(mo.rel), "std_error": f(mo.rel_se), "p_value": None, "ci_low": None, "ci_high": None},
+        "variance_reduction": f(mo.variance_reduction),
+        "regression": mo.regression,
     }
     defined = mo.df is not None  # se > 0 and both arms have n >= 2
-    if method == "frequentist" and defined:
-        q = float(st.t.ppf(1 - alpha / 2, mo.df))
-        c["p_value"] = f(mo.p)
-        c["ci_low"] = f(mo.abs_lift - q * mo.se)
-        c["ci_high"] = f(mo.abs_lift + q * mo.se)
-        if mo.rel is not None:
-            c["relative_ci_low"] = f(mo.rel - q * mo.rel_se)
-            c["relative_ci_high"] = f(mo.rel + q * mo.rel_se)
-    elif method == "sequential" and defined:
-        n = a.n + b.n
-        hw = seq_halfwidth(mo.se, n, alpha, tuning)
-        c["p_value"] = f(seq_pvalue(mo.abs_lift, mo.se, n, alpha, tuning))
-        c["ci_low"] = f(mo.abs_lift - hw)
-        c["ci_high"] = f(mo.abs_lift + hw)
-        if mo.rel is not None:
-            hw_rel = seq_halfwidth(mo.rel_se, n, alpha, tuning)
-            c["relative_ci_low"] = f(mo.rel - hw_rel)
-            c["relative_ci_high"] = f(mo.rel + hw_rel)
-    elif method == "bayesian" and defined:
-        if mo.rel is not None:
-            mu, sd = bayes_posterior(mo.rel, mo.rel_se ** 2, prior)
-            ctw, lo, hi, rc, rt = bayes_summary(mu, sd, alpha)
-            c.update(
-                chance_to_win=f(ctw), risk_control=f(rc), risk_variant=f(rt),
-                posterior_mean=f(mu), posterior_std_dev=f(sd),
-                relative_ci_low=f(lo), relative_ci_high=f(hi),
-                significant=bool(ctw > 1 - alpha / 2 or ctw < alpha / 2),
-            )
-        # absolute credible interval: the relative prior rescaled by |control mean|
-        abs_prior = None
-        if prior is not None:
-            if mo.control_mean == 0:
-                abs_prior = "undefined"
-            else:
-                abs_prior = (prior[0] * abs(mo.control_mean), prior[1] * mo.control_mean ** 2)
-        if abs_prior != "undefined":
-            mu, sd = bayes_posterior(mo.abs_lift, mo.se ** 2, abs_prior)
-            lo, hi = st.norm.ppf([alpha / 2, 1 - alpha / 2], mu, sd)
-            c["ci_low"], c["ci_high"] = f(lo), f(hi)
-    return c, mo.warnings
+    if not defined:
+        return c, warnings
+    rel_ok = mo.rel is not None and mo.rel_se is not None and mo.rel_se > 0
+    if mo.rel is not None and not rel_ok:
+        warnings.append(tag + ": the relative lift's standard error is 0")
+    if scale == "relative" and mo.rel is None:
+        warnings.append(tag + ": the relative lift is undefined, so the test on the request's scale")
+    n = a.n + b.n
+    if method in ("frequentist", "sequential"):
+        # absolute: scipy's Welch p-value (ttest_ind); relative: t = r / SE_r with the same df, scipy t.sf
+        c["absolute"] = scale_test(mo.abs_lift, mo.se, mo.df, n, alpha, method, tuning, mo.p if method == "frequentist" else None)
+        if rel_ok:
+            c["relative"] = scale_test(mo.rel, mo.rel_se, mo.df, n, alpha, method, tuning)
+        lead = c[scale]
+        c["p_value"] = lead["p_value"]
+        c["ci_low"], c["ci_high"] = c["absolute"]["ci_low"], c["absolute"]["ci_high"]
+        c["relative_ci_low"], c["relative_ci_high"] = c["relative"]["ci_low"], c["relative"]["ci_high"]
+        return c, warnings
+    # bayesian: posteriors on both scales; the lead scale gives chance to win, risks and significance
+    posts = {}
+    if rel_ok:
+        mu, sd = bayes_posterior(mo.rel, mo.rel_se ** 2, prior)
+        posts["relative"] = (mu, sd) + bayes_summary(mu, sd, alpha)
+    # absolute credible interval: the relative prior rescaled by |control mean|
+    if prior is None or mo.control_mean != 0:
+        abs_prior = None if prior is None else (prior[0] * abs(mo.control_mean), prior[1] * mo.control_mean ** 2)
+        mu, sd = bayes_posterior(mo.abs_lift, mo.se ** 2, abs_prior)
+        posts["absolute"] = (mu, sd) + bayes_summary(mu, sd, alpha)
+    for sc, (mu, sd, ctw, lo, hi, rc, rt) in posts.items():
+        c[sc]["ci_low"], c[sc]["ci_high"] = f(lo), f(hi)
+    c["ci_low"], c["ci_high"] = c["absolute"]["ci_low"], c["absolute"]["ci_high"]
+    c["relative_ci_low"], c["relative_ci_high"] = c["relative"]["ci_low"], c["relative"]["ci_high"]
+    if scale in posts:
+        mu, sd, ctw, lo, hi, rc, rt = posts[scale]
+        c.update(chance_to_win=f(ctw), risk_control=f(rc), risk_variant=f(rt), posterior_mean=f(mu),
+                 posterior_std_dev=f(sd), significant=bool(ctw > 1 - alpha / 2 or ctw < alpha / 2))
+        assert c["significant"] == (lo > 0 or hi < 0)
+    return c, warnings
 
 
 def analysis_case(name, metrics, control="control", alpha=0.05, correction="none",
-                  method="frequentist", tuning=None, prior=None, srm=None, note=None):
+                  method="frequentist", tuning=None, prior=None, srm=None, note=None, scale=None):
     request = {"control": control, "alpha": alpha, "correction": correction, "method": method}
     if tuning is not None:
         request["sequential_tuning"] = tuning
@@ -451,6 +692,8 @@ def analysis_case(name, metrics, control="control", alpha=0.05, correction="none
         request["prior"] = {"mean": prior[0], "variance": prior[1]}
     if srm is not None:
         request["srm"] = srm
+    if scale is not None:
+        request["scale"] = scale
     request["metrics"] = [m.request_json() for m in metrics]
 
     comps, warnings = [], []
@@ -458,7 +701,7 @@ def analysis_case(name, metrics, control="control", alpha=0.05, correction="none
         for v in m.arms:
             if v == control:
                 continue
-            c, w = comparison(m, control, v, alpha, method, tuning or 5000.0, prior)
+            c, w = comparison(m, control, v, alpha, method, tuning or 5000.0, prior, scale or "relative")
             comps.append(c)
             warnings.extend(w)
 
