@@ -806,6 +806,8 @@ def fx_small_n():
     return fixture("small_n", "8 units per arm: Welch with small, unequal df; mean and proportion.", [
         analysis_case("small_n_alpha05", [m1, m2, m3]),
         analysis_case("small_n_alpha10", [m1, m2], alpha=0.10),
+        analysis_case("small_n_absolute", [m1, m2, m3], scale="absolute",
+                      note="scale absolute: p-value and significance from the Welch test of the difference"),
     ])
 
 
@@ -906,7 +908,8 @@ def fx_corrections():
     for corr in ["none", "holm", "bh"]:
         out.append(fixture("correction_" + corr,
                            "Family of 4 metrics x 3 variants = 12 comparisons, correction '%s'." % corr,
-                           [analysis_case("family_" + corr, ms, correction=corr)]))
+                           [analysis_case("family_" + corr, ms, correction=corr),
+                            analysis_case("family_%s_absolute" % corr, ms, correction=corr, scale="absolute")]))
     # same family, alpha 0.10
     out.append(fixture("correction_bh_alpha10", "Same 12-comparison family, BH at alpha 0.10.",
                        [analysis_case("family_bh_alpha10", ms, correction="bh", alpha=0.10)]))
@@ -939,6 +942,11 @@ def fx_degenerate():
                                note="undefined figures are null with a warning; defined ones still computed"))
     cases.append(analysis_case("degenerate_sequential", ms, method="sequential"))
     cases.append(analysis_case("degenerate_bayesian", ms, method="bayesian"))
+    cases.append(analysis_case("degenerate_absolute", ms, correction="holm", scale="absolute"))
+    zero_variant = Metric("all_zero_variant", "mean", {
+        "control": Arm(y=gen_normal(rng, 50, 3.0, 1.0)), "treatment": Arm(y=np.zeros(40))})
+    cases.append(analysis_case("degenerate_relative_se_zero", [zero_variant],
+                               note="variant all zeros: the delta-method relative SE is 0, so the relative test is undefined"))
     return fixture("degenerate", "Control mean 0, zero variance, n=1, n=0, negative control mean, zero denominator.", cases)
 
 
@@ -974,6 +982,7 @@ def fx_sequential():
         analysis_case("sequential_tuning_1000", ms, method="sequential", tuning=1000.0),
         analysis_case("sequential_tuning_50000_holm", ms, method="sequential", tuning=50_000.0, correction="holm"),
         analysis_case("sequential_alpha10", ms[:2], method="sequential", alpha=0.10),
+        analysis_case("sequential_absolute_holm", ms, method="sequential", correction="holm", scale="absolute"),
     ])
 
 
@@ -990,33 +999,70 @@ def fx_bayesian():
         analysis_case("bayesian_flat", ms, method="bayesian"),
         analysis_case("bayesian_prior", ms, method="bayesian", prior=(0.0, 0.01)),
         analysis_case("bayesian_prior_offset_alpha10", ms, method="bayesian", prior=(0.05, 0.3 ** 2), alpha=0.10),
+        analysis_case("bayesian_absolute_prior", ms, method="bayesian", prior=(0.0, 0.01), scale="absolute"),
     ])
 
 
 # ----------------------------------------------------------------------------- guardrails
 
 
-def guardrail_expected(metric, control, variant, harm, margin, alpha):
+def seq_rho_one_sided(alpha, tuning):
+    return seq_rho(2 * alpha, tuning)
+
+
+def seq_halfwidth_one_sided(se, n, alpha, tuning, rho=None):
+    """gbstats sequential_interval_halfwidth_one_sided (eq. 134 of arXiv:2103.06476v7), s2 = SE^2 n."""
+    rho = seq_rho_one_sided(alpha, tuning) if rho is None else rho
+    s2 = se ** 2 * n
+    return math.sqrt(s2 * 2 * (n * rho ** 2 + 1) / (n * rho) ** 2 * math.log(1 + math.sqrt(n * rho ** 2 + 1) / (2 * alpha)))
+
+
+def seq_pvalue_one_sided(distance, se, n, alpha, tuning):
+    """The level at which the one-sided bound (rho fixed at alpha's) reaches the hypothesis: a root found with
+    scipy.optimize.brentq on the half-width itself (not the engine's closed form); 1 when it never does."""
+    if distance <= 0:
+        return 1.0
+    rho = seq_rho_one_sided(alpha, tuning)
+    g = lambda lvl: seq_halfwidth_one_sided(se, n, lvl, tuning, rho) - distance
+    if g(1.0) > 0:  # even at level 1 the bound holds the hypothesis
+        return 1.0
+    lo = 1e-300
+    if g(lo) < 0:
+        return 0.0
+    root = scipy.optimize.brentq(lambda t: g(math.exp(t)), math.log(lo), 0.0, xtol=1e-14, rtol=1e-14, maxiter=500)
+    return math.exp(root)
+
+
+def guardrail_expected(metric, control, variant, harm, margin, alpha, method="frequentist", tuning=5000.0):
     mo = pair_moments(metric, control, variant)
     out = {"relative_lift": f(mo.rel), "harm_bound": None, "non_inferiority_p_value": None,
-           "harm_p_value": None, "status": "not_proven"}
-    if mo.rel is None or mo.rel_se is None or mo.df is None:
+           "harm_p_value": None, "status": "not_proven", "always_valid": method == "sequential"}
+    if mo.rel is None or mo.rel_se is None or mo.df is None or not mo.rel_se > 0:
         return out
     r, se, df = mo.rel, mo.rel_se, mo.df
-    q = st.t.ppf(1 - alpha, df)
-    if harm == "increase":
-        bound = r + q * se
-        p_ni = st.t.cdf((r - margin) / se, df)     # H0: r >= margin
-        p_harm = st.t.sf(r / se, df)               # H0: r <= 0 against harm r > 0
-        harmful_beyond = r > margin
-        ni = bound < margin
+    if method == "sequential":
+        n = metric.arms[control].n + metric.arms[variant].n
+        hw = seq_halfwidth_one_sided(se, n, alpha, tuning)
+        P = lambda d: seq_pvalue_one_sided(d, se, n, alpha, tuning)
+        if harm == "increase":
+            bound, p_ni, p_harm = r + hw, P(margin - r), P(r)
+        else:
+            bound, p_ni, p_harm = r - hw, P(r + margin), P(-r)
     else:
-        bound = r - q * se
-        p_ni = st.t.sf((r + margin) / se, df)      # H0: r <= -margin
-        p_harm = st.t.cdf(r / se, df)              # H0: r >= 0 against harm r < 0
-        harmful_beyond = r < -margin
-        ni = bound > -margin
-    assert ni == (p_ni < alpha)
+        q = st.t.ppf(1 - alpha, df)
+        if harm == "increase":
+            bound = r + q * se
+            p_ni = st.t.cdf((r - margin) / se, df)     # H0: r >= margin
+            p_harm = st.t.sf(r / se, df)               # H0: r <= 0 against harm r > 0
+        else:
+            bound = r - q * se
+            p_ni = st.t.sf((r + margin) / se, df)      # H0: r <= -margin
+            p_harm = st.t.cdf(r / se, df)              # H0: r >= 0 against harm r < 0
+    if harm == "increase":
+        harmful_beyond, ni = r > margin, bound < margin
+    else:
+        harmful_beyond, ni = r < -margin, bound > -margin
+    assert ni == (p_ni < alpha), (metric.name, method, p_ni, bound)
     if harmful_beyond and p_harm < alpha:
         status = "breached"
     elif ni:
@@ -1025,6 +1071,18 @@ def guardrail_expected(metric, control, variant, harm, margin, alpha):
         status = "not_proven"
     out.update(harm_bound=f(bound), non_inferiority_p_value=f(p_ni), harm_p_value=f(p_harm), status=status)
     return out
+
+
+def fixed_breach_metric():
+    """The first draw (seeds 14100, 14101, ...) whose fixed-horizon guardrail says breached while the always-valid
+    one says not_proven: a harm about 2.2 SE, beyond the fixed one-sided bound but inside the sequential one."""
+    for seed in range(14100, 14200):
+        m = prop_metric(rng_for(seed), "converted", {"control": (9_000, 0.2), "treatment": (9_000, 0.187)})
+        fixed = guardrail_expected(m, "control", "treatment", "decrease", 0.02, 0.05)
+        seq = guardrail_expected(m, "control", "treatment", "decrease", 0.02, 0.05, "sequential", 5000.0)
+        if fixed["status"] == "breached" and seq["status"] == "not_proven":
+            return m
+    raise AssertionError("no draw found")
 
 
 def fx_guardrails():
@@ -1046,7 +1104,174 @@ def fx_guardrails():
         assert exp["status"] == want, (name, exp)
         cases.append({"name": name, "control": "control", "variant": "treatment", "harm": harm,
                       "margin": margin, "alpha": alpha, "metric": metric.request_json(), "expected": exp})
-    return fixture("guardrails", "Guardrail non-inferiority on the relative change (one-sided, Welch df).", cases, kind="guardrail")
+    # Sequential (always-valid one-sided) guardrails, on new draws; a fixed-horizon "breached" that the
+    # always-valid bound does not confirm, a quantile (p95 latency) and a several-covariate guardrail.
+    rng = rng_for(1402)
+    seq_specs = [
+        ("seq_latency_passed", mean_metric(rng, "latency_ms", {"control": (20_000, (300.0, 50.0)), "treatment": (20_000, (300.2, 50.0))}, gen_normal), "increase", 0.01, 0.05, 5000.0, "passed", None),
+        ("seq_latency_breached", mean_metric(rng, "latency_ms", {"control": (20_000, (300.0, 50.0)), "treatment": (20_000, (312.0, 50.0))}, gen_normal), "increase", 0.02, 0.05, 5000.0, "breached", None),
+        ("seq_conversion_fixed_breach_not_confirmed", fixed_breach_metric(), "decrease", 0.02, 0.05, 5000.0, "not_proven", "breached"),
+        ("seq_conversion_passed_tuning_50000", prop_metric(rng, "converted", {"control": (120_000, 0.2), "treatment": (120_000, 0.2)}), "decrease", 0.03, 0.05, 50_000.0, "passed", None),
+        ("seq_p95_latency_breached", quantile_metric(rng, "latency_p95", 0.95, {"control": (20_000, 5.5, 0.5, 1.0), "treatment": (20_000, 5.5, 0.5, 1.08)}), "increase", 0.02, 0.05, 5000.0, "breached", None),
+        ("seq_revenue_covariates_passed", regression_metric(rng, "revenue_adjusted", {"control": (8000, 0.0), "treatment": (8000, 0.0)}), "decrease", 0.02, 0.10, 5000.0, "passed", None),
+    ]
+    for name, metric, harm, margin, alpha, tuning, want, fixed_want in seq_specs:
+        exp = guardrail_expected(metric, "control", "treatment", harm, margin, alpha, "sequential", tuning)
+        assert exp["status"] == want, (name, exp)
+        if fixed_want is not None:
+            fixed = guardrail_expected(metric, "control", "treatment", harm, margin, alpha)
+            assert fixed["status"] == fixed_want, (name, fixed)
+        cases.append({"name": name, "control": "control", "variant": "treatment", "harm": harm,
+                      "margin": margin, "alpha": alpha, "method": "sequential", "sequential_tuning": tuning,
+                      "metric": metric.request_json(), "expected": exp})
+    return fixture("guardrails", "Guardrail non-inferiority on the relative change: fixed-horizon one-sided t (Welch df) "
+                   "and, under the sequential method, gbstats' one-sided always-valid confidence sequence.", cases, kind="guardrail")
+
+
+# ----------------------------------------------------------------------------- quantiles
+
+
+def quantile_metric(rng, name, level, sizes, n_star="exact", gen=None):
+    """Per-unit values lognormal(mu, sigma) times a multiplicative effect, rounded to 0.01."""
+    arms = {}
+    for v, (n, mu, sigma, effect) in sizes.items():
+        y = gen(rng, n) if gen is not None else np.round(rng.lognormal(mu, sigma, n) * effect, 2)
+        arms[v] = Arm(y=y)
+    return Metric(name, "quantile", arms, level=level, n_star=n_star)
+
+
+BOOTSTRAP_RESAMPLES = 2000
+# A percentile bootstrap and the order-statistic (Woodruff) interval estimate the same sampling distribution, each
+# with its own error: the bootstrap SE of a sample quantile has relative error of order n^(-1/4) (Hall and Martin
+# 1988; about 0.1 at n = 10^4), the Woodruff/density estimate one of similar order, and B = 2000 resamples add ~3%
+# to the SE and ~0.06 SE to each percentile endpoint. Observed over 18 trial draws: SE ratio within [0.95, 1.08],
+# endpoints within 0.18 half-widths. Tolerances: SE within 15%, endpoints within 0.25 bootstrap half-widths.
+BOOTSTRAP_SE_TOLERANCE = 0.15
+BOOTSTRAP_ENDPOINT_TOLERANCE = 0.25
+
+
+def bootstrap_check(metric, control, variant, alpha, seed):
+    a, b = metric.arms[control].y, metric.arms[variant].y
+    p = metric.level
+    out = {"metric": metric.name, "variant": variant, "resamples": BOOTSTRAP_RESAMPLES, "method": "percentile"}
+    for scale, stat in [
+        ("absolute", lambda x, y, axis: np.quantile(y, p, axis=axis) - np.quantile(x, p, axis=axis)),
+        ("relative", lambda x, y, axis: (np.quantile(y, p, axis=axis) - np.quantile(x, p, axis=axis)) / np.abs(np.quantile(x, p, axis=axis))),
+    ]:
+        res = st.bootstrap((a, b), stat, vectorized=True, paired=False, n_resamples=BOOTSTRAP_RESAMPLES, batch=200,
+                           confidence_level=1 - alpha, method="percentile", random_state=np.random.default_rng(seed))
+        out[scale] = {"std_error": f(res.standard_error), "ci_low": f(res.confidence_interval.low),
+                      "ci_high": f(res.confidence_interval.high)}
+    # the oracle's own transcription must already agree within the stated tolerance
+    mo = pair_moments(metric, control, variant)
+    for scale, est, se in [("absolute", mo.abs_lift, mo.se), ("relative", mo.rel, mo.rel_se)]:
+        q = st.t.ppf(1 - alpha / 2, mo.df)
+        bt = out[scale]
+        half = (bt["ci_high"] - bt["ci_low"]) / 2
+        assert abs(se / bt["std_error"] - 1) <= BOOTSTRAP_SE_TOLERANCE, (metric.name, scale, se, bt)
+        assert abs(est - q * se - bt["ci_low"]) <= BOOTSTRAP_ENDPOINT_TOLERANCE * half, (metric.name, scale, bt)
+        assert abs(est + q * se - bt["ci_high"]) <= BOOTSTRAP_ENDPOINT_TOLERANCE * half, (metric.name, scale, bt)
+    return out
+
+
+def quantile_coverage_check():
+    """Monte Carlo coverage of the 95% CI of a P90 difference (lognormal, true shift known): 400 replications
+    must cover within 3 Monte Carlo SE of 95%. Guards the variance formula independently of any transcription."""
+    rng = rng_for(1599)
+    p, n, reps, mu, sigma, effect = 0.9, 2000, 400, 3.0, 0.8, 1.05
+    true_diff = math.exp(mu + sigma * st.norm.ppf(p)) * (effect - 1)
+    covered = 0
+    for _ in range(reps):
+        m = Metric("p90", "quantile", {"control": Arm(y=rng.lognormal(mu, sigma, n)),
+                                        "treatment": Arm(y=rng.lognormal(mu, sigma, n) * effect)}, level=p)
+        mo = pair_moments(m, "control", "treatment")
+        q = st.t.ppf(0.975, mo.df)
+        covered += abs(mo.abs_lift - true_diff) <= q * mo.se
+    rate, se = covered / reps, math.sqrt(0.95 * 0.05 / reps)
+    assert abs(rate - 0.95) <= 3 * se, rate
+    return {"level": p, "n_per_arm": n, "replications": reps, "coverage": rate, "nominal": 0.95, "bound": 3 * se}
+
+
+def fx_quantile():
+    rng = rng_for(1501)
+    m1 = quantile_metric(rng, "latency_p50", 0.5, {"control": (4000, 5.0, 0.6, 1.0), "treatment": (4100, 5.0, 0.6, 0.97)})
+    m2 = quantile_metric(rng, "latency_p90_grid", 0.9, {"control": (5000, 5.0, 0.6, 1.0), "treatment": (5200, 5.0, 0.6, 0.96)}, n_star="grid")
+    m3 = quantile_metric(rng, "spend_p99", 0.99, {"control": (20_000, 3.0, 1.0, 1.0), "treatment": (20_000, 3.0, 1.0, 1.03)})
+    m4 = quantile_metric(rng, "spend_p90_3arm", 0.9, {"control": (3000, 3.0, 0.9, 1.0), "v1": (3000, 3.0, 0.9, 1.1), "v2": (2900, 3.0, 0.9, 1.0)})
+    m5 = quantile_metric(rng, "small_p50", 0.5, {"control": (30, 2.0, 0.5, 1.0), "treatment": (25, 2.0, 0.5, 1.2)})
+    m6 = quantile_metric(rng, "p99_too_few_units", 0.99, {"control": (200, 2.0, 0.5, 1.0), "treatment": (200, 2.0, 0.5, 1.0)})
+    m7 = quantile_metric(rng, "orders_p50_atom", 0.5, {"control": (1000, 0, 0, 0), "treatment": (1000, 0, 0, 0)},
+                         gen=lambda r, n: (r.random(n) < 0.2).astype(float) * np.round(r.lognormal(3, 0.5, n), 2))
+    ms = [m1, m2, m3, m4, m5, m6, m7]
+    case = analysis_case("quantile", ms, correction="holm")
+    case["bootstrap"] = {
+        "se_tolerance": BOOTSTRAP_SE_TOLERANCE, "endpoint_tolerance_half_widths": BOOTSTRAP_ENDPOINT_TOLERANCE,
+        "comparisons": [bootstrap_check(m, "control", v, 0.05, 1510 + i)
+                        for i, (m, v) in enumerate([(m1, "treatment"), (m2, "treatment"), (m3, "treatment"), (m4, "v1"), (m4, "v2")])],
+    }
+    case["coverage_check"] = quantile_coverage_check()
+    return fixture("quantile", "Quantile (percentile) comparisons: numpy quantiles of raw arrays as the inputs, gbstats' "
+                   "QuantileStatistic variance; scipy bootstrap and Monte Carlo coverage checks.", [
+        case,
+        analysis_case("quantile_absolute", ms[:5], scale="absolute"),
+        analysis_case("quantile_sequential", ms[:4], method="sequential"),
+        analysis_case("quantile_bayesian", ms[:4], method="bayesian", prior=(0.0, 0.04)),
+    ])
+
+
+# ----------------------------------------------------------------------------- several covariates
+
+
+def regression_metric(rng, name, sizes, kind="mean", levels=2, constant=False, k1=False):
+    """y depends on a pre-period value, a numeric attribute and a 3-level category; covariates: pre-period value,
+    the attribute, and one-hot columns (`levels` of the 3: 2 is full rank, 3 is collinear with the intercept);
+    optionally a constant column."""
+    arms = {}
+    for v, (n, effect) in sizes.items():
+        pre = np.round(rng.lognormal(1.0, 0.6, n), 2)
+        tenure = np.round(rng.normal(20, 6, n), 1)
+        cat = rng.integers(0, 3, n)
+        onehot = np.eye(3)[cat]
+        lin = 2.0 + 0.8 * pre + 0.05 * tenure + 0.7 * onehot[:, 1] - 0.4 * onehot[:, 2] + effect
+        if kind == "proportion":
+            y = (rng.random(n) < 1 / (1 + np.exp(-(lin - 4.5)))).astype(float)
+        else:
+            y = np.round(lin + rng.normal(0, 1.5, n), 2)
+        cols = [pre] if k1 else [pre, tenure] + [onehot[:, j] for j in range(3 - levels, 3)]
+        if constant:
+            cols.append(np.ones(n))
+        arms[v] = Arm(y=y, x=pre, X=np.column_stack(cols))
+    names = ["pre_value"] if k1 else ["pre_value", "tenure"] + ["platform_%s" % c for c in "abc"[3 - levels:]]
+    if constant:
+        names.append("always_one")
+    m = Metric(name, kind, arms, covariate_names=names)
+    if levels == 3 and not k1:
+        m.collinear = [2, 3, 4]
+    return m
+
+
+def fx_regression():
+    rng = rng_for(1601)
+    m1 = regression_metric(rng, "revenue_adjusted", {"control": (3000, 0.0), "treatment": (3050, 0.15)})
+    m2 = regression_metric(rng, "revenue_collinear", {"control": (2500, 0.0), "treatment": (2500, 0.1)}, levels=3, constant=True)
+    m3 = regression_metric(rng, "converted_adjusted", {"control": (4000, 0.0), "v1": (4000, 0.3), "v2": (3900, 0.0)}, kind="proportion")
+    m4 = regression_metric(rng, "small_adjusted", {"control": (15, 0.0), "treatment": (14, 0.5)})
+    # one covariate through the vector path and through single-covariate CUPED: identical figures
+    m5 = regression_metric(rng, "revenue_one_covariate", {"control": (2000, 0.0), "treatment": (2000, 0.12)}, k1=True)
+    m5_cuped = Metric("revenue_one_covariate_cuped", "mean", {v: Arm(y=arm.y, x=arm.x) for v, arm in m5.arms.items()}, cuped=True)
+    ms = [m1, m2, m3, m4, m5, m5_cuped]
+    main = analysis_case("regression", ms)
+    c_vec, c_cuped = main["expected"]["comparisons"][-2], main["expected"]["comparisons"][-1]
+    for key in ("absolute_lift", "std_error", "relative_lift", "relative_std_error", "p_value", "cuped_theta", "variance_reduction"):
+        assert close(c_vec[key], c_cuped[key], 1e-9, 1e-15), key
+    return fixture("regression", "Regression adjustment with several covariates (pooled theta from statsmodels OLS on the "
+                   "pooled arms; effect and HC2 SE from statsmodels OLS on the adjusted outcome); collinear and constant "
+                   "covariates; k = 1 equals CUPED.", [
+        main,
+        analysis_case("regression_absolute", ms[:3], scale="absolute", correction="holm"),
+        analysis_case("regression_sequential", ms[:3], method="sequential"),
+        analysis_case("regression_bayesian", ms[:3], method="bayesian"),
+    ])
 
 
 # ----------------------------------------------------------------------------- power
@@ -1107,7 +1332,7 @@ def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     fixtures = [fx_small_n(), fx_large_n(), fx_skewed(), fx_zero_inflated(), fx_proportions(), fx_multi_arm(),
                 fx_cuped(), fx_ratio(), *fx_corrections(), fx_degenerate(), fx_srm(), fx_sequential(),
-                fx_bayesian(), fx_guardrails(), fx_power()]
+                fx_bayesian(), fx_guardrails(), fx_power(), fx_quantile(), fx_regression()]
     for name, body in fixtures:
         path = os.path.join(OUT_DIR, name + ".json")
         text = json.dumps(body, indent=1, allow_nan=False) + "\n"
