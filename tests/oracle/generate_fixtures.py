@@ -589,6 +589,32 @@ def _gbstats_published_checks():
     assert (round(mu, 5), round(sd, 5), round(ctw, 5)) == (0.05063, 0.03549, 0.92315)
     assert (round(lo, 5), round(hi, 5), round(rc, 5), round(rt, 5)) == (-0.01893, 0.12019, 0.05186, 0.00123)
 
+    # TestTwoSidedTTest.test_two_sided_ttest (relative) / _absolute: the relative test t = r / SE_r with the Welch df
+    (ma, va, na), (mb, vb, nb) = sm(1396.87, 52377.9767, 3407), sm(2422.7, 134698.29, 3461)
+    df = welch_df(va, na, vb, nb)
+    rel = (mb - ma) / ma
+    rel_se = math.sqrt(vb / (ma ** 2 * nb) + va * mb ** 2 / (ma ** 4 * na))
+    relative = scale_test(rel, rel_se, df, na + nb, 0.05, "frequentist", None)
+    absolute = scale_test(mb - ma, math.sqrt(va / na + vb / nb), df, na + nb, 0.05, "frequentist", None)
+    assert round(relative["p_value"], 5) == 0.06191 and round(absolute["p_value"], 5) == 0.02016
+    assert (round(relative["ci_low"], 5), round(relative["ci_high"], 5)) == (-0.03526, 1.44989)
+    # TestSequentialOneSided{Greater,Lesser}TTest, full precision (default tuning, alpha 0.05)
+    (ma, va, na), (mb, vb, nb) = sm(1396.87, 52377.9767, 3000), sm(2422.7, 134698.29, 3461)
+    rel = (mb - ma) / ma
+    rel_se = math.sqrt(vb / (ma ** 2 * nb) + va * mb ** 2 / (ma ** 4 * na))
+    se = math.sqrt(va / na + vb / nb)
+    hw_rel, hw_abs = seq_halfwidth_one_sided(rel_se, na + nb, 0.05, 5000), seq_halfwidth_one_sided(se, na + nb, 0.05, 5000)
+    assert close(rel - hw_rel, -0.42356454602790883, 1e-12) and close(rel + hw_rel, 1.4302867177403806, 1e-12)
+    assert close(mb - ma - hw_abs, -0.12656844172804982, 1e-12) and close(mb - ma + hw_abs, 0.5953217750613832, 1e-12)
+    # gbstats' bisection stops short of the root: 0.46316491943359384 against the exact 0.46304736
+    assert close(seq_pvalue_one_sided(mb - ma, se, na + nb, 0.05, 5000), 0.46316491943359384, 5e-4)
+    # TestEffectBayesianABTest (quantiles, improper flat prior), full precision
+    qc = quantile_variance({"n": 11054, "n_star": 11054, "lower": 7.098780136176828, "upper": 7.217194843758751})
+    qt = quantile_variance({"n": 10861, "n_star": 10861, "lower": 7.64180598628119, "upper": 7.747193868770344})
+    d = 7.694499927525767 - 7.157987489967789
+    lo, hi = st.norm.ppf([0.025, 0.975], d, math.sqrt(qc + qt))
+    assert close(d, 0.5365124375579775, 1e-12) and close(lo, 0.4572559589115422, 1e-12) and close(hi, 0.6157689162044128, 1e-12)
+
 
 def scale_test(est, se, df, n, alpha, method, tuning, p=None):
     """One scale's test: frequentist two-sided t (Welch df; p from scipy unless given) or sequential."""
