@@ -88,8 +88,10 @@ public static class SequentialTesting
         var rho = OneSidedRho(alpha, tuning);
         var nr2p1 = (n * rho * rho) + 1;
         var a = distance * distance * n * rho * rho / (2 * stdError * stdError * nr2p1);
-        // sqrt(nr2p1) e^-A / (2 (1 - e^-A)), stable for small and large A.
-        var p = Math.Sqrt(nr2p1) * Math.Exp(-a) / (-2 * double.ExpM1(-a));
-        return double.IsNaN(p) ? 1.0 : Math.Min(1.0, p);
+        // sqrt(nr2p1) e^-A / (2 (1 - e^-A)), stable for small and large A (1 - e^-A by its series when A is tiny:
+        // .NET's ExpM1 is exp(x) - 1 and loses everything there).
+        var oneMinusExp = a < 1e-5 ? a * (1 - (a / 2) + (a * a / 6)) : -(Math.Exp(-a) - 1);
+        var p = Math.Sqrt(nr2p1) * Math.Exp(-a) / (2 * oneMinusExp);
+        return double.IsNaN(p) || !(oneMinusExp > 0) ? 1.0 : Math.Min(1.0, p);
     }
 }
