@@ -5,8 +5,8 @@ using MathNet.Numerics.LinearAlgebra.Factorization;
 namespace MetricCompiler.Statistics;
 
 /// <summary>
-/// Regression adjustment with a vector of k covariates (CUPED with several covariates, as in Deng, Xu, Kohavi,
-/// Walker 2013, section 3.3, "CUPED++"/"CURE" in vendors' terms), from sufficient statistics only. It is the
+/// Regression adjustment with a vector of k covariates (the multiple-regression extension of CUPED that Deng, Xu,
+/// Kohavi, Walker 2013 describe; "CUPED++"/"CURE" in some vendors' terms), from sufficient statistics only. It is the
 /// pooled-theta CUPED formulation, the single-covariate path of <see cref="PairEstimator"/> generalised:
 /// <list type="number">
 /// <item>theta = Sxx^+ Sxy on the pooled units of the two arms compared (ignoring the assignment), with Sxx, Sxy the
