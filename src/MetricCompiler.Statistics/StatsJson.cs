@@ -639,7 +639,7 @@ public static class StatsJson
     private static void CheckAcrossVariants(
         Dictionary<string, VariantStatistics> variants, string variantsPath, MetricKind kind, List<string>? covariateNames, string metricPath)
     {
-        if (kind == MetricKind.Quantile)
+        if (kind == MetricKind.Quantile && variants.Count > 0)
         {
             var first = variants.First();
             foreach (var (name, s) in variants)

@@ -138,6 +138,8 @@ public sealed class QuantileTests
         { """{"control": "c", "metrics": [{"name": "q", "kind": "quantile", "variants": {"c": {"n": 10, "quantile_level": 0.5, "quantile": 1, "quantile_lower": 0, "quantile_upper": 2, "quantile_n_star": 0}, "t": {}}}]}""", "metrics[0].variants.c.quantile_n_star: expected a positive integer" },
         { """{"control": "c", "metrics": [{"name": "q", "kind": "quantile", "variants": {"c": {"n": 10, "quantile_level": 0.5, "quantile": 1, "quantile_lower": 0, "quantile_upper": 2}, "t": {"n": 10, "quantile_level": 0.9, "quantile": 1, "quantile_lower": 0, "quantile_upper": 2}}}]}""", "metrics[0].variants.t.quantile_level: every variant needs the same quantile_level" },
         { """{"control": "c", "metrics": [{"name": "q", "kind": "quantile", "cuped": true, "variants": {}}]}""", "metrics[0].cuped: CUPED is not supported for quantile metrics" },
+        { """{"control": "c", "metrics": [{"name": "q", "kind": "quantile", "variants": {}}]}""", "metrics[0].variants: control variant 'c' is missing" },
+        { """{"control": "c", "metrics": [{"name": "q", "kind": "quantil", "variants": {}}]}""", "metrics[0].kind: expected one of mean, proportion, ratio, quantile" },
     };
 
     [Theory]
