@@ -107,11 +107,11 @@ public static class StatsContract
                     _ => throw new StatsInputException($"{path}.harmful_direction", "expected increase or decrease"),
                 }
                 : throw new StatsInputException($"{path}.harmful_direction", "expected increase or decrease");
-            var margin = item["margin"] is null
-                ? 0
-                : item["margin"] is JsonValue v && v.TryGetValue<double>(out var number) && number >= 0 && double.IsFinite(number)
-                    ? number
-                    : throw new StatsInputException($"{path}.margin", "expected a non-negative number (a relative change: 0.05 = 5%)");
+            // Guardrails.Evaluate needs a positive margin; a missing or zero one used to pass here and then throw
+            // ArgumentOutOfRangeException (an unhandled error in `metricc stats`).
+            var margin = item["margin"] is JsonValue v && v.TryGetValue<double>(out var number) && number > 0 && double.IsFinite(number)
+                ? number
+                : throw new StatsInputException($"{path}.margin", "expected a positive number (a relative change: 0.05 = 5%)");
             specs.Add(new GuardrailSpec(metric, harm, margin));
         }
 
