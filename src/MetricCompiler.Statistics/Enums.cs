@@ -11,6 +11,27 @@ public enum MetricKind
 
     /// <summary>Ratio of two per-unit sums (numerator sum / denominator sum), delta-method variance.</summary>
     Ratio,
+
+    /// <summary>
+    /// A quantile (percentile) of the per-unit values: n, the level p, the sample quantile and two quantiles at
+    /// p -/+ z(0.975) sqrt(p(1-p)/n*) from which its variance is estimated (Deng, Knoblich, Lu 2018; gbstats
+    /// QuantileStatistic). Added after the other kinds so their numeric values are unchanged.
+    /// </summary>
+    Quantile,
+}
+
+/// <summary>
+/// The scale of the test a comparison leads with: its p-value, adjusted p-value, significance (and, for the Bayesian
+/// method, chance to win, risks and posterior) come from one test on this scale. Both scales' tests are always
+/// reported (<see cref="Comparison.Absolute"/>, <see cref="Comparison.Relative"/>).
+/// </summary>
+public enum Scale
+{
+    /// <summary>The relative lift (variant - control) / |control|, delta-method standard error (the default, as gbstats).</summary>
+    Relative,
+
+    /// <summary>The absolute difference variant - control.</summary>
+    Absolute,
 }
 
 /// <summary>Multiple-comparison correction across every (metric, variant) comparison of a request.</summary>

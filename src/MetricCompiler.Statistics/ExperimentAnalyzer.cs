@@ -44,7 +44,7 @@ public static class ExperimentAnalyzer
                 }
 
                 var estimate = PairEstimator.Estimate(metric, request.Control, variant, warnings);
-                comparisons.Add(Infer(metric.Name, variant, estimate, request));
+                comparisons.Add(Infer(metric.Name, variant, estimate, request, warnings));
             }
         }
 
@@ -55,6 +55,8 @@ public static class ExperimentAnalyzer
 
         return new AnalysisResult(srm, comparisons, warnings);
     }
+
+    internal static string ScaleName(Scale scale) => scale == Scale.Absolute ? "absolute" : "relative";
 
     internal static string CorrectionName(Correction correction) => correction switch
     {
@@ -86,97 +88,137 @@ public static class ExperimentAnalyzer
         {
             throw new ArgumentOutOfRangeException(nameof(request), srm.Threshold, "srm threshold must be in (0, 1)");
         }
+
+        if (!Enum.IsDefined(request.Scale))
+        {
+            throw new ArgumentOutOfRangeException(nameof(request), request.Scale, "scale must be relative or absolute");
+        }
     }
 
-    private static Comparison Infer(string metric, string variant, PairEstimate e, AnalysisRequest request)
+    private static Comparison Infer(string metric, string variant, PairEstimate e, AnalysisRequest request, List<string> warnings)
     {
         var c = new Comparison(
             metric, variant, Finite(e.ControlMean), Finite(e.VariantMean), Finite(e.AbsoluteLift), Finite(e.RelativeLift),
             Finite(e.StdError), null, null, null, null, null, null, false, e.ControlN, e.VariantN,
-            RelativeStdError: Finite(e.RelativeStdError), DegreesOfFreedom: Finite(e.DegreesOfFreedom), CupedTheta: Finite(e.Theta));
+            RelativeStdError: Finite(e.RelativeStdError), DegreesOfFreedom: Finite(e.DegreesOfFreedom), CupedTheta: Finite(e.Theta),
+            Scale: request.Scale, VarianceReduction: Finite(e.VarianceReduction), Regression: e.Regression);
+        var absolute = new ScaleTest(c.AbsoluteLift, c.StdError, null, null, null);
+        var relative = new ScaleTest(c.RelativeLift, c.RelativeStdError, null, null, null);
         if (!e.Testable)
+        {
+            return c with { Absolute = absolute, Relative = relative };
+        }
+
+        // The relative test needs a defined lift and a positive delta-method SE; with SE 0 (e.g. a variant whose
+        // values are all 0) the delta method says nothing, so the relative test is undefined rather than certain.
+        var relativeTestable = e.RelativeLift is not null && e.RelativeStdError is > 0;
+        if (e.RelativeLift is not null && e.RelativeStdError is not > 0)
+        {
+            warnings.Add($"metric '{metric}', variant '{variant}': the relative lift's standard error is 0; the relative test is undefined");
+        }
+
+        if (request.Scale == Scale.Relative && e.RelativeLift is null)
+        {
+            warnings.Add($"metric '{metric}', variant '{variant}': the relative lift is undefined, so the test on the request's scale (relative) is undefined; the absolute test is reported under 'absolute'");
+        }
+
+        if (request.Method == InferenceMethod.Bayesian)
+        {
+            return Bayesian(c, e, request, relativeTestable);
+        }
+
+        var n = e.ControlN + e.VariantN;
+        var df = e.DegreesOfFreedom!.Value;
+        absolute = Test(e.AbsoluteLift!.Value, e.StdError!.Value, df, n, request);
+        if (relativeTestable)
+        {
+            relative = Test(e.RelativeLift!.Value, e.RelativeStdError!.Value, df, n, request);
+        }
+
+        var lead = request.Scale == Scale.Absolute ? absolute : relative;
+        return c with
+        {
+            PValue = lead.PValue,
+            CiLow = absolute.CiLow,
+            CiHigh = absolute.CiHigh,
+            RelativeCiLow = relative.CiLow,
+            RelativeCiHigh = relative.CiHigh,
+            Absolute = absolute,
+            Relative = relative,
+        };
+    }
+
+    /// <summary>
+    /// One scale's test of an estimate with standard error <paramref name="se"/>: frequentist, two-sided Student t with
+    /// the Welch df and CI estimate -/+ t(1 - alpha/2; df) SE (gbstats TwoSidedTTest, which uses the same df for the
+    /// relative test); sequential, the always-valid p-value and confidence sequence (gbstats SequentialTwoSidedTTest).
+    /// Either way p &lt; alpha exactly when the interval excludes 0.
+    /// </summary>
+    private static ScaleTest Test(double estimate, double se, double df, long n, AnalysisRequest request)
+    {
+        var alpha = request.Alpha;
+        if (request.Method == InferenceMethod.Sequential)
+        {
+            var hw = SequentialTesting.HalfWidth(se, n, alpha, request.SequentialTuning);
+            var p = SequentialTesting.PValue(estimate, se, n, alpha, request.SequentialTuning);
+            return new ScaleTest(estimate, se, Finite(p), Finite(estimate - hw), Finite(estimate + hw));
+        }
+
+        var q = Distributions.StudentTQuantile(1 - (alpha / 2), df);
+        var pValue = Distributions.StudentTTwoSidedP(estimate / se, df);
+        return new ScaleTest(estimate, se, Finite(pValue), Finite(estimate - (q * se)), Finite(estimate + (q * se)));
+    }
+
+    private static Comparison Bayesian(Comparison c, PairEstimate e, AnalysisRequest request, bool relativeTestable)
+    {
+        var alpha = request.Alpha;
+        var prior = request.Prior;
+        var absolute = new ScaleTest(c.AbsoluteLift, c.StdError, null, null, null);
+        var relative = new ScaleTest(c.RelativeLift, c.RelativeStdError, null, null, null);
+        PosteriorSummary? relativePosterior = null;
+        PosteriorSummary? absolutePosterior = null;
+        if (relativeTestable)
+        {
+            var (mean, sd) = BayesianEffect.Posterior(e.RelativeLift!.Value, e.RelativeStdError!.Value, prior);
+            relativePosterior = BayesianEffect.Summarize(mean, sd, alpha);
+            relative = relative with { CiLow = Finite(relativePosterior.CredibleLow), CiHigh = Finite(relativePosterior.CredibleHigh) };
+        }
+
+        // Absolute posterior: the relative prior rescaled by |control mean| (gbstats rescales a relative prior for
+        // an absolute analysis the same way); undefined when that mean is 0 and a prior is given.
+        var cm = e.ControlMean!.Value;
+        if (prior is null || cm != 0)
+        {
+            var absolutePrior = prior is null ? null : new BayesianPrior(prior.Mean * Math.Abs(cm), prior.Variance * cm * cm);
+            var (absMean, absSd) = BayesianEffect.Posterior(e.AbsoluteLift!.Value, e.StdError!.Value, absolutePrior);
+            absolutePosterior = BayesianEffect.Summarize(absMean, absSd, alpha);
+            absolute = absolute with { CiLow = Finite(absolutePosterior.CredibleLow), CiHigh = Finite(absolutePosterior.CredibleHigh) };
+        }
+
+        c = c with
+        {
+            CiLow = absolute.CiLow,
+            CiHigh = absolute.CiHigh,
+            RelativeCiLow = relative.CiLow,
+            RelativeCiHigh = relative.CiHigh,
+            Absolute = absolute,
+            Relative = relative,
+        };
+        var lead = request.Scale == Scale.Absolute ? absolutePosterior : relativePosterior;
+        if (lead is null)
         {
             return c;
         }
 
-        var alpha = request.Alpha;
-        var lift = e.AbsoluteLift!.Value;
-        var se = e.StdError!.Value;
-        var df = e.DegreesOfFreedom!.Value;
-        switch (request.Method)
+        return c with
         {
-            case InferenceMethod.Sequential:
-            {
-                var n = e.ControlN + e.VariantN;
-                var tuning = request.SequentialTuning;
-                var hw = SequentialTesting.HalfWidth(se, n, alpha, tuning);
-                c = c with { PValue = Finite(SequentialTesting.PValue(lift, se, n, alpha, tuning)), CiLow = Finite(lift - hw), CiHigh = Finite(lift + hw) };
-                if (e.RelativeLift is { } rel && e.RelativeStdError is { } relSe)
-                {
-                    var hwRel = SequentialTesting.HalfWidth(relSe, n, alpha, tuning);
-                    c = c with { RelativeCiLow = Finite(rel - hwRel), RelativeCiHigh = Finite(rel + hwRel) };
-                }
-
-                return c;
-            }
-
-            case InferenceMethod.Bayesian:
-                return Bayesian(c, e, request);
-
-            default:
-            {
-                // Welch two-sided p-value and CI: lift +- t(1 - alpha/2, df) * SE (gbstats TwoSidedTTest).
-                var q = Distributions.StudentTQuantile(1 - (alpha / 2), df);
-                var p = Distributions.StudentTTwoSidedP(lift / se, df);
-                c = c with { PValue = Finite(p), CiLow = Finite(lift - (q * se)), CiHigh = Finite(lift + (q * se)) };
-                if (e.RelativeLift is { } rel && e.RelativeStdError is { } relSe)
-                {
-                    c = c with { RelativeCiLow = Finite(rel - (q * relSe)), RelativeCiHigh = Finite(rel + (q * relSe)) };
-                }
-
-                return c;
-            }
-        }
-    }
-
-    private static Comparison Bayesian(Comparison c, PairEstimate e, AnalysisRequest request)
-    {
-        var alpha = request.Alpha;
-        var prior = request.Prior;
-        if (e.RelativeLift is { } rel && e.RelativeStdError is > 0)
-        {
-            var (mean, sd) = BayesianEffect.Posterior(rel, e.RelativeStdError.Value, prior);
-            var post = BayesianEffect.Summarize(mean, sd, alpha);
-            c = c with
-            {
-                ChanceToWin = Finite(post.ChanceToWin),
-                RiskControl = Finite(post.RiskControl),
-                RiskVariant = Finite(post.RiskVariant),
-                PosteriorMean = Finite(post.Mean),
-                PosteriorStdDev = Finite(post.StdDev),
-                RelativeCiLow = Finite(post.CredibleLow),
-                RelativeCiHigh = Finite(post.CredibleHigh),
-                Significant = post.ChanceToWin > 1 - (alpha / 2) || post.ChanceToWin < alpha / 2,
-            };
-        }
-
-        // Absolute credible interval: the relative prior rescaled by |control mean| (gbstats rescales a
-        // relative prior for an absolute analysis the same way); undefined when that mean is 0.
-        BayesianPrior? absolutePrior = null;
-        if (prior is not null)
-        {
-            var cm = e.ControlMean!.Value;
-            if (cm == 0)
-            {
-                return c;
-            }
-
-            absolutePrior = new BayesianPrior(prior.Mean * Math.Abs(cm), prior.Variance * cm * cm);
-        }
-
-        var (absMean, absSd) = BayesianEffect.Posterior(e.AbsoluteLift!.Value, e.StdError!.Value, absolutePrior);
-        var z = Distributions.NormalQuantile(1 - (alpha / 2));
-        return c with { CiLow = Finite(absMean - (z * absSd)), CiHigh = Finite(absMean + (z * absSd)) };
+            ChanceToWin = Finite(lead.ChanceToWin),
+            RiskControl = Finite(lead.RiskControl),
+            RiskVariant = Finite(lead.RiskVariant),
+            PosteriorMean = Finite(lead.Mean),
+            PosteriorStdDev = Finite(lead.StdDev),
+            Significant = lead.ChanceToWin > 1 - (alpha / 2) || lead.ChanceToWin < alpha / 2,
+        };
     }
 
     private static void ApplyCorrection(List<Comparison> comparisons, Correction correction, double alpha)

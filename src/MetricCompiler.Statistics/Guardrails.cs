@@ -13,11 +13,28 @@ namespace MetricCompiler.Statistics;
 /// </list>
 /// Status: breached when r is harmful beyond m and harm p &lt; alpha; passed when the bound is within the
 /// margin (equivalently non-inferiority p &lt; alpha); otherwise not_proven.
+/// <para>
+/// Guardrails always test the relative change (margins are relative), whatever the request's
+/// <see cref="Scale"/>. With <see cref="InferenceMethod.Sequential"/> the same rule runs on the one-sided
+/// always-valid confidence sequence (<see cref="SequentialTesting.OneSidedHalfWidth"/>,
+/// <see cref="SequentialTesting.OneSidedPValue"/>, n = n_A + n_B): q SE becomes the one-sided half-width and the two
+/// p-values become always-valid one-sided p-values, so a guardrail may be checked at every look without inflating
+/// false alarms. Frequentist and Bayesian requests use the fixed-horizon t-test above.
+/// </para>
 /// </summary>
 public static class Guardrails
 {
-    /// <summary>Evaluates one guardrail. Throws only for invalid parameters (margin, alpha, names).</summary>
-    public static GuardrailResult Evaluate(MetricInput metric, string control, string variant, HarmDirection harm, double margin, double alpha)
+    /// <summary>Evaluates one guardrail with the fixed-horizon one-sided t-test. Throws only for invalid parameters.</summary>
+    public static GuardrailResult Evaluate(MetricInput metric, string control, string variant, HarmDirection harm, double margin, double alpha) =>
+        Evaluate(metric, control, variant, harm, margin, alpha, InferenceMethod.Frequentist);
+
+    /// <summary>
+    /// Evaluates one guardrail; with <see cref="InferenceMethod.Sequential"/> on the one-sided always-valid confidence
+    /// sequence tuned by <paramref name="sequentialTuning"/> (N*). Throws only for invalid parameters.
+    /// </summary>
+    public static GuardrailResult Evaluate(
+        MetricInput metric, string control, string variant, HarmDirection harm, double margin, double alpha,
+        InferenceMethod method, double sequentialTuning = SequentialTesting.DefaultTuning)
     {
         ArgumentNullException.ThrowIfNull(metric);
         ArgumentNullException.ThrowIfNull(control);
@@ -30,6 +47,11 @@ public static class Guardrails
         if (!(alpha > 0 && alpha < 1))
         {
             throw new ArgumentOutOfRangeException(nameof(alpha), alpha, "alpha must be in (0, 1)");
+        }
+
+        if (!(sequentialTuning > 0) || double.IsInfinity(sequentialTuning))
+        {
+            throw new ArgumentOutOfRangeException(nameof(sequentialTuning), sequentialTuning, "sequential tuning must be a positive number");
         }
 
         var warnings = new List<string>();
@@ -48,29 +70,56 @@ public static class Guardrails
             return new GuardrailResult(metric.Name, variant, e.RelativeLift, null, null, GuardrailStatus.NotProven, null, warnings);
         }
 
-        var q = Distributions.StudentTQuantile(1 - alpha, df);
+        var sequential = method == InferenceMethod.Sequential;
+        var n = e.ControlN + e.VariantN;
         double bound, pNonInferiority, pHarm;
         bool harmfulBeyondMargin, nonInferior;
-        if (harm == HarmDirection.Increase)
+        if (sequential)
         {
-            bound = r + (q * se);
-            pNonInferiority = Distributions.StudentTCdf((r - margin) / se, df);
-            pHarm = Distributions.StudentTSf(r / se, df);
-            harmfulBeyondMargin = r > margin;
-            nonInferior = bound < margin;
+            // One-sided always-valid bound and p-values (rho fixed at alpha, so p < alpha <=> bound excludes).
+            var hw = SequentialTesting.OneSidedHalfWidth(se, n, alpha, sequentialTuning);
+            double P(double distance) => SequentialTesting.OneSidedPValue(distance, se, n, alpha, sequentialTuning);
+            if (harm == HarmDirection.Increase)
+            {
+                bound = r + hw;
+                pNonInferiority = P(margin - r);
+                pHarm = P(r);
+                harmfulBeyondMargin = r > margin;
+                nonInferior = bound < margin;
+            }
+            else
+            {
+                bound = r - hw;
+                pNonInferiority = P(r + margin);
+                pHarm = P(-r);
+                harmfulBeyondMargin = r < -margin;
+                nonInferior = bound > -margin;
+            }
         }
         else
         {
-            bound = r - (q * se);
-            pNonInferiority = Distributions.StudentTSf((r + margin) / se, df);
-            pHarm = Distributions.StudentTCdf(r / se, df);
-            harmfulBeyondMargin = r < -margin;
-            nonInferior = bound > -margin;
+            var q = Distributions.StudentTQuantile(1 - alpha, df);
+            if (harm == HarmDirection.Increase)
+            {
+                bound = r + (q * se);
+                pNonInferiority = Distributions.StudentTCdf((r - margin) / se, df);
+                pHarm = Distributions.StudentTSf(r / se, df);
+                harmfulBeyondMargin = r > margin;
+                nonInferior = bound < margin;
+            }
+            else
+            {
+                bound = r - (q * se);
+                pNonInferiority = Distributions.StudentTSf((r + margin) / se, df);
+                pHarm = Distributions.StudentTCdf(r / se, df);
+                harmfulBeyondMargin = r < -margin;
+                nonInferior = bound > -margin;
+            }
         }
 
         var status = harmfulBeyondMargin && pHarm < alpha ? GuardrailStatus.Breached
             : nonInferior ? GuardrailStatus.Passed
             : GuardrailStatus.NotProven;
-        return new GuardrailResult(metric.Name, variant, r, bound, pNonInferiority, status, pHarm, warnings);
+        return new GuardrailResult(metric.Name, variant, r, bound, pNonInferiority, status, pHarm, warnings, sequential);
     }
 }

@@ -15,7 +15,9 @@ internal sealed record PairEstimate(
     double? DegreesOfFreedom,
     double? RelativeLift,
     double? RelativeStdError,
-    double? Theta)
+    double? Theta,
+    double? VarianceReduction = null,
+    RegressionSummary? Regression = null)
 {
     /// <summary>True when the standard error is positive and the Welch degrees of freedom are defined.</summary>
     public bool Testable => StdError is > 0 && DegreesOfFreedom is not null;
@@ -68,6 +70,16 @@ internal static class PairEstimator
             return EstimateRatio(a, b, control, variant, tag, warnings, empty);
         }
 
+        if (metric.Kind == MetricKind.Quantile)
+        {
+            if (metric.Cuped || a.Covariates is not null || b.Covariates is not null)
+            {
+                warnings.Add($"{tag}: regression adjustment is not supported for quantile metrics; analysed without it");
+            }
+
+            return QuantileEstimator.Estimate(a, b, control, variant, tag, warnings, empty);
+        }
+
         var proportion = metric.Kind == MetricKind.Proportion;
         if (a.N == 0 || b.N == 0)
         {
@@ -83,6 +95,16 @@ internal static class PairEstimator
         {
             warnings.Add($"{tag}: a proportion's sum must be between 0 and n (in '{(ValidProportion(a) ? variant : control)}'); statistics are invalid");
             return empty;
+        }
+
+        if (a.Covariates is not null && b.Covariates is not null)
+        {
+            return RegressionAdjustment.Estimate(metric, a, b, proportion, control, variant, tag, warnings, empty);
+        }
+
+        if (a.Covariates is not null || b.Covariates is not null)
+        {
+            warnings.Add($"{tag}: covariates are given in '{(a.Covariates is null ? variant : control)}' only; analysed without them");
         }
 
         if (metric.Cuped)
@@ -105,7 +127,7 @@ internal static class PairEstimator
         s.CovariateSum is not null && s.CovariateSumSquares is not null && s.CrossSum is not null;
 
     /// <summary>Sum of squares of a 0/1 metric equals its sum (gbstats ProportionStatistic.sum_squares).</summary>
-    private static double SquaresOf(VariantStatistics s, bool proportion) => proportion ? s.Sum : s.SumSquares;
+    internal static double SquaresOf(VariantStatistics s, bool proportion) => proportion ? s.Sum : s.SumSquares;
 
     private static PairEstimate EstimateMean(
         VariantStatistics a, VariantStatistics b, bool proportion, string control, string variant,
@@ -166,7 +188,11 @@ internal static class PairEstimator
 
         double mya = a.Sum / a.N, myb = b.Sum / b.N, mxa = xa / a.N, mxb = xb / b.N;
         var adjustedLift = (myb - (theta * mxb)) - (mya - (theta * mxa));
-        var result = empty with { ControlMean = mya, VariantMean = myb, AbsoluteLift = adjustedLift, Theta = theta };
+        var pooledX = (xa + xb) / n;
+        var summary = new RegressionSummary(
+            new ValueList<string>(["covariate"]), new ValueList<double>([theta]), varX is > 0 ? 1 : 0,
+            mya - (theta * (mxa - pooledX)), myb - (theta * (mxb - pooledX)), null, null);
+        var result = empty with { ControlMean = mya, VariantMean = myb, AbsoluteLift = adjustedLift, Theta = theta, Regression = summary };
 
         if (a.N < 2 || b.N < 2)
         {
@@ -181,7 +207,7 @@ internal static class PairEstimator
         if (badYa || badYb || badXa || badXb)
         {
             warnings.Add($"{tag}: a sum of squares is smaller than sum^2/n; statistics are invalid");
-            return result with { AbsoluteLift = null, Theta = null };
+            return result with { AbsoluteLift = null, Theta = null, Regression = null };
         }
 
         var cxya = (xya - (a.Sum * xa / a.N)) / (a.N - 1);
@@ -192,6 +218,11 @@ internal static class PairEstimator
         var adjA = Math.Max(0.0, vya!.Value + (theta * theta * vxa!.Value) - (2 * theta * cxya));
         var adjB = Math.Max(0.0, vyb!.Value + (theta * theta * vxb!.Value) - (2 * theta * cxyb));
         result = Welch(result, adjA, a.N, adjB, b.N, tag, warnings);
+        result = result with
+        {
+            VarianceReduction = VarianceReductionOf(adjA, adjB, vya.Value, vyb.Value, a.N, b.N),
+            Regression = summary with { ControlAdjustedMeanVariance = adjA / a.N, VariantAdjustedMeanVariance = adjB / b.N },
+        };
 
         // Relative lift: adjusted difference over |unadjusted control mean|. Its variance is gbstats'
         // frequentist_variance_relative_cuped (gbstats/frequentist/tests.py):
@@ -286,6 +317,16 @@ internal static class PairEstimator
     }
 
     /// <summary>
+    /// 1 - Var(adjusted lift) / Var(unadjusted lift), both Welch variances s2_A/n_A + s2_B/n_B; null when the
+    /// unadjusted variance is 0.
+    /// </summary>
+    internal static double? VarianceReductionOf(double adjA, double adjB, double rawA, double rawB, long na, long nb)
+    {
+        var raw = (rawA / na) + (rawB / nb);
+        return raw > 0 ? 1 - (((adjA / na) + (adjB / nb)) / raw) : null;
+    }
+
+    /// <summary>
     /// Sample variance with n-1 from sufficient statistics: (sum_squares - sum^2/n)/(n-1)
     /// (gbstats SampleMeanStatistic.variance). Null when n &lt; 2.
     /// </summary>
@@ -317,7 +358,7 @@ internal static class PairEstimator
     /// Welch: SE = sqrt(s2_B/n_B + s2_A/n_A) and the Welch-Satterthwaite degrees of freedom
     /// (gbstats TTest.dof). SE = 0 leaves the test undefined.
     /// </summary>
-    private static PairEstimate Welch(PairEstimate result, double va, long na, double vb, long nb, string tag, List<string> warnings)
+    internal static PairEstimate Welch(PairEstimate result, double va, long na, double vb, long nb, string tag, List<string> warnings)
     {
         var ua = va / na;
         var ub = vb / nb;
@@ -337,7 +378,7 @@ internal static class PairEstimator
     /// mean (frequentist_diff); dividing by its absolute value keeps the sign of the lift meaningful
     /// for negative-valued metrics and is identical whenever the control mean is positive.
     /// </summary>
-    private static PairEstimate Relative(PairEstimate result, double? relativeVariance, string tag, List<string> warnings)
+    internal static PairEstimate Relative(PairEstimate result, double? relativeVariance, string tag, List<string> warnings)
     {
         if (result.ControlMean is not { } controlMean || result.AbsoluteLift is not { } lift)
         {

@@ -9,7 +9,8 @@ public sealed record GuardrailSpec(string Metric, HarmDirection Harm, double Mar
 /// <summary>
 /// `metricc stats` end to end: the request of <see cref="StatsJson"/> plus an optional <c>guardrails</c> array. As in a
 /// readout, guardrail metrics are kept out of the multiple-testing family of the other metrics and checked one-sided
-/// for non-inferiority (<see cref="Guardrails.Evaluate"/>); the output gains a <c>guardrails</c> array.
+/// for non-inferiority on the relative change (<see cref="Guardrails.Evaluate(MetricInput, string, string, HarmDirection, double, double, InferenceMethod, double)"/>;
+/// always-valid one-sided bounds when the request's method is sequential); the output gains a <c>guardrails</c> array.
 /// </summary>
 public static class StatsContract
 {
@@ -58,7 +59,7 @@ public static class StatsContract
             var metric = request.Metrics.First(m => m.Name == spec.Metric);
             foreach (var variant in metric.Variants.Keys.Where(v => v != request.Control))
             {
-                var result = Guardrails.Evaluate(metric, request.Control, variant, spec.Harm, spec.Margin, request.Alpha);
+                var result = Guardrails.Evaluate(metric, request.Control, variant, spec.Harm, spec.Margin, request.Alpha, request.Method, request.SequentialTuning);
                 results.Add(new JsonObject
                 {
                     ["metric"] = result.Metric,
@@ -70,6 +71,7 @@ public static class StatsContract
                     ["harm_bound"] = Finite(result.HarmBound),
                     ["harm_p_value"] = Finite(result.HarmPValue),
                     ["non_inferiority_p_value"] = Finite(result.NonInferiorityPValue),
+                    ["always_valid"] = result.AlwaysValid,
                 });
             }
         }
@@ -105,11 +107,11 @@ public static class StatsContract
                     _ => throw new StatsInputException($"{path}.harmful_direction", "expected increase or decrease"),
                 }
                 : throw new StatsInputException($"{path}.harmful_direction", "expected increase or decrease");
-            var margin = item["margin"] is null
-                ? 0
-                : item["margin"] is JsonValue v && v.TryGetValue<double>(out var number) && number >= 0 && double.IsFinite(number)
-                    ? number
-                    : throw new StatsInputException($"{path}.margin", "expected a non-negative number (a relative change: 0.05 = 5%)");
+            // Guardrails.Evaluate needs a positive margin; a missing or zero one used to pass here and then throw
+            // ArgumentOutOfRangeException (an unhandled error in `metricc stats`).
+            var margin = item["margin"] is JsonValue v && v.TryGetValue<double>(out var number) && number > 0 && double.IsFinite(number)
+                ? number
+                : throw new StatsInputException($"{path}.margin", "expected a positive number (a relative change: 0.05 = 5%)");
             specs.Add(new GuardrailSpec(metric, harm, margin));
         }
 

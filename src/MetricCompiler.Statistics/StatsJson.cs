@@ -14,15 +14,20 @@ public static class StatsJson
     private const string Root = "(root)";
 
     private static readonly string[] RequestFields =
-        ["control", "alpha", "correction", "method", "sequential_tuning", "prior", "srm", "metrics"];
+        ["control", "alpha", "correction", "method", "sequential_tuning", "prior", "srm", "scale", "metrics"];
 
-    private static readonly string[] MetricFields = ["name", "kind", "cuped", "variants"];
+    private static readonly string[] MetricFields = ["name", "kind", "cuped", "covariate_names", "variants"];
 
     private static readonly string[] VariantFields =
     [
         "n", "sum", "sum_squares", "covariate_sum", "covariate_sum_squares", "cross_sum",
         "numerator_sum", "numerator_sum_squares", "denominator_sum", "denominator_sum_squares",
+        "quantile_level", "quantile", "quantile_lower", "quantile_upper", "quantile_n_star", "covariates",
     ];
+
+    private static readonly string[] QuantileFields = ["quantile_level", "quantile", "quantile_lower", "quantile_upper"];
+
+    private static readonly string[] CovariateFields = ["sums", "cross_products", "y_cross"];
 
     private static readonly string[] CupedFields = ["covariate_sum", "covariate_sum_squares", "cross_sum"];
 
@@ -104,6 +109,17 @@ public static class StatsJson
 
         var srm = Optional(f, "srm") is { } srmElement ? ParseSrm(srmElement) : null;
 
+        var scale = Scale.Relative;
+        if (Optional(f, "scale") is { } scaleElement)
+        {
+            scale = String(scaleElement, "scale") switch
+            {
+                "relative" => Scale.Relative,
+                "absolute" => Scale.Absolute,
+                _ => throw new StatsInputException("scale", "expected one of relative, absolute"),
+            };
+        }
+
         var metricsElement = Require(f, "metrics", Root);
         if (metricsElement.ValueKind != JsonValueKind.Array)
         {
@@ -126,7 +142,7 @@ public static class StatsJson
             index++;
         }
 
-        return new AnalysisRequest(control, metrics, alpha, correction, method, srm, tuning, prior);
+        return new AnalysisRequest(control, metrics, alpha, correction, method, srm, tuning, prior, scale);
     }
 
     /// <summary>Writes a request in the same format <see cref="ParseRequest"/> reads.</summary>
@@ -141,6 +157,7 @@ public static class StatsJson
             w.WriteString("correction", ExperimentAnalyzer.CorrectionName(request.Correction));
             w.WriteString("method", MethodName(request.Method));
             w.WriteNumber("sequential_tuning", request.SequentialTuning);
+            w.WriteString("scale", ExperimentAnalyzer.ScaleName(request.Scale));
             if (request.Prior is { } prior)
             {
                 w.WriteStartObject("prior");
@@ -185,12 +202,23 @@ public static class StatsJson
                 w.WriteString("name", metric.Name);
                 w.WriteString("kind", KindName(metric.Kind));
                 w.WriteBoolean("cuped", metric.Cuped);
+                if (metric.CovariateNames is { } covariateNames)
+                {
+                    w.WriteStartArray("covariate_names");
+                    foreach (var covariateName in covariateNames)
+                    {
+                        w.WriteStringValue(covariateName);
+                    }
+
+                    w.WriteEndArray();
+                }
+
                 w.WriteStartObject("variants");
                 foreach (var (name, s) in metric.Variants)
                 {
                     w.WriteStartObject(name);
                     w.WriteNumber("n", s.N);
-                    if (metric.Kind != MetricKind.Ratio)
+                    if (metric.Kind is MetricKind.Mean or MetricKind.Proportion)
                     {
                         w.WriteNumber("sum", s.Sum);
                         if (metric.Kind == MetricKind.Mean)
@@ -206,6 +234,30 @@ public static class StatsJson
                     WriteOptional(w, "numerator_sum_squares", s.NumeratorSumSquares);
                     WriteOptional(w, "denominator_sum", s.DenominatorSum);
                     WriteOptional(w, "denominator_sum_squares", s.DenominatorSumSquares);
+                    WriteOptional(w, "quantile_level", s.QuantileLevel);
+                    WriteOptional(w, "quantile", s.Quantile);
+                    WriteOptional(w, "quantile_lower", s.QuantileLower);
+                    WriteOptional(w, "quantile_upper", s.QuantileUpper);
+                    if (s.QuantileNStar is { } nStar)
+                    {
+                        w.WriteNumber("quantile_n_star", nStar);
+                    }
+
+                    if (s.Covariates is { } covariates)
+                    {
+                        w.WriteStartObject("covariates");
+                        WriteArray(w, "sums", covariates.Sums);
+                        w.WriteStartArray("cross_products");
+                        foreach (var row in covariates.CrossProducts)
+                        {
+                            WriteArray(w, null, row);
+                        }
+
+                        w.WriteEndArray();
+                        WriteArray(w, "y_cross", covariates.YCross);
+                        w.WriteEndObject();
+                    }
+
                     w.WriteEndObject();
                 }
 
@@ -270,6 +322,11 @@ public static class StatsJson
                 WriteNumberOrNull(w, "risk_variant", c.RiskVariant);
                 WriteNumberOrNull(w, "posterior_mean", c.PosteriorMean);
                 WriteNumberOrNull(w, "posterior_std_dev", c.PosteriorStdDev);
+                w.WriteString("scale", ExperimentAnalyzer.ScaleName(c.Scale));
+                WriteScaleTest(w, "absolute", c.Absolute);
+                WriteScaleTest(w, "relative", c.Relative);
+                WriteNumberOrNull(w, "variance_reduction", c.VarianceReduction);
+                WriteRegression(w, c.Regression);
                 w.WriteEndObject();
             }
 
@@ -325,7 +382,10 @@ public static class StatsJson
                 Count(Require(c, "control_n", path), Join(path, "control_n")),
                 Count(Require(c, "variant_n", path), Join(path, "variant_n")),
                 N("relative_std_error"), N("degrees_of_freedom"), N("cuped_theta"), N("chance_to_win"),
-                N("risk_control"), N("risk_variant"), N("posterior_mean"), N("posterior_std_dev")));
+                N("risk_control"), N("risk_variant"), N("posterior_mean"), N("posterior_std_dev"),
+                Optional(c, "scale") is { } scaleElement && String(scaleElement, Join(path, "scale")) == "absolute" ? Scale.Absolute : Scale.Relative,
+                ParseScaleTest(c, "absolute", path), ParseScaleTest(c, "relative", path), N("variance_reduction"),
+                ParseRegression(c, path)));
         }
 
         var warnings = new List<string>();
@@ -356,13 +416,38 @@ public static class StatsJson
             "mean" => MetricKind.Mean,
             "proportion" => MetricKind.Proportion,
             "ratio" => MetricKind.Ratio,
-            _ => throw new StatsInputException(kindPath, "expected one of mean, proportion, ratio"),
+            "quantile" => MetricKind.Quantile,
+            _ => throw new StatsInputException(kindPath, "expected one of mean, proportion, ratio, quantile"),
         };
 
         var cuped = Optional(f, "cuped") is { } cupedElement && Bool(cupedElement, Join(path, "cuped"));
-        if (cuped && kind == MetricKind.Ratio)
+        if (cuped && kind is MetricKind.Ratio or MetricKind.Quantile)
         {
-            throw new StatsInputException(Join(path, "cuped"), "CUPED is not supported for ratio metrics");
+            throw new StatsInputException(Join(path, "cuped"), $"CUPED is not supported for {KindName(kind)} metrics");
+        }
+
+        List<string>? covariateNames = null;
+        if (Optional(f, "covariate_names") is { } namesElement)
+        {
+            var namesPath = Join(path, "covariate_names");
+            if (namesElement.ValueKind != JsonValueKind.Array)
+            {
+                throw new StatsInputException(namesPath, "expected an array of names");
+            }
+
+            covariateNames = [];
+            var j = 0;
+            foreach (var item in namesElement.EnumerateArray())
+            {
+                var itemName = NonEmptyString(item, $"{namesPath}[{j}]");
+                if (covariateNames.Contains(itemName))
+                {
+                    throw new StatsInputException($"{namesPath}[{j}]", $"duplicate covariate name '{itemName}'");
+                }
+
+                covariateNames.Add(itemName);
+                j++;
+            }
         }
 
         var variantsPath = Join(path, "variants");
@@ -389,6 +474,8 @@ public static class StatsJson
             variants.Add(property.Name, ParseVariant(property.Value, variantPath, kind, cuped));
         }
 
+        CheckAcrossVariants(variants, variantsPath, kind, covariateNames, path);
+
         if (!variants.ContainsKey(control))
         {
             throw new StatsInputException(variantsPath, $"control variant '{control}' is missing");
@@ -399,7 +486,7 @@ public static class StatsJson
             throw new StatsInputException(variantsPath, $"needs at least one variant besides the control '{control}'");
         }
 
-        return new MetricInput(name, kind, variants, cuped);
+        return new MetricInput(name, kind, variants, cuped, covariateNames);
     }
 
     private static VariantStatistics ParseVariant(JsonElement element, string path, MetricKind kind, bool cuped)
@@ -416,6 +503,9 @@ public static class StatsJson
                 break;
             case MetricKind.Proportion:
                 required.Add("sum");
+                break;
+            case MetricKind.Quantile:
+                required.AddRange(QuantileFields);
                 break;
             default:
                 required.AddRange(RatioFields);
@@ -443,9 +533,168 @@ public static class StatsJson
             throw new StatsInputException(Join(path, "sum"), "a proportion's sum must be between 0 and n");
         }
 
+        long? nStar = null;
+        if (kind == MetricKind.Quantile)
+        {
+            var level = Get("quantile_level")!.Value;
+            if (!(level > 0 && level < 1))
+            {
+                throw new StatsInputException(Join(path, "quantile_level"), "expected a number in (0, 1)");
+            }
+
+            if (!(Get("quantile_lower") <= Get("quantile") && Get("quantile") <= Get("quantile_upper")))
+            {
+                throw new StatsInputException(Join(path, "quantile"), "expected quantile_lower <= quantile <= quantile_upper");
+            }
+
+            if (Optional(f, "quantile_n_star") is { } nStarElement)
+            {
+                nStar = Count(nStarElement, Join(path, "quantile_n_star"));
+                if (nStar == 0)
+                {
+                    throw new StatsInputException(Join(path, "quantile_n_star"), "expected a positive integer");
+                }
+            }
+        }
+
+        CovariateStatistics? covariates = null;
+        if (Optional(f, "covariates") is { } covariatesElement)
+        {
+            var covariatesPath = Join(path, "covariates");
+            if (kind is not (MetricKind.Mean or MetricKind.Proportion))
+            {
+                throw new StatsInputException(covariatesPath, $"regression adjustment is not supported for {KindName(kind)} metrics");
+            }
+
+            if (cuped)
+            {
+                throw new StatsInputException(covariatesPath, "use either cuped (one covariate: covariate_sum, covariate_sum_squares, cross_sum) or covariates, not both");
+            }
+
+            covariates = ParseCovariates(covariatesElement, covariatesPath);
+        }
+
         return new VariantStatistics(
             n, sum, Get("sum_squares") ?? 0, Get("covariate_sum"), Get("covariate_sum_squares"), Get("cross_sum"),
-            Get("numerator_sum"), Get("numerator_sum_squares"), Get("denominator_sum"), Get("denominator_sum_squares"));
+            Get("numerator_sum"), Get("numerator_sum_squares"), Get("denominator_sum"), Get("denominator_sum_squares"),
+            Get("quantile_level"), Get("quantile"), Get("quantile_lower"), Get("quantile_upper"), nStar, covariates);
+    }
+
+    /// <summary>
+    /// {"sums": [k], "cross_products": [[k] x k], "y_cross": [k]}: finite numbers, k &gt;= 1, a symmetric matrix
+    /// (within 1e-9 relative).
+    /// </summary>
+    private static CovariateStatistics ParseCovariates(JsonElement element, string path)
+    {
+        var f = Fields(element, path, CovariateFields);
+        var sums = NumberArray(Require(f, "sums", path), Join(path, "sums"));
+        var k = sums.Count;
+        if (k == 0)
+        {
+            throw new StatsInputException(Join(path, "sums"), "expected at least one covariate");
+        }
+
+        var yCross = NumberArray(Require(f, "y_cross", path), Join(path, "y_cross"));
+        if (yCross.Count != k)
+        {
+            throw new StatsInputException(Join(path, "y_cross"), $"expected {k} values (one per covariate)");
+        }
+
+        var matrixPath = Join(path, "cross_products");
+        var matrixElement = Require(f, "cross_products", path);
+        if (matrixElement.ValueKind != JsonValueKind.Array || matrixElement.GetArrayLength() != k)
+        {
+            throw new StatsInputException(matrixPath, $"expected a {k} x {k} array of arrays");
+        }
+
+        var rows = new List<IReadOnlyList<double>>();
+        var i = 0;
+        foreach (var rowElement in matrixElement.EnumerateArray())
+        {
+            var row = NumberArray(rowElement, $"{matrixPath}[{i}]");
+            if (row.Count != k)
+            {
+                throw new StatsInputException($"{matrixPath}[{i}]", $"expected {k} values");
+            }
+
+            rows.Add(row);
+            i++;
+        }
+
+        for (var r = 0; r < k; r++)
+        {
+            for (var c = r + 1; c < k; c++)
+            {
+                if (Math.Abs(rows[r][c] - rows[c][r]) > 1e-9 * Math.Max(Math.Abs(rows[r][c]), Math.Abs(rows[c][r])))
+                {
+                    throw new StatsInputException($"{matrixPath}[{r}][{c}]", $"the matrix must be symmetric ([{r}][{c}] differs from [{c}][{r}])");
+                }
+            }
+        }
+
+        return new CovariateStatistics(sums, rows, yCross);
+    }
+
+    /// <summary>Rules spanning a metric's variants: one quantile level; covariates in every variant or none, one k.</summary>
+    private static void CheckAcrossVariants(
+        Dictionary<string, VariantStatistics> variants, string variantsPath, MetricKind kind, List<string>? covariateNames, string metricPath)
+    {
+        if (kind == MetricKind.Quantile && variants.Count > 0)
+        {
+            var first = variants.First();
+            foreach (var (name, s) in variants)
+            {
+                if (s.QuantileLevel != first.Value.QuantileLevel)
+                {
+                    throw new StatsInputException(Join(Join(variantsPath, name), "quantile_level"), $"every variant needs the same quantile_level (as '{first.Key}')");
+                }
+            }
+        }
+
+        var withCovariates = variants.Where(v => v.Value.Covariates is not null).ToList();
+        if (withCovariates.Count > 0)
+        {
+            var missing = variants.FirstOrDefault(v => v.Value.Covariates is null);
+            if (missing.Key is not null)
+            {
+                throw new StatsInputException(Join(Join(variantsPath, missing.Key), "covariates"), "required: another variant has covariates");
+            }
+
+            var k = withCovariates[0].Value.Covariates!.Count;
+            foreach (var (name, s) in withCovariates)
+            {
+                if (s.Covariates!.Count != k)
+                {
+                    throw new StatsInputException(Join(Join(variantsPath, name), "covariates.sums"), $"expected {k} covariates (as '{withCovariates[0].Key}')");
+                }
+            }
+
+            if (covariateNames is not null && covariateNames.Count != k)
+            {
+                throw new StatsInputException(Join(metricPath, "covariate_names"), $"expected {k} names (one per covariate)");
+            }
+        }
+        else if (covariateNames is not null)
+        {
+            throw new StatsInputException(Join(metricPath, "covariate_names"), "given, but no variant has covariates");
+        }
+    }
+
+    private static List<double> NumberArray(JsonElement element, string path)
+    {
+        if (element.ValueKind != JsonValueKind.Array)
+        {
+            throw new StatsInputException(path, "expected an array of numbers");
+        }
+
+        var values = new List<double>();
+        var i = 0;
+        foreach (var item in element.EnumerateArray())
+        {
+            values.Add(Number(item, $"{path}[{i++}]"));
+        }
+
+        return values;
     }
 
     private static SrmInput ParseSrm(JsonElement element)
@@ -614,6 +863,7 @@ public static class StatsJson
     {
         MetricKind.Proportion => "proportion",
         MetricKind.Ratio => "ratio",
+        MetricKind.Quantile => "quantile",
         _ => "mean",
     };
 
@@ -630,6 +880,110 @@ public static class StatsJson
         {
             writer.WriteNumber(name, v);
         }
+    }
+
+    private static void WriteArray(Utf8JsonWriter writer, string? name, IEnumerable<double> values)
+    {
+        if (name is null)
+        {
+            writer.WriteStartArray();
+        }
+        else
+        {
+            writer.WriteStartArray(name);
+        }
+
+        foreach (var value in values)
+        {
+            writer.WriteNumberValue(value);
+        }
+
+        writer.WriteEndArray();
+    }
+
+    private static void WriteScaleTest(Utf8JsonWriter writer, string name, ScaleTest? test)
+    {
+        if (test is null)
+        {
+            writer.WriteNull(name);
+            return;
+        }
+
+        writer.WriteStartObject(name);
+        WriteNumberOrNull(writer, "estimate", test.Estimate);
+        WriteNumberOrNull(writer, "std_error", test.StdError);
+        WriteNumberOrNull(writer, "p_value", test.PValue);
+        WriteNumberOrNull(writer, "ci_low", test.CiLow);
+        WriteNumberOrNull(writer, "ci_high", test.CiHigh);
+        writer.WriteEndObject();
+    }
+
+    private static void WriteRegression(Utf8JsonWriter writer, RegressionSummary? regression)
+    {
+        if (regression is null)
+        {
+            writer.WriteNull("regression");
+            return;
+        }
+
+        writer.WriteStartObject("regression");
+        writer.WriteStartArray("covariates");
+        foreach (var name in regression.Covariates)
+        {
+            writer.WriteStringValue(name);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteStartArray("theta");
+        foreach (var theta in regression.Theta)
+        {
+            if (double.IsFinite(theta))
+            {
+                writer.WriteNumberValue(theta);
+            }
+            else
+            {
+                writer.WriteNullValue();
+            }
+        }
+
+        writer.WriteEndArray();
+        writer.WriteNumber("rank", regression.Rank);
+        WriteNumberOrNull(writer, "control_adjusted_mean", regression.ControlAdjustedMean);
+        WriteNumberOrNull(writer, "variant_adjusted_mean", regression.VariantAdjustedMean);
+        WriteNumberOrNull(writer, "control_adjusted_mean_variance", regression.ControlAdjustedMeanVariance);
+        WriteNumberOrNull(writer, "variant_adjusted_mean_variance", regression.VariantAdjustedMeanVariance);
+        writer.WriteEndObject();
+    }
+
+    private static ScaleTest? ParseScaleTest(Dictionary<string, JsonElement> c, string key, string path)
+    {
+        if (Optional(c, key) is not { } element)
+        {
+            return null;
+        }
+
+        var where = Join(path, key);
+        var f = Fields(element, where, "estimate", "std_error", "p_value", "ci_low", "ci_high");
+        double? N(string name) => Optional(f, name) is { } e ? Number(e, Join(where, name)) : null;
+        return new ScaleTest(N("estimate"), N("std_error"), N("p_value"), N("ci_low"), N("ci_high"));
+    }
+
+    private static RegressionSummary? ParseRegression(Dictionary<string, JsonElement> c, string path)
+    {
+        if (Optional(c, "regression") is not { } element)
+        {
+            return null;
+        }
+
+        var where = Join(path, "regression");
+        var f = Fields(element, where);
+        double? N(string name) => Optional(f, name) is { } e ? Number(e, Join(where, name)) : null;
+        var names = Require(f, "covariates", where).EnumerateArray().Select((e, i) => String(e, $"{where}.covariates[{i}]"));
+        var theta = Require(f, "theta", where).EnumerateArray().Select((e, i) => e.ValueKind == JsonValueKind.Null ? double.NaN : Number(e, $"{where}.theta[{i}]"));
+        return new RegressionSummary(
+            new ValueList<string>(names), new ValueList<double>(theta), (int)Count(Require(f, "rank", where), Join(where, "rank")),
+            N("control_adjusted_mean"), N("variant_adjusted_mean"), N("control_adjusted_mean_variance"), N("variant_adjusted_mean_variance"));
     }
 
     private static void WriteNumberOrNull(Utf8JsonWriter writer, string name, double? value)

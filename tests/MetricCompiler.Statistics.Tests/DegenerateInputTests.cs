@@ -31,9 +31,24 @@ public sealed class DegenerateInputTests
         Assert.Null(c.RelativeCiHigh);
         Assert.Null(c.ChanceToWin);
         Assert.False(method == InferenceMethod.Bayesian && c.Significant);
-        var warning = Assert.Single(warnings);
-        Assert.Contains("metric 'signups', variant 'treatment'", warning, StringComparison.Ordinal);
-        Assert.Contains("control mean is 0", warning, StringComparison.Ordinal);
+        Assert.All(warnings, w => Assert.Contains("metric 'signups', variant 'treatment'", w, StringComparison.Ordinal));
+        Assert.Equal(2, warnings.Count);
+        Assert.Contains("control mean is 0", warnings[0], StringComparison.Ordinal);
+
+        // On the default (relative) scale the leading test is undefined; the absolute test is still reported.
+        Assert.Contains("the relative lift is undefined, so the test on the request's scale (relative) is undefined", warnings[1], StringComparison.Ordinal);
+        Assert.Null(c.PValue);
+        Assert.Null(c.AdjustedPValue);
+        Assert.False(c.Significant);
+        Assert.Null(c.Relative!.PValue);
+        Assert.Equal(c.CiLow, c.Absolute!.CiLow);
+        Assert.Equal(method != InferenceMethod.Bayesian, c.Absolute.PValue is not null);
+
+        // Leading with the absolute test keeps the absolute p-value (and its correction family membership).
+        var absolute = ExperimentAnalyzer.Analyze(TestData.Request(metric) with { Method = method, Scale = Scale.Absolute });
+        var ca = Assert.Single(absolute.Comparisons);
+        Assert.Equal(c.Absolute.PValue, ca.PValue);
+        Assert.Contains("control mean is 0", Assert.Single(absolute.Warnings), StringComparison.Ordinal);
     }
 
     [Fact]

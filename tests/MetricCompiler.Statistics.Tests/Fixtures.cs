@@ -95,6 +95,20 @@ internal static class Fixtures
                 }
 
                 break;
+            case JsonValueKind.Array:
+                if (actual.ValueKind != JsonValueKind.Array || actual.GetArrayLength() != expected.GetArrayLength())
+                {
+                    problems.Add($"{where}: expected {expected.GetRawText()}, got {actual.GetRawText()}");
+                }
+                else
+                {
+                    for (var i = 0; i < expected.GetArrayLength(); i++)
+                    {
+                        CompareValue(actual[i], expected[i], $"{where}[{i}]", problems);
+                    }
+                }
+
+                break;
             default:
                 if (actual.GetRawText() != expected.GetRawText())
                 {

@@ -79,6 +79,52 @@ public sealed class OracleFixtureTests
         Fixtures.AssertNoProblems(problems, $"{file}/{caseName}");
     }
 
+    /// <summary>
+    /// Quantile intervals against an independent implementation: scipy.stats.bootstrap (percentile, 2000 resamples)
+    /// on the raw arrays. A bootstrap warrants only a loose tolerance (stated in the fixture, explained in
+    /// generate_fixtures.py): SE within 15%, each endpoint within 0.25 bootstrap half-widths.
+    /// </summary>
+    [Fact]
+    public void QuantileIntervalsAgreeWithTheBootstrap()
+    {
+        using var doc = Fixtures.Load("quantile.json");
+        var fixture = Fixtures.Case(doc, "quantile");
+        var bootstrap = fixture.GetProperty("bootstrap");
+        var seTolerance = bootstrap.GetProperty("se_tolerance").GetDouble();
+        var endpointTolerance = bootstrap.GetProperty("endpoint_tolerance_half_widths").GetDouble();
+        Assert.Equal(0.15, seTolerance);
+        Assert.Equal(0.25, endpointTolerance);
+        var result = ExperimentAnalyzer.Analyze(StatsJson.ParseRequest(fixture.GetProperty("request").GetRawText()));
+        var problems = new List<string>();
+        var checkedCount = 0;
+        foreach (var b in bootstrap.GetProperty("comparisons").EnumerateArray())
+        {
+            var c = result.Comparisons.Single(x => x.Metric == b.GetProperty("metric").GetString() && x.Variant == b.GetProperty("variant").GetString());
+            foreach (var (scale, test) in new[] { ("absolute", c.Absolute!), ("relative", c.Relative!) })
+            {
+                var bt = b.GetProperty(scale);
+                var low = bt.GetProperty("ci_low").GetDouble();
+                var high = bt.GetProperty("ci_high").GetDouble();
+                var half = (high - low) / 2;
+                var label = $"{c.Metric}/{c.Variant}/{scale}";
+                if (Math.Abs((test.StdError!.Value / bt.GetProperty("std_error").GetDouble()) - 1) > seTolerance)
+                {
+                    problems.Add($"{label}: SE {test.StdError} vs bootstrap {bt.GetProperty("std_error").GetDouble()}");
+                }
+
+                if (Math.Abs(test.CiLow!.Value - low) > endpointTolerance * half || Math.Abs(test.CiHigh!.Value - high) > endpointTolerance * half)
+                {
+                    problems.Add($"{label}: CI [{test.CiLow}, {test.CiHigh}] vs bootstrap [{low}, {high}]");
+                }
+
+                checkedCount++;
+            }
+        }
+
+        Assert.Equal(10, checkedCount);
+        Fixtures.AssertNoProblems(problems, "quantile bootstrap");
+    }
+
     [Theory]
     [MemberData(nameof(GuardrailCases))]
     public void GuardrailMatchesOracle(string file, string caseName)
@@ -91,7 +137,10 @@ public sealed class OracleFixtureTests
         var metric = StatsJson.ParseRequest(wrapper).Metrics.Single();
         var harm = fixture.GetProperty("harm").GetString() == "increase" ? HarmDirection.Increase : HarmDirection.Decrease;
 
-        var result = Guardrails.Evaluate(metric, control, variant, harm, fixture.GetProperty("margin").GetDouble(), fixture.GetProperty("alpha").GetDouble());
+        var method = fixture.TryGetProperty("method", out var m) && m.GetString() == "sequential" ? InferenceMethod.Sequential : InferenceMethod.Frequentist;
+        var tuning = fixture.TryGetProperty("sequential_tuning", out var t) ? t.GetDouble() : SequentialTesting.DefaultTuning;
+
+        var result = Guardrails.Evaluate(metric, control, variant, harm, fixture.GetProperty("margin").GetDouble(), fixture.GetProperty("alpha").GetDouble(), method, tuning);
 
         var actualJson = JsonSerializer.Serialize(new Dictionary<string, object?>
         {
@@ -100,6 +149,7 @@ public sealed class OracleFixtureTests
             ["non_inferiority_p_value"] = result.NonInferiorityPValue,
             ["harm_p_value"] = result.HarmPValue,
             ["status"] = result.Status,
+            ["always_valid"] = result.AlwaysValid,
         });
         using var actual = JsonDocument.Parse(actualJson);
         var problems = new List<string>();

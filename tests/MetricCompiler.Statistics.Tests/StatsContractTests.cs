@@ -44,6 +44,16 @@ public sealed class StatsContractTests
         Assert.StartsWith("guardrails[0].metric", error.Message);
     }
 
+    [Theory]
+    [InlineData("\"margin\": 0.05", "\"margin\": 0")]
+    [InlineData(", \"margin\": 0.05", "")]
+    [InlineData("\"margin\": 0.05", "\"margin\": -0.1")]
+    public void A_guardrail_margin_must_be_positive(string find, string replace)
+    {
+        var error = Assert.Throws<StatsInputException>(() => StatsContract.Execute(Request.Replace(find, replace, StringComparison.Ordinal)));
+        Assert.StartsWith("guardrails[0].margin: expected a positive number", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Without_guardrails_the_output_is_the_plain_engine_result()
     {

@@ -61,7 +61,7 @@ public sealed class StatsJsonTests
         { Request(MeanMetric("a", """{"control": {"n": 10, "sum": 1, "sum_squares": 2}}""")), "metrics[0].variants: needs at least one variant besides the control 'control'" },
         { Request(MeanMetric("a", """{"control": {"n": 10, "sum": 1, "sum_squares": 2}, "control": {"n": 10, "sum": 1, "sum_squares": 2}}""")), "metrics[0].variants.control: duplicate variant" },
         { Request(MeanMetric("a") + "," + MeanMetric("a")), "metrics[1].name: duplicate metric name 'a'" },
-        { Request("""{"name": "a", "kind": "median", "variants": {}}"""), "metrics[0].kind: expected one of mean, proportion, ratio" },
+        { Request("""{"name": "a", "kind": "median", "variants": {}}"""), "metrics[0].kind: expected one of mean, proportion, ratio, quantile" },
         { Request("""{"kind": "mean", "variants": {}}"""), "metrics[0].name: required field is missing" },
         { Request("""{"name": "cr", "kind": "proportion", "variants": {"control": {"n": 10, "sum": 11}, "treatment": {"n": 10, "sum": 1}}}"""), "metrics[0].variants.control.sum: a proportion's sum must be between 0 and n" },
         { Request("""{"name": "r", "kind": "mean", "cuped": true, "variants": {"control": {"n": 10, "sum": 1, "sum_squares": 2, "covariate_sum": 1, "covariate_sum_squares": 2}, "treatment": {"n": 10, "sum": 1, "sum_squares": 2}}}"""), "metrics[0].variants.control.cross_sum: required when cuped is true" },
@@ -70,6 +70,8 @@ public sealed class StatsJsonTests
         { Request("""{"name": "r", "kind": "mean", "cuped": "yes", "variants": {}}"""), "metrics[0].cuped: expected a boolean" },
         { Request(MeanMetric("a"), ", \"correction\": \"bonferroni\""), "correction: expected one of none, holm, bh" },
         { Request(MeanMetric("a"), ", \"method\": \"magic\""), "method: expected one of frequentist, sequential, bayesian" },
+        { Request(MeanMetric("a"), ", \"scale\": \"log\""), "scale: expected one of relative, absolute" },
+        { Request(MeanMetric("a"), ", \"scale\": 1"), "scale: expected a string" },
         { Request(MeanMetric("a"), ", \"alpha\": 1.5"), "alpha: expected a number in (0, 1)" },
         { Request(MeanMetric("a"), ", \"alpha\": \"0.05\""), "alpha: expected a number" },
         { Request(MeanMetric("a"), ", \"sequential_tuning\": 0"), "sequential_tuning: expected a positive number" },
@@ -115,12 +117,30 @@ public sealed class StatsJsonTests
             "relative_std_error", "degrees_of_freedom", "p_value", "adjusted_p_value", "ci_low", "ci_high",
             "relative_ci_low", "relative_ci_high", "significant", "control_n", "variant_n", "cuped_theta",
             "chance_to_win", "risk_control", "risk_variant", "posterior_mean", "posterior_std_dev",
+            "scale", "absolute", "relative", "variance_reduction", "regression",
         ];
+        string[] scaleFields = ["estimate", "std_error", "p_value", "ci_low", "ci_high"];
         foreach (var c in root.GetProperty("comparisons").EnumerateArray())
         {
             Assert.Equal(fields, c.EnumerateObject().Select(p => p.Name));
             Assert.Equal(JsonValueKind.Null, c.GetProperty("chance_to_win").ValueKind);
+            Assert.Equal("relative", c.GetProperty("scale").GetString());
+            Assert.Equal(scaleFields, c.GetProperty("absolute").EnumerateObject().Select(p => p.Name));
+            Assert.Equal(scaleFields, c.GetProperty("relative").EnumerateObject().Select(p => p.Name));
+
+            // The leading fields are the relative test's; the absolute test is reported alongside.
+            Assert.Equal(c.GetProperty("relative").GetProperty("p_value").GetDouble(), c.GetProperty("p_value").GetDouble());
+            Assert.Equal(c.GetProperty("relative").GetProperty("ci_low").GetDouble(), c.GetProperty("relative_ci_low").GetDouble());
+            Assert.Equal(c.GetProperty("absolute").GetProperty("ci_high").GetDouble(), c.GetProperty("ci_high").GetDouble());
+            Assert.NotEqual(c.GetProperty("absolute").GetProperty("p_value").GetDouble(), c.GetProperty("p_value").GetDouble());
         }
+
+        var cuped = root.GetProperty("comparisons")[2];
+        Assert.True(cuped.GetProperty("variance_reduction").GetDouble() is > 0 and < 1);
+        Assert.Equal(["covariates", "theta", "rank", "control_adjusted_mean", "variant_adjusted_mean", "control_adjusted_mean_variance", "variant_adjusted_mean_variance"],
+            cuped.GetProperty("regression").EnumerateObject().Select(p => p.Name));
+        Assert.Equal(cuped.GetProperty("cuped_theta").GetDouble(), cuped.GetProperty("regression").GetProperty("theta")[0].GetDouble());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("comparisons")[0].GetProperty("regression").ValueKind);
 
         Assert.Equal(JsonValueKind.Number, root.GetProperty("comparisons")[2].GetProperty("cuped_theta").ValueKind);
         Assert.Equal(JsonValueKind.Null, root.GetProperty("comparisons")[0].GetProperty("cuped_theta").ValueKind);
@@ -187,12 +207,14 @@ public sealed class StatsJsonTests
     [Fact]
     public void RequestRoundTripsThroughJson()
     {
-        var request = StatsJson.ParseRequest(Example) with { Method = InferenceMethod.Sequential, SequentialTuning = 1234.5 };
+        var request = StatsJson.ParseRequest(Example) with { Method = InferenceMethod.Sequential, SequentialTuning = 1234.5, Scale = Scale.Absolute };
 
         var written = StatsJson.WriteRequest(request);
         var back = StatsJson.ParseRequest(written);
 
         Assert.Equal(written, StatsJson.WriteRequest(back));
+        Assert.Contains("\"scale\": \"absolute\"", written, StringComparison.Ordinal);
+        Assert.Equal(Scale.Absolute, back.Scale);
         Assert.Equal(InferenceMethod.Sequential, back.Method);
         Assert.Equal(1234.5, back.SequentialTuning);
         Assert.Equal(ExperimentAnalyzer.Analyze(request).Comparisons, ExperimentAnalyzer.Analyze(back).Comparisons);
@@ -206,6 +228,7 @@ public sealed class StatsJsonTests
         Assert.Equal(0.05, request.Alpha);
         Assert.Equal(Correction.None, request.Correction);
         Assert.Equal(InferenceMethod.Frequentist, request.Method);
+        Assert.Equal(Scale.Relative, request.Scale);
         Assert.Equal(5000, request.SequentialTuning);
         Assert.Null(request.Prior);
         Assert.Null(request.Srm);
