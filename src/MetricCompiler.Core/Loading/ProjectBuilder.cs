@@ -32,6 +32,12 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
         ["bh"] = MultipleTestingCorrection.BenjaminiHochberg,
     };
 
+    private static readonly Dictionary<string, TestScale> Scales = new(StringComparer.Ordinal)
+    {
+        ["relative"] = TestScale.Relative,
+        ["absolute"] = TestScale.Absolute,
+    };
+
     private static readonly Dictionary<string, AnalysisMethod> Methods = new(StringComparer.Ordinal)
     {
         ["frequentist"] = AnalysisMethod.Frequentist,
@@ -437,7 +443,8 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
             tuning,
             prior,
             balance,
-            segments);
+            segments,
+            reader.Choice("scale", Scales) ?? TestScale.Relative);
         reader.Finish();
         return result;
     }

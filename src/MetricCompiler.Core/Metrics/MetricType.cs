@@ -20,6 +20,9 @@ public abstract class MetricType
     /// <summary>One line for <c>metricc list</c> and the docs.</summary>
     public abstract string Summary { get; }
 
+    /// <summary>Whether metrics of this type can have a value per exposed unit (so experiments may analyse them).</summary>
+    public abstract bool HasUnitValues { get; }
+
     /// <summary>Reads the type's own keys; the reader reports any key nothing read.</summary>
     internal abstract MetricSpec Read(YamlMappingReader reader);
 

@@ -81,7 +81,17 @@ public sealed record AnalysisSettings(
     double SequentialTuning,
     PriorSettings? Prior,
     double BalanceThreshold,
-    IReadOnlyList<SegmentDefinition> Segments);
+    IReadOnlyList<SegmentDefinition> Segments,
+    TestScale Scale = TestScale.Relative);
+
+/// <summary>The scale the readout's p-value, interval and significance are on (one test, one scale).</summary>
+public enum TestScale
+{
+    /// <summary>The relative lift (delta method), the scale the readout leads with.</summary>
+    Relative,
+    /// <summary>The absolute difference of means.</summary>
+    Absolute,
+}
 
 /// <summary>Which primary metrics must be significantly better for a ship decision.</summary>
 public enum PrimaryRule

@@ -254,7 +254,7 @@ public static partial class ProjectValidator
     }
 
     /// <summary>The metric types that have a value per exposed unit, for the hint when an experiment names another.</summary>
-    private static IReadOnlyList<string> UnitValueTypes => ["simple", "ratio", "derived"];
+    private static IReadOnlyList<string> UnitValueTypes => MetricTypes.All.Where(t => t.HasUnitValues).Select(t => t.Name).ToList();
 
     private static IReadOnlyList<BoundSegment>? ValidateSegments(ExperimentDefinition experiment, IReadOnlyDictionary<string, BoundSource> sources, MetricBinder binder, string context, DiagnosticBag diagnostics)
     {

@@ -51,7 +51,8 @@ public static class EngineRequests
     {
         var settings = experiment.Analysis;
         var prior = settings.Prior is { } p ? new BayesianPrior(p.Mean, p.Variance) : null;
-        return new AnalysisRequest(control, metrics, settings.Alpha, correction, Method(settings), null, settings.SequentialTuning, prior);
+        return new AnalysisRequest(control, metrics, settings.Alpha, correction, Method(settings), null, settings.SequentialTuning, prior,
+            settings.Scale == TestScale.Absolute ? Scale.Absolute : Scale.Relative);
     }
 
     /// <summary>

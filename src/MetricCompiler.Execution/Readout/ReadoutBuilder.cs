@@ -65,7 +65,7 @@ public static class ReadoutBuilder
                 ? null
                 : Guardrails.Evaluate(inputs[metric.Name], control, comparison.Variant,
                     guardrail.HarmfulDirection == Direction.Increase ? HarmDirection.Increase : HarmDirection.Decrease,
-                    guardrail.Margin, settings.Alpha);
+                    guardrail.Margin, settings.Alpha, EngineRequests.Method(settings), settings.SequentialTuning);
             readouts.Add(new MetricReadout(metric.Name, metric.Label, entry.Role, metric.DesiredDirection,
                 inputs[metric.Name].Cuped, comparison, guardrailResult));
         }
@@ -98,7 +98,7 @@ public static class ReadoutBuilder
             return [];
         var covariates = cuped.Select(m => new MetricInput(m.Name, MetricKind.Mean,
             m.Variants.ToDictionary(v => v.Key, v => new VariantStatistics(v.Value.N, v.Value.CovariateSum ?? 0, v.Value.CovariateSumSquares ?? 0)))).ToList();
-        var result = ExperimentAnalyzer.Analyze(new AnalysisRequest(control, covariates, experiment.Analysis.Alpha));
+        var result = ExperimentAnalyzer.Analyze(new AnalysisRequest(control, covariates, experiment.Analysis.Alpha, Scale: Scale.Absolute));
         return result.Comparisons
             .Select(c => new BalanceCheck(c.Metric, c.Variant, c.ControlMean, c.VariantMean, c.PValue, c.PValue is { } p && p < experiment.Analysis.BalanceThreshold))
             .ToList();

@@ -230,10 +230,13 @@ public static class QueryPlanner
             $"one pass over `{rows.Name}` {what}{(scan.Shift.IsNone ? "" : $", {scan.Shift.Describe()}")}: {string.Join(", ", measures.Select(m => m.Alias))}");
     }
 
-    /// <summary>The date whose rows land in <paramref name="date"/>'s bucket after the shift.</summary>
+    /// <summary>
+    /// The date whose rows land in <paramref name="date"/>'s bucket after a shift by periods (a shift by days is already
+    /// in the time the filter reads).
+    /// </summary>
     private static DateOnly ShiftBack(DateOnly date, MetricOffset shift, TimeGrain? grain)
     {
-        var moved = date.AddDays(-shift.Days);
+        var moved = date;
         return shift.Periods == 0 || grain is null ? moved : grain switch
         {
             TimeGrain.Day => moved.AddDays(-shift.Periods),

@@ -26,6 +26,8 @@ public sealed partial class CumulativeMetricType : MetricType
 
     public override string Name => "cumulative";
 
+    public override bool HasUnitValues => false;
+
     public override string Summary => "a simple metric over a trailing window of days or a period to date, per day of a date spine";
 
     [GeneratedRegex(@"^\s*(\d+)\s*(day|days)\s*$")]

@@ -31,6 +31,8 @@ public sealed partial class DerivedMetricType : MetricType
 
     public override string Name => "derived";
 
+    public override bool HasUnitValues => true;
+
     public override string Summary => "an expression over other metrics, optionally offset in time";
 
     [GeneratedRegex(@"^\s*(-?\d+)\s*(day|days|period|periods)\s*$")]

@@ -19,6 +19,8 @@ public sealed class RatioMetricType : MetricType
 
     public override string Name => "ratio";
 
+    public override bool HasUnitValues => true;
+
     public override string Summary => "the sum of a numerator metric over the sum of a denominator metric";
 
     internal override MetricSpec Read(YamlMappingReader reader)

@@ -23,6 +23,8 @@ public sealed class SimpleMetricType : MetricType
 
     public override string Name => "simple";
 
+    public override bool HasUnitValues => true;
+
     public override string Summary => "an aggregation (count, sum, count_distinct, average, min, max, proportion) of a source's rows";
 
     internal override MetricSpec Read(YamlMappingReader reader) =>

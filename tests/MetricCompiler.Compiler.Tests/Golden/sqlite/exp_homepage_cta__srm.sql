@@ -14,5 +14,5 @@ group by
     variant,
     assignment_status
 order by
-    assignment_status,
-    variant
+    assignment_status nulls last,
+    variant nulls last
