@@ -35,6 +35,10 @@ public static class AdapterFactory
                 var relative = Setting(target, "path") ?? "target/warehouse.db";
                 var path = relative == ":memory:" ? relative : Path.GetFullPath(Path.Combine(projectRoot, relative));
                 return SqliteAdapter.Open(path, relative);
+            case "duckdb":
+                var duckRelative = Setting(target, "path") ?? "target/warehouse.duckdb";
+                var duckPath = duckRelative == ":memory:" ? duckRelative : Path.GetFullPath(Path.Combine(projectRoot, duckRelative));
+                return DuckDbAdapter.Open(duckPath, duckRelative);
             case "postgres":
                 var portText = Setting(target, "port") ?? "5432";
                 if (!int.TryParse(portText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var port))

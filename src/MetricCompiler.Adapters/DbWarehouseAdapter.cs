@@ -42,6 +42,9 @@ public abstract class DbWarehouseAdapter(DbConnection connection, SqlDialect dia
 
     public abstract bool TableExists(string table);
 
+    /// <summary>How the provider marks a named parameter in SQL text.</summary>
+    protected virtual string ParameterPrefix => "@";
+
     public long CountRows(string table)
     {
         var rows = Query($"select count(*) as row_count from {dialect.QuoteRelation(table)}");
@@ -55,13 +58,13 @@ public abstract class DbWarehouseAdapter(DbConnection connection, SqlDialect dia
         ExecuteIn(transaction, dialect.DropTableIfExists(relation));
         var definitions = string.Join(", ", columns.Select(c => $"{dialect.QuoteIdentifier(c.Name)} {dialect.TypeName(c.Type)}"));
         ExecuteIn(transaction, $"create table {relation} ({definitions})");
-        var parameters = string.Join(", ", columns.Select((_, i) => $"@p{i}"));
+        var parameters = string.Join(", ", columns.Select((_, i) => $"{ParameterPrefix}p{i}"));
         using var insert = Command($"insert into {relation} values ({parameters})");
         insert.Transaction = transaction;
         for (var i = 0; i < columns.Count; i++)
         {
             var parameter = insert.CreateParameter();
-            parameter.ParameterName = $"@p{i}";
+            parameter.ParameterName = ParameterPrefix == "$" ? $"p{i}" : $"@p{i}";
             insert.Parameters.Add(parameter);
         }
 

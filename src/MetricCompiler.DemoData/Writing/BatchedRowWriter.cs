@@ -27,6 +27,9 @@ internal sealed class BatchedRowWriter : IDisposable
 
     private const string SqliteConnectionTypeName = "Microsoft.Data.Sqlite.SqliteConnection";
 
+    /// <summary>DuckDB.NET names parameters `$name` in SQL text and `name` on the parameter.</summary>
+    private const string DuckDbConnectionTypeName = "DuckDB.NET.Data.DuckDBConnection";
+
     private readonly DbConnection _connection;
     private readonly DbTransaction _transaction;
     private readonly TableDefinition _table;
@@ -118,10 +121,12 @@ internal sealed class BatchedRowWriter : IDisposable
             sql.Append(row == 0 ? "(" : ", (");
             for (var column = 0; column < columns.Count; column++)
             {
-                var name = $"@p{parameterIndex++}";
-                sql.Append(column == 0 ? name : ", " + name);
+                var duck = _connection.GetType().FullName == DuckDbConnectionTypeName;
+                var name = $"p{parameterIndex++}";
+                var marker = (duck ? "$" : "@") + name;
+                sql.Append(column == 0 ? marker : ", " + marker);
                 var parameter = command.CreateParameter();
-                parameter.ParameterName = name;
+                parameter.ParameterName = duck ? name : marker;
                 parameter.DbType = columns[column].Type == ColumnType.Text ? DbType.String : DbType.Double;
                 parameter.Value = DBNull.Value;
                 command.Parameters.Add(parameter);

@@ -9,6 +9,7 @@ public static class SqlDialects
         PostgresDialect.Instance,
         TrinoDialect.Instance,
         SnowflakeDialect.Instance,
+        DuckDbDialect.Instance,
     ];
 
     public static IReadOnlyList<string> Names { get; } = All.Select(d => d.Name).ToList();

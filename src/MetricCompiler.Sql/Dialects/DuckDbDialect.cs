@@ -1,0 +1,43 @@
+using MetricCompiler.Sql.Dialects.Keywords;
+using MetricCompiler.Sql.Model;
+
+namespace MetricCompiler.Sql.Dialects;
+
+/// <summary>
+/// DuckDB, the embedded analytical engine: columnar, with ICU time zones. It divides integers as true division already
+/// and, like PostgreSQL, lets <c>greatest</c>/<c>least</c> skip nulls.
+/// </summary>
+public sealed class DuckDbDialect : SqlDialect
+{
+    public static DuckDbDialect Instance { get; } = new();
+
+    public override string Name => "duckdb";
+
+    public override IReadOnlySet<string> Keywords => DuckDbKeywords.Words;
+
+    public override string TypeName(SqlType type) => type switch
+    {
+        SqlType.String => "varchar",
+        SqlType.Integer => "bigint",
+        SqlType.Double => "double",
+        SqlType.Boolean => "boolean",
+        SqlType.Date => "date",
+        SqlType.Timestamp => "timestamp",
+        _ => throw new ArgumentOutOfRangeException(nameof(type)),
+    };
+
+    public override string TimestampLiteral(DateTime value) => $"timestamp '{FormatTimestamp(value)}'";
+
+    public override string AddDays(string timestamp, int days) =>
+        days >= 0 ? $"{timestamp} + interval '{Number(days)} days'" : $"{timestamp} - interval '{Number(-days)} days'";
+
+    /// <summary>ICU's <c>timezone()</c>: the naive UTC timestamp as an instant, then as wall-clock time in the zone.</summary>
+    public override string LocalTime(string timestamp, string zoneId) => $"timezone({Quoted(zoneId)}, timezone('UTC', {timestamp}))";
+
+    public override string Function(string name, IReadOnlyList<string> arguments) => name switch
+    {
+        // greatest and least skip nulls here; everywhere else a null argument gives null.
+        "greatest" or "least" => $"case when {string.Join(" or ", arguments.Select(a => $"{a} is null"))} then null else {base.Function(name, arguments)} end",
+        _ => base.Function(name, arguments),
+    };
+}
