@@ -18,6 +18,7 @@ public sealed class ExpressionConformanceTests : IDisposable
     public ExpressionConformanceTests()
     {
         _engines.Add(SqliteAdapter.Open(":memory:", ":memory:"));
+        _engines.Add(DuckDbAdapter.Open(":memory:", ":memory:"));
         if (Environment.GetEnvironmentVariable("METRICC_PG_HOST") is null)
             Assert.Fail("METRICC_PG_HOST is not set: run the suite through ./test.sh, which starts PostgreSQL (scripts/postgres.sh)");
         _engines.Add(PostgresAdapter.Open(

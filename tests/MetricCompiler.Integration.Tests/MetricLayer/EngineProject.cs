@@ -13,13 +13,13 @@ namespace MetricCompiler.Integration.Tests.MetricLayer;
 public sealed record RawTable(string Name, IReadOnlyList<ColumnSpec> Columns, IReadOnlyList<object?[]> Rows);
 
 /// <summary>
-/// One project on every engine the suite executes (embedded SQLite and a real PostgreSQL): the same raw rows are loaded
+/// One project on every engine the suite executes (embedded SQLite and DuckDB, and a real PostgreSQL): the same raw rows are loaded
 /// into each, the DAG is built on each, and queries and tables can be read back per engine. Correctness tests compare
 /// each engine's answer with an independent reference computed in the test.
 /// </summary>
 public sealed class EngineProject : IDisposable
 {
-    public static IReadOnlyList<string> Engines { get; } = ["sqlite", "postgres"];
+    public static IReadOnlyList<string> Engines { get; } = ["sqlite", "duckdb", "postgres"];
 
     private readonly string _schema = "m_" + Guid.NewGuid().ToString("N")[..12];
 
@@ -38,6 +38,9 @@ public sealed class EngineProject : IDisposable
               sqlite:
                 adapter: sqlite
                 path: target/warehouse.db
+              duckdb:
+                adapter: duckdb
+                path: target/warehouse.duckdb
               postgres:
                 adapter: postgres
                 host_env: METRICC_PG_HOST
