@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prints the figures we watch, on the demo project in a scratch copy (nothing in the repo is touched):
-#   launcher overhead of ./metricc once built, demo seeding, a full run of the DAG on SQLite, compile, A/A simulation.
+#   launcher overhead of ./metricc once built, compile, demo seeding and a full run of the DAG on both embedded engines
+#   (DuckDB, the default, and SQLite) with their ratio, A/A simulation.
 # Usage: scripts/benchmark.sh [repetitions]   (default 5; medians are printed)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -22,12 +23,17 @@ measure() { # label, command...
     end=$(date +%s.%N)
     times+=("$(awk -v a="$start" -v b="$end" 'BEGIN {print b - a}')")
   done
-  printf '%-44s %8.3f s  (median of %d)\n' "$label" "$(printf '%s\n' "${times[@]}" | median)" "$reps"
+  last="$(printf '%s\n' "${times[@]}" | median)"
+  printf '%-48s %8.3f s  (median of %d)\n' "$label" "$last" "$reps"
 }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
 
 echo "MetricCompiler benchmark on $(nproc) core(s), $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 measure "./metricc --version (launcher + start-up)" "$root/metricc" --version
-measure "metricc compile (demo, 21 nodes)" "$root/metricc" compile --project-dir "$work"
-measure "metricc seed (40k users, ~1.1M events)" "$root/metricc" seed --project-dir "$work"
-measure "metricc run (demo DAG + readout, SQLite)" "$root/metricc" run --project-dir "$work"
+measure "metricc compile (demo project)" "$root/metricc" compile --project-dir "$work"
+measure "metricc seed, DuckDB (40k users, ~1.1M events)" "$root/metricc" seed --project-dir "$work" --target dev; duck_seed="$last"
+measure "metricc seed, SQLite (40k users, ~1.1M events)" "$root/metricc" seed --project-dir "$work" --target sqlite; sqlite_seed="$last"
+measure "metricc run, DuckDB (demo DAG + readout)" "$root/metricc" run --project-dir "$work" --target dev; duck_run="$last"
+measure "metricc run, SQLite (demo DAG + readout)" "$root/metricc" run --project-dir "$work" --target sqlite; sqlite_run="$last"
+echo "embedded engines: SQLite/DuckDB time ratio: seed $(ratio "$sqlite_seed" "$duck_seed")x, run $(ratio "$sqlite_run" "$duck_run")x"
 measure "metricc simulate (1,000 A/A runs)" "$root/metricc" simulate --project-dir "$work" --experiment homepage_cta --runs 1000

@@ -12,9 +12,24 @@ public sealed class TargetException(string message) : Exception(message);
 /// </summary>
 public static class AdapterFactory
 {
-    /// <summary>The target used when the project declares none: SQLite under target/.</summary>
+    /// <summary>The target used when the project declares none: the embedded DuckDB under target/.</summary>
     public static TargetDefinition DefaultTarget { get; } =
-        new("dev", "sqlite", new Dictionary<string, string> { ["path"] = "target/warehouse.db" }, Core.Diagnostics.SourceLocation.None);
+        new("dev", "duckdb", new Dictionary<string, string> { ["path"] = DuckDbDefaultPath }, Core.Diagnostics.SourceLocation.None);
+
+    private const string SqliteDefaultPath = "target/warehouse.db";
+    private const string DuckDbDefaultPath = "target/warehouse.duckdb";
+
+    /// <summary>The database file of an embedded target (relative to the project), or null for a server or in-memory target.</summary>
+    public static string? EmbeddedFile(TargetDefinition target)
+    {
+        var path = target.Adapter switch
+        {
+            "sqlite" => Setting(target, "path") ?? SqliteDefaultPath,
+            "duckdb" => Setting(target, "path") ?? DuckDbDefaultPath,
+            _ => null,
+        };
+        return path == ":memory:" ? null : path;
+    }
 
     public static TargetDefinition Resolve(ProjectDefinition project, string? name)
     {
@@ -32,11 +47,11 @@ public static class AdapterFactory
         switch (target.Adapter)
         {
             case "sqlite":
-                var relative = Setting(target, "path") ?? "target/warehouse.db";
+                var relative = Setting(target, "path") ?? SqliteDefaultPath;
                 var path = relative == ":memory:" ? relative : Path.GetFullPath(Path.Combine(projectRoot, relative));
                 return SqliteAdapter.Open(path, relative);
             case "duckdb":
-                var duckRelative = Setting(target, "path") ?? "target/warehouse.duckdb";
+                var duckRelative = Setting(target, "path") ?? DuckDbDefaultPath;
                 var duckPath = duckRelative == ":memory:" ? duckRelative : Path.GetFullPath(Path.Combine(projectRoot, duckRelative));
                 return DuckDbAdapter.Open(duckPath, duckRelative);
             case "postgres":
@@ -53,7 +68,7 @@ public static class AdapterFactory
             default:
                 throw new TargetException(
                     $"target `{target.Name}` uses adapter `{target.Adapter}`, which this version compiles SQL for but cannot execute yet; " +
-                    "run `metricc compile --target " + target.Name + "` to get its SQL, or use a sqlite or postgres target to run");
+                    "run `metricc compile --target " + target.Name + "` to get its SQL, or use a duckdb, sqlite or postgres target to run");
         }
     }
 

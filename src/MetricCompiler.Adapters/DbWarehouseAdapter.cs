@@ -32,7 +32,7 @@ public abstract class DbWarehouseAdapter(DbConnection connection, SqlDialect dia
             {
                 var row = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
                 for (var i = 0; i < reader.FieldCount; i++)
-                    row[reader.GetName(i)] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                    row[reader.GetName(i)] = reader.IsDBNull(i) ? null : Normalise(reader.GetValue(i));
                 rows.Add(row);
             }
 
@@ -41,6 +41,17 @@ public abstract class DbWarehouseAdapter(DbConnection connection, SqlDialect dia
     }
 
     public abstract bool TableExists(string table);
+
+    /// <summary>
+    /// One .NET type per kind of value on every engine: DuckDB's 128-bit integers (the sum of a bigint) arrive as
+    /// <see cref="System.Numerics.BigInteger"/>, which nothing downstream converts; they become a long, or a double past its range.
+    /// </summary>
+    private static object Normalise(object value) => value switch
+    {
+        System.Numerics.BigInteger big when big >= long.MinValue && big <= long.MaxValue => (long)big,
+        System.Numerics.BigInteger big => (double)big,
+        _ => value,
+    };
 
     /// <summary>How the provider marks a named parameter in SQL text.</summary>
     protected virtual string ParameterPrefix => "@";

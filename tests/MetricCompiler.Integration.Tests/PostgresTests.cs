@@ -5,8 +5,8 @@ using Npgsql;
 namespace MetricCompiler.Integration.Tests;
 
 /// <summary>
-/// The same project on a real PostgreSQL (started by scripts/postgres.sh from ./test.sh) and on SQLite must give the
-/// same readout, and a failed run on PostgreSQL must leave the previous tables whole.
+/// The same project on a real PostgreSQL (started by scripts/postgres.sh from ./test.sh), on SQLite and on DuckDB must
+/// give the same statistics and readouts, and a failed run on PostgreSQL must leave the previous tables whole.
 /// </summary>
 public sealed class PostgresTests : IDisposable
 {
@@ -20,35 +20,90 @@ public sealed class PostgresTests : IDisposable
         DemoCopy.To(_root, yaml => yaml.Replace("users: 40000", "users: 4000").Replace("schema: acme", $"schema: {_schema}"));
     }
 
+    /// <summary>
+    /// Issue 9's conformance: the demo on SQLite, DuckDB and PostgreSQL gives the same sufficient statistics (every column,
+    /// to 1e-9 relative) and the same readouts.
+    /// </summary>
     [Fact]
-    public void Postgres_and_sqlite_give_the_same_readout()
+    public void Sqlite_duckdb_and_postgres_give_the_same_statistics_and_readouts()
     {
-        var sqlite = Build("dev");
-        var postgres = Build("warehouse");
+        string[] targets = ["sqlite", "dev", "warehouse"];
+        var readouts = targets.ToDictionary(t => t, Build);
+        var statistics = targets.ToDictionary(t => t, t => Statistics(t));
 
-        foreach (var experiment in new[] { "homepage_cta", "onboarding_flow" })
+        foreach (var target in targets.Skip(1))
         {
-            using var a = JsonDocument.Parse(sqlite[experiment]);
-            using var b = JsonDocument.Parse(postgres[experiment]);
-            Assert.Equal(a.RootElement.GetProperty("decision").GetString(), b.RootElement.GetProperty("decision").GetString());
-            var left = a.RootElement.GetProperty("metrics").EnumerateArray().ToList();
-            var right = b.RootElement.GetProperty("metrics").EnumerateArray().ToList();
-            Assert.Equal(left.Count, right.Count);
-            for (var i = 0; i < left.Count; i++)
+            foreach (var (table, rows) in statistics["sqlite"])
             {
-                Assert.Equal(left[i].GetProperty("control_n").GetInt64(), right[i].GetProperty("control_n").GetInt64());
-                foreach (var field in new[] { "control_mean", "variant_mean", "absolute_lift", "std_error", "p_value" })
+                var other = statistics[target][table];
+                Assert.True(rows.Count == other.Count, $"{table}: sqlite has {rows.Count} rows, {target} {other.Count}");
+                Assert.True(rows.Count > 0, $"{table} is empty");
+                for (var i = 0; i < rows.Count; i++)
                 {
-                    if (left[i].GetProperty(field).ValueKind != JsonValueKind.Number)
-                        continue;
-                    var x = left[i].GetProperty(field).GetDouble();
-                    var y = right[i].GetProperty(field).GetDouble();
-                    Assert.True(Math.Abs(x - y) <= 1e-9 * Math.Max(1, Math.Abs(x)), $"{experiment}/{left[i].GetProperty("metric")}/{field}: sqlite {x} vs postgres {y}");
+                    foreach (var (column, value) in rows[i])
+                        AssertSame(value, other[i][column], $"{table} row {i} `{column}`: sqlite vs {target}");
+                }
+            }
+
+            foreach (var experiment in new[] { "homepage_cta", "onboarding_flow" })
+            {
+                using var a = JsonDocument.Parse(readouts["sqlite"][experiment]);
+                using var b = JsonDocument.Parse(readouts[target][experiment]);
+                Assert.Equal(a.RootElement.GetProperty("decision").GetString(), b.RootElement.GetProperty("decision").GetString());
+                var left = a.RootElement.GetProperty("metrics").EnumerateArray().ToList();
+                var right = b.RootElement.GetProperty("metrics").EnumerateArray().ToList();
+                Assert.Equal(left.Count, right.Count);
+                for (var i = 0; i < left.Count; i++)
+                {
+                    Assert.Equal(left[i].GetProperty("control_n").GetInt64(), right[i].GetProperty("control_n").GetInt64());
+                    foreach (var field in new[] { "control_mean", "variant_mean", "absolute_lift", "std_error", "p_value" })
+                    {
+                        if (left[i].GetProperty(field).ValueKind != JsonValueKind.Number)
+                            continue;
+                        var x = left[i].GetProperty(field).GetDouble();
+                        var y = right[i].GetProperty(field).GetDouble();
+                        Assert.True(Math.Abs(x - y) <= 1e-9 * Math.Max(1, Math.Abs(x)), $"{experiment}/{left[i].GetProperty("metric")}/{field}: sqlite {x} vs {target} {y}");
+                    }
                 }
             }
         }
 
         Assert.True(Count("experiment_results") > 0);
+    }
+
+    /// <summary>The rows of every statistics and SRM table of the demo on one target, in key order.</summary>
+    private Dictionary<string, List<IReadOnlyDictionary<string, object?>>> Statistics(string target)
+    {
+        var project = MetricCompiler.Core.Loading.ProjectLoader.Load(_root).Bound!;
+        using var adapter = MetricCompiler.Adapters.AdapterFactory.Open(MetricCompiler.Adapters.AdapterFactory.Resolve(project.Definition, target), _root);
+        var tables = new Dictionary<string, List<IReadOnlyDictionary<string, object?>>>();
+        foreach (var table in new[] { "exp_homepage_cta__statistics", "exp_homepage_cta__segment_statistics", "exp_homepage_cta__srm", "exp_onboarding_flow__statistics", "exp_onboarding_flow__srm" })
+        {
+            var rows = adapter.Query($"select * from {adapter.Dialect.QuoteRelation(table)}");
+            var keys = rows.Count == 0 ? [] : rows[0].Keys.Where(k => rows[0][k] is string).ToList();
+            tables[table] = rows.OrderBy(r => string.Join("\u0001", keys.Select(k => r[k]?.ToString())), StringComparer.Ordinal).ToList();
+        }
+
+        return tables;
+    }
+
+    private static void AssertSame(object? expected, object? actual, string what)
+    {
+        if (expected is null || actual is null)
+        {
+            Assert.True(expected is null && actual is null, $"{what}: {expected ?? "null"} vs {actual ?? "null"}");
+            return;
+        }
+
+        if (expected is string || actual is string)
+        {
+            Assert.True(Equals(expected.ToString(), actual.ToString()), $"{what}: {expected} vs {actual}");
+            return;
+        }
+
+        var x = Convert.ToDouble(expected, System.Globalization.CultureInfo.InvariantCulture);
+        var y = Convert.ToDouble(actual, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(Math.Abs(x - y) <= 1e-9 * Math.Max(1, Math.Abs(x)), $"{what}: {x} vs {y}");
     }
 
     [Fact]

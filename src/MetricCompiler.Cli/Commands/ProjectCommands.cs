@@ -70,7 +70,7 @@ internal static class ProjectCommands
         try
         {
             var target = AdapterFactory.Resolve(project, targetName);
-            if (target.Adapter == "sqlite" && target.Setting("path") is { } path && path != ":memory:" && !File.Exists(Path.Combine(project.RootDirectory, path)))
+            if (AdapterFactory.EmbeddedFile(target) is { } path && !File.Exists(Path.Combine(project.RootDirectory, path)))
             {
                 context.Output.WriteLine($"note: warehouse `{path}` does not exist yet; power checks skipped");
                 return [];

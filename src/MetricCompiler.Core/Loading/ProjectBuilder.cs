@@ -159,7 +159,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
 
             if (adapter is null)
                 diagnostics.Error(DiagnosticCodes.MissingKey, Location(file, targetNode), $"target `{name}`: required key `adapter` is missing",
-                    "adapters: sqlite, postgres, trino, snowflake");
+                    $"adapters: {string.Join(", ", MetricCompiler.Sql.Dialects.SqlDialects.Names)}");
             _targets.Add(new TargetDefinition(name, adapter ?? "sqlite", settings, Location(file, keyNode)));
         }
     }

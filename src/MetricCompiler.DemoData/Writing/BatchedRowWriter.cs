@@ -10,7 +10,7 @@ namespace MetricCompiler.DemoData.Writing;
 /// re-bound for every batch; the last partial batch gets its own command. Parameters carry an explicit
 /// <see cref="DbType"/> so NULLs bind with a type on PostgreSQL too. Every row is also fed to the checksum.
 /// </summary>
-internal sealed class BatchedRowWriter : IDisposable
+internal sealed class BatchedRowWriter : ITableRowWriter
 {
     /// <summary>SQLite's default SQLITE_MAX_VARIABLE_NUMBER (since 3.32); PostgreSQL allows 65535.</summary>
     public const int MaxParametersPerStatement = 32_766;
@@ -26,9 +26,6 @@ internal sealed class BatchedRowWriter : IDisposable
     public const int ServerRowsPerStatement = 1_000;
 
     private const string SqliteConnectionTypeName = "Microsoft.Data.Sqlite.SqliteConnection";
-
-    /// <summary>DuckDB.NET names parameters `$name` in SQL text and `name` on the parameter.</summary>
-    private const string DuckDbConnectionTypeName = "DuckDB.NET.Data.DuckDBConnection";
 
     private readonly DbConnection _connection;
     private readonly DbTransaction _transaction;
@@ -121,12 +118,10 @@ internal sealed class BatchedRowWriter : IDisposable
             sql.Append(row == 0 ? "(" : ", (");
             for (var column = 0; column < columns.Count; column++)
             {
-                var duck = _connection.GetType().FullName == DuckDbConnectionTypeName;
-                var name = $"p{parameterIndex++}";
-                var marker = (duck ? "$" : "@") + name;
+                var marker = $"@p{parameterIndex++}";
                 sql.Append(column == 0 ? marker : ", " + marker);
                 var parameter = command.CreateParameter();
-                parameter.ParameterName = duck ? name : marker;
+                parameter.ParameterName = marker;
                 parameter.DbType = columns[column].Type == ColumnType.Text ? DbType.String : DbType.Double;
                 parameter.Value = DBNull.Value;
                 command.Parameters.Add(parameter);

@@ -68,8 +68,8 @@ internal sealed class DemoDataWriter
         CanonicalRowHasher usersHasher,
         CanonicalRowHasher eventsHasher)
     {
-        using var usersWriter = new BatchedRowWriter(_connection, transaction, DemoTables.Users, usersHasher);
-        using var eventsWriter = new BatchedRowWriter(_connection, transaction, DemoTables.Events, eventsHasher);
+        using var usersWriter = TableRowWriters.Create(_connection, transaction, DemoTables.Users, usersHasher);
+        using var eventsWriter = TableRowWriters.Create(_connection, transaction, DemoTables.Events, eventsHasher);
         var exposureLogs = new List<ExposureLog>();
         long nextEventId = 1;
         long duplicates = 0;
@@ -124,7 +124,7 @@ internal sealed class DemoDataWriter
         DbTransaction transaction,
         CanonicalRowHasher hasher)
     {
-        using var writer = new BatchedRowWriter(_connection, transaction, DemoTables.Exposures, hasher);
+        using var writer = TableRowWriters.Create(_connection, transaction, DemoTables.Exposures, hasher);
         long nextId = 1;
         foreach (var log in exposureLogs)
         {

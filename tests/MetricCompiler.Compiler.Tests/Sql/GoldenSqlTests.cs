@@ -13,7 +13,7 @@ public sealed class GoldenSqlTests
 {
     private static readonly string GoldenRoot = Path.Combine(TempProject.RepositoryRoot(), "tests", "MetricCompiler.Compiler.Tests", "Golden");
 
-    public static TheoryData<string> Dialects => new() { "sqlite", "postgres", "trino", "snowflake" };
+    public static TheoryData<string> Dialects => new() { "duckdb", "sqlite", "postgres", "trino", "snowflake" };
 
     [Theory]
     [MemberData(nameof(Dialects))]
@@ -50,12 +50,15 @@ public sealed class GoldenSqlTests
         var postgres = CompileDemo("postgres")["exp_homepage_cta__unit_metrics"];
         var trino = CompileDemo("trino")["exp_homepage_cta__unit_metrics"];
         var snowflake = CompileDemo("snowflake")["exp_homepage_cta__unit_metrics"];
+        var duckdb = CompileDemo("duckdb")["exp_homepage_cta__unit_metrics"];
 
         Assert.Contains("datetime(x.first_exposure_at, '-14 days')", sqlite);
         Assert.Contains("x.first_exposure_at - interval '14 days'", postgres);
         Assert.Contains("date_add('day', -14, x.first_exposure_at)", trino);
         Assert.Contains("dateadd(day, -14, x.first_exposure_at)", snowflake);
+        Assert.Contains("x.first_exposure_at - interval '14 days'", duckdb);
         Assert.Contains("timestamp '2026-01-19 00:00:00'", postgres);
+        Assert.Contains("timestamp '2026-01-19 00:00:00'", duckdb);
         Assert.Contains("'2026-01-19 00:00:00'::timestamp_ntz", snowflake);
     }
 
