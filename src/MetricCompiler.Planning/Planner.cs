@@ -1,8 +1,10 @@
+using MetricCompiler.Core.Diagnostics;
 using MetricCompiler.Core.Metrics;
 using MetricCompiler.Core.Metrics.Types;
 using MetricCompiler.Core.Model;
 using MetricCompiler.Core.Semantics;
 using MetricCompiler.Planning.Experiments;
+using MetricCompiler.Planning.Queries;
 using MetricCompiler.Sql.Model;
 using static MetricCompiler.Sql.Model.Sql;
 
@@ -18,11 +20,21 @@ public static class Planner
     private const string Event = UnitValueBuilder.RowAlias;
     private const string Unit = UnitValueBuilder.UnitAlias;
 
+    /// <exception cref="CompilationException">A metric's <c>materialize:</c> cannot be planned (located diagnostics).</exception>
     public static ExecutionPlan Plan(BoundProject project)
     {
         var nodes = new List<PlanNode>();
         foreach (var source in project.Sources.OrderBy(s => s.Name, StringComparer.Ordinal))
             nodes.Add(Staging(source));
+        var diagnostics = new DiagnosticBag();
+        foreach (var metric in project.Metrics.OrderBy(m => m.Name, StringComparer.Ordinal))
+        {
+            if (metric.Definition.Materialize is { } materialize && MetricTable(project, metric, materialize, diagnostics) is { } table)
+                nodes.Add(table);
+        }
+
+        if (diagnostics.HasErrors)
+            throw new CompilationException(diagnostics.Sorted());
         foreach (var experiment in project.Experiments.OrderBy(e => e.Id, StringComparer.Ordinal))
         {
             var lowered = ExperimentLowering.Lower(experiment);
@@ -48,6 +60,30 @@ public static class Planner
         }
 
         return new ExecutionPlan(nodes);
+    }
+
+    /// <summary>The metric's query at its declared grain and dimensions, with the conventional column names.</summary>
+    private static PlanNode? MetricTable(BoundProject project, BoundMetric metric, MetricMaterialization materialize, DiagnosticBag diagnostics)
+    {
+        var timeKey = MetricTime.Column(materialize.Grain);
+        var request = new MetricQuery([metric.Name], [timeKey, .. materialize.Dimensions.Select(d => d.Name)]);
+        PlannedQuery planned;
+        try
+        {
+            planned = QueryPlanner.Plan(project, request, name => name == timeKey ? MetricTableColumns.Date : name == metric.Name ? MetricTableColumns.Value : name);
+        }
+        catch (QueryException e)
+        {
+            diagnostics.Error(DiagnosticCodes.MaterializationInvalid, materialize.Location, $"metric `{metric.Name}`: cannot materialize: {e.Message}",
+                "`materialize:` takes `grain` (day, week, month, quarter, year) and `dimensions` that `metricc query --group-by` accepts");
+            return null;
+        }
+
+        var grain = materialize.Grain.ToString().ToLowerInvariant();
+        var by = materialize.Dimensions.Count == 0 ? "" : $" and {string.Join(", ", materialize.Dimensions.Select(d => d.Name))}";
+        return new PlanNode(NodeNames.MetricTable(metric.Name), NodeKind.MetricTable,
+            $"`{metric.Name}` ({metric.Summary}) per {grain}{by}, days in {project.Time.ZoneId}; `{MetricTableColumns.Date}` is the first day of the {grain}.",
+            planned.Query, planned.Reads, [], materialize.Location, [.. metric.Definition.Tags, "metric"]);
     }
 
     /// <summary>Typed columns; rows without entity or event time dropped; one row per unique key.</summary>

@@ -49,6 +49,19 @@ public sealed class DemoProjectTests : IDisposable
         Assert.Contains("(at alpha 0.025:", validateErrors.ToString());
         Assert.Contains("(at alpha 0.0125:", validateErrors.ToString());
 
+        // The README's two query examples are what `metricc query` prints on the demo.
+        var readme = File.ReadAllText(Path.Combine(DemoCopy.RepositoryRoot(), "README.md"));
+        foreach (var args in new[]
+        {
+            new[] { "--metrics", "dau,wau,mau,stickiness", "--group-by", "metric_time", "--start", "2026-01-12", "--end", "2026-01-18" },
+            ["--metrics", "revenue,purchases,average_order_value", "--group-by", "metric_time__week,country", "--where", "country in ('DE', 'FR')", "--start", "2026-01-05", "--end", "2026-01-18"],
+        })
+        {
+            var queryOutput = new StringWriter();
+            Assert.Equal(0, CommandLine.Run(["query", "--project-dir", _root, .. args], queryOutput, new StringWriter()));
+            Assert.Contains(queryOutput.ToString().Replace("\r\n", "\n"), readme);
+        }
+
         // A second build reuses the seeded data and gives the same decisions.
         Assert.Equal(0, CommandLine.Run(["build", "--project-dir", _root], new StringWriter(), new StringWriter()));
         Assert.Equal("ship", JsonDocument.Parse(File.ReadAllText(Path.Combine(_root, "target", "results", "homepage_cta.json"))).RootElement.GetProperty("decision").GetString());

@@ -51,16 +51,31 @@ internal static class ProjectCommands
         {
             var load = ProjectLoader.Load(parse.GetValue(ProjectDir)!);
             var diagnostics = load.Diagnostics.ToList();
-            if (load.Succeeded && !parse.GetValue(offline))
+            var planned = load.Succeeded && TryPlan(load.Bound!, diagnostics) is not null;
+            if (planned && !parse.GetValue(offline))
                 diagnostics.AddRange(WarehouseChecks(context, load.Bound!, parse.GetValue(Target)));
             PrintDiagnostics(context, diagnostics);
-            if (!load.Succeeded)
+            if (!planned)
                 return ExitCodes.Failure;
             var p = load.Project!;
             context.Output.WriteLine($"ok: {p.Sources.Count} source(s), {p.Metrics.Count} metric(s), {p.Experiments.Count} experiment(s) in {p.Files.Count} file(s)");
             return ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>The plan, or null with the planning diagnostics (a metric that cannot be materialized) added.</summary>
+    private static ExecutionPlan? TryPlan(Core.Semantics.BoundProject bound, List<Diagnostic> diagnostics)
+    {
+        try
+        {
+            return Planner.Plan(bound);
+        }
+        catch (CompilationException e)
+        {
+            diagnostics.AddRange(e.Diagnostics);
+            return null;
+        }
     }
 
     /// <summary>Checks that need data: skipped (with a note) when the target's warehouse cannot be opened.</summary>
@@ -154,10 +169,11 @@ internal static class ProjectCommands
         command.SetAction(parse =>
         {
             var load = ProjectLoader.Load(parse.GetValue(ProjectDir)!);
-            PrintDiagnostics(context, load.Diagnostics);
-            if (!load.Succeeded)
+            var diagnostics = load.Diagnostics.ToList();
+            var plan = load.Succeeded ? TryPlan(load.Bound!, diagnostics) : null;
+            PrintDiagnostics(context, diagnostics);
+            if (plan is null)
                 return ExitCodes.Failure;
-            var plan = Planner.Plan(load.Bound!);
             try
             {
                 foreach (var node in NodeSelector.Select(plan, parse.GetValue(Select) ?? [], parse.GetValue(Exclude) ?? []))

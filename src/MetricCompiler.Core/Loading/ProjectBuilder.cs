@@ -238,9 +238,25 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
             reader.Choice("desired_direction", Directions) ?? Direction.Increase,
             reader.Names("tags").Select(t => t.Name).ToList(),
             reader.Location(),
-            reader.FieldLocations);
+            reader.FieldLocations,
+            ReadMaterialization(reader));
         reader.Finish();
         _metrics.Add(metric);
+    }
+
+    private static readonly IReadOnlyDictionary<string, MetricCompiler.Sql.Model.TimeGrain> Grains =
+        Enum.GetValues<MetricCompiler.Sql.Model.TimeGrain>().ToDictionary(g => g.ToString().ToLowerInvariant(), g => g, StringComparer.Ordinal);
+
+    /// <summary><c>materialize: {grain: week, dimensions: [country]}</c>; the grain defaults to day.</summary>
+    private static MetricMaterialization? ReadMaterialization(YamlMappingReader reader)
+    {
+        if (reader.Mapping("materialize") is not { } node)
+            return null;
+        var nested = reader.Nested(node, "materialize");
+        var grain = nested.Choice("grain", Grains) ?? MetricCompiler.Sql.Model.TimeGrain.Day;
+        var dimensions = nested.Names("dimensions");
+        nested.Finish();
+        return new MetricMaterialization(grain, dimensions, reader.At("materialize"));
     }
 
     /// <summary><c>type:</c> names the metric type; without it, <c>agg: ratio</c> means a ratio and any other <c>agg</c> a simple metric.</summary>

@@ -49,10 +49,17 @@ public sealed record MetricDefinition(
     Direction DesiredDirection,
     IReadOnlyList<string> Tags,
     SourceLocation Location,
-    IReadOnlyDictionary<string, SourceLocation> FieldLocations)
+    IReadOnlyDictionary<string, SourceLocation> FieldLocations,
+    MetricMaterialization? Materialize = null)
 {
     public SourceLocation At(string field) => FieldLocations.GetValueOrDefault(field, Location);
 }
+
+/// <summary>
+/// <c>materialize:</c> on a metric: build the table <c>fct_&lt;metric&gt;</c> at this time grain and by these dimensions,
+/// with the conventional columns (the dimensions, <c>metric_date</c>, <c>metric_value</c>) that dashboards read.
+/// </summary>
+public sealed record MetricMaterialization(MetricCompiler.Sql.Model.TimeGrain Grain, IReadOnlyList<NameReference> Dimensions, SourceLocation Location);
 
 public sealed record VariantDefinition(string Name, double Weight, bool IsControl, string? Description, SourceLocation Location);
 

@@ -82,7 +82,16 @@ public sealed class ProjectRunner(IRunObserver observer)
             return new Prepared(RunOutcome.Failed(ExitCodes.Usage, e.Message, load.Diagnostics));
         }
 
-        var plan = Planner.Plan(bound);
+        ExecutionPlan plan;
+        try
+        {
+            plan = Planner.Plan(bound);
+        }
+        catch (CompilationException e)
+        {
+            return new Prepared(new RunOutcome(ExitCodes.Failure, [.. load.Diagnostics, .. e.Diagnostics], [], [], [], "the project is invalid"));
+        }
+
         IReadOnlyList<PlanNode> selected;
         try
         {

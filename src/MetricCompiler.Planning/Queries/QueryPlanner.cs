@@ -22,8 +22,11 @@ public static class QueryPlanner
     /// <summary>One output dimension as requested: its column name and the source it must come from, if given.</summary>
     private sealed record Dimension(string Name, string? SourceName, string Column);
 
-    public static PlannedQuery Plan(BoundProject project, MetricQuery request)
+    /// <param name="outputName">Renames output columns (keys and metrics); a materialized metric names them
+    /// <c>metric_date</c> and <c>metric_value</c>.</param>
+    public static PlannedQuery Plan(BoundProject project, MetricQuery request, Func<string, string>? outputName = null)
     {
+        outputName ??= name => name;
         var metrics = request.Metrics.Select(name => project.FindMetric(name)
             ?? throw new QueryException($"unknown metric `{name}`{Hint(name, project.Metrics.Select(m => m.Name).ToList(), "metric")}")).ToList();
         if (metrics.Count == 0)
@@ -71,7 +74,7 @@ public static class QueryPlanner
             var spineStart = rangeStart ?? Bound(rows, time, ctes, "min");
             var spineEnd = rangeEnd ?? Bound(rows, time, ctes, "max");
             ctes.Add(new CommonTableExpression("spine", new DateSpineQuery(spineStart, spineEnd, SpineColumn),
-                $"every day of the range {Describe(request)} ({time.ZoneId}), so that a day without rows is a row"));
+                $"every day {(request.Start is null && request.End is null ? "from the first to the last date in the data" : $"of {Describe(request)}")} ({time.ZoneId}), so that a day without rows is a row"));
             var periodEnd = grain is null or TimeGrain.Day
                 ? (SelectQuery)new SelectQuery([Col(SpineColumn).Item()], From(new CteRef("spine")))
                 : new SelectQuery([Max(Col(SpineColumn)).As(SpineColumn)], From(new CteRef("spine")), GroupBy: [new DateTruncExpr(Col(SpineColumn), grain.Value)]);
@@ -89,7 +92,7 @@ public static class QueryPlanner
         var reads = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var scan in builder.Scans)
         {
-            ctes.Add(Scan(project, scan, builder, grain, dimensions, where, request, ctes));
+            ctes.Add(Scan(project, scan, builder, grain, dimensions, where, request, ctes, reads));
             foreach (var read in scan.Rows.Reads)
                 reads.Add(NodeNames.Staging(read.Name));
         }
@@ -113,9 +116,9 @@ public static class QueryPlanner
             }
         }
 
-        var items = keyColumns.Select(k => Col(Keys, k).As(k)).ToList();
+        var items = keyColumns.Select(k => Col(Keys, k).As(outputName(k))).ToList();
         foreach (var (metric, value) in values)
-            items.Add(value.Expression.As(metric.Name, $"{metric.Summary} ({metric.Location})"));
+            items.Add(value.Expression.As(outputName(metric.Name), $"{metric.Summary} ({metric.Location})"));
         var order = (request.OrderBy ?? []).Count > 0
             ? request.OrderBy!.Select(o => Sort(o, keyColumns, metrics)).ToList()
             : keyColumns.Select(k => new SortKey(Col(Keys, k))).ToList();
@@ -126,7 +129,7 @@ public static class QueryPlanner
             + (keyColumns.Count > 0 ? $" by {string.Join(", ", keyColumns)}" : "")
             + $", {Describe(request)}, time zone {time.ZoneId}"
             + (request.Where is null ? "" : $", where {request.Where}");
-        return new PlannedQuery(query, [.. keyColumns, .. metrics.Select(m => m.Name)], reads.ToList(), description);
+        return new PlannedQuery(query, [.. keyColumns.Select(outputName), .. metrics.Select(m => outputName(m.Name))], reads.ToList(), description);
     }
 
     private static string Describe(MetricQuery request) =>
@@ -153,7 +156,7 @@ public static class QueryPlanner
 
     /// <summary>One pass over a scan's rows, grouped by the query's keys.</summary>
     private static CommonTableExpression Scan(BoundProject project, GrainScan scan, GrainQueryBuilder builder, TimeGrain? grain,
-        IReadOnlyList<Dimension> dimensions, SqlExpr? where, MetricQuery request, List<CommonTableExpression> ctes)
+        IReadOnlyList<Dimension> dimensions, SqlExpr? where, MetricQuery request, List<CommonTableExpression> ctes, ISet<string> reads)
     {
         var time = project.Time;
         var rows = scan.Rows;
@@ -196,7 +199,11 @@ public static class QueryPlanner
         }
 
         foreach (var (table, on) in joins.Values)
+        {
             from = new JoinFrom(from, JoinKind.Left, table, on);
+            if (table.Relation is NodeRef dimensionSource)
+                reads.Add(dimensionSource.Node);
+        }
         if (where is not null)
             conditions.Add(SqlExprRewriter.Rewrite(where, node => node is ColumnExpr { Qualifier: null } c ? dimensionExprs[c.Name] : node));
 

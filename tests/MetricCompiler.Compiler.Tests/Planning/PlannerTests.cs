@@ -68,6 +68,39 @@ public sealed class PlannerTests
         Assert.Contains("did you mean `stg_events`?", error.Message);
     }
 
+    [Fact]
+    public void Materialize_adds_a_metric_table_that_reads_its_sources()
+    {
+        var yaml = Fixtures.Project.Replace("  - name: purchases\n    source: events\n    agg: count\n", "  - name: purchases\n    source: events\n    agg: count\n    materialize: {grain: month}\n");
+        Assert.Contains("materialize", yaml);
+        using var project = new TempProject(("metrics.yml", yaml));
+        var load = project.Load();
+        Assert.True(load.Succeeded, string.Join("\n", load.Diagnostics.Select(d => d.Format())));
+        var node = Planner.Plan(load.Bound!)["fct_purchases"];
+
+        Assert.Equal(NodeKind.MetricTable, node.Kind);
+        Assert.Equal(["stg_events"], node.DependsOn);
+        var sql = PlanCompiler.Compile(Planner.Plan(load.Bound!), MetricCompiler.Sql.Dialects.SqlDialects.ForAdapter("postgres")).Single(c => c.Node.Name == "fct_purchases").Sql!;
+        Assert.Contains("as metric_date", sql);
+        Assert.Contains("as metric_value", sql);
+        Assert.Contains("date_trunc('month'", sql);
+    }
+
+    [Fact]
+    public void Materialize_with_an_unknown_dimension_is_a_located_error()
+    {
+        var yaml = Fixtures.Project.Replace("  - name: purchases\n    source: events\n    agg: count\n", "  - name: purchases\n    source: events\n    agg: count\n    materialize: {grain: week, dimensions: [contry]}\n");
+        using var project = new TempProject(("metrics.yml", yaml));
+        var load = project.Load();
+        Assert.True(load.Succeeded);
+        var error = Assert.Throws<MetricCompiler.Core.Diagnostics.CompilationException>(() => Planner.Plan(load.Bound!));
+        var diagnostic = Assert.Single(error.Diagnostics);
+        Assert.Equal("MC2008", diagnostic.Code);
+        Assert.Contains("unknown dimension `contry`", diagnostic.Message);
+        var line = yaml.Split('\n').ToList().FindIndex(l => l.Contains("materialize:", StringComparison.Ordinal)) + 1;
+        Assert.Equal(line, diagnostic.Location.Line);
+    }
+
     private static IEnumerable<string> NodeReferences(QueryExpr query)
     {
         foreach (var cte in query.With)
