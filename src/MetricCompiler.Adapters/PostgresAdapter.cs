@@ -25,6 +25,8 @@ public sealed class PostgresAdapter : DbWarehouseAdapter
             Username = user,
             Password = password,
             SearchPath = schema,
+            // Timestamps without a zone are UTC instants (the timestamp contract), whatever the server's default.
+            Timezone = "UTC",
             CommandTimeout = 0,
             Timeout = 15,
             Pooling = false,

@@ -89,11 +89,11 @@ public static class Planner
     /// <summary>Typed columns; rows without entity or event time dropped; one row per unique key.</summary>
     private static PlanNode Staging(BoundSource source)
     {
-        var typedItems = source.Columns
-            .Select(c => Cast(Col(c.Name), ToSqlType(c.Type)).As(c.Name))
-            .ToList();
+        // Timestamps follow the timestamp contract (UtcTimestampExpr): the same UTC instant on every engine, null when unparsable.
+        SqlExpr Typed(BoundColumn c) => c.Type == ColumnType.Timestamp ? new UtcTimestampExpr(Col(c.Name)) : Cast(Col(c.Name), ToSqlType(c.Type));
+        var typedItems = source.Columns.Select(c => Typed(c).As(c.Name)).ToList();
         var typed = new SelectQuery(typedItems, From(new SourceTableRef(source.Table)),
-            Where: And(new IsNullExpr(Col(source.Entity.Name), Negated: true), new IsNullExpr(Col(source.EventTime.Name), Negated: true)));
+            Where: And(new IsNullExpr(Col(source.Entity.Name), Negated: true), new IsNullExpr(Typed(source.EventTime), Negated: true)));
         var columns = source.Columns.Select(c => Col(c.Name).Item()).ToList();
 
         QueryExpr query;

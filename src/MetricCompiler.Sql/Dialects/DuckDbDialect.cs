@@ -34,6 +34,12 @@ public sealed class DuckDbDialect : SqlDialect
     /// <summary>ICU's <c>timezone()</c>: the naive UTC timestamp as an instant, then as wall-clock time in the zone.</summary>
     public override string LocalTime(string timestamp, string zoneId) => $"timezone({Quoted(zoneId)}, timezone('UTC', {timestamp}))";
 
+    /// <summary>
+    /// Text without a zone is read in the session time zone, which the adapter sets to UTC; a native timestamp likewise.
+    /// <c>try_cast</c> turns text that is no timestamp into null.
+    /// </summary>
+    public override string UtcTimestamp(string operand) => $"cast(try_cast(cast({operand} as varchar) as timestamptz) as timestamp)";
+
     public override string Function(string name, IReadOnlyList<string> arguments) => name switch
     {
         // greatest and least skip nulls here; everywhere else a null argument gives null.

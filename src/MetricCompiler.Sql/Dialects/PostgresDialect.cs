@@ -29,6 +29,18 @@ public sealed class PostgresDialect : SqlDialect
     public override string AddDays(string timestamp, int days) =>
         days >= 0 ? $"{timestamp} + interval '{Number(days)} days'" : $"{timestamp} - interval '{Number(-days)} days'";
 
+    /// <summary>
+    /// <c>timestamptz</c> input reads `T`, `Z` and offsets; text without a zone (and a native timestamp) is read in the
+    /// session time zone, which the adapter sets to UTC. PostgreSQL has no try_cast: text that does not look like an
+    /// ISO timestamp is null instead of an error.
+    /// </summary>
+    public override string UtcTimestamp(string operand) =>
+        $"case when cast({operand} as text) ~ '{IsoTimestampPattern}' then cast(cast({operand} as text) as timestamptz) at time zone 'UTC' end";
+
+    /// <summary>ISO dates and times with fields in range (a day past the month's end, such as 02-30, still fails the cast).</summary>
+    private const string IsoTimestampPattern =
+        @"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])([ T]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?)? ?(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?$";
+
     public override string LocalTime(string timestamp, string zoneId) => $"({timestamp} at time zone 'UTC') at time zone {Quoted(zoneId)}";
 
     public override bool DateSpineIsRecursive => false;

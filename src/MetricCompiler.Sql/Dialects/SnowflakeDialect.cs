@@ -32,6 +32,10 @@ public sealed class SnowflakeDialect : SqlDialect
 
     public override string AddDays(string timestamp, int days) => $"dateadd(day, {Number(days)}, {timestamp})";
 
+    /// <summary><c>try_to_timestamp_tz</c> reads `T`, `Z` and offsets (no zone: the session zone, UTC); bad text is null.</summary>
+    public override string UtcTimestamp(string operand) =>
+        $"cast(convert_timezone('UTC', try_to_timestamp_tz(cast({operand} as varchar))) as timestamp_ntz)";
+
     public override string LocalTime(string timestamp, string zoneId) => $"convert_timezone('UTC', {Quoted(zoneId)}, {timestamp})";
 
     public override string DateAddDays(string date, int days) => $"dateadd(day, {Number(days)}, {date})";

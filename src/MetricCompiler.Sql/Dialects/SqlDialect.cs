@@ -65,6 +65,9 @@ public abstract partial class SqlDialect
     /// <summary>A UTC timestamp as wall-clock time in <paramref name="zoneId"/> (an IANA name, validated by the loader).</summary>
     public abstract string LocalTime(string timestamp, string zoneId);
 
+    /// <summary>A raw timestamp (ISO text with `T`, `Z` or an offset, or native) as a UTC timestamp; null when unparsable.</summary>
+    public abstract string UtcTimestamp(string operand);
+
     public virtual string DateAddDays(string date, int days) =>
         days >= 0 ? $"{date} + {Number(days)}" : $"{date} - {Number(-days)}";
 

@@ -37,8 +37,15 @@ public sealed class SqliteDialect : SqlDialect
 
     public override string DateLiteral(DateOnly value) => $"'{value:yyyy-MM-dd}'";
 
+    /// <summary>Text with milliseconds, so that an event earlier in the same second as an exposure stays before it.</summary>
     public override string AddDays(string timestamp, int days) =>
-        $"datetime({timestamp}, '{(days >= 0 ? "+" : "")}{Number(days)} days')";
+        $"strftime('%Y-%m-%d %H:%M:%f', {timestamp}, '{(days >= 0 ? "+" : "")}{Number(days)} days')";
+
+    /// <summary>
+    /// SQLite's date functions read ISO text with `T` or a space, fractions, `Z` and offsets (converted to UTC), and
+    /// give null for anything else; `%f` keeps milliseconds (<c>datetime()</c> would drop them).
+    /// </summary>
+    public override string UtcTimestamp(string operand) => $"strftime('%Y-%m-%d %H:%M:%f', {operand})";
 
     public override string Like(string operand, string pattern, bool caseInsensitive, bool negated) =>
         caseInsensitive ? $"lower({operand}) {(negated ? "not " : "")}like lower({pattern})" : base.Like(operand, pattern, false, negated);

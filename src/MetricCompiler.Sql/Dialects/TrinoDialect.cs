@@ -29,6 +29,13 @@ public sealed class TrinoDialect : SqlDialect
 
     public override string AddDays(string timestamp, int days) => $"date_add('day', {Number(days)}, {timestamp})";
 
+    /// <summary>
+    /// Trino's varchar-to-timestamp cast rejects the `T` form, so text goes through <c>from_iso8601_timestamp</c> (a
+    /// space becomes `T`; no zone means the session zone, which the client sets to UTC); <c>try</c> makes bad text null.
+    /// </summary>
+    public override string UtcTimestamp(string operand) =>
+        $"cast(at_timezone(try(from_iso8601_timestamp(replace(cast({operand} as varchar), ' ', 'T'))), 'UTC') as timestamp(3))";
+
     public override string LocalTime(string timestamp, string zoneId) => $"cast(with_timezone({timestamp}, 'UTC') at time zone {Quoted(zoneId)} as timestamp(3))";
 
     public override string DateAddDays(string date, int days) => $"date_add('day', {Number(days)}, {date})";

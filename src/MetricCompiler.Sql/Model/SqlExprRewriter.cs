@@ -24,6 +24,7 @@ public static class SqlExprRewriter
             AddDaysExpr a => a with { Timestamp = R(a.Timestamp) },
             DateTruncExpr d => d with { Operand = R(d.Operand) },
             LocalTimeExpr l => l with { Timestamp = R(l.Timestamp) },
+            UtcTimestampExpr u => u with { Operand = R(u.Operand) },
             DateAddDaysExpr d => d with { Date = R(d.Date) },
             DateAddMonthsExpr d => d with { Date = R(d.Date) },
             DateDiffDaysExpr d => d with { From = R(d.From), To = R(d.To) },

@@ -16,6 +16,14 @@ public sealed record DateTruncExpr(SqlExpr Operand, TimeGrain Grain) : SqlExpr;
 /// <summary>A UTC timestamp as local wall-clock time in an IANA time zone.</summary>
 public sealed record LocalTimeExpr(SqlExpr Timestamp, string ZoneId) : SqlExpr;
 
+/// <summary>
+/// A raw timestamp column as the UTC instant it denotes (the timestamp contract of staging): ISO-8601 text with a space
+/// or <c>T</c>, optional fraction of a second, and <c>Z</c>, an offset or no zone (read as UTC); or a native timestamp
+/// (read as UTC) or timestamp with time zone. The result is a timestamp without zone, in UTC, keeping milliseconds.
+/// Text that is not such a timestamp gives null, never an error.
+/// </summary>
+public sealed record UtcTimestampExpr(SqlExpr Operand) : SqlExpr;
+
 /// <summary>A date moved by whole days.</summary>
 public sealed record DateAddDaysExpr(SqlExpr Date, int Days) : SqlExpr;
 

@@ -240,6 +240,7 @@ public sealed class SqlRenderer(SqlDialect dialect, Func<string, string> resolve
             AddDaysExpr a => (dialect.AddDays(Expr(a.Timestamp, Precedence.Multiplicative), a.Days), Precedence.Additive),
             DateTruncExpr d => (dialect.DateTrunc(Expr(d.Operand), d.Grain), Precedence.Primary),
             LocalTimeExpr l => (dialect.LocalTime(Expr(l.Timestamp, Precedence.Primary), l.ZoneId), Precedence.Primary),
+            UtcTimestampExpr u => (dialect.UtcTimestamp(Expr(u.Operand, Precedence.Primary)), Precedence.Primary),
             DateAddDaysExpr d => (dialect.DateAddDays(Expr(d.Date, Precedence.Multiplicative), d.Days), Precedence.Additive),
             DateAddMonthsExpr d => (dialect.DateAddMonths(Expr(d.Date, Precedence.Multiplicative), d.Months), Precedence.Primary),
             DateDiffDaysExpr d => (dialect.DateDiffDays(Expr(d.From, Precedence.Multiplicative), Expr(d.To, Precedence.Multiplicative)), Precedence.Additive),

@@ -52,7 +52,7 @@ public sealed class GoldenSqlTests
         var snowflake = CompileDemo("snowflake")["exp_homepage_cta__unit_metrics"];
         var duckdb = CompileDemo("duckdb")["exp_homepage_cta__unit_metrics"];
 
-        Assert.Contains("datetime(x.first_exposure_at, '-14 days')", sqlite);
+        Assert.Contains("strftime('%Y-%m-%d %H:%M:%f', x.first_exposure_at, '-14 days')", sqlite);
         Assert.Contains("x.first_exposure_at - interval '14 days'", postgres);
         Assert.Contains("date_add('day', -14, x.first_exposure_at)", trino);
         Assert.Contains("dateadd(day, -14, x.first_exposure_at)", snowflake);

@@ -11,14 +11,14 @@ with typed as (
         cast(event_id as varchar) as event_id,
         cast(user_id as varchar) as user_id,
         cast(event_type as varchar) as event_type,
-        cast(occurred_at as timestamp) as occurred_at,
+        cast(try_cast(cast(occurred_at as varchar) as timestamptz) as timestamp) as occurred_at,
         cast(page as varchar) as page,
         cast(page_load_ms as double) as page_load_ms,
         cast(revenue as double) as revenue
     from raw_events
     where
         user_id is not null
-        and occurred_at is not null
+        and cast(try_cast(cast(occurred_at as varchar) as timestamptz) as timestamp) is not null
 ),
 
 -- events sharing a `event_id` are duplicates: keep the first

@@ -11,14 +11,14 @@ with typed as (
         cast(event_id as text) as event_id,
         cast(user_id as text) as user_id,
         cast(event_type as text) as event_type,
-        cast(occurred_at as timestamp) as occurred_at,
+        case when cast(occurred_at as text) ~ '^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])([ T]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?)? ?(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?$' then cast(cast(occurred_at as text) as timestamptz) at time zone 'UTC' end as occurred_at,
         cast(page as text) as page,
         cast(page_load_ms as double precision) as page_load_ms,
         cast(revenue as double precision) as revenue
     from raw_events
     where
         user_id is not null
-        and occurred_at is not null
+        and case when cast(occurred_at as text) ~ '^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])([ T]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?)? ?(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?$' then cast(cast(occurred_at as text) as timestamptz) at time zone 'UTC' end is not null
 ),
 
 -- events sharing a `event_id` are duplicates: keep the first

@@ -12,11 +12,11 @@ with typed as (
         cast(experiment_id as text) as experiment_id,
         cast(user_id as text) as user_id,
         cast(variant as text) as variant,
-        cast(exposed_at as timestamp) as exposed_at
+        case when cast(exposed_at as text) ~ '^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])([ T]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?)? ?(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?$' then cast(cast(exposed_at as text) as timestamptz) at time zone 'UTC' end as exposed_at
     from raw_exposures
     where
         user_id is not null
-        and exposed_at is not null
+        and case when cast(exposed_at as text) ~ '^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])([ T]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?)? ?(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?$' then cast(cast(exposed_at as text) as timestamptz) at time zone 'UTC' end is not null
 ),
 
 -- events sharing a `exposure_id` are duplicates: keep the first

@@ -9,13 +9,13 @@
 with typed as (
     select
         cast(user_id as text) as user_id,
-        cast(signup_at as timestamp) as signup_at,
+        case when cast(signup_at as text) ~ '^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])([ T]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?)? ?(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?$' then cast(cast(signup_at as text) as timestamptz) at time zone 'UTC' end as signup_at,
         cast(country as text) as country,
         cast(platform as text) as platform
     from raw_users
     where
         user_id is not null
-        and signup_at is not null
+        and case when cast(signup_at as text) ~ '^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])([ T]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?)? ?(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?$' then cast(cast(signup_at as text) as timestamptz) at time zone 'UTC' end is not null
 ),
 
 -- events sharing a `user_id` are duplicates: keep the first

@@ -12,11 +12,11 @@ with typed as (
         cast(experiment_id as varchar) as experiment_id,
         cast(user_id as varchar) as user_id,
         cast(variant as varchar) as variant,
-        cast(exposed_at as timestamp_ntz) as exposed_at
+        cast(convert_timezone('UTC', try_to_timestamp_tz(cast(exposed_at as varchar))) as timestamp_ntz) as exposed_at
     from raw_exposures
     where
         user_id is not null
-        and exposed_at is not null
+        and cast(convert_timezone('UTC', try_to_timestamp_tz(cast(exposed_at as varchar))) as timestamp_ntz) is not null
 ),
 
 -- events sharing a `exposure_id` are duplicates: keep the first

@@ -9,13 +9,13 @@
 with typed as (
     select
         cast(user_id as varchar) as user_id,
-        cast(signup_at as timestamp_ntz) as signup_at,
+        cast(convert_timezone('UTC', try_to_timestamp_tz(cast(signup_at as varchar))) as timestamp_ntz) as signup_at,
         cast(country as varchar) as country,
         cast(platform as varchar) as platform
     from raw_users
     where
         user_id is not null
-        and signup_at is not null
+        and cast(convert_timezone('UTC', try_to_timestamp_tz(cast(signup_at as varchar))) as timestamp_ntz) is not null
 ),
 
 -- events sharing a `user_id` are duplicates: keep the first

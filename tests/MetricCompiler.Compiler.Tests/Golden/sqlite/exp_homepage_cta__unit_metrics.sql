@@ -23,25 +23,25 @@ events_values as (
         -- proportion over events where event_type = 'purchase'
         max(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'purchase' then 1 else 0 end) as purchased,
         -- proportion over events where event_type = 'purchase'; CUPED covariate: the 14 days before first exposure
-        max(case when e.occurred_at >= datetime(x.first_exposure_at, '-14 days') and e.occurred_at < x.first_exposure_at and e.event_type = 'purchase' then 1 else 0 end) as purchased__pre,
+        max(case when e.occurred_at >= strftime('%Y-%m-%d %H:%M:%f', x.first_exposure_at, '-14 days') and e.occurred_at < x.first_exposure_at and e.event_type = 'purchase' then 1 else 0 end) as purchased__pre,
         -- sum of revenue over events where event_type = 'purchase'
         sum(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'purchase' then e.revenue end) as revenue,
         -- sum of revenue over events where event_type = 'purchase'; CUPED covariate: the 14 days before first exposure
-        sum(case when e.occurred_at >= datetime(x.first_exposure_at, '-14 days') and e.occurred_at < x.first_exposure_at and e.event_type = 'purchase' then e.revenue end) as revenue__pre,
+        sum(case when e.occurred_at >= strftime('%Y-%m-%d %H:%M:%f', x.first_exposure_at, '-14 days') and e.occurred_at < x.first_exposure_at and e.event_type = 'purchase' then e.revenue end) as revenue__pre,
         -- count over events where event_type = 'purchase'
         count(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'purchase' then 1 end) as purchases,
         -- count over events where event_type = 'purchase'; CUPED covariate: the 14 days before first exposure
-        count(case when e.occurred_at >= datetime(x.first_exposure_at, '-14 days') and e.occurred_at < x.first_exposure_at and e.event_type = 'purchase' then 1 end) as purchases__pre,
+        count(case when e.occurred_at >= strftime('%Y-%m-%d %H:%M:%f', x.first_exposure_at, '-14 days') and e.occurred_at < x.first_exposure_at and e.event_type = 'purchase' then 1 end) as purchases__pre,
         -- count over events where event_type = 'click'
         count(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'click' then 1 end) as clicks,
         -- count over events where event_type = 'click'; CUPED covariate: the 14 days before first exposure
-        count(case when e.occurred_at >= datetime(x.first_exposure_at, '-14 days') and e.occurred_at < x.first_exposure_at and e.event_type = 'click' then 1 end) as clicks__pre,
+        count(case when e.occurred_at >= strftime('%Y-%m-%d %H:%M:%f', x.first_exposure_at, '-14 days') and e.occurred_at < x.first_exposure_at and e.event_type = 'click' then 1 end) as clicks__pre,
         -- average of page_load_ms over events where event_type = 'page_view'
         avg(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'page_view' then cast(e.page_load_ms as real) end) as page_load_time,
         -- count over events where event_type = 'error'
         count(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'error' then 1 end) as errors,
         -- count over events where event_type = 'error'; CUPED covariate: the 14 days before first exposure
-        count(case when e.occurred_at >= datetime(x.first_exposure_at, '-14 days') and e.occurred_at < x.first_exposure_at and e.event_type = 'error' then 1 end) as errors__pre
+        count(case when e.occurred_at >= strftime('%Y-%m-%d %H:%M:%f', x.first_exposure_at, '-14 days') and e.occurred_at < x.first_exposure_at and e.event_type = 'error' then 1 end) as errors__pre
     from exposed_units as x
     inner join stg_events as e
         on e.user_id = x.unit_id

@@ -23,17 +23,17 @@ events_values as (
         -- proportion over events where event_type = 'sign_up'
         max(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'sign_up' then 1 else 0 end) as signed_up,
         -- proportion over events where event_type = 'sign_up'; CUPED covariate: the 14 days before first exposure
-        max(case when e.occurred_at >= datetime(x.first_exposure_at, '-14 days') and e.occurred_at < x.first_exposure_at and e.event_type = 'sign_up' then 1 else 0 end) as signed_up__pre,
+        max(case when e.occurred_at >= strftime('%Y-%m-%d %H:%M:%f', x.first_exposure_at, '-14 days') and e.occurred_at < x.first_exposure_at and e.event_type = 'sign_up' then 1 else 0 end) as signed_up__pre,
         -- count over events where event_type = 'page_view'
         count(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'page_view' then 1 end) as page_views,
         -- count over events where event_type = 'page_view'; CUPED covariate: the 14 days before first exposure
-        count(case when e.occurred_at >= datetime(x.first_exposure_at, '-14 days') and e.occurred_at < x.first_exposure_at and e.event_type = 'page_view' then 1 end) as page_views__pre,
+        count(case when e.occurred_at >= strftime('%Y-%m-%d %H:%M:%f', x.first_exposure_at, '-14 days') and e.occurred_at < x.first_exposure_at and e.event_type = 'page_view' then 1 end) as page_views__pre,
         -- average of page_load_ms over events where event_type = 'page_view'
         avg(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'page_view' then cast(e.page_load_ms as real) end) as page_load_time,
         -- count over events where event_type = 'error'
         count(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'error' then 1 end) as errors,
         -- count over events where event_type = 'error'; CUPED covariate: the 14 days before first exposure
-        count(case when e.occurred_at >= datetime(x.first_exposure_at, '-14 days') and e.occurred_at < x.first_exposure_at and e.event_type = 'error' then 1 end) as errors__pre
+        count(case when e.occurred_at >= strftime('%Y-%m-%d %H:%M:%f', x.first_exposure_at, '-14 days') and e.occurred_at < x.first_exposure_at and e.event_type = 'error' then 1 end) as errors__pre
     from exposed_units as x
     inner join stg_events as e
         on e.user_id = x.unit_id

@@ -11,14 +11,14 @@ with typed as (
         cast(event_id as text) as event_id,
         cast(user_id as text) as user_id,
         cast(event_type as text) as event_type,
-        datetime(occurred_at) as occurred_at,
+        strftime('%Y-%m-%d %H:%M:%f', occurred_at) as occurred_at,
         cast(page as text) as page,
         cast(page_load_ms as real) as page_load_ms,
         cast(revenue as real) as revenue
     from raw_events
     where
         user_id is not null
-        and occurred_at is not null
+        and strftime('%Y-%m-%d %H:%M:%f', occurred_at) is not null
 ),
 
 -- events sharing a `event_id` are duplicates: keep the first

@@ -12,11 +12,11 @@ with typed as (
         cast(experiment_id as text) as experiment_id,
         cast(user_id as text) as user_id,
         cast(variant as text) as variant,
-        datetime(exposed_at) as exposed_at
+        strftime('%Y-%m-%d %H:%M:%f', exposed_at) as exposed_at
     from raw_exposures
     where
         user_id is not null
-        and exposed_at is not null
+        and strftime('%Y-%m-%d %H:%M:%f', exposed_at) is not null
 ),
 
 -- events sharing a `exposure_id` are duplicates: keep the first

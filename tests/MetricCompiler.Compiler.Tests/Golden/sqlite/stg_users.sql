@@ -9,13 +9,13 @@
 with typed as (
     select
         cast(user_id as text) as user_id,
-        datetime(signup_at) as signup_at,
+        strftime('%Y-%m-%d %H:%M:%f', signup_at) as signup_at,
         cast(country as text) as country,
         cast(platform as text) as platform
     from raw_users
     where
         user_id is not null
-        and signup_at is not null
+        and strftime('%Y-%m-%d %H:%M:%f', signup_at) is not null
 ),
 
 -- events sharing a `user_id` are duplicates: keep the first

@@ -11,14 +11,14 @@ with typed as (
         cast(event_id as varchar) as event_id,
         cast(user_id as varchar) as user_id,
         cast(event_type as varchar) as event_type,
-        cast(occurred_at as timestamp(3)) as occurred_at,
+        cast(at_timezone(try(from_iso8601_timestamp(replace(cast(occurred_at as varchar), ' ', 'T'))), 'UTC') as timestamp(3)) as occurred_at,
         cast(page as varchar) as page,
         cast(page_load_ms as double) as page_load_ms,
         cast(revenue as double) as revenue
     from raw_events
     where
         user_id is not null
-        and occurred_at is not null
+        and cast(at_timezone(try(from_iso8601_timestamp(replace(cast(occurred_at as varchar), ' ', 'T'))), 'UTC') as timestamp(3)) is not null
 ),
 
 -- events sharing a `event_id` are duplicates: keep the first

@@ -9,13 +9,13 @@
 with typed as (
     select
         cast(user_id as varchar) as user_id,
-        cast(signup_at as timestamp(3)) as signup_at,
+        cast(at_timezone(try(from_iso8601_timestamp(replace(cast(signup_at as varchar), ' ', 'T'))), 'UTC') as timestamp(3)) as signup_at,
         cast(country as varchar) as country,
         cast(platform as varchar) as platform
     from raw_users
     where
         user_id is not null
-        and signup_at is not null
+        and cast(at_timezone(try(from_iso8601_timestamp(replace(cast(signup_at as varchar), ' ', 'T'))), 'UTC') as timestamp(3)) is not null
 ),
 
 -- events sharing a `user_id` are duplicates: keep the first
