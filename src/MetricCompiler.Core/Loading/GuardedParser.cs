@@ -7,7 +7,7 @@ namespace MetricCompiler.Core.Loading;
 /// Wraps YamlDotNet's parser with the limits a hostile file must not pass before the node tree is built: nesting deeper
 /// than <see cref="MaxDepth"/> (deep recursion would overflow the stack) and more than <see cref="MaxNodes"/> nodes once
 /// every alias is counted as the node it repeats (an alias bomb: a few hundred bytes that stand for billions of
-/// nodes). It also remembers the last position it saw, so a failure inside YamlDotNet can still be located.
+/// nodes). Aliases must name an anchor defined (and closed) before them. It also remembers the last position it saw, so a failure inside YamlDotNet can still be located.
 /// </summary>
 internal sealed class GuardedParser(IParser inner) : IParser
 {
@@ -37,7 +37,12 @@ internal sealed class GuardedParser(IParser inner) : IParser
                     _anchorSizes[scalar.Anchor.Value] = 1;
                 break;
             case AnchorAlias alias:
-                Add(_anchorSizes.GetValueOrDefault(alias.Value.Value, 1), current);
+                // An alias must name an anchor whose node is complete: YamlDotNet resolves a forward or self-reference
+                // used as a mapping key by recursing until the stack overflows, which no catch can stop.
+                if (!_anchorSizes.TryGetValue(alias.Value.Value, out var size))
+                    throw new AnchorNotFoundException(current.Start, current.End,
+                        $"alias `*{alias.Value.Value}` does not name an anchor (`&{alias.Value.Value}`) defined before it and complete");
+                Add(size, current);
                 break;
             case NodeEvent { } start and (MappingStart or SequenceStart):
                 if (_open.Count >= MaxDepth)
@@ -46,10 +51,10 @@ internal sealed class GuardedParser(IParser inner) : IParser
                 _open.Push((start.Anchor.IsEmpty ? null : start.Anchor.Value, 1));
                 break;
             case MappingEnd or SequenceEnd:
-                var (anchor, size) = _open.Pop();
+                var (anchor, total) = _open.Pop();
                 if (anchor is not null)
-                    _anchorSizes[anchor] = size;
-                Add(size, current, alreadyCounted: size - 1);
+                    _anchorSizes[anchor] = total;
+                Add(total, current, alreadyCounted: total - 1);
                 break;
         }
 

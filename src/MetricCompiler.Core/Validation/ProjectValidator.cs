@@ -66,7 +66,8 @@ public static partial class ProjectValidator
                 experiments.Add(bound);
         }
 
-        if (diagnostics.Items.Count(d => d.IsError) > errorsBefore)
+        // A source can fail to bind on an error the loader already reported (a missing `entity`), so both are checked.
+        if (diagnostics.Items.Count(d => d.IsError) > errorsBefore || project.Sources.Any(s => !sources.ContainsKey(s.Name)))
             return null;
         return new BoundProject(project,
             project.Sources.Select(s => sources[s.Name]).ToList(),
