@@ -147,5 +147,31 @@ public sealed class ReliabilityCliTests : IDisposable
         Assert.Contains("units per variant", err);
     }
 
+    /// <summary>docs/spec.md, "How units are counted": SQLite converts a stored offset to UTC before the window applies.</summary>
+    [Fact]
+    public void Sqlite_converts_a_timestamp_offset_to_utc_as_the_spec_says()
+    {
+        SeedRawTables();
+        // 01:00 at +02:00 on the first day is 23:00 UTC the day before: outside the window, so not an exposure.
+        _project.Execute("insert into raw_exposures values ('u9','checkout','control','2026-01-05T01:00:00+02:00')");
+        _project.Execute("insert into raw_exposures values ('u8','checkout','control','2026-01-05T03:00:00+02:00')");
+        Assert.Equal(0, Run("run", "--project-dir", _project.Root).Exit);
+
+        Assert.Empty(_project.Query("select * from exp_checkout__exposures where unit_id = 'u9'"));
+        Assert.Equal("2026-01-05 01:00:00", _project.Scalar("select first_exposure_at from exp_checkout__exposures where unit_id = 'u8'"));
+        Assert.Contains("SQLite's `datetime()` converts it to UTC", File.ReadAllText(Path.Combine(WarehouseRepository.Root(), "docs", "spec.md")));
+    }
+
     public void Dispose() => _project.Dispose();
+}
+
+internal static class WarehouseRepository
+{
+    public static string Root()
+    {
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "MetricCompiler.sln")))
+            directory = directory.Parent;
+        return directory!.FullName;
+    }
 }
