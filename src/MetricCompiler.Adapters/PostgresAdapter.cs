@@ -39,7 +39,8 @@ public sealed class PostgresAdapter : DbWarehouseAdapter
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
             connection.Dispose();
-            throw new TargetException($"cannot connect to postgres at {host}:{port}/{database} as {user}: {e.Message}");
+            // A server that is down is a warehouse failure (retry later), not a bad target (which is bad usage).
+            throw new WarehouseException($"cannot connect to postgres at {host}:{port}/{database} as {user}: {e.Message}", e);
         }
 
         var adapter = new PostgresAdapter(connection, $"postgres {user}@{host}:{port}/{database} (schema {schema})");

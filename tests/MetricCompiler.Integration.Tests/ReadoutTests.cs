@@ -115,15 +115,46 @@ public sealed class ReadoutTests
     }
 
     [Fact]
-    public void Sample_ratio_mismatch_makes_the_result_inconclusive_unless_the_rule_ignores_it()
+    public void Sample_ratio_mismatch_makes_the_experiment_invalid_unless_the_rule_ignores_it()
     {
         var (project, experiment) = Load();
         var readout = Readout(project, experiment, Statistics(loadTimeTreatment: 800), control: 20_000, treatment: 21_000);
         Assert.True(readout.Srm.Result!.Mismatch);
-        Assert.Equal(Decision.Inconclusive, readout.Decision);
+        Assert.Equal(Decision.Invalid, readout.Decision);
+        Assert.Equal("invalid", DecisionPolicy.Name(readout.Decision));
 
         var (lenientProject, lenient) = Load(decision: "\n    decision: {require_srm_clean: false}");
         Assert.Equal(Decision.Ship, Readout(lenientProject, lenient, Statistics(loadTimeTreatment: 800), control: 20_000, treatment: 21_000).Decision);
+    }
+
+    /// <summary>
+    /// A breached guardrail on a broken assignment used to read "NO-SHIP, roll back" without a word of the SRM: the
+    /// breach itself may be the artefact of the biased split, so the only verdict is that the experiment is invalid.
+    /// </summary>
+    [Fact]
+    public void A_sample_ratio_mismatch_never_gives_a_rollback_order()
+    {
+        var (project, experiment) = Load();
+        var readout = Readout(project, experiment, Statistics(loadTimeTreatment: 880), control: 20_000, treatment: 21_000);
+
+        Assert.Equal(Decision.Invalid, readout.Decision);
+        Assert.DoesNotContain(readout.Reasons, r => r.Contains("roll back", StringComparison.Ordinal) && !r.Contains("nor roll back", StringComparison.Ordinal));
+        Assert.Equal("INVALID experiment", readout.Reasons[0]);
+        Assert.Contains(readout.Reasons, r => r.Contains("do not trust", StringComparison.Ordinal));
+        Assert.Contains(readout.Reasons, r => r.Contains("sample ratio mismatch (SRM", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Units_in_an_undeclared_variant_make_the_experiment_invalid()
+    {
+        var (project, experiment) = Load();
+        var srm = Srm(20_000, 20_000).Append(new Dictionary<string, object?> { ["variant"] = "treatment_v2", ["assignment_status"] = "undeclared_variant", ["units"] = 1_500L }).ToList();
+        var readout = ReadoutBuilder.Build(ExperimentLowering.Lower(experiment), new ExperimentTables(Statistics(loadTimeTreatment: 880), srm, []));
+
+        Assert.Equal(1_500, readout.Srm.UndeclaredVariantUnits);
+        Assert.Equal(Decision.Invalid, readout.Decision);
+        Assert.Contains(readout.Reasons, r => r.Contains("1,500 exposed unit(s) carry a variant the YAML does not declare", StringComparison.Ordinal));
+        Assert.All(readout.Verdicts, v => Assert.Equal(Decision.Invalid, v.Decision));
     }
 
     [Fact]

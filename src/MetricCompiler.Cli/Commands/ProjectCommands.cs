@@ -50,6 +50,8 @@ internal static class ProjectCommands
         command.SetAction(parse =>
         {
             var load = ProjectLoader.Load(parse.GetValue(ProjectDir)!);
+            if (load.Succeeded && UnknownTarget(context, load.Project!, parse.GetValue(Target)) is { } usage)
+                return usage;
             var diagnostics = load.Diagnostics.ToList();
             var planned = load.Succeeded && TryPlan(load.Bound!, diagnostics) is not null;
             if (planned && !parse.GetValue(offline))
@@ -78,6 +80,22 @@ internal static class ProjectCommands
         }
     }
 
+    /// <summary>A <c>--target</c> that the project does not declare is bad usage (exit 2), whatever the command.</summary>
+    private static int? UnknownTarget(CommandContext context, Core.Model.ProjectDefinition project, string? targetName)
+    {
+        try
+        {
+            AdapterFactory.Resolve(project, targetName);
+            return null;
+        }
+        catch (TargetException e)
+        {
+            PrintDiagnostics(context, []);
+            context.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.Usage;
+        }
+    }
+
     /// <summary>Checks that need data: skipped (with a note) when the target's warehouse cannot be opened.</summary>
     private static IReadOnlyList<Diagnostic> WarehouseChecks(CommandContext context, Core.Semantics.BoundProject bound, string? targetName)
     {
@@ -94,7 +112,7 @@ internal static class ProjectCommands
             using var adapter = AdapterFactory.Open(target, project.RootDirectory);
             return Execution.Checks.PowerCheck.Run(bound, adapter);
         }
-        catch (Exception e) when (e is TargetException or WarehouseException)
+        catch (Exception e) when (e is TargetException || ProjectRunner.IsWarehouseFailure(e))
         {
             context.Output.WriteLine($"note: power checks skipped: {e.Message}");
             return [];
@@ -118,6 +136,7 @@ internal static class ProjectCommands
             }
 
             var sqlNodes = outcome.Compiled.Count(c => c.Sql is not null);
+            // With --select, only the selected nodes' SQL is written (the manifest always describes the whole project).
             context.Output.WriteLine($"compiled {sqlNodes} SQL node(s) and the manifest into {Path.Combine(parse.GetValue(ProjectDir)!, "target")}");
             return ExitCodes.Success;
         });
@@ -165,7 +184,7 @@ internal static class ProjectCommands
 
     private static Command List(CommandContext context)
     {
-        var command = new Command("ls", "List the nodes a selection picks, in run order.") { ProjectDir, Select, Exclude };
+        var command = new Command("ls", "List the nodes a selection picks, in run order.") { ProjectDir, Target, Select, Exclude };
         command.SetAction(parse =>
         {
             var load = ProjectLoader.Load(parse.GetValue(ProjectDir)!);
@@ -174,6 +193,8 @@ internal static class ProjectCommands
             PrintDiagnostics(context, diagnostics);
             if (plan is null)
                 return ExitCodes.Failure;
+            if (UnknownTarget(context, load.Project!, parse.GetValue(Target)) is { } usage)
+                return usage;
             try
             {
                 foreach (var node in NodeSelector.Select(plan, parse.GetValue(Select) ?? [], parse.GetValue(Exclude) ?? []))
@@ -226,10 +247,15 @@ internal static class ProjectCommands
                 $"{summary.Exposures:N0} exposures in {clock.Elapsed.TotalSeconds:0.0}s; checksum {summary.Checksum[..12]}");
             return ExitCodes.Success;
         }
-        catch (Exception e) when (e is TargetException or WarehouseException or ArgumentOutOfRangeException)
+        catch (Exception e) when (e is TargetException or ArgumentOutOfRangeException || ProjectRunner.IsWarehouseFailure(e))
         {
             context.Error.WriteLine($"error: {e.Message}");
-            return e is TargetException ? ExitCodes.Usage : ExitCodes.Failure;
+            return e switch
+            {
+                TargetException => ExitCodes.Usage,
+                ArgumentOutOfRangeException => ExitCodes.Failure,
+                _ => ExitCodes.Warehouse,
+            };
         }
     }
 

@@ -90,6 +90,11 @@ internal static class StatisticsCommands
                 }
                 else if (parse.GetValue(mde) is { } effect)
                 {
+                    // A tiny MDE or a huge variance asks for more units than a long can count (it used to wrap to a
+                    // negative total_units): anything beyond 10^15 units per variant is refused.
+                    var exact = PowerCalculator.ExactSampleSizePerVariant(variance, parse.GetValue(baseline), effect, parse.GetValue(alpha), parse.GetValue(power));
+                    if (!(exact <= MaxUnitsPerVariant))
+                        throw new UsageException($"the sample size is {exact.ToString("G3", System.Globalization.CultureInfo.InvariantCulture)} units per variant, more than the 10^15 this command reports: the MDE is far too small for this baseline (--mde)");
                     var plan = PowerCalculator.Plan(new PowerRequest(metricKind, parse.GetValue(baseline), effect, parse.GetValue(std),
                         parse.GetValue(alpha), parse.GetValue(power), parse.GetValue(variants), parse.GetValue(daily)));
                     result["mde"] = effect;
@@ -124,6 +129,9 @@ internal static class StatisticsCommands
         });
         return command;
     }
+
+    /// <summary>10^15 units per variant: far beyond any experiment, and times any variant count still within a long.</summary>
+    private const double MaxUnitsPerVariant = 1e15;
 
     private static string Option(string? parameter) => parameter switch
     {

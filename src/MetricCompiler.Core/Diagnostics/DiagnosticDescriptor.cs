@@ -18,6 +18,9 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor FileNotFound = new("MC1007", "File not found");
     public static readonly DiagnosticDescriptor UnsupportedVersion = new("MC1008", "Unsupported spec version");
     public static readonly DiagnosticDescriptor InvalidName = new("MC1009", "Invalid name");
+    public static readonly DiagnosticDescriptor FileRefused = new("MC1010", "File refused");
+    public static readonly DiagnosticDescriptor NotUtf8 = new("MC1011", "File is not UTF-8 text");
+    public static readonly DiagnosticDescriptor YamlLimit = new("MC1012", "YAML exceeds a limit");
 
     public static readonly DiagnosticDescriptor DuplicateName = new("MC2001", "Duplicate name");
     public static readonly DiagnosticDescriptor UnknownSource = new("MC2002", "Unknown source");

@@ -8,27 +8,40 @@ public static class FileGlob
 {
     private static readonly HashSet<string> SkippedFolders = new(StringComparer.Ordinal) { "target", "bin", "obj", ".git", "node_modules" };
 
-    /// <summary>Matching files as root-relative paths with forward slashes, in ordinal order.</summary>
+    /// <summary>True for a pattern that is absolute or has a `..` part: it would name files outside the project folder.</summary>
+    public static bool LeavesRoot(string pattern)
+    {
+        pattern = pattern.Replace('\\', '/');
+        return pattern.StartsWith('/') || Path.IsPathRooted(pattern) || pattern.Split('/').Contains("..");
+    }
+
+    /// <summary>
+    /// Matching files as root-relative paths with forward slashes, in ordinal order. Patterns that leave the root
+    /// (<see cref="LeavesRoot"/>) match nothing; a folder reached twice through symlinks is walked once.
+    /// </summary>
     public static IReadOnlyList<string> Expand(string root, string pattern)
     {
         pattern = pattern.Replace('\\', '/');
         while (pattern.StartsWith("./", StringComparison.Ordinal))
             pattern = pattern[2..];
-        if (pattern.StartsWith('/') || pattern.Split('/').Contains(".."))
+        if (LeavesRoot(pattern))
             return [];
         if (!pattern.Contains('*') && !pattern.Contains('?'))
             return File.Exists(Path.Combine(root, pattern)) ? [pattern] : [];
 
         var regex = ToRegex(pattern);
-        return Walk(root, "")
+        var visited = new HashSet<string>(StringComparer.Ordinal);
+        return Walk(root, "", visited)
             .Where(path => regex.IsMatch(path))
             .Order(StringComparer.Ordinal)
             .ToList();
     }
 
-    private static IEnumerable<string> Walk(string root, string relative)
+    private static IEnumerable<string> Walk(string root, string relative, HashSet<string> visited)
     {
         var directory = Path.Combine(root, relative);
+        if (!visited.Add(ProjectFileReader.RealPath(Path.GetFullPath(directory))))
+            yield break;
         foreach (var file in Directory.EnumerateFiles(directory))
             yield return Join(relative, Path.GetFileName(file));
         foreach (var sub in Directory.EnumerateDirectories(directory))
@@ -36,7 +49,7 @@ public static class FileGlob
             var name = Path.GetFileName(sub);
             if (SkippedFolders.Contains(name))
                 continue;
-            foreach (var path in Walk(root, Join(relative, name)))
+            foreach (var path in Walk(root, Join(relative, name), visited))
                 yield return path;
         }
     }

@@ -45,6 +45,9 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
         ["bayesian"] = AnalysisMethod.Bayesian,
     };
 
+    /// <summary>Ten years: longer look-backs are mistakes, and huge ones overflow date arithmetic.</summary>
+    public const int MaxLookbackDays = 3650;
+
     private readonly List<TargetDefinition> _targets = [];
     private readonly List<SourceDefinition> _sources = [];
     private readonly List<MetricDefinition> _metrics = [];
@@ -94,6 +97,13 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
         var seen = new HashSet<string>(StringComparer.Ordinal) { file };
         foreach (var pattern in reader.Names("include"))
         {
+            if (FileGlob.LeavesRoot(pattern.Name))
+            {
+                diagnostics.Error(DiagnosticCodes.FileRefused, pattern.Location, $"include pattern `{pattern.Name}` reaches outside the project folder",
+                    "include patterns are relative to the folder of metrics.yml and cannot start with `/` or contain `..`; move shared files into the project (a symlink inside the project to a file outside it is refused too)");
+                continue;
+            }
+
             var matches = FileGlob.Expand(root, pattern.Name);
             if (matches.Count == 0)
                 diagnostics.Warning(DiagnosticCodes.IncludeMatchedNothing, pattern.Location,
@@ -133,7 +143,12 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
             return;
         foreach (var (keyNode, valueNode) in mapping.Children)
         {
-            var name = ((YamlScalarNode)keyNode).Value ?? "";
+            if (keyNode is not YamlScalarNode { Value: { } name })
+            {
+                diagnostics.Error(DiagnosticCodes.WrongNodeType, Location(file, keyNode), "targets: each target name must be a plain name", "write `name: {adapter: sqlite, ...}`");
+                continue;
+            }
+
             if (valueNode is not YamlMappingNode targetNode)
             {
                 diagnostics.Error(DiagnosticCodes.WrongNodeType, Location(file, valueNode), $"target `{name}` must be a mapping with an `adapter`");
@@ -144,7 +159,12 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
             string? adapter = null;
             foreach (var (settingKey, settingValue) in targetNode.Children)
             {
-                var key = ((YamlScalarNode)settingKey).Value ?? "";
+                if (settingKey is not YamlScalarNode { Value: { } key })
+                {
+                    diagnostics.Error(DiagnosticCodes.WrongNodeType, Location(file, settingKey), $"target `{name}`: setting names must be plain names");
+                    continue;
+                }
+
                 if (settingValue is not YamlScalarNode { Value: { } text })
                 {
                     diagnostics.Error(DiagnosticCodes.WrongNodeType, Location(file, settingValue), $"target `{name}`: `{key}` must be a single value");
@@ -402,8 +422,11 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
         {
             var cupedReader = new YamlMappingReader(cupedMapping, file, diagnostics, $"{context} cuped");
             var lookback = cupedReader.Integer("lookback_days") ?? defaults.Cuped.LookbackDays;
-            if (lookback < 1)
-                diagnostics.Error(DiagnosticCodes.OutOfRange, cupedReader.At("lookback_days"), $"{context}: cuped lookback_days must be at least 1");
+            if (lookback is < 1 or > MaxLookbackDays)
+                diagnostics.Error(DiagnosticCodes.OutOfRange, cupedReader.At("lookback_days"), $"{context}: cuped lookback_days must be between 1 and {MaxLookbackDays}, not {lookback}",
+                    "14 to 28 days is usual: the pre-exposure period CUPED reads");
+            if (lookback is < 1 or > MaxLookbackDays)
+                lookback = defaults.Cuped.LookbackDays;
             cuped = new CupedSettings(cupedReader.Boolean("enabled") ?? true, lookback);
             cupedReader.Finish();
         }

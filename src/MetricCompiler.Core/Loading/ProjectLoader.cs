@@ -49,31 +49,42 @@ public static class ProjectLoader
         return new LoadResult(project, diagnostics.Sorted(), bound);
     }
 
-    /// <summary>Parses one file; a syntax error becomes MC1001 at its position.</summary>
+    /// <summary>
+    /// Parses one file; a syntax error becomes MC1001 at its position, a file that is refused (outside the project, not a
+    /// regular file, too large, not UTF-8) MC1010 or MC1011, a file over the nesting or alias limits MC1012.
+    /// </summary>
     internal static YamlMappingNode? ReadDocument(string root, string relativePath, DiagnosticBag diagnostics)
     {
-        string text;
-        try
-        {
-            text = File.ReadAllText(Path.Combine(root, relativePath));
-        }
-        catch (IOException e)
-        {
-            diagnostics.Error(DiagnosticCodes.FileNotFound, new SourceLocation(relativePath, 0, 0), $"cannot read `{relativePath}`: {e.Message}");
+        var text = ProjectFileReader.Read(root, relativePath, diagnostics);
+        if (text is null)
             return null;
-        }
 
         var stream = new YamlStream();
+        var parser = new GuardedParser(new Parser(new StringReader(text)));
         try
         {
-            stream.Load(new StringReader(text));
+            stream.Load(parser);
+        }
+        catch (YamlLimitException e)
+        {
+            diagnostics.Error(DiagnosticCodes.YamlLimit, Position(relativePath, e.At), e.Message, e.Hint);
+            return null;
         }
         catch (YamlException e)
         {
             var message = (e.InnerException?.Message ?? e.Message).Trim();
-            var start = e.Start;
-            diagnostics.Error(DiagnosticCodes.YamlSyntax, new SourceLocation(relativePath, (int)start.Line, (int)start.Column),
+            var start = e.Start.Line > 0 ? e.Start : parser.LastPosition;
+            diagnostics.Error(DiagnosticCodes.YamlSyntax, Position(relativePath, start),
                 $"YAML syntax error: {StripPosition(message)}", "check indentation and quoting at this position; quote values that contain `: ` or start with a special character");
+            return null;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // YamlDotNet throws these (not YamlException) for some malformed input, such as a flow mapping cut off at
+            // the end of a block list; the position is the last event the parser produced before it failed.
+            diagnostics.Error(DiagnosticCodes.YamlSyntax, Position(relativePath, parser.LastPosition),
+                $"YAML syntax error: the file ends inside an unfinished structure or is malformed after this position ({e.GetType().Name})",
+                "check for an unclosed `{`, `[` or quote after this position");
             return null;
         }
 
@@ -86,6 +97,9 @@ public static class ProjectLoader
             $"`{relativePath}` must be a mapping of top-level keys (version, sources, metrics, experiments, ...)");
         return null;
     }
+
+    private static SourceLocation Position(string file, Mark mark) =>
+        new(file, Math.Max(1, (int)mark.Line), Math.Max(1, (int)mark.Column));
 
     private static string StripPosition(string message)
     {

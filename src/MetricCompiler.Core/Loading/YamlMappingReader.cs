@@ -145,13 +145,26 @@ internal sealed class YamlMappingReader
         }
     }
 
+    /// <summary>The earliest date accepted (windows before it, such as a CUPED look-back, stay representable).</summary>
+    public static readonly DateOnly MinDate = new(1900, 1, 1);
+
+    /// <summary>The latest date accepted (the day after it, where a window ends, stays representable).</summary>
+    public static readonly DateOnly MaxDate = new(2999, 12, 31);
+
     public DateOnly? Date(string key, bool required = false)
     {
         var text = String(key, required);
         if (text is null)
             return null;
         if (DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date))
-            return date;
+        {
+            if (date >= MinDate && date <= MaxDate)
+                return date;
+            _diagnostics.Error(DiagnosticCodes.OutOfRange, At(key), $"{_context}: `{key}` must be between {MinDate:yyyy-MM-dd} and {MaxDate:yyyy-MM-dd}, not {text}",
+                "dates outside these years leave no room for the look-back and look-ahead windows the analysis computes");
+            return null;
+        }
+
         _diagnostics.Error(DiagnosticCodes.InvalidValue, At(key), $"{_context}: `{key}` must be a date written as YYYY-MM-DD, not `{text}`");
         return null;
     }

@@ -66,7 +66,8 @@ public static partial class ProjectValidator
                 experiments.Add(bound);
         }
 
-        if (diagnostics.Items.Count(d => d.IsError) > errorsBefore)
+        // A source can fail to bind on an error the loader already reported (a missing `entity`), so both are checked.
+        if (diagnostics.Items.Count(d => d.IsError) > errorsBefore || project.Sources.Any(s => !sources.ContainsKey(s.Name)))
             return null;
         return new BoundProject(project,
             project.Sources.Select(s => sources[s.Name]).ToList(),
@@ -320,11 +321,25 @@ public static partial class ProjectValidator
     /// <summary>Column names the planner itself writes into unit-metrics tables; a metric cannot take them.</summary>
     private static readonly HashSet<string> ReservedColumns = new(StringComparer.Ordinal) { "unit_id", "variant", "first_exposure_at" };
 
+    /// <summary>The longest source, metric or segment name: `fct_&lt;name&gt;__mc_build` and derived columns stay within 63 characters.</summary>
+    public const int MaxNameLength = 40;
+
+    /// <summary>The longest experiment id: `exp_&lt;id&gt;__segment_statistics__mc_build` is 63 characters at 29.</summary>
+    public const int MaxExperimentIdLength = 29;
+
+    private const string BuildSuffix = "__mc_build";
+
     private static void CheckIdentifier(string name, string what, SourceLocation location, DiagnosticBag diagnostics)
     {
         if (name.StartsWith('<'))
             return;
-        if (!IdentifierPattern().IsMatch(name))
+        var limit = what == "experiment id" ? MaxExperimentIdLength : MaxNameLength;
+        if (name.Length > limit)
+            diagnostics.Error(DiagnosticCodes.InvalidName, location, $"{what} name `{Shorten(name)}` is {name.Length:N0} characters long; at most {limit} are allowed",
+                what == "experiment id"
+                    ? $"experiment tables are named `exp_<id>__segment_statistics` (plus `{BuildSuffix}` while they are built), which must fit PostgreSQL's 63-character identifiers"
+                    : "names become table and column names (with prefixes such as `fct_` and suffixes such as `__mc_build`), which must fit PostgreSQL's 63-character identifiers");
+        else if (!IdentifierPattern().IsMatch(name))
             diagnostics.Error(DiagnosticCodes.InvalidName, location, $"{what} name `{name}` is not a valid name",
                 "use lowercase letters, digits and underscores, starting with a letter; names become table and column names");
         else if (name.Contains("__", StringComparison.Ordinal))

@@ -25,13 +25,26 @@ public sealed class ArtifactWriter(string targetDirectory)
 
     public string TargetDirectory => targetDirectory;
 
-    public void WriteCompiled(IReadOnlyList<CompiledNode> compiled)
+    /// <summary>
+    /// Writes <c>compiled/&lt;node&gt;.sql</c> for every node with SQL. With <paramref name="removeStale"/> (a whole
+    /// project compiled), files of nodes that no longer exist are removed; a selection leaves other files alone.
+    /// </summary>
+    public void WriteCompiled(IReadOnlyList<CompiledNode> compiled, bool removeStale = true)
     {
         var folder = Path.Combine(targetDirectory, "compiled");
-        Directory.CreateDirectory(folder);
-        var expected = compiled.Where(c => c.Sql is not null).Select(c => $"{c.Node.Name}.sql").ToHashSet(StringComparer.Ordinal);
-        foreach (var stale in Directory.EnumerateFiles(folder, "*.sql").Where(f => !expected.Contains(Path.GetFileName(f))))
-            File.Delete(stale);
+        try
+        {
+            Directory.CreateDirectory(folder);
+            var expected = compiled.Where(c => c.Sql is not null).Select(c => $"{c.Node.Name}.sql").ToHashSet(StringComparer.Ordinal);
+            if (removeStale)
+                foreach (var stale in Directory.EnumerateFiles(folder, "*.sql").Where(f => !expected.Contains(Path.GetFileName(f))))
+                    File.Delete(stale);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw ArtifactException.For(folder, e);
+        }
+
         foreach (var node in compiled.Where(c => c.Sql is not null))
             WriteAtomically(Path.Combine(targetDirectory, node.RelativePath), node.Sql!);
     }
@@ -123,7 +136,10 @@ public sealed class ArtifactWriter(string targetDirectory)
         WriteAtomically(Path.Combine(targetDirectory, "manifest.json"), manifest.ToJsonString(Indented) + "\n");
     }
 
-    public void WriteRunResults(string command, TargetDefinition target, DateTime startedAt, double elapsedSeconds, IReadOnlyList<NodeResult> results, string? error)
+    public void WriteRunResults(string command, TargetDefinition target, DateTime startedAt, double elapsedSeconds, IReadOnlyList<NodeResult> results, string? error) =>
+        StageRunResults(command, target, startedAt, elapsedSeconds, results, error).Commit();
+
+    public StagedFile StageRunResults(string command, TargetDefinition target, DateTime startedAt, double elapsedSeconds, IReadOnlyList<NodeResult> results, string? error)
     {
         var document = new JsonObject
         {
@@ -146,7 +162,7 @@ public sealed class ArtifactWriter(string targetDirectory)
                 ["message"] = r.Message,
             }).ToArray()),
         };
-        WriteAtomically(Path.Combine(targetDirectory, "run_results.json"), document.ToJsonString(Indented) + "\n");
+        return Stage(Path.Combine(targetDirectory, "run_results.json"), document.ToJsonString(Indented) + "\n");
     }
 
     /// <summary>
@@ -155,20 +171,70 @@ public sealed class ArtifactWriter(string targetDirectory)
     /// </summary>
     public string WriteReadout(ExperimentReadout readout, DateTime analysedAt, ExperimentDefinition? experiment = null, string timeZone = ReadoutMarkdown.DefaultTimeZone)
     {
-        var path = Path.Combine(targetDirectory, "results", $"{readout.ExperimentId}.json");
-        WriteAtomically(path, ReadoutJson.Serialize(readout, analysedAt));
-        var readouts = Path.Combine(targetDirectory, "readouts");
-        WriteAtomically(Path.Combine(readouts, $"{readout.ExperimentId}.md"), ReadoutMarkdown.Render(readout, experiment, timeZone));
-        WriteAtomically(Path.Combine(readouts, $"{readout.ExperimentId}.html"), ReadoutHtml.Render(readout, experiment, timeZone));
-        return path;
+        var staged = StageReadout(readout, analysedAt, experiment, timeZone);
+        staged.Commit();
+        return Path.Combine(targetDirectory, "results", $"{readout.ExperimentId}.json");
     }
 
-    public static void WriteAtomically(string path, string content)
+    /// <summary>The readout's three files written under temporary names, to be renamed into place together.</summary>
+    public StagedFiles StageReadout(ExperimentReadout readout, DateTime analysedAt, ExperimentDefinition? experiment = null, string timeZone = ReadoutMarkdown.DefaultTimeZone)
     {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, content, new UTF8Encoding(false));
-        File.Move(temporary, path, overwrite: true);
+        var staged = new StagedFiles();
+        var readouts = Path.Combine(targetDirectory, "readouts");
+        try
+        {
+            staged.Add(Stage(Path.Combine(targetDirectory, "results", $"{readout.ExperimentId}.json"), ReadoutJson.Serialize(readout, analysedAt)));
+            staged.Add(Stage(Path.Combine(readouts, $"{readout.ExperimentId}.md"), ReadoutMarkdown.Render(readout, experiment, timeZone)));
+            staged.Add(Stage(Path.Combine(readouts, $"{readout.ExperimentId}.html"), ReadoutHtml.Render(readout, experiment, timeZone)));
+            return staged;
+        }
+        catch (ArtifactException)
+        {
+            staged.Discard();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Writes <paramref name="content"/> to a temporary file next to <paramref name="path"/> and renames it into place:
+    /// a reader sees the old file or the new one, never half of one. A failure (read-only folder, full disk) removes the
+    /// temporary file, leaves the old file as it was and throws <see cref="ArtifactException"/>.
+    /// </summary>
+    public static void WriteAtomically(string path, string content) => Stage(path, content).Commit();
+
+    /// <summary>Writes the temporary file only; <see cref="StagedFile.Commit"/> renames it into place, <see cref="StagedFile.Discard"/> removes it.</summary>
+    public static StagedFile Stage(string path, string content)
+    {
+        var temporary = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
+            {
+                var bytes = new UTF8Encoding(false).GetBytes(content);
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+
+            return new StagedFile(temporary, path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temporary);
+            throw ArtifactException.For(path, e);
+        }
+    }
+
+    internal static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Best effort: a leftover *.tmp file is harmless and never read.
+        }
     }
 
     private static JsonArray Array(IEnumerable<string> values) => new(values.Select(v => (JsonNode)JsonValue.Create(v)!).ToArray());
@@ -180,4 +246,61 @@ public sealed class ArtifactWriter(string targetDirectory)
             result[key(item)] = value(item);
         return result;
     }
+}
+
+/// <summary>An artifact under <c>target/</c> could not be written; the file it would replace is unchanged.</summary>
+public sealed class ArtifactException(string message, Exception inner) : Exception(message, inner)
+{
+    public static ArtifactException For(string path, Exception e) =>
+        new($"cannot write `{path}`: {e.Message} (is the folder writable and is there space on the disk?); the previous file is unchanged", e);
+}
+
+/// <summary>A file written under a temporary name, waiting to be renamed into place.</summary>
+public sealed class StagedFile(string temporary, string path)
+{
+    public string Path => path;
+
+    public void Commit()
+    {
+        try
+        {
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            ArtifactWriter.TryDelete(temporary);
+            throw ArtifactException.For(path, e);
+        }
+    }
+
+    public void Discard() => ArtifactWriter.TryDelete(temporary);
+}
+
+/// <summary>Several staged files committed or discarded together.</summary>
+public sealed class StagedFiles
+{
+    private readonly List<StagedFile> _files = [];
+
+    public void Add(StagedFile file) => _files.Add(file);
+
+    public void AddRange(StagedFiles other) => _files.AddRange(other._files);
+
+    public void Commit()
+    {
+        for (var i = 0; i < _files.Count; i++)
+        {
+            try
+            {
+                _files[i].Commit();
+            }
+            catch (ArtifactException)
+            {
+                foreach (var rest in _files.Skip(i + 1))
+                    rest.Discard();
+                throw;
+            }
+        }
+    }
+
+    public void Discard() => _files.ForEach(f => f.Discard());
 }

@@ -5,7 +5,10 @@ using MetricCompiler.Statistics;
 namespace MetricCompiler.Execution.Readout;
 
 /// <summary>
-/// Decides per treatment variant under the experiment's <see cref="DecisionRules"/>. By default a variant ships when
+/// Decides per treatment variant under the experiment's <see cref="DecisionRules"/>. First the experiment must be valid:
+/// with <c>require_srm_clean</c> (the default) a sample ratio mismatch or units exposed to a variant the YAML does not
+/// declare make it <see cref="Decision.Invalid"/>, whatever the metrics say: a broken assignment gives no reason to ship
+/// and none to roll back. Otherwise, by default a variant ships when
 /// every primary metric is significantly better, no guardrail is breached and the sample ratio is clean; it does not
 /// ship (roll back) when a guardrail is breached or a primary metric is significantly worse; anything else is
 /// inconclusive. The experiment ships the first variant that ships.
@@ -22,24 +25,23 @@ public static class DecisionPolicy
         var breached = guarded.Where(m => m.Guardrail!.Status == GuardrailStatus.Breached).ToList();
         var worse = primaries.Where(m => m.IsSignificantlyWorse).ToList();
 
+        var invalid = Invalidity(srm);
+        if (invalid.Count > 0 && rules.RequireCleanSrm)
+        {
+            reasons.Add("do not trust these results: neither ship nor roll back on them; fix the assignment and rerun");
+            reasons.AddRange(invalid);
+            return new VariantVerdict(variant, Decision.Invalid, reasons);
+        }
+
+        foreach (var warning in invalid)
+            reasons.Add($"warning: {warning} (ignored: require_srm_clean is false)");
+
         foreach (var guardrail in breached)
             reasons.Add($"guardrail `{guardrail.Metric}` breached: {Percent(guardrail.Comparison.RelativeLift)} moves the harmful way beyond its margin");
         foreach (var metric in worse)
             reasons.Add($"primary metric `{metric.Metric}` is significantly worse ({Percent(metric.Comparison.RelativeLift)}, {Evidence(metric)})");
         if (breached.Count > 0 || worse.Count > 0)
             return new VariantVerdict(variant, Decision.NoShip, reasons);
-
-        if (srm.Result is { Mismatch: true } result)
-        {
-            var message = $"sample ratio mismatch (p = {P(result.PValue)} < {srm.Threshold.ToString(CultureInfo.InvariantCulture)}): assignment is biased, results cannot be trusted";
-            if (rules.RequireCleanSrm)
-            {
-                reasons.Add(message);
-                return new VariantVerdict(variant, Decision.Inconclusive, reasons);
-            }
-
-            reasons.Add($"warning: {message} (ignored: require_srm_clean is false)");
-        }
 
         var better = primaries.Where(m => m.IsSignificantlyBetter).ToList();
         var notBetter = primaries.Except(better).ToList();
@@ -64,8 +66,22 @@ public static class DecisionPolicy
         return new VariantVerdict(variant, Decision.Inconclusive, reasons);
     }
 
+    /// <summary>Why the experiment cannot be trusted at all: sample ratio mismatch, units in undeclared variants.</summary>
+    private static List<string> Invalidity(SrmReadout srm)
+    {
+        var problems = new List<string>();
+        if (srm.Result is { Mismatch: true } result)
+            problems.Add($"sample ratio mismatch (SRM, p = {P(result.PValue)} < {srm.Threshold.ToString(CultureInfo.InvariantCulture)}): assignment is biased, results cannot be trusted");
+        if (srm.UndeclaredVariantUnits > 0)
+            problems.Add($"data quality: {srm.UndeclaredVariantUnits.ToString("N0", CultureInfo.InvariantCulture)} exposed unit(s) carry a variant the YAML does not declare");
+        return problems;
+    }
+
     public static (Decision Decision, IReadOnlyList<string> Reasons) Combine(IReadOnlyList<VariantVerdict> verdicts)
     {
+        // Validity is a property of the experiment, so every variant shares it; it is stated once.
+        if (verdicts.FirstOrDefault(v => v.Decision == Decision.Invalid) is { } invalid)
+            return (Decision.Invalid, ["INVALID experiment", .. invalid.Reasons]);
         var shipping = verdicts.Where(v => v.Decision == Decision.Ship).ToList();
         if (shipping.Count > 0)
             return (Decision.Ship, [$"ship `{shipping[0].Variant}`", .. shipping[0].Reasons]);
@@ -79,6 +95,7 @@ public static class DecisionPolicy
     {
         Decision.Ship => "ship",
         Decision.NoShip => "no_ship",
+        Decision.Invalid => "invalid",
         _ => "inconclusive",
     };
 

@@ -8,6 +8,9 @@ public enum Decision
     Ship,
     NoShip,
     Inconclusive,
+
+    /// <summary>The experiment itself is broken (sample ratio mismatch, units in undeclared variants): no verdict on the treatment.</summary>
+    Invalid,
 }
 
 /// <summary>Units per variant against the declared weights, and units left out of the analysis.</summary>

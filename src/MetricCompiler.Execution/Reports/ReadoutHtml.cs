@@ -19,7 +19,7 @@ public static class ReadoutHtml
         var o = new StringBuilder();
         var title = r.Name ?? r.ExperimentId;
         var interval = F.IntervalName(r.Settings, abbreviated: true);
-        var decisionClass = r.Decision switch { Decision.Ship => "ship", Decision.NoShip => "no-ship", _ => "inconclusive" };
+        var decisionClass = r.Decision switch { Decision.Ship => "ship", Decision.NoShip => "no-ship", Decision.Invalid => "no-ship", _ => "inconclusive" };
 
         o.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
         o.Append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n");

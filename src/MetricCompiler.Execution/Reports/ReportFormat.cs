@@ -45,6 +45,7 @@ internal static class ReportFormat
     {
         Decision.Ship => "SHIP",
         Decision.NoShip => "NO-SHIP",
+        Decision.Invalid => "INVALID",
         _ => "INCONCLUSIVE",
     };
 

@@ -22,12 +22,15 @@ public sealed class ProjectRunner(IRunObserver observer)
 {
     public const string BuildSuffix = "__mc_build";
 
-    /// <summary>Loads, validates, plans and writes <c>target/compiled</c> and <c>manifest.json</c>.</summary>
-    public RunOutcome Compile(RunRequest request) => Prepare(request, out _)?.Outcome ?? RunOutcome.Failed(ExitCodes.Failure, "compile failed");
+    /// <summary>
+    /// Loads, validates, plans and writes <c>target/compiled</c> (the selected nodes; every node without a selection)
+    /// and <c>manifest.json</c> (always the whole project).
+    /// </summary>
+    public RunOutcome Compile(RunRequest request) => Prepare(request, out _, compileSelectionOnly: true)?.Outcome ?? RunOutcome.Failed(ExitCodes.Failure, "compile failed");
 
     public RunOutcome Run(RunRequest request)
     {
-        var prepared = Prepare(request, out var session);
+        var prepared = Prepare(request, out var session, compileSelectionOnly: false);
         if (session is null)
             return prepared!.Outcome;
 
@@ -43,28 +46,82 @@ public sealed class ProjectRunner(IRunObserver observer)
         {
             return RunOutcome.Failed(ExitCodes.Usage, e.Message, session.Diagnostics);
         }
+        catch (Exception e) when (IsWarehouseFailure(e))
+        {
+            return RunOutcome.Failed(ExitCodes.Warehouse,
+                $"cannot open the warehouse of target `{session.Target.Name}`: {e.Message}; nothing was run or replaced", session.Diagnostics);
+        }
 
-        using (adapter)
+        try
         {
             observer.Info($"Running {session.Selected.Count} node(s) on target `{session.Target.Name}` ({adapter.Description})");
             var execution = new DagExecution(session, adapter, observer);
-            var error = execution.Execute();
-            var analysedAt = DateTime.UtcNow;
+            var staged = new StagedFiles();
+
+            // Every artifact of the run is written (under temporary names) before the swap, so a full disk or a
+            // read-only target/ fails the run while the previous tables are still in place; after the swap they are
+            // only renamed, and warehouse and artifacts agree.
+            var error = execution.Execute(readouts =>
+            {
+                var analysedAt = DateTime.UtcNow;
+                foreach (var readout in readouts)
+                    staged.AddRange(writer.StageReadout(readout, analysedAt, session.Project.FindExperiment(readout.ExperimentId)?.Definition, session.Project.Time.ZoneId));
+                staged.Add(writer.StageRunResults("run", session.Target, startedAt, clock.Elapsed.TotalSeconds, execution.Results, null));
+            });
+            var exitCode = ExitCodes.Success;
             if (error is null)
             {
-                foreach (var readout in execution.Readouts)
-                    writer.WriteReadout(readout, analysedAt, session.Project.FindExperiment(readout.ExperimentId)?.Definition, session.Project.Time.ZoneId);
+                try
+                {
+                    staged.Commit();
+                }
+                catch (ArtifactException e)
+                {
+                    error = $"the new tables are in place, but an artifact could not be moved into place: {e.Message}";
+                }
+            }
+            else
+            {
+                staged.Discard();
+                exitCode = execution.ConnectionLost ? ExitCodes.Warehouse : ExitCodes.Failure;
+                TryWrite(() => writer.WriteRunResults("run", session.Target, startedAt, clock.Elapsed.TotalSeconds, execution.Results, error));
             }
 
-            writer.WriteRunResults("run", session.Target, startedAt, clock.Elapsed.TotalSeconds, execution.Results, error);
-            return new RunOutcome(error is null ? ExitCodes.Success : ExitCodes.Failure, session.Diagnostics, session.Compiled,
-                execution.Results, execution.Readouts, error);
+            return new RunOutcome(error is null ? ExitCodes.Success : Math.Max(exitCode, ExitCodes.Failure), session.Diagnostics, session.Compiled,
+                execution.Results, error is null ? execution.Readouts : [], error);
+        }
+        finally
+        {
+            try
+            {
+                adapter.Dispose();
+            }
+            catch (Exception e) when (IsWarehouseFailure(e))
+            {
+                // A connection that died mid-run cannot be closed cleanly; the failure was already reported.
+            }
+        }
+    }
+
+    /// <summary>What a warehouse driver throws when the database cannot be opened, is corrupt or the connection is lost.</summary>
+    public static bool IsWarehouseFailure(Exception e) =>
+        e is WarehouseException or System.Data.Common.DbException or IOException or UnauthorizedAccessException or TimeoutException or InvalidOperationException or System.Net.Sockets.SocketException;
+
+    private static void TryWrite(Action write)
+    {
+        try
+        {
+            write();
+        }
+        catch (ArtifactException)
+        {
+            // run_results.json of a failed run is best effort: the error itself is printed and the exit code says it.
         }
     }
 
     private sealed record Prepared(RunOutcome Outcome);
 
-    private Prepared? Prepare(RunRequest request, out RunSession? session)
+    private Prepared? Prepare(RunRequest request, out RunSession? session, bool compileSelectionOnly)
     {
         session = null;
         var load = ProjectLoader.Load(request.ProjectPath);
@@ -106,10 +163,22 @@ public sealed class ProjectRunner(IRunObserver observer)
         var compiled = PlanCompiler.Compile(plan, dialect);
         var targetDirectory = Path.Combine(project.RootDirectory, "target");
         var writer = new ArtifactWriter(targetDirectory);
-        writer.WriteCompiled(compiled);
-        writer.WriteManifest(bound, target, compiled);
+        var selection = selected.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+        var everything = selection.Count == plan.Nodes.Count;
+        try
+        {
+            writer.WriteCompiled(compileSelectionOnly && !everything ? compiled.Where(c => selection.Contains(c.Node.Name)).ToList() : compiled,
+                removeStale: everything || !compileSelectionOnly);
+            writer.WriteManifest(bound, target, compiled);
+        }
+        catch (ArtifactException e)
+        {
+            return new Prepared(RunOutcome.Failed(ExitCodes.Failure, e.Message, load.Diagnostics));
+        }
+
+        var written = compileSelectionOnly ? compiled.Where(c => selection.Contains(c.Node.Name)).ToList() : compiled;
         session = new RunSession(bound, target, plan, selected, compiled, targetDirectory, load.Diagnostics, dialect);
-        return new Prepared(new RunOutcome(ExitCodes.Success, load.Diagnostics, compiled, [], [], null));
+        return new Prepared(new RunOutcome(ExitCodes.Success, load.Diagnostics, written, [], [], null));
     }
 }
 
@@ -136,8 +205,14 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
 
     public IReadOnlyList<ExperimentReadout> Readouts => _readouts;
 
-    /// <summary>Runs the selection; returns null on success or the error that stopped the run.</summary>
-    public string? Execute()
+    /// <summary>True when a failure came with a dead connection (the server stopped, the file vanished): a retry may succeed.</summary>
+    public bool ConnectionLost { get; private set; }
+
+    /// <summary>
+    /// Runs the selection; returns null on success or the error that stopped the run. <paramref name="beforeSwap"/>
+    /// gets the readouts once every table is built; if it throws <see cref="ArtifactException"/> nothing is swapped in.
+    /// </summary>
+    public string? Execute(Action<IReadOnlyList<ExperimentReadout>>? beforeSwap = null)
     {
         var preflight = Preflight();
         if (preflight is not null)
@@ -166,6 +241,10 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                 _results.Add(result);
                 observer.NodeFinished(i + 1, total, node, result);
                 _results.AddRange(session.Selected.Skip(i + 1).Select(n => new NodeResult(n.Name, NodeResult.Skipped, 0, null, $"not run: `{node.Name}` failed")));
+                ConnectionLost = !Alive();
+                if (ConnectionLost)
+                    return $"node `{node.Name}` failed: the connection to the warehouse was lost ({e.Message}); no table was replaced, " +
+                        "and temporary tables left behind are dropped by the next run; rerun when the warehouse is back";
                 DropBuilt();
                 return $"node `{node.Name}` failed; no table was replaced: {e.Message}";
             }
@@ -173,11 +252,23 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
 
         try
         {
-            adapter.SwapTables(_built.Select(b => (Build(b), b)).ToList());
+            beforeSwap?.Invoke(_readouts);
         }
-        catch (WarehouseException e)
+        catch (ArtifactException e)
         {
             DropBuilt();
+            return $"writing the run's artifacts failed, so no table was replaced: {e.Message}";
+        }
+
+        try
+        {
+            adapter.SwapTables(_built.Select(b => (Build(b), b)).ToList());
+        }
+        catch (Exception e) when (ProjectRunner.IsWarehouseFailure(e))
+        {
+            ConnectionLost = !Alive();
+            if (!ConnectionLost)
+                DropBuilt();
             return $"swapping the new tables in failed; the previous tables are unchanged: {e.Message}";
         }
 
@@ -252,6 +343,20 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
 
     private static string Build(string node) => node + ProjectRunner.BuildSuffix;
 
+    /// <summary>Whether the warehouse still answers (a cheap catalogue query).</summary>
+    private bool Alive()
+    {
+        try
+        {
+            adapter.TableExists("metricc_connection_probe");
+            return true;
+        }
+        catch (Exception e) when (ProjectRunner.IsWarehouseFailure(e))
+        {
+            return false;
+        }
+    }
+
     private void DropBuilt()
     {
         foreach (var node in _built)
@@ -260,7 +365,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             {
                 adapter.Execute(adapter.Dialect.DropTableIfExists(adapter.Dialect.QuoteRelation(Build(node))));
             }
-            catch (WarehouseException)
+            catch (Exception e) when (ProjectRunner.IsWarehouseFailure(e))
             {
                 // Best effort: a leftover temporary table is dropped again by the next run.
             }

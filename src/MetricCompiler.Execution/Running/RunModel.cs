@@ -4,12 +4,16 @@ using MetricCompiler.Planning;
 
 namespace MetricCompiler.Execution.Running;
 
-/// <summary>dbt's exit codes: 0 success, 1 invalid project or failed run, 2 bad usage.</summary>
+/// <summary>
+/// dbt's exit codes: 0 success, 1 invalid project or failed run, 2 bad usage; and 3 when the warehouse could not be
+/// reached or the connection was lost during the run (nothing was replaced; the same command can simply be retried).
+/// </summary>
 public static class ExitCodes
 {
     public const int Success = 0;
     public const int Failure = 1;
     public const int Usage = 2;
+    public const int Warehouse = 3;
 }
 
 public sealed record RunRequest(

@@ -249,7 +249,7 @@ public sealed class ProjectLoaderTests
     public void Include_patterns_cannot_leave_the_project()
     {
         using var project = new TempProject(("metrics.yml", Fixtures.Project + "\ninclude:\n  - ../*.yml\n"));
-        Assert.Equal("MC1006", Assert.Single(project.Load().Diagnostics).Code);
+        Assert.Equal("MC1010", Assert.Single(project.Load().Diagnostics).Code);
     }
 
     [Fact]
