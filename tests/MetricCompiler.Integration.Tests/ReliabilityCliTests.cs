@@ -158,8 +158,8 @@ public sealed class ReliabilityCliTests : IDisposable
         Assert.Equal(0, Run("run", "--project-dir", _project.Root).Exit);
 
         Assert.Empty(_project.Query("select * from exp_checkout__exposures where unit_id = 'u9'"));
-        Assert.Equal("2026-01-05 01:00:00", _project.Scalar("select first_exposure_at from exp_checkout__exposures where unit_id = 'u8'"));
-        Assert.Contains("SQLite's `datetime()` converts it to UTC", File.ReadAllText(Path.Combine(WarehouseRepository.Root(), "docs", "spec.md")));
+        Assert.Equal("2026-01-05 01:00:00.000", _project.Scalar("select first_exposure_at from exp_checkout__exposures where unit_id = 'u8'"));
+        Assert.Contains("`2026-01-05T01:00:00+02:00` is `2026-01-04 23:00:00`, outside this window", File.ReadAllText(Path.Combine(WarehouseRepository.Root(), "docs", "spec.md")));
     }
 
     public void Dispose() => _project.Dispose();
