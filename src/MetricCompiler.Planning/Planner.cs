@@ -132,11 +132,13 @@ public static class Planner
         var source = experiment.Exposure.Source;
         var (start, end) = Window(time, experiment.Definition);
         var at = Col(Event, source.EventTime.Name);
+        var hashValue = experiment.Assignment is { } assignment ? HashValue(assignment) : null;
         var events = new SelectQuery(
             [
                 Col(Event, source.Entity.Name).As("unit_id"),
                 Col(Event, experiment.Exposure.VariantColumn.Name).As("variant"),
                 at.As("exposed_at"),
+                .. hashValue is null ? Array.Empty<SelectItem>() : [hashValue.As("hash_value")],
             ],
             From(new NodeRef(NodeNames.Staging(source.Name)), Event),
             Where: And(
@@ -149,6 +151,7 @@ public static class Planner
                 Min(Col("exposed_at")).As("first_exposure_at"),
                 CountDistinct(Col("variant")).As("variant_count"),
                 Min(Col("variant")).As("first_variant"),
+                .. hashValue is null ? Array.Empty<SelectItem>() : [Min(Col("hash_value")).As("hash_value")],
             ],
             From(new CteRef("exposure_events")),
             GroupBy: [Col("unit_id")]);
@@ -166,6 +169,7 @@ public static class Planner
                 Col("variant_count").Item(),
                 Col("first_exposure_at").Item(),
                 status.As("assignment_status", "only `analysed` units enter the analysis"),
+                .. hashValue is null ? Array.Empty<SelectItem>() : [Col("hash_value").As("hash_value", "what the assignment hashes; the run audits the logged variant against it")],
             ],
             From(new CteRef("first_exposures")))
         {
@@ -178,6 +182,15 @@ public static class Planner
         return new PlanNode(NodeNames.Exposures(experiment.Id), NodeKind.Exposures,
             $"Units exposed to experiment `{experiment.Id}` with their first exposure and variant.",
             query, [NodeNames.Staging(source.Name)], [], experiment.Definition.Location, ["experiment", .. experiment.Definition.Tags], experiment.Id);
+    }
+
+    /// <summary>The hashed value of a unit: its hash attributes' values joined by <c>|</c>, as <c>Assigner.HashValue</c> joins them.</summary>
+    private static SqlExpr HashValue(BoundAssignment assignment)
+    {
+        SqlExpr value = Col(Event, assignment.HashAttributes[0].Name);
+        foreach (var attribute in assignment.HashAttributes.Skip(1))
+            value = new BinaryExpr(new BinaryExpr(value, BinaryOperator.Concat, Str(MetricCompiler.Assignment.Assigner.AttributeSeparator)), BinaryOperator.Concat, Col(Event, attribute.Name));
+        return value;
     }
 
     /// <summary>

@@ -13,7 +13,7 @@ namespace MetricCompiler.DemoData.Tests;
 [Trait("Category", "Scale")]
 public sealed class DefaultScaleTests(ITestOutputHelper output)
 {
-    public const string DefaultOptionsChecksum = "c98eee21d4bca6b4dec751068cc4b6b9c83e2e8534dca0c694a4577074fcad9e";
+    public const string DefaultOptionsChecksum = "e260ad5f9cdd98edddf7a0f3b9baa9ae0f5d57c60f0cd7505041c512ec5de661";
 
     [Fact]
     public void Default_options_write_about_a_million_events_into_a_sqlite_file()

@@ -114,5 +114,5 @@ public sealed class DeterminismTests
 
 internal static class GoldenChecksums
 {
-    public const string Users500Seed7 = "50dc687c50efc36bcc5be93799b648bc9688ea262492543fc8d887061bf57b52";
+    public const string Users500Seed7 = "574c7bcb360be6e7afd09fdf6931af1d7c1d9a133c34ef277781de3011b5f59c";
 }

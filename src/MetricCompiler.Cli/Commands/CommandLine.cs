@@ -15,6 +15,7 @@ public static class CommandLine
         foreach (var command in ProjectCommands.All(context).Concat(QueryCommands.All(context)).Concat(StatisticsCommands.All(context)))
             root.Subcommands.Add(command);
         root.Subcommands.Add(SimulateCommand.Create(context));
+        root.Subcommands.Add(AssignCommand.Create(context));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

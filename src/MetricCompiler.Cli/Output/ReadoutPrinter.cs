@@ -1,3 +1,4 @@
+using MetricCompiler.Execution.Reports;
 using System.Globalization;
 using MetricCompiler.Core.Model;
 using MetricCompiler.Execution.Readout;
@@ -28,6 +29,17 @@ public static class ReadoutPrinter
         o.WriteLine($"  chi-square {F(srm.Result?.ChiSquare, "0.###")}, p = {P(srm.Result?.PValue)} (threshold {srm.Threshold.ToString(CultureInfo.InvariantCulture)}): {verdict}");
         if (srm.MultipleVariantUnits > 0 || srm.UndeclaredVariantUnits > 0)
             o.WriteLine($"  excluded: {srm.MultipleVariantUnits} unit(s) exposed to several variants, {srm.UndeclaredVariantUnits} to undeclared variants");
+        if (r.Assignment is { } audit)
+        {
+            o.WriteLine($"Assignment audit: {AssignmentAuditText.Summary(audit)}");
+            foreach (var line in AssignmentAuditText.Pairs(audit))
+                o.WriteLine($"  {line}");
+            if (AssignmentAuditText.Days(audit) is { } days)
+                o.WriteLine($"  {days}");
+            foreach (var cause in audit.LikelyCauses)
+                o.WriteLine($"  likely cause: {cause}");
+        }
+
         o.WriteLine();
 
         var s = r.Settings;

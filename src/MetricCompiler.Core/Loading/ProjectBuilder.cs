@@ -371,6 +371,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
 
         var analysis = ReadAnalysis(reader.Mapping("analysis"), file, context);
         var decision = ReadDecision(reader.Mapping("decision"), file, context);
+        var assignment = ReadAssignment(reader.Mapping("assignment"), file, context);
         var experiment = new ExperimentDefinition(
             id,
             reader.String("name"),
@@ -387,9 +388,73 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
             decision,
             reader.Names("tags").Select(t => t.Name).ToList(),
             reader.Location(),
-            reader.FieldLocations);
+            reader.FieldLocations,
+            assignment);
         reader.Finish();
         _experiments.Add(experiment);
+    }
+
+    /// <summary><c>assignment:</c> of an experiment: hash attributes, seed, hash version, coverage, namespace share, overrides.</summary>
+    private AssignmentDefinition? ReadAssignment(YamlMappingNode? node, string file, string context)
+    {
+        if (node is null)
+            return null;
+        context = $"{context} assignment";
+        var reader = new YamlMappingReader(node, file, diagnostics, context);
+        var attributes = reader.Names("hash_attribute");
+        if (attributes.Count == 0)
+            attributes = reader.Names("hash_attributes");
+        var seed = reader.String("seed");
+        var version = reader.Integer("hash_version") ?? 2;
+        if (!MetricCompiler.Assignment.UnitHash.Versions.Contains(version))
+            diagnostics.Error(DiagnosticCodes.OutOfRange, reader.At("hash_version"), $"{context}: hash_version {version} does not exist",
+                $"versions: {string.Join(", ", MetricCompiler.Assignment.UnitHash.Versions)} (2 is the SDKs' current default)");
+        var coverage = reader.Number("coverage") ?? 1;
+        if (coverage is <= 0 or > 1)
+            diagnostics.Error(DiagnosticCodes.OutOfRange, reader.At("coverage"), $"{context}: coverage is the share of eligible units that enter, between 0 (exclusive) and 1, not {coverage}");
+
+        NamespaceShare? share = null;
+        if (reader.Mapping("namespace") is { } nsNode)
+        {
+            var ns = reader.Nested(nsNode, "namespace");
+            var name = ns.String("name", required: true);
+            var range = ns.Sequence("range", required: true);
+            double? start = null, end = null;
+            if (range is not null)
+            {
+                if (range.Children.Count == 2 && range.Children.All(c => c is YamlScalarNode { Value: { } v } && double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _)))
+                {
+                    start = double.Parse(((YamlScalarNode)range.Children[0]).Value!, System.Globalization.CultureInfo.InvariantCulture);
+                    end = double.Parse(((YamlScalarNode)range.Children[1]).Value!, System.Globalization.CultureInfo.InvariantCulture);
+                    if (!(start >= 0 && start < end && end <= 1))
+                        diagnostics.Error(DiagnosticCodes.OutOfRange, ns.At("range"), $"{context}: namespace range must be [start, end] with 0 <= start < end <= 1, not [{start}, {end}]");
+                }
+                else
+                {
+                    diagnostics.Error(DiagnosticCodes.WrongNodeType, ns.At("range"), $"{context}: namespace range must be two numbers, [start, end]", "for example `range: [0, 0.5]` takes the first half of the namespace");
+                }
+            }
+
+            ns.Finish();
+            if (name is not null && start is { } s && end is { } e)
+                share = new NamespaceShare(name, s, e, ns.Location());
+        }
+
+        var overrides = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (reader.Mapping("overrides") is { } overridesNode)
+        {
+            foreach (var (keyNode, valueNode) in overridesNode.Children)
+            {
+                if (keyNode is YamlScalarNode { Value: { } unit } && valueNode is YamlScalarNode { Value: { } variant })
+                    overrides[unit] = variant;
+                else
+                    diagnostics.Error(DiagnosticCodes.WrongNodeType, Location(file, keyNode), $"{context}: each override maps a unit id to a variant name", "for example `overrides: {qa_user_1: treatment}`");
+            }
+        }
+
+        var locations = reader.FieldLocations;
+        reader.Finish();
+        return new AssignmentDefinition(attributes, seed, version, coverage, share, overrides, reader.Location(), locations);
     }
 
     private AnalysisSettings ReadAnalysis(YamlMappingNode? node, string file, string context)

@@ -66,6 +66,28 @@ public sealed record VariantDefinition(string Name, double Weight, bool IsContro
 /// <summary>Where assignments come from: a source whose entity is the unit and a column holding the variant.</summary>
 public sealed record ExposureDefinition(NameReference Source, string VariantColumn, SqlSnippet? Filter, SourceLocation Location);
 
+/// <summary>
+/// <c>assignment:</c> on an experiment: how its units are assigned, so that the run can audit the logged variants. The
+/// hash is the SDKs' (see <c>MetricCompiler.Assignment.UnitHash</c>); weights come from the variants, in their order.
+/// </summary>
+/// <param name="HashAttributes">Columns of the exposure source whose values, joined by <c>|</c>, are hashed (default: its entity).</param>
+/// <param name="Seed">The hash seed (default: the experiment id).</param>
+public sealed record AssignmentDefinition(
+    IReadOnlyList<NameReference> HashAttributes,
+    string? Seed,
+    int HashVersion,
+    double Coverage,
+    NamespaceShare? Namespace,
+    IReadOnlyDictionary<string, string> Overrides,
+    SourceLocation Location,
+    IReadOnlyDictionary<string, SourceLocation> FieldLocations)
+{
+    public SourceLocation At(string field) => FieldLocations.GetValueOrDefault(field, Location);
+}
+
+/// <summary>The share <c>[Start, End)</c> of a namespace an experiment runs in; shares of one namespace must not overlap.</summary>
+public sealed record NamespaceShare(string Name, double Start, double End, SourceLocation Location);
+
 /// <summary>A guardrail: the metric, which way is harm, and the relative change in that direction that is tolerated.</summary>
 public sealed record GuardrailDefinition(NameReference Metric, Direction HarmfulDirection, double Margin, SourceLocation Location);
 
@@ -138,7 +160,8 @@ public sealed record ExperimentDefinition(
     DecisionRules Decision,
     IReadOnlyList<string> Tags,
     SourceLocation Location,
-    IReadOnlyDictionary<string, SourceLocation> FieldLocations)
+    IReadOnlyDictionary<string, SourceLocation> FieldLocations,
+    AssignmentDefinition? Assignment = null)
 {
     public VariantDefinition? Control => Variants.FirstOrDefault(v => v.IsControl);
 

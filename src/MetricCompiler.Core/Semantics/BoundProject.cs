@@ -34,6 +34,12 @@ public sealed record BoundSource(
 /// <summary>Where an experiment's exposures come from, bound.</summary>
 public sealed record BoundExposure(BoundSource Source, BoundColumn VariantColumn, SqlExpr? Filter);
 
+/// <summary>
+/// A declared assignment, bound: the exposure-source columns whose joined values are hashed, and the rule the audit and
+/// <c>metricc assign</c> evaluate (weights in variant order).
+/// </summary>
+public sealed record BoundAssignment(AssignmentDefinition Definition, IReadOnlyList<BoundColumn> HashAttributes, MetricCompiler.Assignment.AssignmentRule Rule);
+
 /// <summary>A metric an experiment analyses, with its role; guardrails carry their harm direction and margin.</summary>
 public sealed record BoundExperimentMetric(BoundMetric Metric, MetricRole Role, GuardrailDefinition? Guardrail);
 
@@ -52,7 +58,8 @@ public sealed record BoundExperiment(
     BoundExposure Exposure,
     VariantDefinition Control,
     IReadOnlyList<BoundExperimentMetric> Metrics,
-    IReadOnlyList<BoundSegment> Segments)
+    IReadOnlyList<BoundSegment> Segments,
+    BoundAssignment? Assignment = null)
 {
     public string Id => Definition.Id;
 

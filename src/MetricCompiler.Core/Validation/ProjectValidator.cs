@@ -66,6 +66,8 @@ public static partial class ProjectValidator
                 experiments.Add(bound);
         }
 
+        ValidateNamespaces(experiments, diagnostics);
+
         // A source can fail to bind on an error the loader already reported (a missing `entity`), so both are checked.
         if (diagnostics.Items.Count(d => d.IsError) > errorsBefore || project.Sources.Any(s => !sources.ContainsKey(s.Name)))
             return null;
@@ -248,10 +250,80 @@ public static partial class ProjectValidator
             metrics.Add(new BoundExperimentMetric(metric, role, guardrail));
         }
 
+        var assignment = exposure is null ? null : ValidateAssignment(experiment, exposure, context, diagnostics);
         var control = experiment.Control;
         if (diagnostics.Items.Count(d => d.IsError) > errorsBefore || exposure is null || control is null || segments is null)
             return null;
-        return new BoundExperiment(experiment, exposure, control, metrics, segments);
+        return new BoundExperiment(experiment, exposure, control, metrics, segments, assignment);
+    }
+
+    /// <summary>The hash attributes are columns of the exposure source; overrides name declared variants.</summary>
+    private static BoundAssignment? ValidateAssignment(ExperimentDefinition experiment, BoundExposure exposure, string context, DiagnosticBag diagnostics)
+    {
+        if (experiment.Assignment is not { } assignment)
+            return null;
+        context = $"{context} assignment";
+        var ok = true;
+        var attributes = new List<BoundColumn>();
+        foreach (var reference in assignment.HashAttributes)
+        {
+            if (exposure.Source.FindColumn(reference.Name) is { } column)
+            {
+                attributes.Add(column);
+                continue;
+            }
+
+            diagnostics.Error(DiagnosticCodes.UnknownColumn, reference.Location,
+                $"{context}: hash attribute `{reference.Name}` is not a column of the exposure source `{exposure.Source.Name}`",
+                NameSuggester.Hint(reference.Name, exposure.Source.Columns.Select(c => c.Name).ToList(), "column"));
+            ok = false;
+        }
+
+        if (attributes.Count == 0 && ok)
+            attributes.Add(exposure.Source.Entity);
+        foreach (var column in attributes.Where(c => c.Type != ColumnType.String))
+        {
+            diagnostics.Error(DiagnosticCodes.ColumnTypeMismatch, assignment.HashAttributes.FirstOrDefault(r => r.Name == column.Name)?.Location ?? assignment.Location,
+                $"{context}: hash attribute `{column.Name}` is declared as {column.Type.ToString().ToLowerInvariant()}; the SDKs hash text",
+                "declare the column with `type: string` (an id is text to the hash even when it looks like a number)");
+            ok = false;
+        }
+        var variants = experiment.Variants.Select(v => v.Name).ToList();
+        foreach (var (unit, variant) in assignment.Overrides.Where(o => !variants.Contains(o.Value)))
+        {
+            diagnostics.Error(DiagnosticCodes.InvalidValue, assignment.At("overrides"),
+                $"{context}: override of unit `{unit}` names variant `{variant}`, which the experiment does not declare", $"variants: {string.Join(", ", variants)}");
+            ok = false;
+        }
+
+        if (!ok || !MetricCompiler.Assignment.UnitHash.Versions.Contains(assignment.HashVersion))
+            return null;
+        var rule = new MetricCompiler.Assignment.AssignmentRule(
+            assignment.Seed ?? experiment.Id,
+            assignment.HashVersion,
+            variants,
+            experiment.Variants.Select(v => v.Weight).ToList(),
+            assignment.Coverage,
+            assignment.Namespace is { } ns ? new MetricCompiler.Assignment.NamespaceRange(ns.Name, ns.Start, ns.End) : null,
+            assignment.Overrides);
+        return new BoundAssignment(assignment, attributes, rule);
+    }
+
+    /// <summary>Experiments that run at the same time in one namespace must take shares that do not overlap (mutually exclusive).</summary>
+    private static void ValidateNamespaces(IReadOnlyList<BoundExperiment> experiments, DiagnosticBag diagnostics)
+    {
+        var inNamespaces = experiments.Where(e => e.Assignment?.Rule.Namespace is not null).ToList();
+        for (var i = 0; i < inNamespaces.Count; i++)
+        for (var j = i + 1; j < inNamespaces.Count; j++)
+        {
+            var (a, b) = (inNamespaces[i], inNamespaces[j]);
+            var (shareA, shareB) = (a.Assignment!.Rule.Namespace!, b.Assignment!.Rule.Namespace!);
+            var concurrent = a.Definition.Start <= b.Definition.End && b.Definition.Start <= a.Definition.End;
+            if (concurrent && shareA.Overlaps(shareB))
+                diagnostics.Error(DiagnosticCodes.NamespaceOverlap, b.Definition.Assignment!.Namespace!.Location,
+                    $"experiment `{b.Id}` takes [{Format(shareB.Start)}, {Format(shareB.End)}) of namespace `{shareB.Name}`, which overlaps [{Format(shareA.Start)}, {Format(shareA.End)}) of experiment `{a.Id}` while both run",
+                    "experiments in one namespace are mutually exclusive: give them shares that do not overlap, or dates that do not");
+        }
     }
 
     /// <summary>The metric types that have a value per exposed unit, for the hint when an experiment names another.</summary>

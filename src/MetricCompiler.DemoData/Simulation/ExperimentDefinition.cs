@@ -23,7 +23,20 @@ internal sealed record ExperimentDefinition(
     DateOnly WindowEnd,
     IReadOnlyList<VariantDefinition> Variants,
     double ExposedShareOfActiveUsers,
-    double RepeatExposureProbability);
+    double RepeatExposureProbability,
+    SdkAssignment? Sdk = null);
+
+/// <summary>
+/// Assignment by the feature-flag SDKs' hash of the user id (as the experiment's <c>assignment:</c> declares it), instead
+/// of the generator's own hash, with an optional planted fault the assignment audit should find.
+/// </summary>
+internal sealed record SdkAssignment(string Seed, int HashVersion, StaleVariantFault? Fault);
+
+/// <summary>
+/// On the days <c>From..To</c>, a stale cache serves <see cref="Served"/> to a share of the users assigned
+/// <see cref="Assigned"/> at their first exposure; they keep it (the stale entry is sticky) and behave as that variant.
+/// </summary>
+internal sealed record StaleVariantFault(DateOnly From, DateOnly To, string Assigned, string Served, double Share);
 
 /// <summary>An experiment's window in simulation seconds, clipped to the generated period (contains nothing when they do not overlap).</summary>
 internal sealed record ExperimentWindow(long FirstSecond, long LastSecond)
@@ -63,7 +76,9 @@ internal static class DemoExperiments
             new VariantDefinition("streamlined", 0.5, new VariantEffect(SignUpMultiplier: 1.6, PageLoadMultiplier: 1.12, ErrorMultiplier: 1.25)),
         ],
         ExposedShareOfActiveUsers: 0.40,
-        RepeatExposureProbability: 0.35);
+        RepeatExposureProbability: 0.35,
+        Sdk: new SdkAssignment("onboarding_flow", 2,
+            new StaleVariantFault(new DateOnly(2026, 1, 19), new DateOnly(2026, 1, 20), Assigned: "streamlined", Served: "control", Share: 0.15)));
 
     public static readonly IReadOnlyList<ExperimentDefinition> All = [HomepageCta, OnboardingFlow];
 }

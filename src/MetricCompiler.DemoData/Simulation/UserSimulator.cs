@@ -32,6 +32,8 @@ internal sealed class UserSimulator
     private readonly IReadOnlyList<ExperimentWindow> _windows;
     private readonly ulong[] _eligibilityKeys;
     private readonly ulong[] _assignmentKeys;
+    private readonly ulong[] _faultKeys;
+    private readonly MetricCompiler.Assignment.AssignmentRule?[] _sdkRules;
     private readonly UserProfileFactory _profiles;
     private readonly DateOnly _periodStart;
     private readonly long _periodLastSecond;
@@ -45,6 +47,10 @@ internal sealed class UserSimulator
         _windows = windows;
         _eligibilityKeys = experiments.Select(experiment => StableHash.ScopeKey(_seed, experiment.Id, "eligibility")).ToArray();
         _assignmentKeys = experiments.Select(experiment => StableHash.ScopeKey(_seed, experiment.Id, "assignment")).ToArray();
+        _faultKeys = experiments.Select(experiment => StableHash.ScopeKey(_seed, experiment.Id, "stale-variant-fault")).ToArray();
+        _sdkRules = experiments.Select(experiment => experiment.Sdk is not { } sdk ? null : new MetricCompiler.Assignment.AssignmentRule(
+            sdk.Seed, sdk.HashVersion, experiment.Variants.Select(v => v.Name).ToList(), experiment.Variants.Select(v => v.Weight).ToList(), 1.0, null,
+            new Dictionary<string, string>())).ToArray();
         _profiles = new UserProfileFactory(options.PeriodStart, options.PeriodEnd);
         _periodStart = options.PeriodStart;
         _periodLastSecond = UtcTimestamp.EndOfDay(options.PeriodEnd);
@@ -91,11 +97,16 @@ internal sealed class UserSimulator
         {
             var experiment = _experiments[e];
             var isEligible = StableHash.Unit(_eligibilityKeys[e], (ulong)userNumber) < experiment.ExposedShareOfActiveUsers;
-            participation[e] = isEligible ? AssignVariant(experiment, StableHash.Unit(_assignmentKeys[e], (ulong)userNumber)) : NotEligible;
+            participation[e] = !isEligible ? NotEligible
+                : _sdkRules[e] is { } rule ? IndexOf(experiment, MetricCompiler.Assignment.Assigner.Assign(rule, UserProfileFactory.FormatUserId(userNumber)).Variant!)
+                : AssignVariant(experiment, StableHash.Unit(_assignmentKeys[e], (ulong)userNumber));
         }
 
         return participation;
     }
+
+    private static int IndexOf(ExperimentDefinition experiment, string variant) =>
+        experiment.Variants.Select((v, i) => (v, i)).First(p => p.v.Name == variant).i;
 
     private static int AssignVariant(ExperimentDefinition experiment, double u)
     {
@@ -158,6 +169,13 @@ internal sealed class UserSimulator
             if (timeline.Exposures.FirstExposureIn(e) is null)
             {
                 var exposedAt = sessionStart + 1 + random.NextInt(MaxExposureDelaySeconds);
+                if (_experiments[e].Sdk?.Fault is { } fault && variant == fault.Assigned && UtcTimestamp.DayOf(exposedAt) is var day
+                    && day >= fault.From && day <= fault.To && StableHash.Unit(_faultKeys[e], (ulong)timeline.Profile.UserNumber) < fault.Share)
+                {
+                    variantIndex = participation[e] = IndexOf(_experiments[e], fault.Served);
+                    variant = fault.Served;
+                }
+
                 timeline.Exposures.RecordFirstExposure(e, new FirstExposure(exposedAt, variantIndex), variant);
             }
             else if (random.NextBernoulli(_experiments[e].RepeatExposureProbability))

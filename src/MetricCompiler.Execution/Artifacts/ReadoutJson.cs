@@ -61,6 +61,17 @@ public static class ReadoutJson
                 ["excluded_multiple_variant_units"] = r.Srm.MultipleVariantUnits,
                 ["excluded_undeclared_variant_units"] = r.Srm.UndeclaredVariantUnits,
             },
+            ["assignment_audit"] = r.Assignment is not { } audit ? null : new JsonObject
+            {
+                ["seed"] = audit.Seed,
+                ["hash_version"] = audit.HashVersion,
+                ["units_checked"] = audit.UnitsChecked,
+                ["mismatched"] = audit.Mismatched,
+                ["several_variants"] = audit.SeveralVariants,
+                ["mismatches"] = new JsonArray(audit.Mismatches.Select(m => (JsonNode)new JsonObject { ["assigned"] = m.Expected, ["logged"] = m.Logged, ["units"] = m.Units }).ToArray()),
+                ["days"] = new JsonArray(audit.Days.Select(d => (JsonNode)new JsonObject { ["day"] = d.Day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), ["units"] = d.Units, ["mismatched"] = d.Mismatched }).ToArray()),
+                ["likely_causes"] = Strings(audit.LikelyCauses),
+            },
             ["metrics"] = new JsonArray(r.Metrics.Select(m => (JsonNode)new JsonObject
             {
                 ["metric"] = m.Metric,

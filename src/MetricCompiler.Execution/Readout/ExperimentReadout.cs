@@ -83,4 +83,5 @@ public sealed record ExperimentReadout(
     IReadOnlyList<VariantVerdict> Verdicts,
     Decision Decision,
     IReadOnlyList<string> Reasons,
-    IReadOnlyList<string> Warnings);
+    IReadOnlyList<string> Warnings,
+    AssignmentAuditReadout? Assignment = null);

@@ -12,7 +12,8 @@ namespace MetricCompiler.Execution.Readout;
 public sealed record ExperimentTables(
     IReadOnlyList<IReadOnlyDictionary<string, object?>> Statistics,
     IReadOnlyList<IReadOnlyDictionary<string, object?>> SrmCounts,
-    IReadOnlyList<IReadOnlyDictionary<string, object?>> SegmentStatistics);
+    IReadOnlyList<IReadOnlyDictionary<string, object?>> SegmentStatistics,
+    AssignmentAuditReadout? Assignment = null);
 
 /// <summary>
 /// Turns an experiment's statistics tables into a readout. The statistics engine compares every variant with control:
@@ -78,6 +79,12 @@ public static class ReadoutBuilder
         srm = srm with { Result = goal.Srm };
         var verdicts = variantNames.Where(v => v != control).Select(v => DecisionPolicy.Decide(v, readouts, srm, experiment.Definition.Decision)).ToList();
         var (decision, reasons) = DecisionPolicy.Combine(verdicts);
+        if (tables.Assignment is { Mismatched: > 0 } audit)
+        {
+            var explained = srm.Result is { Mismatch: true } ? "the sample ratio mismatch is explained by the assignment audit: " : "assignment audit: ";
+            reasons = [.. reasons, explained + $"{audit.Mismatched:N0} of {audit.UnitsChecked:N0} units were logged in another variant than the hash gives" +
+                (audit.LikelyCauses.Count > 0 ? $"; {audit.LikelyCauses[0]}" : "")];
+        }
         var power = PowerProjections(experiment, inputs, control);
         if (decision == Decision.Inconclusive)
         {
@@ -88,7 +95,7 @@ public static class ReadoutBuilder
 
         var definition = experiment.Definition;
         return new ExperimentReadout(experiment.Id, definition.Name, definition.Hypothesis, control, settings, definition.Decision,
-            definition.Start, definition.End, srm, readouts, balance, segments, power, verdicts, decision, reasons, warnings);
+            definition.Start, definition.End, srm, readouts, balance, segments, power, verdicts, decision, reasons, warnings, tables.Assignment);
     }
 
     /// <summary>Welch test of each CUPED covariate (the metric before exposure) between control and each variant.</summary>

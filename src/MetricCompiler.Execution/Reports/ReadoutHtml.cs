@@ -144,7 +144,18 @@ public static class ReadoutHtml
             o.Append($"<tr><td><code>{X(row.Variant)}</code>{(row.Variant == r.Control ? " (control)" : "")}</td><td class=\"num\">{row.Weight}</td><td class=\"num\">{row.Expected}</td><td class=\"num\">{row.Units}</td><td class=\"num\">{row.Observed}</td></tr>\n");
         o.Append("</tbody>\n</table>\n");
         o.Append($"<p class=\"srm\">Sample ratio: <span class=\"pill {srmClass}\">{F.SrmStatus(r.Srm)}</span> chi-square {F.Number(r.Srm.Result?.ChiSquare)}, ");
-        o.Append($"p = {F.P(r.Srm.Result?.PValue)} (threshold {F.Invariant(r.Srm.Threshold)}).</p>\n</section>\n");
+        o.Append($"p = {F.P(r.Srm.Result?.PValue)} (threshold {F.Invariant(r.Srm.Threshold)}).</p>\n");
+        if (r.Assignment is { } audit)
+        {
+            o.Append($"<p class=\"audit\">Assignment audit: {X(AssignmentAuditText.Summary(audit))}.</p>\n<ul>\n");
+            foreach (var line in AssignmentAuditText.Pairs(audit).Concat(AssignmentAuditText.Days(audit) is { } days ? [days] : []))
+                o.Append($"<li>{X(line)}</li>\n");
+            foreach (var cause in audit.LikelyCauses)
+                o.Append($"<li>Likely cause: {X(cause)}</li>\n");
+            o.Append("</ul>\n");
+        }
+
+        o.Append("</section>\n");
 
         o.Append("<section id=\"data-quality\">\n<h2>Data quality</h2>\n<ul>\n");
         o.Append($"<li>Units exposed to more than one variant (excluded): <strong>{F.Count(r.Srm.MultipleVariantUnits)}</strong></li>\n");

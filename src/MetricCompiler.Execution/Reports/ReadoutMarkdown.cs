@@ -109,6 +109,16 @@ public static class ReadoutMarkdown
             o.Append($"| {F.MarkdownCode(row.Variant)}{(row.Variant == r.Control ? " (control)" : "")} | {row.Weight} | {row.Expected} | {row.Units} | {row.Observed} |\n");
         o.Append('\n');
         o.Append($"Sample ratio: **{F.SrmStatus(r.Srm)}** (chi-square {F.Number(r.Srm.Result?.ChiSquare)}, p = {F.P(r.Srm.Result?.PValue)}, threshold {F.Invariant(r.Srm.Threshold)}).\n\n");
+        if (r.Assignment is { } audit)
+        {
+            o.Append($"Assignment audit: {AssignmentAuditText.Summary(audit)}.\n\n");
+            foreach (var line in AssignmentAuditText.Pairs(audit).Concat(AssignmentAuditText.Days(audit) is { } days ? [days] : []))
+                o.Append($"- {line}\n");
+            foreach (var cause in audit.LikelyCauses)
+                o.Append($"- Likely cause: {cause}\n");
+            o.Append('\n');
+        }
+
 
         o.Append("## Data quality\n\n");
         o.Append($"- Units exposed to more than one variant (excluded): {F.Count(r.Srm.MultipleVariantUnits)}\n");

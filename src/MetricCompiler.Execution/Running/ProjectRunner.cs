@@ -323,10 +323,15 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             var segmentRows = experiment.Segments.Count > 0 && adapter.TableExists(Relation(NodeNames.SegmentStatistics(experiment.Id)))
                 ? adapter.Query($"select * from {adapter.Dialect.QuoteRelation(Relation(NodeNames.SegmentStatistics(experiment.Id)))}")
                 : [];
+            var audit = experiment.Assignment is { } assignment && adapter.TableExists(Relation(NodeNames.Exposures(experiment.Id)))
+                ? AssignmentAuditor.Audit(assignment.Rule, adapter.Query(
+                    $"select hash_value, variant, variant_count, first_exposure_at from {adapter.Dialect.QuoteRelation(Relation(NodeNames.Exposures(experiment.Id)))}"), session.Project.Time)
+                : null;
             var readout = ReadoutBuilder.Build(ExperimentLowering.Lower(experiment), new ExperimentTables(
                 adapter.Query($"select * from {adapter.Dialect.QuoteRelation(statistics)}"),
                 adapter.Query($"select * from {adapter.Dialect.QuoteRelation(srm)}"),
-                segmentRows));
+                segmentRows,
+                audit));
             _readouts.Add(readout);
             analysed.Add(experiment.Id);
             rows.AddRange(ResultsTable.Rows(readout, analysedAt));

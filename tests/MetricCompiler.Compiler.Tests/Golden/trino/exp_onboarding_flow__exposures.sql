@@ -10,7 +10,8 @@ with exposure_events as (
     select
         e.user_id as unit_id,
         e.variant,
-        e.exposed_at
+        e.exposed_at,
+        e.user_id as hash_value
     from stg_exposures as e
     where
         e.experiment_id = 'onboarding_flow'
@@ -24,7 +25,8 @@ first_exposures as (
         unit_id,
         min(exposed_at) as first_exposure_at,
         count(distinct variant) as variant_count,
-        min(variant) as first_variant
+        min(variant) as first_variant,
+        min(hash_value) as hash_value
     from exposure_events
     group by
         unit_id
@@ -37,5 +39,7 @@ select
     variant_count,
     first_exposure_at,
     -- only `analysed` units enter the analysis
-    case when variant_count > 1 then 'multiple_variants' when first_variant in ('control', 'streamlined') then 'analysed' else 'undeclared_variant' end as assignment_status
+    case when variant_count > 1 then 'multiple_variants' when first_variant in ('control', 'streamlined') then 'analysed' else 'undeclared_variant' end as assignment_status,
+    -- what the assignment hashes; the run audits the logged variant against it
+    hash_value
 from first_exposures
