@@ -62,6 +62,20 @@ public sealed class DemoProjectTests : IDisposable
             Assert.Contains(queryOutput.ToString().Replace("\r\n", "\n"), readme);
         }
 
+        // onboarding_flow declares its assignment: the audit finds the planted stale-cache fault (streamlined users served
+        // control on 2026-01-19..20) and nothing else; `metricc assign` gives the SDK hash's variant.
+        var audit = onboarding.RootElement.GetProperty("assignment_audit");
+        Assert.True(audit.GetProperty("units_checked").GetInt64() > 10_000);
+        var mismatch = Assert.Single(audit.GetProperty("mismatches").EnumerateArray());
+        Assert.Equal(("streamlined", "control"), (mismatch.GetProperty("assigned").GetString(), mismatch.GetProperty("logged").GetString()));
+        Assert.Equal(audit.GetProperty("mismatched").GetInt64(), mismatch.GetProperty("units").GetInt64());
+        Assert.All(audit.GetProperty("days").EnumerateArray().Where(d => d.GetProperty("mismatched").GetInt64() > 0),
+            d => Assert.Contains(d.GetProperty("day").GetString(), new[] { "2026-01-19", "2026-01-20" }));
+        var assignOutput = new StringWriter();
+        Assert.Equal(0, CommandLine.Run(["assign", "--project-dir", _root, "--experiment", "onboarding_flow", "--unit", "u000042"], assignOutput, new StringWriter()));
+        var expected = MetricCompiler.Assignment.UnitHash.Bucket("onboarding_flow", "u000042", 2) < 0.5 ? "control" : "streamlined";
+        Assert.StartsWith(expected + " ", assignOutput.ToString());
+
         // A second build reuses the seeded data and gives the same decisions.
         Assert.Equal(0, CommandLine.Run(["build", "--project-dir", _root], new StringWriter(), new StringWriter()));
         Assert.Equal("ship", JsonDocument.Parse(File.ReadAllText(Path.Combine(_root, "target", "results", "homepage_cta.json"))).RootElement.GetProperty("decision").GetString());
