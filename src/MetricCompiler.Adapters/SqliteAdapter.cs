@@ -29,8 +29,13 @@ public sealed class SqliteAdapter : DbWarehouseAdapter
         }
 
         connection.CreateFunction<string?, string, string?>("metricc_local_time", LocalTime, isDeterministic: true);
+        connection.CreateFunction<string?, string?>("metricc_sha256", Sha256Hex, isDeterministic: true);
         return new SqliteAdapter(connection, displayPath);
     }
+
+    /// <summary><c>metricc_sha256(text)</c>: the lowercase hex SHA-256 of the text's UTF-8 bytes (SQLite has no hash functions).</summary>
+    private static string? Sha256Hex(string? text) =>
+        text is null ? null : Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
 
     /// <summary>
     /// <c>metricc_local_time(utc_text, zone)</c>: SQLite has no time zones, so the dialect calls this for a UTC

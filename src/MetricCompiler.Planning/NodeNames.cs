@@ -5,6 +5,12 @@ public static class NodeNames
 {
     public const string ExperimentResults = "experiment_results";
 
+    /// <summary>
+    /// The one-row table holding the salt of <c>pii: true</c> columns while a run builds staging; the runner writes it
+    /// from the environment variable (as a bound parameter, never in SQL text) and drops it when the run ends.
+    /// </summary>
+    public const string PiiSalt = "metricc_pii_salt";
+
     public static string Staging(string source) => $"stg_{source}";
 
     /// <summary>The table a metric is materialized into at its declared grain.</summary>

@@ -36,6 +36,9 @@ public sealed record PlanNode(
     IReadOnlyList<string> Tags,
     string? ExperimentId = null)
 {
+    /// <summary>A query the runner reads right after building the node (staging: the rows each rule dropped).</summary>
+    public StagingAudit? Audit { get; init; }
+
     public string KindName => Kind switch
     {
         NodeKind.Staging => "staging",
@@ -47,4 +50,24 @@ public sealed record PlanNode(
         NodeKind.Readout => "readout",
         _ => throw new ArgumentOutOfRangeException(),
     };
+}
+
+/// <summary>
+/// Staging's account of the raw rows: one row with <see cref="StagingAuditColumns.RawRows"/> and, per rule in
+/// <see cref="DroppedColumns"/>, the rows that rule dropped. Raw rows minus every drop minus the staged rows are the
+/// duplicates removed.
+/// </summary>
+public sealed record StagingAudit(QueryExpr Query, IReadOnlyList<string> DroppedColumns);
+
+/// <summary>The columns of a staging audit, declared once.</summary>
+public static class StagingAuditColumns
+{
+    public const string RawRows = "raw_rows";
+    public const string MissingEntity = "missing_entity";
+    public const string MissingTime = "missing_or_unparsable_time";
+    public const string OutsideRetention = "outside_retention";
+    public const string WithoutConsent = "without_consent";
+
+    /// <summary>Not a column of the audit query: computed by the runner from the staged row count.</summary>
+    public const string Duplicates = "duplicates";
 }

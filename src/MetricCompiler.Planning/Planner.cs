@@ -86,15 +86,23 @@ public static class Planner
             planned.Query, planned.Reads, [], materialize.Location, [.. metric.Definition.Tags, "metric"]);
     }
 
-    /// <summary>Typed columns; rows without entity or event time dropped; one row per unique key.</summary>
+    /// <summary>
+    /// Typed columns; rows without entity or event time dropped, and (governance) rows outside the retention window or
+    /// without consent; one row per unique key; <c>pii: true</c> columns hashed with the project's salt. The audit counts
+    /// what each rule dropped, over the same raw rows.
+    /// </summary>
     private static PlanNode Staging(BoundSource source)
     {
         // Timestamps follow the timestamp contract (UtcTimestampExpr): the same UTC instant on every engine, null when unparsable.
         SqlExpr Typed(BoundColumn c) => c.Type == ColumnType.Timestamp ? new UtcTimestampExpr(Col(c.Name)) : Cast(Col(c.Name), ToSqlType(c.Type));
+        var keep = StagingRules(source, Typed);
         var typedItems = source.Columns.Select(c => Typed(c).As(c.Name)).ToList();
-        var typed = new SelectQuery(typedItems, From(new SourceTableRef(source.Table)),
-            Where: And(new IsNullExpr(Col(source.Entity.Name), Negated: true), new IsNullExpr(Typed(source.EventTime), Negated: true)));
-        var columns = source.Columns.Select(c => Col(c.Name).Item()).ToList();
+        var typed = new SelectQuery(typedItems, From(new SourceTableRef(source.Table)), Where: And([.. keep.Select(k => k.Keep)]));
+        var salt = new ScalarSubqueryExpr(new SelectQuery([Col("salt").Item()], From(new SourceTableRef(NodeNames.PiiSalt))));
+        var columns = source.Columns.Select(c => c.Pii
+            ? new SaltedSha256Expr(salt, Col(c.Name)).As(c.Name, "pii: salted SHA-256, the raw value never leaves this statement")
+            : Col(c.Name).Item()).ToList();
+        var typedComment = string.Join("; ", ["every column cast to its declared type; rows without entity or event time dropped", .. keep.Skip(2).Select(k => k.Description)]);
 
         QueryExpr query;
         if (source.UniqueKey is { } key)
@@ -108,10 +116,14 @@ public static class Planner
             {
                 With =
                 [
-                    new CommonTableExpression("typed", typed, "every column cast to its declared type; rows without entity or event time dropped"),
+                    new CommonTableExpression("typed", typed, typedComment),
                     new CommonTableExpression("ranked", ranked, $"events sharing a `{key.Name}` are duplicates: keep the first"),
                 ],
             };
+        }
+        else if (source.Rules.PiiColumns.Count > 0)
+        {
+            query = new SelectQuery(columns, From(new CteRef("typed"))) { With = [new CommonTableExpression("typed", typed, typedComment)] };
         }
         else
         {
@@ -120,7 +132,44 @@ public static class Planner
 
         return new PlanNode(NodeNames.Staging(source.Name), NodeKind.Staging,
             source.Definition.Description ?? $"Staged rows of source `{source.Name}`.",
-            query, [], [source.Table], source.Location, ["staging", .. source.Definition.Tags]);
+            query, [], [source.Table], source.Location, ["staging", .. source.Definition.Tags])
+        {
+            Audit = StagingAudit(source, keep),
+        };
+    }
+
+    /// <summary>A rule of staging: the rows it keeps, the audit column counting the rows it drops, and a comment.</summary>
+    private sealed record StagingRule(string DroppedColumn, SqlExpr Keep, string Description);
+
+    /// <summary>Staging's rules in the order they apply; each drop is counted against the rows every earlier rule kept.</summary>
+    private static IReadOnlyList<StagingRule> StagingRules(BoundSource source, Func<BoundColumn, SqlExpr> typed)
+    {
+        var rules = new List<StagingRule>
+        {
+            new(StagingAuditColumns.MissingEntity, new IsNullExpr(Col(source.Entity.Name), Negated: true), "rows without entity dropped"),
+            new(StagingAuditColumns.MissingTime, new IsNullExpr(typed(source.EventTime), Negated: true), "rows without (a parsable) event time dropped"),
+        };
+        if (source.Rules.RetentionDays is { } days)
+            rules.Add(new(StagingAuditColumns.OutsideRetention, Ge(typed(source.EventTime), new AddDaysExpr(new CurrentUtcTimestampExpr(), -days)),
+                $"retention_days: {days}: rows older than {days} days at the time of the run dropped"));
+        if (source.Rules.Consent is { } consent)
+            rules.Add(new(StagingAuditColumns.WithoutConsent, Eq(typed(consent.Column), consent.Value),
+                $"consent: only rows with `{consent.Column.Name}` = {consent.ValueText} kept"));
+        return rules;
+    }
+
+    /// <summary>One row: the raw rows, and per rule the rows it dropped (the rest either staged or were duplicates).</summary>
+    private static StagingAudit StagingAudit(BoundSource source, IReadOnlyList<StagingRule> rules)
+    {
+        var items = new List<SelectItem> { CountStar().As(StagingAuditColumns.RawRows) };
+        for (var i = 0; i < rules.Count; i++)
+        {
+            var dropped = When(rules[i].Keep, Num(0), Num(1));
+            SqlExpr counted = i == 0 ? dropped : When(And([.. rules.Take(i).Select(r => r.Keep)]), dropped, Num(0));
+            items.Add(Coalesce(Sum(counted), Num(0)).As(rules[i].DroppedColumn));
+        }
+
+        return new StagingAudit(new SelectQuery(items, From(new SourceTableRef(source.Table))), [.. rules.Select(r => r.DroppedColumn)]);
     }
 
     /// <summary>

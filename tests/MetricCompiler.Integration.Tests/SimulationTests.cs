@@ -285,6 +285,7 @@ public sealed class DemoSimulationTests(ITestOutputHelper log) : IDisposable
         var (exit, output, error) = SimulationTests.Simulate(_root, "--experiment", "homepage_cta", "--runs", "1000", "--seed", "1", "--format", "json");
         var seconds = clock.Elapsed.TotalSeconds;
         Assert.True(exit == 0, error);
+        // Speed is measured by scripts/benchmark.sh, not asserted here: a loaded machine must not fail a correctness test.
         log.WriteLine($"1000 runs (including reading the table) in {seconds:F2} s");
         log.WriteLine(output);
         log.WriteLine(SimulationTests.Simulate(_root, "--experiment", "homepage_cta", "--runs", "1000", "--seed", "1").Output);
@@ -299,7 +300,6 @@ public sealed class DemoSimulationTests(ITestOutputHelper log) : IDisposable
         var rate = primary.GetProperty("false_positive_rate").GetDouble();
         var se = Math.Sqrt(alpha * (1 - alpha) / runs);
         Assert.True(Math.Abs(rate - alpha) <= 3 * se, $"false-positive rate {rate} not within 3 SE ({se:F4}) of {alpha}");
-        Assert.True(seconds < 15, $"1000 runs took {seconds:F1} s");
     }
 
     /// <summary>The simulator's sums, split by the real variant, equal the statistics the warehouse SQL computed.</summary>

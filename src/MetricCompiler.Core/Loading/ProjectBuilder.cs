@@ -58,6 +58,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
     private string? _defaultTarget;
     private NameReference? _timeZone;
     private DemoDataSettings? _demoData;
+    private NameReference? _piiSaltEnv;
 
     public void ReadProjectFile(string file, YamlMappingNode mapping)
     {
@@ -71,6 +72,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
         _name = reader.String("name") ?? Path.GetFileName(root);
         _defaultTarget = reader.String("default_target");
         _timeZone = reader.Reference("time_zone");
+        _piiSaltEnv = reader.Reference("pii_salt_env");
         ReadTargets(reader.Mapping("targets"), file);
         ReadDemoData(reader, file);
         ReadDefinitions(reader, file);
@@ -90,7 +92,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
     }
 
     public ProjectDefinition Build(string projectFile) =>
-        new(_name, _version, root, projectFile, _defaultTarget, _targets, _sources, _metrics, _experiments, _demoData, _files, _timeZone);
+        new(_name, _version, root, projectFile, _defaultTarget, _targets, _sources, _metrics, _experiments, _demoData, _files, _timeZone, _piiSaltEnv);
 
     private IEnumerable<string> ReadIncludes(YamlMappingReader reader, string file)
     {
@@ -218,9 +220,29 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
             var columnName = column.String("name", required: true);
             var type = column.Choice("type", ColumnTypes, required: true);
             var description = column.String("description");
+            var pii = column.Boolean("pii") ?? false;
             column.Finish();
             if (columnName is not null)
-                columns.Add(new ColumnDefinition(columnName, type ?? ColumnType.String, description, column.Location()));
+                columns.Add(new ColumnDefinition(columnName, type ?? ColumnType.String, description, column.Location(), pii));
+        }
+
+        ConsentDefinition? consent = null;
+        if (reader.Mapping("consent") is { } consentNode)
+        {
+            var consentReader = reader.Nested(consentNode, "consent");
+            var consentColumn = consentReader.Reference("column", required: true);
+            var consentValue = consentReader.String("value", required: true);
+            consentReader.Finish();
+            if (consentColumn is not null && consentValue is not null)
+                consent = new ConsentDefinition(consentColumn, consentValue, consentReader.Location());
+        }
+
+        var retentionDays = reader.Integer("retention_days");
+        if (retentionDays is < 1 or > 36_600)
+        {
+            diagnostics.Error(DiagnosticCodes.OutOfRange, reader.At("retention_days"), $"source `{name}`: retention_days must be between 1 and 36,600, not {retentionDays}",
+                "the number of days of rows staging keeps, counted back from the time of the run");
+            retentionDays = null;
         }
 
         var source = new SourceDefinition(
@@ -233,7 +255,9 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
             columns,
             reader.Names("tags").Select(t => t.Name).ToList(),
             reader.Location(),
-            reader.FieldLocations);
+            reader.FieldLocations,
+            consent,
+            retentionDays);
         reader.Finish();
         _sources.Add(source);
     }

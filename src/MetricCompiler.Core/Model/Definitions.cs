@@ -14,7 +14,11 @@ public sealed record TargetDefinition(string Name, string Adapter, IReadOnlyDict
     public string? Setting(string key) => Settings.TryGetValue(key, out var value) ? value : null;
 }
 
-public sealed record ColumnDefinition(string Name, ColumnType Type, string? Description, SourceLocation Location);
+/// <summary>A declared column; <paramref name="Pii"/> marks personal data that staging hashes (salted SHA-256) before any table keeps it.</summary>
+public sealed record ColumnDefinition(string Name, ColumnType Type, string? Description, SourceLocation Location, bool Pii = false);
+
+/// <summary><c>consent:</c> on a source: staging keeps only rows whose <paramref name="Column"/> equals <paramref name="Value"/>.</summary>
+public sealed record ConsentDefinition(NameReference Column, string Value, SourceLocation Location);
 
 /// <summary>A warehouse table of events or assignments, keyed by an entity (the unit of analysis).</summary>
 public sealed record SourceDefinition(
@@ -27,7 +31,9 @@ public sealed record SourceDefinition(
     IReadOnlyList<ColumnDefinition> Columns,
     IReadOnlyList<string> Tags,
     SourceLocation Location,
-    IReadOnlyDictionary<string, SourceLocation> FieldLocations)
+    IReadOnlyDictionary<string, SourceLocation> FieldLocations,
+    ConsentDefinition? Consent = null,
+    int? RetentionDays = null)
 {
     public ColumnDefinition? FindColumn(string name) =>
         Columns.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase));
@@ -198,8 +204,14 @@ public sealed record ProjectDefinition(
     IReadOnlyList<ExperimentDefinition> Experiments,
     DemoDataSettings? DemoData,
     IReadOnlyList<string> Files,
-    NameReference? TimeZone = null)
+    NameReference? TimeZone = null,
+    NameReference? PiiSaltEnv = null)
 {
+    /// <summary>The environment variable holding the salt of <c>pii: true</c> columns when the project names none.</summary>
+    public const string DefaultPiiSaltEnv = "METRICC_PII_SALT";
+
+    public string PiiSaltVariable => PiiSaltEnv?.Name ?? DefaultPiiSaltEnv;
+
     public SourceDefinition? FindSource(string name) => Sources.FirstOrDefault(s => s.Name == name);
 
     public MetricDefinition? FindMetric(string name) => Metrics.FirstOrDefault(m => m.Name == name);

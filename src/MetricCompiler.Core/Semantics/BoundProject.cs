@@ -5,8 +5,23 @@ using MetricCompiler.Sql.Model;
 
 namespace MetricCompiler.Core.Semantics;
 
-/// <summary>A declared column of a source, as bound: its name as declared and its type.</summary>
-public sealed record BoundColumn(string Name, ColumnType Type, string? Description);
+/// <summary>A declared column of a source, as bound: its name as declared, its type, and whether it is personal data.</summary>
+public sealed record BoundColumn(string Name, ColumnType Type, string? Description, bool Pii = false);
+
+/// <summary>A source's consent rule, bound: staging keeps the rows whose column equals the value (of the column's type).</summary>
+public sealed record BoundConsent(BoundColumn Column, SqlExpr Value, string ValueText);
+
+/// <summary>
+/// What staging enforces on a source before any table keeps its rows: <c>pii: true</c> columns hashed with a salted SHA-256,
+/// rows without consent dropped, rows older than <see cref="RetentionDays"/> dropped.
+/// </summary>
+public sealed record SourceGovernance(IReadOnlyList<BoundColumn> PiiColumns, BoundConsent? Consent, int? RetentionDays)
+{
+    public static SourceGovernance None { get; } = new([], null, null);
+
+    /// <summary>Whether staging filters rows for governance (consent or retention).</summary>
+    public bool FiltersRows => Consent is not null || RetentionDays is not null;
+}
 
 /// <summary>
 /// A source after binding: its entity, event time and unique key are resolved columns, so later stages need no lookups.
@@ -16,9 +31,12 @@ public sealed record BoundSource(
     BoundColumn Entity,
     BoundColumn EventTime,
     BoundColumn? UniqueKey,
-    IReadOnlyList<BoundColumn> Columns)
+    IReadOnlyList<BoundColumn> Columns,
+    SourceGovernance? Governance = null)
 {
     public string Name => Definition.Name;
+
+    public SourceGovernance Rules => Governance ?? SourceGovernance.None;
 
     public string Table => Definition.Table;
 

@@ -5,6 +5,7 @@ using MetricCompiler.Core.Expressions;
 using MetricCompiler.Core.Metrics;
 using MetricCompiler.Core.Model;
 using MetricCompiler.Core.Semantics;
+using MetricCompiler.Sql.Model;
 
 namespace MetricCompiler.Core.Validation;
 
@@ -145,7 +146,15 @@ public static partial class ProjectValidator
             }
         }
 
-        var columns = source.Columns.Select(c => new BoundColumn(c.Name, c.Type, c.Description)).ToList();
+        var columns = source.Columns.Select(c => new BoundColumn(c.Name, c.Type, c.Description, c.Pii)).ToList();
+        foreach (var column in source.Columns.Where(c => c.Pii && c.Type != ColumnType.String))
+        {
+            diagnostics.Error(DiagnosticCodes.ColumnTypeMismatch, column.Location,
+                $"source `{source.Name}`: pii column `{column.Name}` is declared as {column.Type.ToString().ToLowerInvariant()}; staging hashes text",
+                "declare it with `type: string` (an id or a phone number is text to the hash)");
+            ok = false;
+        }
+
         var columnNames = source.Columns.Select(c => c.Name).ToList();
         BoundColumn? Role(string field, string role, string? name, bool required)
         {
@@ -178,7 +187,59 @@ public static partial class ProjectValidator
             ok = false;
         }
 
-        return ok && entity is not null && time is not null ? new BoundSource(source, entity, time, key, columns) : null;
+        if (time is not null && time.Pii)
+        {
+            diagnostics.Error(DiagnosticCodes.UnsupportedCombination, source.At("event_time"),
+                $"source `{source.Name}`: the event time column `{time.Name}` cannot be pii", "every metric counts time from it; hash another column instead");
+            ok = false;
+        }
+
+        var consent = ValidateConsent(source, columns, diagnostics, ref ok);
+        var governance = new SourceGovernance(columns.Where(c => c.Pii).ToList(), consent, source.RetentionDays);
+        return ok && entity is not null && time is not null ? new BoundSource(source, entity, time, key, columns, governance) : null;
+    }
+
+    /// <summary>The consent column is declared, not pii (its value is compared) and the value has the column's type.</summary>
+    private static BoundConsent? ValidateConsent(SourceDefinition source, IReadOnlyList<BoundColumn> columns, DiagnosticBag diagnostics, ref bool ok)
+    {
+        if (source.Consent is not { } consent)
+            return null;
+        var column = columns.FirstOrDefault(c => string.Equals(c.Name, consent.Column.Name, StringComparison.OrdinalIgnoreCase));
+        if (column is null)
+        {
+            diagnostics.Error(DiagnosticCodes.UnknownColumn, consent.Column.Location,
+                $"source `{source.Name}`: consent column `{consent.Column.Name}` is not declared under `columns`",
+                NameSuggester.Hint(consent.Column.Name, columns.Select(c => c.Name).ToList(), "column"));
+            ok = false;
+            return null;
+        }
+
+        if (column.Pii)
+        {
+            diagnostics.Error(DiagnosticCodes.UnsupportedCombination, consent.Column.Location,
+                $"source `{source.Name}`: consent column `{column.Name}` is pii, so its value is hashed before it can be compared", "remove `pii: true` from the consent column");
+            ok = false;
+            return null;
+        }
+
+        SqlExpr? value = column.Type switch
+        {
+            ColumnType.String => new StringLiteral(consent.Value),
+            ColumnType.Boolean => consent.Value.ToLowerInvariant() switch { "true" => new BooleanLiteral(true), "false" => new BooleanLiteral(false), _ => null },
+            ColumnType.Number or ColumnType.Integer => double.TryParse(consent.Value, NumberStyles.Float, CultureInfo.InvariantCulture, out _)
+                ? new NumberLiteral(consent.Value) : null,
+            _ => null,
+        };
+        if (value is null)
+        {
+            diagnostics.Error(DiagnosticCodes.ColumnTypeMismatch, consent.Location,
+                $"source `{source.Name}`: consent value `{consent.Value}` is not a {column.Type.ToString().ToLowerInvariant()} value of column `{column.Name}`",
+                column.Type == ColumnType.Boolean ? "write `value: true`" : "consent columns are strings, booleans or numbers");
+            ok = false;
+            return null;
+        }
+
+        return new BoundConsent(column, value, consent.Value);
     }
 
     private static BoundExperiment? ValidateExperiment(ExperimentDefinition experiment, IReadOnlyDictionary<string, BoundSource> sources, MetricBinder binder, DiagnosticBag diagnostics)
@@ -286,6 +347,14 @@ public static partial class ProjectValidator
             diagnostics.Error(DiagnosticCodes.ColumnTypeMismatch, assignment.HashAttributes.FirstOrDefault(r => r.Name == column.Name)?.Location ?? assignment.Location,
                 $"{context}: hash attribute `{column.Name}` is declared as {column.Type.ToString().ToLowerInvariant()}; the SDKs hash text",
                 "declare the column with `type: string` (an id is text to the hash even when it looks like a number)");
+            ok = false;
+        }
+
+        foreach (var column in attributes.Where(c => c.Pii))
+        {
+            diagnostics.Error(DiagnosticCodes.UnsupportedCombination, assignment.HashAttributes.FirstOrDefault(r => r.Name == column.Name)?.Location ?? assignment.Location,
+                $"{context}: hash attribute `{column.Name}` is pii, so staging hashes it and the audit could not recompute the SDK's assignment",
+                "hash a non-personal id, or leave the assignment undeclared for this experiment");
             ok = false;
         }
         var variants = experiment.Variants.Select(v => v.Name).ToList();

@@ -160,6 +160,7 @@ public sealed class ArtifactWriter(string targetDirectory)
                 ["execution_seconds"] = Math.Round(r.Seconds, 3),
                 ["rows"] = r.Rows,
                 ["message"] = r.Message,
+                ["dropped"] = r.Dropped is null ? null : new JsonObject(r.Dropped.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value))),
             }).ToArray()),
         };
         return Stage(Path.Combine(targetDirectory, "run_results.json"), document.ToJsonString(Indented) + "\n");

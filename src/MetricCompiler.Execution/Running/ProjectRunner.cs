@@ -37,6 +37,10 @@ public sealed class ProjectRunner(IRunObserver observer)
         var startedAt = DateTime.UtcNow;
         var clock = Stopwatch.StartNew();
         var writer = new ArtifactWriter(session.TargetDirectory);
+        if (PiiSalt(session, out var saltError) is { } salt)
+            session = session with { PiiSalt = salt };
+        else if (saltError is not null)
+            return RunOutcome.Failed(ExitCodes.Usage, saltError, session.Diagnostics);
         IWarehouseAdapter adapter;
         try
         {
@@ -101,6 +105,29 @@ public sealed class ProjectRunner(IRunObserver observer)
                 // A connection that died mid-run cannot be closed cleanly; the failure was already reported.
             }
         }
+    }
+
+    /// <summary>
+    /// The salt of the selected staging nodes' <c>pii: true</c> columns, from the project's environment variable; null
+    /// (and no error) when no selected source has one.
+    /// </summary>
+    private static string? PiiSalt(RunSession session, out string? error)
+    {
+        error = null;
+        var staged = session.Selected.Where(n => n.Kind == NodeKind.Staging).Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+        var pii = session.Project.Sources.FirstOrDefault(s => s.Rules.PiiColumns.Count > 0 && staged.Contains(NodeNames.Staging(s.Name)));
+        if (pii is null)
+            return null;
+        var variable = session.Project.Definition.PiiSaltVariable;
+        var salt = Environment.GetEnvironmentVariable(variable);
+        if (string.IsNullOrEmpty(salt))
+        {
+            error = $"source `{pii.Name}` ({pii.Location}) has pii columns, which staging hashes with a secret salt: set the environment variable " +
+                $"`{variable}` (the project names it with `pii_salt_env`); nothing was run or replaced";
+            return null;
+        }
+
+        return salt;
     }
 
     /// <summary>What a warehouse driver throws when the database cannot be opened, is corrupt or the connection is lost.</summary>
@@ -191,7 +218,11 @@ internal sealed record RunSession(
     IReadOnlyList<CompiledNode> Compiled,
     string TargetDirectory,
     IReadOnlyList<Diagnostic> Diagnostics,
-    SqlDialect Dialect);
+    SqlDialect Dialect)
+{
+    /// <summary>The salt of pii columns (a secret: never printed, written to a file or put in SQL text).</summary>
+    public string? PiiSalt { get; init; }
+}
 
 /// <summary>One run of the selected nodes against one warehouse.</summary>
 internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter, IRunObserver observer)
@@ -222,6 +253,24 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         }
 
         var renderer = new SqlRenderer(adapter.Dialect, node => adapter.Dialect.QuoteRelation(Relation(node)));
+        try
+        {
+            return Build(renderer, beforeSwap);
+        }
+        finally
+        {
+            DropPiiSalt();
+        }
+    }
+
+    private string? Build(SqlRenderer renderer, Action<IReadOnlyList<ExperimentReadout>>? beforeSwap)
+    {
+        if (session.PiiSalt is { } salt)
+        {
+            // A bound parameter: the salt is in no statement text, log or artifact; the table is dropped when the run ends.
+            adapter.WriteTable(NodeNames.PiiSalt, [new ColumnSpec("salt", Sql.Model.SqlType.String)], [[salt]]);
+        }
+
         var total = session.Selected.Count;
         for (var i = 0; i < total; i++)
         {
@@ -231,7 +280,8 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             try
             {
                 var rows = node.Kind == NodeKind.Readout ? BuildReadout(node) : BuildTable(node, renderer);
-                var result = new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null);
+                var dropped = node.Audit is { } audit ? Audit(audit, rows, renderer) : null;
+                var result = new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped);
                 _results.Add(result);
                 observer.NodeFinished(i + 1, total, node, result);
             }
@@ -303,6 +353,32 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         _built.Add(node.Name);
         adapter.Execute(adapter.Dialect.CreateTableAs(relation, renderer.Render(node.Query!)));
         return adapter.CountRows(build);
+    }
+
+    /// <summary>The rows each staging rule dropped, read over the raw table; what is left beyond the staged rows were duplicates.</summary>
+    private IReadOnlyDictionary<string, long> Audit(StagingAudit audit, long staged, SqlRenderer renderer)
+    {
+        var row = adapter.Query(renderer.Render(audit.Query)).Single();
+        long Value(string column) => row.TryGetValue(column, out var v) && v is not null and not DBNull ? Convert.ToInt64(v, System.Globalization.CultureInfo.InvariantCulture) : 0;
+        var dropped = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var column in audit.DroppedColumns)
+            dropped[column] = Value(column);
+        dropped[StagingAuditColumns.Duplicates] = Math.Max(0, Value(StagingAuditColumns.RawRows) - dropped.Values.Sum() - staged);
+        return dropped;
+    }
+
+    private void DropPiiSalt()
+    {
+        if (session.PiiSalt is null)
+            return;
+        try
+        {
+            adapter.Execute(adapter.Dialect.DropTableIfExists(adapter.Dialect.QuoteRelation(NodeNames.PiiSalt)));
+        }
+        catch (Exception e) when (ProjectRunner.IsWarehouseFailure(e))
+        {
+            // The connection is gone; the next run overwrites the table and drops it again.
+        }
     }
 
     private long BuildReadout(PlanNode node)

@@ -22,7 +22,8 @@ public sealed record RunRequest(
     IReadOnlyList<string>? Select = null,
     IReadOnlyList<string>? Exclude = null);
 
-public sealed record NodeResult(string Node, string Status, double Seconds, long? Rows, string? Message)
+/// <param name="Dropped">Staging only: the raw rows each staging rule dropped (and the duplicates removed), by reason.</param>
+public sealed record NodeResult(string Node, string Status, double Seconds, long? Rows, string? Message, IReadOnlyDictionary<string, long>? Dropped = null)
 {
     public const string Success = "success";
     public const string Error = "error";

@@ -46,4 +46,8 @@ public sealed class DuckDbDialect : SqlDialect
         "greatest" or "least" => $"case when {string.Join(" or ", arguments.Select(a => $"{a} is null"))} then null else {base.Function(name, arguments)} end",
         _ => base.Function(name, arguments),
     };
+
+    public override string Sha256Hex(string text) => $"sha256({text})";
+
+    public override string CurrentUtcTimestamp => "timezone('UTC', current_timestamp)";
 }

@@ -57,4 +57,8 @@ public sealed class PostgresDialect : SqlDialect
         "greatest" or "least" => $"case when {string.Join(" or ", arguments.Select(a => $"{a} is null"))} then null else {base.Function(name, arguments)} end",
         _ => base.Function(name, arguments),
     };
+
+    public override string Sha256Hex(string text) => $"encode(sha256(convert_to({text}, 'UTF8')), 'hex')";
+
+    public override string CurrentUtcTimestamp => "(current_timestamp at time zone 'UTC')";
 }

@@ -45,4 +45,10 @@ public sealed class SnowflakeDialect : SqlDialect
     public override string DateDiffDays(string from, string to) => $"datediff(day, {from}, {to})";
 
     public override string CreateTableAs(string relation, string query) => $"create or replace table {relation} as{Environment.NewLine}{query}";
+
+    /// <summary><c>sha2</c> gives lowercase hex.</summary>
+    public override string Sha256Hex(string text) => $"sha2({text}, 256)";
+
+    /// <summary><c>sysdate()</c> is the current UTC time as a timestamp without zone.</summary>
+    public override string CurrentUtcTimestamp => "sysdate()";
 }

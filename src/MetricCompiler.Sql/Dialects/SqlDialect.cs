@@ -68,6 +68,12 @@ public abstract partial class SqlDialect
     /// <summary>A raw timestamp (ISO text with `T`, `Z` or an offset, or native) as a UTC timestamp; null when unparsable.</summary>
     public abstract string UtcTimestamp(string operand);
 
+    /// <summary>The lowercase hex SHA-256 of a text's UTF-8 bytes.</summary>
+    public abstract string Sha256Hex(string text);
+
+    /// <summary>Now, as a UTC timestamp without zone (comparable with staged timestamps).</summary>
+    public abstract string CurrentUtcTimestamp { get; }
+
     public virtual string DateAddDays(string date, int days) =>
         days >= 0 ? $"{date} + {Number(days)}" : $"{date} - {Number(-days)}";
 

@@ -78,4 +78,9 @@ public sealed class SqliteDialect : SqlDialect
         "least" => base.Function("min", arguments),
         _ => base.Function(name, arguments),
     };
+
+    /// <summary>SQLite has no hash functions: the adapter registers <c>metricc_sha256</c> (.NET's SHA-256 of the UTF-8 text).</summary>
+    public override string Sha256Hex(string text) => $"metricc_sha256({text})";
+
+    public override string CurrentUtcTimestamp => "strftime('%Y-%m-%d %H:%M:%f', 'now')";
 }

@@ -51,4 +51,8 @@ public sealed class TrinoDialect : SqlDialect
 
     public override string Like(string operand, string pattern, bool caseInsensitive, bool negated) =>
         caseInsensitive ? $"lower({operand}) {(negated ? "not " : "")}like lower({pattern})" : base.Like(operand, pattern, false, negated);
+
+    public override string Sha256Hex(string text) => $"lower(to_hex(sha256(to_utf8({text}))))";
+
+    public override string CurrentUtcTimestamp => "cast(at_timezone(current_timestamp, 'UTC') as timestamp(3))";
 }

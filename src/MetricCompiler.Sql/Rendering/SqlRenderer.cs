@@ -241,6 +241,8 @@ public sealed class SqlRenderer(SqlDialect dialect, Func<string, string> resolve
             DateTruncExpr d => (dialect.DateTrunc(Expr(d.Operand), d.Grain), Precedence.Primary),
             LocalTimeExpr l => (dialect.LocalTime(Expr(l.Timestamp, Precedence.Primary), l.ZoneId), Precedence.Primary),
             UtcTimestampExpr u => (dialect.UtcTimestamp(Expr(u.Operand, Precedence.Primary)), Precedence.Primary),
+            SaltedSha256Expr h => (dialect.Sha256Hex($"{Expr(h.Salt, Precedence.Additive)} || {Expr(h.Value, Precedence.Additive)}"), Precedence.Primary),
+            CurrentUtcTimestampExpr => (dialect.CurrentUtcTimestamp, Precedence.Primary),
             DateAddDaysExpr d => (dialect.DateAddDays(Expr(d.Date, Precedence.Multiplicative), d.Days), Precedence.Additive),
             DateAddMonthsExpr d => (dialect.DateAddMonths(Expr(d.Date, Precedence.Multiplicative), d.Months), Precedence.Primary),
             DateDiffDaysExpr d => (dialect.DateDiffDays(Expr(d.From, Precedence.Multiplicative), Expr(d.To, Precedence.Multiplicative)), Precedence.Additive),
