@@ -317,8 +317,8 @@ public static class Planner
         }
 
         return new PlanNode(NodeNames.Statistics(experiment.Id), NodeKind.Statistics,
-            $"Per-variant sufficient statistics for experiment `{experiment.Id}` (n, sums, sums of squares, cross-products).",
-            new UnionAllQuery(parts, comments), [NodeNames.UnitMetrics(experiment.Id)], [], experiment.Definition.Location,
+            $"Per-variant sufficient statistics for experiment `{experiment.Id}` (n, centred sums, sums of squares, cross-products).",
+            new UnionAllQuery(parts, comments) { With = [Centres(lowered, experiment.Metrics.Select(m => m.Metric))] }, [NodeNames.UnitMetrics(experiment.Id)], [], experiment.Definition.Location,
             ["experiment", .. experiment.Definition.Tags], experiment.Id);
     }
 
@@ -341,14 +341,29 @@ public static class Planner
 
         return new PlanNode(NodeNames.SegmentStatistics(experiment.Id), NodeKind.Statistics,
             $"Per-segment, per-variant sufficient statistics for experiment `{experiment.Id}` (segment breakdowns).",
-            new UnionAllQuery(parts, comments), [NodeNames.UnitMetrics(experiment.Id)], [], experiment.Definition.Location,
+            new UnionAllQuery(parts, comments) { With = [Centres(lowered, experiment.Metrics.Where(m => m.Role != MetricRole.Guardrail).Select(m => m.Metric))] },
+            [NodeNames.UnitMetrics(experiment.Id)], [], experiment.Definition.Location,
             ["experiment", "segments", .. experiment.Definition.Tags], experiment.Id);
+    }
+
+    /// <summary>
+    /// One row: every centred unit column's mean over all analysed units, the shift its sums are taken about (the same
+    /// for every variant and segment, so statistics stay comparable and poolable).
+    /// </summary>
+    private static CommonTableExpression Centres(LoweredExperiment lowered, IEnumerable<BoundMetric> metrics)
+    {
+        var columns = metrics.SelectMany(m => lowered.Of(m).CentredColumns).Distinct(StringComparer.Ordinal).ToList();
+        IReadOnlyList<SelectItem> items = columns.Count == 0
+            ? [Num(0).As("no_centred_column")]
+            : [.. columns.Select(c => Coalesce(Cast(Avg(Col(c)), SqlType.Double), Num(0)).As(StatisticsColumns.Centre(c)))];
+        return new CommonTableExpression(StatisticsColumns.Centres, new SelectQuery(items, From(new NodeRef(NodeNames.UnitMetrics(lowered.Experiment.Id)))),
+            "each unit column's mean over every analysed unit: sums are taken about it, so squares do not cancel");
     }
 
     private static SelectQuery StatisticsPart(BoundExperiment experiment, BoundMetric metric, ExperimentStatistics statistics,
         IReadOnlyList<SelectItem> keys, IReadOnlyList<SqlExpr> groupBy) =>
         new([.. keys, Str(metric.Name).As(StatisticsColumns.Metric), Col(StatisticsColumns.Variant).Item(), .. statistics.Aggregates()],
-            From(new NodeRef(NodeNames.UnitMetrics(experiment.Id))),
+            new JoinFrom(From(new NodeRef(NodeNames.UnitMetrics(experiment.Id))), JoinKind.Cross, From(new CteRef(StatisticsColumns.Centres)), null),
             GroupBy: [.. groupBy, Col(StatisticsColumns.Variant)]);
 
     private static PlanNode SrmCounts(BoundExperiment experiment)

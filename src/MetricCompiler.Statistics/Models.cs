@@ -9,6 +9,13 @@ namespace MetricCompiler.Statistics;
 /// <paramref name="QuantileLower"/> / <paramref name="QuantileUpper"/> at levels p -/+ z(0.975) sqrt(p(1-p)/n*) with
 /// n* = <paramref name="QuantileNStar"/> (default n). <paramref name="Covariates"/> carries several covariates for
 /// regression adjustment (CUPED with a covariate vector); when both arms have it, it replaces single-covariate CUPED.
+/// <para>
+/// Sums may be centred: with <paramref name="Shift"/> c, <paramref name="Sum"/>, <paramref name="SumSquares"/> and the
+/// cross sums are of y - c (the ratio's numerator likewise; its denominator about <paramref name="DenominatorShift"/>);
+/// covariate sums may be about any shift. Every arm of a metric must use the same shifts. Variances and covariances
+/// are the same for any shift; means add it back (<see cref="Mean"/>). Centring keeps the variance when the mean is
+/// large against the spread, where raw sums of squares lose it to cancellation. Proportions are never shifted.
+/// </para>
 /// </summary>
 public sealed record VariantStatistics(
     long N,
@@ -26,7 +33,19 @@ public sealed record VariantStatistics(
     double? QuantileLower = null,
     double? QuantileUpper = null,
     long? QuantileNStar = null,
-    CovariateStatistics? Covariates = null);
+    CovariateStatistics? Covariates = null,
+    double Shift = 0,
+    double DenominatorShift = 0)
+{
+    /// <summary>The mean of y (with its shift added back); undefined for n = 0.</summary>
+    public double Mean => Shift + (Sum / N);
+
+    /// <summary>The ratio's numerator sum, shift added back.</summary>
+    public double NumeratorTotal => (NumeratorSum ?? 0) + (Shift * N);
+
+    /// <summary>The ratio's denominator sum, shift added back.</summary>
+    public double DenominatorTotal => (DenominatorSum ?? 0) + (DenominatorShift * N);
+}
 
 /// <summary>
 /// Sufficient statistics of k covariates x (a vector per unit) in one variant: <paramref name="Sums"/> = sum of x

@@ -86,9 +86,21 @@ internal static class PairEstimator
             warnings.Add($"{tag}: no units in '{(a.N == 0 ? control : variant)}'; nothing to compare");
             return empty with
             {
-                ControlMean = a.N > 0 ? a.Sum / a.N : null,
-                VariantMean = b.N > 0 ? b.Sum / b.N : null,
+                ControlMean = a.N > 0 ? a.Mean : null,
+                VariantMean = b.N > 0 ? b.Mean : null,
             };
+        }
+
+        if (proportion && (a.Shift != 0 || b.Shift != 0))
+        {
+            warnings.Add($"{tag}: a proportion's sums are counts of units and cannot be shifted (shift {(a.Shift != 0 ? a.Shift : b.Shift)}); statistics are invalid");
+            return empty;
+        }
+
+        if (a.Shift != b.Shift)
+        {
+            warnings.Add($"{tag}: the arms' sums are centred about different shifts ({a.Shift} and {b.Shift}); statistics are invalid");
+            return empty;
         }
 
         if (proportion && (!ValidProportion(a) || !ValidProportion(b)))
@@ -133,9 +145,9 @@ internal static class PairEstimator
         VariantStatistics a, VariantStatistics b, bool proportion, string control, string variant,
         string tag, List<string> warnings, PairEstimate empty)
     {
-        var ma = a.Sum / a.N;
-        var mb = b.Sum / b.N;
-        var result = empty with { ControlMean = ma, VariantMean = mb, AbsoluteLift = mb - ma };
+        var ma = a.Mean;
+        var mb = b.Mean;
+        var result = empty with { ControlMean = ma, VariantMean = mb, AbsoluteLift = (b.Sum / b.N) - (a.Sum / a.N) };
 
         var va = SampleVariance(a.N, a.Sum, SquaresOf(a, proportion), out var badA);
         var vb = SampleVariance(b.N, b.Sum, SquaresOf(b, proportion), out var badB);
@@ -186,8 +198,8 @@ internal static class PairEstimator
             warnings.Add($"{tag}: covariate has zero variance; CUPED adjustment not applied (theta = 0)");
         }
 
-        double mya = a.Sum / a.N, myb = b.Sum / b.N, mxa = xa / a.N, mxb = xb / b.N;
-        var adjustedLift = (myb - (theta * mxb)) - (mya - (theta * mxa));
+        double mya = a.Mean, myb = b.Mean, mxa = xa / a.N, mxb = xb / b.N;
+        var adjustedLift = ((b.Sum / b.N) - (a.Sum / a.N)) - (theta * (mxb - mxa));
         var pooledX = (xa + xb) / n;
         var summary = new RegressionSummary(
             new ValueList<string>(["covariate"]), new ValueList<double>([theta]), varX is > 0 ? 1 : 0,
@@ -257,8 +269,14 @@ internal static class PairEstimator
             return empty;
         }
 
-        double ma = a.NumeratorSum!.Value, da = a.DenominatorSum!.Value;
-        double mb = b.NumeratorSum!.Value, db = b.DenominatorSum!.Value;
+        if (a.Shift != b.Shift || a.DenominatorShift != b.DenominatorShift)
+        {
+            warnings.Add($"{tag}: the arms' sums are centred about different shifts; statistics are invalid");
+            return empty;
+        }
+
+        double ma = a.NumeratorTotal, da = a.DenominatorTotal;
+        double mb = b.NumeratorTotal, db = b.DenominatorTotal;
         if (da == 0 || db == 0)
         {
             warnings.Add($"{tag}: denominator sum is 0 in '{(da == 0 ? control : variant)}'; ratio is undefined");
@@ -309,8 +327,8 @@ internal static class PairEstimator
         var vd = SampleVariance(n, sd, s.DenominatorSumSquares!.Value, out var badD) ?? 0;
         inconsistent = badM || badD;
         var cov = (s.CrossSum!.Value - (sm * sd / n)) / (n - 1);
-        var muM = sm / n;
-        var muD = sd / n;
+        var muM = s.NumeratorTotal / n;
+        var muD = s.DenominatorTotal / n;
         var muD2 = muD * muD;
         var v = (vm / muD2) - (2 * cov * muM / (muD2 * muD)) + (vd * muM * muM / (muD2 * muD2));
         return Math.Max(0.0, v);

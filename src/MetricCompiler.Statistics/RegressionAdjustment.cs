@@ -100,11 +100,11 @@ internal static class RegressionAdjustment
             }
         }
 
-        double mya = ya / na, myb = yb / nb;
+        double mya = a.Mean, myb = b.Mean;
         var mxa = xa / na;
         var mxb = xb / nb;
         var pooledX = sx / n;
-        var adjustedLift = (myb - theta.DotProduct(mxb)) - (mya - theta.DotProduct(mxa));
+        var adjustedLift = ((yb / nb) - (ya / na)) - theta.DotProduct(mxb - mxa);
         var result = empty with
         {
             ControlMean = mya,

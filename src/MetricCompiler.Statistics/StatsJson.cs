@@ -23,6 +23,7 @@ public static class StatsJson
         "n", "sum", "sum_squares", "covariate_sum", "covariate_sum_squares", "cross_sum",
         "numerator_sum", "numerator_sum_squares", "denominator_sum", "denominator_sum_squares",
         "quantile_level", "quantile", "quantile_lower", "quantile_upper", "quantile_n_star", "covariates",
+        "shift", "denominator_shift",
     ];
 
     private static readonly string[] QuantileFields = ["quantile_level", "quantile", "quantile_lower", "quantile_upper"];
@@ -238,6 +239,16 @@ public static class StatsJson
                     WriteOptional(w, "quantile", s.Quantile);
                     WriteOptional(w, "quantile_lower", s.QuantileLower);
                     WriteOptional(w, "quantile_upper", s.QuantileUpper);
+                    if (s.Shift != 0)
+                    {
+                        w.WriteNumber("shift", s.Shift);
+                    }
+
+                    if (s.DenominatorShift != 0)
+                    {
+                        w.WriteNumber("denominator_shift", s.DenominatorShift);
+                    }
+
                     if (s.QuantileNStar is { } nStar)
                     {
                         w.WriteNumber("quantile_n_star", nStar);
@@ -577,7 +588,8 @@ public static class StatsJson
         return new VariantStatistics(
             n, sum, Get("sum_squares") ?? 0, Get("covariate_sum"), Get("covariate_sum_squares"), Get("cross_sum"),
             Get("numerator_sum"), Get("numerator_sum_squares"), Get("denominator_sum"), Get("denominator_sum_squares"),
-            Get("quantile_level"), Get("quantile"), Get("quantile_lower"), Get("quantile_upper"), nStar, covariates);
+            Get("quantile_level"), Get("quantile"), Get("quantile_lower"), Get("quantile_upper"), nStar, covariates,
+            Get("shift") ?? 0, Get("denominator_shift") ?? 0);
     }
 
     /// <summary>

@@ -95,19 +95,24 @@ public sealed class ExperimentSqlCorrectnessTests : IDisposable
     [Fact]
     public void Sufficient_statistics_are_sums_over_analysed_users()
     {
+        // Sums are centred about each column's mean over all analysed units (u1 = 30, u2 = 100, u4 = 0 for revenue);
+        // adding the shift back gives the raw sums.
         var rows = _project.Query("select * from exp_checkout__statistics where metric = 'revenue'").ToDictionary(r => (string)r["variant"]!);
+        Assert.Equal(130.0 / 3, D(rows["control"]["value_shift"]), 9);
+        Assert.Equal(D(rows["control"]["value_shift"]), D(rows["treatment"]["value_shift"]));
         Assert.Equal(1L, rows["control"]["n"]);
-        Assert.Equal(30.0, rows["control"]["value_sum"]);
-        Assert.Equal(900.0, rows["control"]["value_sum_squares"]);
+        Assert.Equal(30.0, RawSum(rows["control"], "value_sum", "value_shift"), 9);
+        Assert.Equal(900.0, RawSquares(rows["control"], "value_sum", "value_sum_squares", "value_shift"), 9);
         Assert.Equal(2L, rows["treatment"]["n"]);
-        Assert.Equal(100.0, rows["treatment"]["value_sum"]);
-        Assert.Equal(10000.0, rows["treatment"]["value_sum_squares"]);
-        Assert.Equal(100.0 * 30 + 20 * 100 + 0, Convert.ToDouble(rows["control"]["cross_sum"], CultureInfo.InvariantCulture) + Convert.ToDouble(rows["treatment"]["cross_sum"], CultureInfo.InvariantCulture));
+        Assert.Equal(100.0, RawSum(rows["treatment"], "value_sum", "value_shift"), 9);
+        Assert.Equal(10000.0, RawSquares(rows["treatment"], "value_sum", "value_sum_squares", "value_shift"), 9);
+        Assert.Equal(100.0 * 30 + 20 * 100 + 0, RawCross(rows["control"], "value_sum", "value_shift", "covariate_sum", "covariate_shift")
+            + RawCross(rows["treatment"], "value_sum", "value_shift", "covariate_sum", "covariate_shift"), 9);
 
         var ratio = _project.Query("select * from exp_checkout__statistics where metric = 'order_value' and variant = 'treatment'").Single();
-        Assert.Equal(100.0, ratio["value_sum"]);
-        Assert.Equal(2.0, ratio["denominator_sum"]);
-        Assert.Equal(100.0 * 2, ratio["cross_sum"]);
+        Assert.Equal(100.0, RawSum(ratio, "value_sum", "value_shift"), 9);
+        Assert.Equal(2.0, RawSum(ratio, "denominator_sum", "denominator_shift"), 9);
+        Assert.Equal(100.0 * 2, RawCross(ratio, "value_sum", "value_shift", "denominator_sum", "denominator_shift"), 9);
 
         var average = _project.Query("select * from exp_checkout__statistics where metric = 'load_time'").ToDictionary(r => (string)r["variant"]!);
         Assert.Equal(1L, average["control"]["n"]);
@@ -133,6 +138,20 @@ public sealed class ExperimentSqlCorrectnessTests : IDisposable
         Assert.True(File.Exists(Path.Combine(_project.Root, "target", "manifest.json")));
         Assert.Contains("\"status\": \"success\"", File.ReadAllText(Path.Combine(_project.Root, "target", "run_results.json")));
     }
+
+    private static double D(object? value) => Convert.ToDouble(value ?? 0.0, CultureInfo.InvariantCulture);
+
+    /// <summary>Σy from Σ(y - c): add n c.</summary>
+    private static double RawSum(IReadOnlyDictionary<string, object?> row, string sum, string shift) =>
+        D(row[sum]) + (D(row["n"]) * D(row[shift]));
+
+    /// <summary>Σy² from Σ(y - c) and Σ(y - c)²: add 2 c Σ(y - c) + n c².</summary>
+    private static double RawSquares(IReadOnlyDictionary<string, object?> row, string sum, string squares, string shift) =>
+        D(row[squares]) + (2 * D(row[shift]) * D(row[sum])) + (D(row["n"]) * D(row[shift]) * D(row[shift]));
+
+    /// <summary>Σxy from Σ(x - a)(y - b): add b Σ(x - a) + a Σ(y - b) + n a b (cross_sum of the row).</summary>
+    private static double RawCross(IReadOnlyDictionary<string, object?> row, string ySum, string yShift, string xSum, string xShift) =>
+        D(row["cross_sum"]) + (D(row[yShift]) * D(row[xSum])) + (D(row[xShift]) * D(row[ySum])) + (D(row["n"]) * D(row[xShift]) * D(row[yShift]));
 
     public void Dispose() => _project.Dispose();
 }

@@ -324,21 +324,29 @@ public sealed class DemoSimulationTests(ITestOutputHelper log) : IDisposable
                 var stats = input.Variants[arm];
                 var where = $"{input.Name}/{variant}";
                 Assert.True(Convert.ToInt64(row["n"], CultureInfo.InvariantCulture) == stats.N, where);
+                // The warehouse's sums are centred (value_shift, denominator_shift, covariate_shift); the simulator's are raw.
+                double? D(string column) => row[column] is null ? null : Convert.ToDouble(row[column], CultureInfo.InvariantCulture);
+                var n = (double)stats.N;
+                double? RawSum(string sum, string shift) => D(sum) is { } s ? s + (n * (D(shift) ?? 0)) : null;
+                double? RawSquares(string sum, string squares, string shift) =>
+                    D(squares) is { } q ? q + (2 * (D(shift) ?? 0) * (D(sum) ?? 0)) + (n * (D(shift) ?? 0) * (D(shift) ?? 0)) : null;
+                double? RawCross(string ySum, string yShift, string xSum, string xShift) =>
+                    D("cross_sum") is { } c ? c + ((D(yShift) ?? 0) * (D(xSum) ?? 0)) + ((D(xShift) ?? 0) * (D(ySum) ?? 0)) + (n * (D(xShift) ?? 0) * (D(yShift) ?? 0)) : null;
                 if (input.Kind == MetricKind.Ratio)
                 {
-                    Close(row["value_sum"], stats.NumeratorSum, where);
-                    Close(row["value_sum_squares"], stats.NumeratorSumSquares, where);
-                    Close(row["denominator_sum"], stats.DenominatorSum, where);
-                    Close(row["denominator_sum_squares"], stats.DenominatorSumSquares, where);
-                    Close(row["cross_sum"], stats.CrossSum, where);
+                    Close(RawSum("value_sum", "value_shift"), stats.NumeratorSum, where);
+                    Close(RawSquares("value_sum", "value_sum_squares", "value_shift"), stats.NumeratorSumSquares, where);
+                    Close(RawSum("denominator_sum", "denominator_shift"), stats.DenominatorSum, where);
+                    Close(RawSquares("denominator_sum", "denominator_sum_squares", "denominator_shift"), stats.DenominatorSumSquares, where);
+                    Close(RawCross("value_sum", "value_shift", "denominator_sum", "denominator_shift"), stats.CrossSum, where);
                 }
                 else
                 {
-                    Close(row["value_sum"], stats.Sum, where);
-                    Close(row["value_sum_squares"], stats.SumSquares, where);
-                    Close(row["covariate_sum"], stats.CovariateSum, where);
-                    Close(row["covariate_sum_squares"], stats.CovariateSumSquares, where);
-                    Close(row["cross_sum"], stats.CrossSum, where);
+                    Close(RawSum("value_sum", "value_shift"), stats.Sum, where);
+                    Close(RawSquares("value_sum", "value_sum_squares", "value_shift"), stats.SumSquares, where);
+                    Close(RawSum("covariate_sum", "covariate_shift"), stats.CovariateSum, where);
+                    Close(RawSquares("covariate_sum", "covariate_sum_squares", "covariate_shift"), stats.CovariateSumSquares, where);
+                    Close(RawCross("value_sum", "value_shift", "covariate_sum", "covariate_shift"), stats.CrossSum, where);
                 }
             }
         }

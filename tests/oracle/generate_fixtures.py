@@ -128,8 +128,9 @@ class Arm:
 
 
 class Metric:
-    def __init__(self, name, kind, arms, cuped=False, level=None, n_star="exact", covariate_names=None):
+    def __init__(self, name, kind, arms, cuped=False, level=None, n_star="exact", covariate_names=None, centred=False):
         self.name = name
+        self.centred = centred  # sums about the pooled mean of every arm, with "shift" (as the warehouse SQL writes them)
         self.kind = kind  # mean | proportion | ratio | quantile
         self.arms = arms  # dict variant -> Arm (insertion order = request order)
         self.cuped = cuped
@@ -141,6 +142,27 @@ class Metric:
     @property
     def regression(self):
         return self.covariate_names is not None
+
+    def pooled(self, field):
+        return float(np.mean(np.concatenate([getattr(arm, field) for arm in self.arms.values()])))
+
+    def centred_json(self, arm):
+        """Sums about the pooled means: y - c (ratio: m - c, d - c_d; CUPED: x - c_x), each sum with math.fsum."""
+        if self.kind == "ratio":
+            cm, cd = self.pooled("m"), self.pooled("d")
+            m, d = arm.m - cm, arm.d - cd
+            return {"n": arm.n, "numerator_sum": math.fsum(m), "numerator_sum_squares": math.fsum(m * m),
+                    "denominator_sum": math.fsum(d), "denominator_sum_squares": math.fsum(d * d),
+                    "cross_sum": math.fsum(m * d), "shift": cm, "denominator_shift": cd}
+        c = self.pooled("y")
+        y = arm.y - c
+        entry = {"n": arm.n, "sum": math.fsum(y), "sum_squares": math.fsum(y * y), "shift": c}
+        if self.cuped:
+            x = arm.x - self.pooled("x")
+            entry["covariate_sum"] = math.fsum(x)
+            entry["covariate_sum_squares"] = math.fsum(x * x)
+            entry["cross_sum"] = math.fsum(y * x)
+        return entry
 
     def request_json(self):
         variants = {}
@@ -164,6 +186,9 @@ class Metric:
                     "y_cross": [float(v_) for v_ in X.T @ arm.y],
                 }
                 variants[v] = entry
+                continue
+            if self.centred:
+                variants[v] = self.centred_json(arm)
                 continue
             if self.kind == "ratio":
                 variants[v] = {
@@ -837,6 +862,29 @@ def fx_small_n():
     ])
 
 
+def fx_centred():
+    """The request as the warehouse SQL writes it: sums about the pooled mean of every arm, with the shift.
+
+    The expected figures come from the raw arrays, so the engine must add the shift back where the level matters
+    (means, relative lifts, ratios). Precision at means far above the spread is tested end to end on the engines
+    (tests/MetricCompiler.Integration.Tests/Statistics/CentredStatisticsTests.cs): there the oracle's own float64
+    means would be the weaker side.
+    """
+    rng = rng_for(909)
+    n_a, n_b = 20_000, 19_800
+    y = {"control": rng.normal(1000, 10, n_a), "treatment": rng.normal(1000.3, 10, n_b)}
+    m1 = Metric("balance", "mean", {v: Arm(y=a) for v, a in y.items()}, centred=True)
+    x = {v: rng.normal(1000, 10, len(a)) for v, a in y.items()}
+    m2 = Metric("balance_cuped", "mean", {v: Arm(y=a + 0.8 * (x[v] - 1000), x=x[v]) for v, a in y.items()}, cuped=True, centred=True)
+    d = {v: 1e3 + rng.integers(0, 3, len(a)).astype(float) for v, a in y.items()}
+    price = {v: 5 + rng.normal(0, 0.5, len(a)) + (0.01 if v == "treatment" else 0) for v, a in y.items()}
+    m3 = Metric("price_per_item", "ratio", {v: Arm(m=price[v] * d[v], d=d[v]) for v in y}, centred=True)
+    srm = {"counts": {"control": n_a, "treatment": n_b}, "weights": {"control": 0.5, "treatment": 0.5}}
+    return fixture("centred", "Centred sums with their shift (mean, CUPED mean, ratio), as exp_<id>__statistics holds them.", [
+        analysis_case("centred", [m1, m2, m3], srm=srm),
+    ])
+
+
 def fx_large_n():
     rng = rng_for(202)
     m1 = mean_metric(rng, "revenue", {"control": (200_000, (1.0, 1.1)), "treatment": (199_500, (1.005, 1.1))}, gen_lognormal)
@@ -1356,7 +1404,7 @@ def fx_power():
 def main():
     _gbstats_published_checks()
     os.makedirs(OUT_DIR, exist_ok=True)
-    fixtures = [fx_small_n(), fx_large_n(), fx_skewed(), fx_zero_inflated(), fx_proportions(), fx_multi_arm(),
+    fixtures = [fx_small_n(), fx_large_n(), fx_centred(), fx_skewed(), fx_zero_inflated(), fx_proportions(), fx_multi_arm(),
                 fx_cuped(), fx_ratio(), *fx_corrections(), fx_degenerate(), fx_srm(), fx_sequential(),
                 fx_bayesian(), fx_guardrails(), fx_power(), fx_quantile(), fx_regression()]
     for name, body in fixtures:

@@ -43,21 +43,42 @@ internal static class ProjectCommands
     private static Command Validate(CommandContext context)
     {
         var offline = new Option<bool>("--offline") { Description = "Skip the checks that read the warehouse (power of each experiment against baseline data)" };
+        var live = new Option<bool>("--live")
+        {
+            Description = "Also read the target's catalog: every source table and declared column must exist, with a type that holds the declared one (MC5003-MC5005)",
+        };
         var command = new Command("validate", "Load and check the project; report every problem with its location; check each experiment's power against the warehouse's data.")
         {
-            ProjectDir, Target, offline,
+            ProjectDir, Target, offline, live,
         };
         command.SetAction(parse =>
         {
+            if (parse.GetValue(offline) && parse.GetValue(live))
+            {
+                context.Error.WriteLine("error: --live reads the warehouse and --offline does not; give one of them");
+                return ExitCodes.Usage;
+            }
+
             var load = ProjectLoader.Load(parse.GetValue(ProjectDir)!);
             if (load.Succeeded && UnknownTarget(context, load.Project!, parse.GetValue(Target)) is { } usage)
                 return usage;
             var diagnostics = load.Diagnostics.ToList();
             var planned = load.Succeeded && TryPlan(load.Bound!, diagnostics) is not null;
+            if (planned && parse.GetValue(live))
+            {
+                if (LiveChecks(context, load.Bound!, parse.GetValue(Target)) is not { } catalog)
+                {
+                    PrintDiagnostics(context, diagnostics);
+                    return ExitCodes.Warehouse;
+                }
+
+                diagnostics.AddRange(catalog);
+            }
+
             if (planned && !parse.GetValue(offline))
                 diagnostics.AddRange(WarehouseChecks(context, load.Bound!, parse.GetValue(Target)));
             PrintDiagnostics(context, diagnostics);
-            if (!planned)
+            if (!planned || diagnostics.Any(d => d.IsError))
                 return ExitCodes.Failure;
             var p = load.Project!;
             context.Output.WriteLine($"ok: {p.Sources.Count} source(s), {p.Metrics.Count} metric(s), {p.Experiments.Count} experiment(s) in {p.Files.Count} file(s)");
@@ -93,6 +114,30 @@ internal static class ProjectCommands
             PrintDiagnostics(context, []);
             context.Error.WriteLine($"error: {e.Message}");
             return ExitCodes.Usage;
+        }
+    }
+
+    /// <summary>The catalog checks of <c>--live</c>; null (with the error printed) when the warehouse cannot be read, since they were asked for.</summary>
+    private static IReadOnlyList<Diagnostic>? LiveChecks(CommandContext context, Core.Semantics.BoundProject bound, string? targetName)
+    {
+        var project = bound.Definition;
+        try
+        {
+            var target = AdapterFactory.Resolve(project, targetName);
+            if (AdapterFactory.EmbeddedFile(target) is { } path && !File.Exists(Path.Combine(project.RootDirectory, path)))
+            {
+                context.Error.WriteLine($"error: --live: warehouse `{path}` of target `{target.Name}` does not exist" +
+                    (project.DemoData is not null ? "; run `metricc seed` to load the demo data" : ""));
+                return null;
+            }
+
+            using var adapter = AdapterFactory.Open(target, project.RootDirectory);
+            return Execution.Checks.CatalogCheck.Run(bound, adapter, target.Name);
+        }
+        catch (Exception e) when (e is TargetException || ProjectRunner.IsWarehouseFailure(e))
+        {
+            context.Error.WriteLine($"error: --live: cannot read the catalog of the warehouse: {e.Message}");
+            return null;
         }
     }
 

@@ -42,6 +42,9 @@ public static class DiagnosticCodes
 
     public static readonly DiagnosticDescriptor MinimumDetectableEffectUnreachable = new("MC5001", "Experiment cannot reach its minimum detectable effect");
     public static readonly DiagnosticDescriptor PowerCheckSkipped = new("MC5002", "Power check skipped");
+    public static readonly DiagnosticDescriptor SourceTableMissing = new("MC5003", "Source table not in the warehouse");
+    public static readonly DiagnosticDescriptor SourceColumnMissing = new("MC5004", "Source column not in the warehouse");
+    public static readonly DiagnosticDescriptor SourceColumnType = new("MC5005", "Source column has another type in the warehouse");
 
     public static readonly DiagnosticDescriptor ExpressionSyntax = new("MC4001", "Expression is not a single SQL expression");
     public static readonly DiagnosticDescriptor ColumnTypeMismatch = new("MC4002", "Column has the wrong type for its role");

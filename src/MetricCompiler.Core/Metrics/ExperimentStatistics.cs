@@ -23,10 +23,19 @@ public static class StatisticsColumns
     public const string CovariateSum = "covariate_sum";
     public const string CovariateSumSquares = "covariate_sum_squares";
     public const string CrossSum = "cross_sum";
+    public const string ValueShift = "value_shift";
+    public const string DenominatorShift = "denominator_shift";
+    public const string CovariateShift = "covariate_shift";
 
     /// <summary>Every statistic column, in table order (after the keys).</summary>
     public static IReadOnlyList<string> Values { get; } =
-        [N, ValueSum, ValueSumSquares, DenominatorSum, DenominatorSumSquares, CovariateSum, CovariateSumSquares, CrossSum];
+        [N, ValueSum, ValueSumSquares, DenominatorSum, DenominatorSumSquares, CovariateSum, CovariateSumSquares, CrossSum, ValueShift, DenominatorShift, CovariateShift];
+
+    /// <summary>The common table expression holding each unit column's centre (its mean over every analysed unit).</summary>
+    public const string Centres = "centres";
+
+    /// <summary>The column of <see cref="Centres"/> holding a unit column's centre.</summary>
+    public static string Centre(string unitColumn) => unitColumn + "__centre";
 
     public static double? Number(IReadOnlyDictionary<string, object?>? row, string column) =>
         row is not null && row.TryGetValue(column, out var value) && value is not null ? Convert.ToDouble(value, CultureInfo.InvariantCulture) : null;
@@ -39,11 +48,27 @@ public static class StatisticsColumns
 /// How a metric's sufficient statistics look in an experiment: which per-unit columns feed them, the SQL aggregates
 /// over the unit-metrics table (in <see cref="StatisticsColumns"/> order), how a row becomes the statistics engine's
 /// input, and which kind of engine request it makes. A handful of shapes serve every metric type.
+/// <para>
+/// Sums are centred: each unit column is shifted by its mean over every analysed unit (computed in the same query, the
+/// same for every variant) before it is summed and squared, and the shift is a column of its own. Raw sums of squares
+/// lose the variance to cancellation when the mean is large against the spread (revenue in cents, timestamps as
+/// numbers); centred ones keep it. Variances and covariances do not depend on the shift, means add it back.
+/// </para>
 /// </summary>
 public abstract record ExperimentStatistics(MetricKind EngineKind)
 {
     /// <summary>The per-unit columns these statistics aggregate.</summary>
     public abstract IReadOnlyList<string> UnitColumns { get; }
+
+    /// <summary>The unit columns whose sums are centred (all but 0/1 values, whose sums are exact).</summary>
+    public virtual IReadOnlyList<string> CentredColumns => UnitColumns;
+
+    /// <summary>A unit column minus its centre (from the <see cref="StatisticsColumns.Centres"/> expression).</summary>
+    protected static SqlExpr Centred(string column) =>
+        new BinaryExpr(Col(column), BinaryOperator.Subtract, Col(StatisticsColumns.Centres, StatisticsColumns.Centre(column)));
+
+    /// <summary>The centre a unit column was shifted by, as the statistics row reports it.</summary>
+    protected static SqlExpr ShiftOf(string column) => Max(Col(StatisticsColumns.Centres, StatisticsColumns.Centre(column)));
 
     /// <summary>Whether the statistics include a pre-exposure covariate (CUPED).</summary>
     public abstract bool Cuped { get; }
@@ -65,15 +90,19 @@ public sealed record MeanStatistics(string Value, string? Covariate, MetricKind 
 {
     public override IReadOnlyList<string> UnitColumns => Covariate is null ? [Value] : [Value, Covariate];
 
+    /// <summary>A proportion's 0/1 values are summed exactly (and its sum of squares is its sum), so only a covariate is centred.</summary>
+    public override IReadOnlyList<string> CentredColumns => Kind == MetricKind.Proportion ? Covariate is null ? [] : [Covariate] : UnitColumns;
+
     public override bool Cuped => Covariate is not null;
 
     public override IReadOnlyList<SelectItem> Aggregates()
     {
-        var value = Col(Value);
-        SqlExpr? covariate = Covariate is null ? null : Col(Covariate);
+        var centred = Kind != MetricKind.Proportion;
+        var value = centred ? Centred(Value) : Col(Value);
+        SqlExpr? covariate = Covariate is null ? null : Centred(Covariate);
         return
         [
-            Count(value).As(StatisticsColumns.N),
+            Count(Col(Value)).As(StatisticsColumns.N),
             Sum(value).As(StatisticsColumns.ValueSum),
             Sum(Mul(value, value)).As(StatisticsColumns.ValueSumSquares),
             NoValue().As(StatisticsColumns.DenominatorSum),
@@ -81,16 +110,24 @@ public sealed record MeanStatistics(string Value, string? Covariate, MetricKind 
             (covariate is null ? NoValue() : Sum(covariate)).As(StatisticsColumns.CovariateSum),
             (covariate is null ? NoValue() : Sum(Mul(covariate, covariate))).As(StatisticsColumns.CovariateSumSquares),
             (covariate is null ? NoValue() : Sum(Mul(value, covariate))).As(StatisticsColumns.CrossSum),
+            (centred ? ShiftOf(Value) : Cast(Num(0), SqlType.Double)).As(StatisticsColumns.ValueShift),
+            NoValue().As(StatisticsColumns.DenominatorShift),
+            (Covariate is null ? NoValue() : ShiftOf(Covariate)).As(StatisticsColumns.CovariateShift),
         ];
     }
 
+    /// <summary>
+    /// The covariate's shift is not passed on: CUPED uses only its differences and co-moments, which the shift leaves
+    /// unchanged. The value's shift is (means add it back).
+    /// </summary>
     public override VariantStatistics Read(IReadOnlyDictionary<string, object?>? row) =>
         new(StatisticsColumns.Count(row),
             StatisticsColumns.Number(row, StatisticsColumns.ValueSum) ?? 0,
             StatisticsColumns.Number(row, StatisticsColumns.ValueSumSquares) ?? 0,
             CovariateSum: Cuped ? StatisticsColumns.Number(row, StatisticsColumns.CovariateSum) ?? 0 : null,
             CovariateSumSquares: Cuped ? StatisticsColumns.Number(row, StatisticsColumns.CovariateSumSquares) ?? 0 : null,
-            CrossSum: Cuped ? StatisticsColumns.Number(row, StatisticsColumns.CrossSum) ?? 0 : null);
+            CrossSum: Cuped ? StatisticsColumns.Number(row, StatisticsColumns.CrossSum) ?? 0 : null,
+            Shift: StatisticsColumns.Number(row, StatisticsColumns.ValueShift) ?? 0);
 }
 
 /// <summary>The ratio of two per-unit sums over all analysed units (delta method), e.g. revenue per order.</summary>
@@ -102,8 +139,8 @@ public sealed record RatioStatistics(string Numerator, string Denominator) : Exp
 
     public override IReadOnlyList<SelectItem> Aggregates()
     {
-        var numerator = Col(Numerator);
-        var denominator = Col(Denominator);
+        var numerator = Centred(Numerator);
+        var denominator = Centred(Denominator);
         return
         [
             CountStar().As(StatisticsColumns.N),
@@ -114,6 +151,9 @@ public sealed record RatioStatistics(string Numerator, string Denominator) : Exp
             NoValue().As(StatisticsColumns.CovariateSum),
             NoValue().As(StatisticsColumns.CovariateSumSquares),
             Sum(Mul(numerator, denominator)).As(StatisticsColumns.CrossSum),
+            ShiftOf(Numerator).As(StatisticsColumns.ValueShift),
+            ShiftOf(Denominator).As(StatisticsColumns.DenominatorShift),
+            NoValue().As(StatisticsColumns.CovariateShift),
         ];
     }
 
@@ -123,5 +163,7 @@ public sealed record RatioStatistics(string Numerator, string Denominator) : Exp
             NumeratorSumSquares: StatisticsColumns.Number(row, StatisticsColumns.ValueSumSquares) ?? 0,
             DenominatorSum: StatisticsColumns.Number(row, StatisticsColumns.DenominatorSum) ?? 0,
             DenominatorSumSquares: StatisticsColumns.Number(row, StatisticsColumns.DenominatorSumSquares) ?? 0,
-            CrossSum: StatisticsColumns.Number(row, StatisticsColumns.CrossSum) ?? 0);
+            CrossSum: StatisticsColumns.Number(row, StatisticsColumns.CrossSum) ?? 0,
+            Shift: StatisticsColumns.Number(row, StatisticsColumns.ValueShift) ?? 0,
+            DenominatorShift: StatisticsColumns.Number(row, StatisticsColumns.DenominatorShift) ?? 0);
 }

@@ -51,4 +51,10 @@ public sealed class SnowflakeDialect : SqlDialect
 
     /// <summary><c>sysdate()</c> is the current UTC time as a timestamp without zone.</summary>
     public override string CurrentUtcTimestamp => "sysdate()";
+
+    /// <summary>Snowflake's catalog holds unquoted names in upper case.</summary>
+    public override string CatalogColumns(string? schema, string table) =>
+        "select column_name, data_type from information_schema.columns" + Environment.NewLine +
+        $"where table_schema = {(schema is null ? "current_schema()" : StringLiteral(schema.ToUpperInvariant()))} and upper(table_name) = {StringLiteral(table.ToUpperInvariant())}" + Environment.NewLine +
+        "order by ordinal_position";
 }

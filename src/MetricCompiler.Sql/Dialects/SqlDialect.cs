@@ -93,6 +93,18 @@ public abstract partial class SqlDialect
         $"select {DateAddDays(column, 1)} from {cteName} where {column} < {Cast(endInclusive, SqlType.Date)}",
     ];
 
+    /// <summary>
+    /// A query of the catalog giving <c>column_name</c> and <c>data_type</c> of every column of a table, in order; no
+    /// rows when the table does not exist. <paramref name="schema"/> null means the connection's current schema.
+    /// </summary>
+    public virtual string CatalogColumns(string? schema, string table) =>
+        "select column_name, data_type from information_schema.columns" + Environment.NewLine +
+        $"where table_schema = {(schema is null ? CurrentSchema : StringLiteral(schema.ToLowerInvariant()))} and lower(table_name) = {StringLiteral(table.ToLowerInvariant())}" + Environment.NewLine +
+        "order by ordinal_position";
+
+    /// <summary>The current schema, as the catalog names it.</summary>
+    protected virtual string CurrentSchema => "current_schema()";
+
     protected static string GrainName(TimeGrain grain) => grain.ToString().ToLowerInvariant();
 
     protected static string Quoted(string text) => $"'{text.Replace("'", "''", StringComparison.Ordinal)}'";

@@ -83,4 +83,8 @@ public sealed class SqliteDialect : SqlDialect
     public override string Sha256Hex(string text) => $"metricc_sha256({text})";
 
     public override string CurrentUtcTimestamp => "strftime('%Y-%m-%d %H:%M:%f', 'now')";
+
+    /// <summary>SQLite's catalog is <c>pragma_table_info</c>; its types are the declared ones (any text, by affinity).</summary>
+    public override string CatalogColumns(string? schema, string table) =>
+        $"select name as column_name, type as data_type from pragma_table_info({StringLiteral(table)}{(schema is null ? "" : ", " + StringLiteral(schema))}) order by cid";
 }

@@ -55,4 +55,7 @@ public sealed class TrinoDialect : SqlDialect
     public override string Sha256Hex(string text) => $"lower(to_hex(sha256(to_utf8({text}))))";
 
     public override string CurrentUtcTimestamp => "cast(at_timezone(current_timestamp, 'UTC') as timestamp(3))";
+
+    /// <summary>Trino's session schema is <c>current_schema</c>, without parentheses.</summary>
+    protected override string CurrentSchema => "current_schema";
 }

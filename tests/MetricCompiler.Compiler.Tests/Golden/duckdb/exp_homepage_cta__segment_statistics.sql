@@ -5,6 +5,18 @@
 -- dialect:    duckdb
 -- Per-segment, per-variant sufficient statistics for experiment `homepage_cta` (segment breakdowns).
 
+-- each unit column's mean over every analysed unit: sums are taken about it, so squares do not cancel
+with centres as (
+    select
+        coalesce(cast(avg(purchased__pre) as double), 0) as purchased__pre__centre,
+        coalesce(cast(avg(revenue) as double), 0) as revenue__centre,
+        coalesce(cast(avg(revenue__pre) as double), 0) as revenue__pre__centre,
+        coalesce(cast(avg(purchases) as double), 0) as purchases__centre,
+        coalesce(cast(avg(clicks) as double), 0) as clicks__centre,
+        coalesce(cast(avg(clicks__pre) as double), 0) as clicks__pre__centre
+    from exp_homepage_cta__unit_metrics
+)
+
 -- primary metric `purchased` by segment `platform`
 select
     'platform' as dimension,
@@ -16,10 +28,14 @@ select
     sum(purchased * purchased) as value_sum_squares,
     cast(null as double) as denominator_sum,
     cast(null as double) as denominator_sum_squares,
-    sum(purchased__pre) as covariate_sum,
-    sum(purchased__pre * purchased__pre) as covariate_sum_squares,
-    sum(purchased * purchased__pre) as cross_sum
+    sum(purchased__pre - centres.purchased__pre__centre) as covariate_sum,
+    sum((purchased__pre - centres.purchased__pre__centre) * (purchased__pre - centres.purchased__pre__centre)) as covariate_sum_squares,
+    sum(purchased * (purchased__pre - centres.purchased__pre__centre)) as cross_sum,
+    cast(0 as double) as value_shift,
+    cast(null as double) as denominator_shift,
+    max(centres.purchased__pre__centre) as covariate_shift
 from exp_homepage_cta__unit_metrics
+cross join centres
 group by
     segment__platform,
     variant
@@ -33,14 +49,18 @@ select
     'revenue' as metric,
     variant,
     count(revenue) as n,
-    sum(revenue) as value_sum,
-    sum(revenue * revenue) as value_sum_squares,
+    sum(revenue - centres.revenue__centre) as value_sum,
+    sum((revenue - centres.revenue__centre) * (revenue - centres.revenue__centre)) as value_sum_squares,
     cast(null as double) as denominator_sum,
     cast(null as double) as denominator_sum_squares,
-    sum(revenue__pre) as covariate_sum,
-    sum(revenue__pre * revenue__pre) as covariate_sum_squares,
-    sum(revenue * revenue__pre) as cross_sum
+    sum(revenue__pre - centres.revenue__pre__centre) as covariate_sum,
+    sum((revenue__pre - centres.revenue__pre__centre) * (revenue__pre - centres.revenue__pre__centre)) as covariate_sum_squares,
+    sum((revenue - centres.revenue__centre) * (revenue__pre - centres.revenue__pre__centre)) as cross_sum,
+    max(centres.revenue__centre) as value_shift,
+    cast(null as double) as denominator_shift,
+    max(centres.revenue__pre__centre) as covariate_shift
 from exp_homepage_cta__unit_metrics
+cross join centres
 group by
     segment__platform,
     variant
@@ -54,14 +74,18 @@ select
     'average_order_value' as metric,
     variant,
     count(*) as n,
-    sum(revenue) as value_sum,
-    sum(revenue * revenue) as value_sum_squares,
-    sum(purchases) as denominator_sum,
-    sum(purchases * purchases) as denominator_sum_squares,
+    sum(revenue - centres.revenue__centre) as value_sum,
+    sum((revenue - centres.revenue__centre) * (revenue - centres.revenue__centre)) as value_sum_squares,
+    sum(purchases - centres.purchases__centre) as denominator_sum,
+    sum((purchases - centres.purchases__centre) * (purchases - centres.purchases__centre)) as denominator_sum_squares,
     cast(null as double) as covariate_sum,
     cast(null as double) as covariate_sum_squares,
-    sum(revenue * purchases) as cross_sum
+    sum((revenue - centres.revenue__centre) * (purchases - centres.purchases__centre)) as cross_sum,
+    max(centres.revenue__centre) as value_shift,
+    max(centres.purchases__centre) as denominator_shift,
+    cast(null as double) as covariate_shift
 from exp_homepage_cta__unit_metrics
+cross join centres
 group by
     segment__platform,
     variant
@@ -75,14 +99,18 @@ select
     'clicks' as metric,
     variant,
     count(clicks) as n,
-    sum(clicks) as value_sum,
-    sum(clicks * clicks) as value_sum_squares,
+    sum(clicks - centres.clicks__centre) as value_sum,
+    sum((clicks - centres.clicks__centre) * (clicks - centres.clicks__centre)) as value_sum_squares,
     cast(null as double) as denominator_sum,
     cast(null as double) as denominator_sum_squares,
-    sum(clicks__pre) as covariate_sum,
-    sum(clicks__pre * clicks__pre) as covariate_sum_squares,
-    sum(clicks * clicks__pre) as cross_sum
+    sum(clicks__pre - centres.clicks__pre__centre) as covariate_sum,
+    sum((clicks__pre - centres.clicks__pre__centre) * (clicks__pre - centres.clicks__pre__centre)) as covariate_sum_squares,
+    sum((clicks - centres.clicks__centre) * (clicks__pre - centres.clicks__pre__centre)) as cross_sum,
+    max(centres.clicks__centre) as value_shift,
+    cast(null as double) as denominator_shift,
+    max(centres.clicks__pre__centre) as covariate_shift
 from exp_homepage_cta__unit_metrics
+cross join centres
 group by
     segment__platform,
     variant

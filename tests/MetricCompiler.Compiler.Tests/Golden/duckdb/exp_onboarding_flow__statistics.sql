@@ -3,7 +3,19 @@
 -- defined at: project_template/models/experiments/onboarding_flow.yml:2:5
 -- reads:      ref exp_onboarding_flow__unit_metrics
 -- dialect:    duckdb
--- Per-variant sufficient statistics for experiment `onboarding_flow` (n, sums, sums of squares, cross-products).
+-- Per-variant sufficient statistics for experiment `onboarding_flow` (n, centred sums, sums of squares, cross-products).
+
+-- each unit column's mean over every analysed unit: sums are taken about it, so squares do not cancel
+with centres as (
+    select
+        coalesce(cast(avg(signed_up__pre) as double), 0) as signed_up__pre__centre,
+        coalesce(cast(avg(page_views) as double), 0) as page_views__centre,
+        coalesce(cast(avg(page_views__pre) as double), 0) as page_views__pre__centre,
+        coalesce(cast(avg(page_load_time) as double), 0) as page_load_time__centre,
+        coalesce(cast(avg(errors) as double), 0) as errors__centre,
+        coalesce(cast(avg(errors__pre) as double), 0) as errors__pre__centre
+    from exp_onboarding_flow__unit_metrics
+)
 
 -- primary metric `signed_up`: proportion over events where event_type = 'sign_up'
 select
@@ -14,10 +26,14 @@ select
     sum(signed_up * signed_up) as value_sum_squares,
     cast(null as double) as denominator_sum,
     cast(null as double) as denominator_sum_squares,
-    sum(signed_up__pre) as covariate_sum,
-    sum(signed_up__pre * signed_up__pre) as covariate_sum_squares,
-    sum(signed_up * signed_up__pre) as cross_sum
+    sum(signed_up__pre - centres.signed_up__pre__centre) as covariate_sum,
+    sum((signed_up__pre - centres.signed_up__pre__centre) * (signed_up__pre - centres.signed_up__pre__centre)) as covariate_sum_squares,
+    sum(signed_up * (signed_up__pre - centres.signed_up__pre__centre)) as cross_sum,
+    cast(0 as double) as value_shift,
+    cast(null as double) as denominator_shift,
+    max(centres.signed_up__pre__centre) as covariate_shift
 from exp_onboarding_flow__unit_metrics
+cross join centres
 group by
     variant
 
@@ -28,14 +44,18 @@ select
     'page_views' as metric,
     variant,
     count(page_views) as n,
-    sum(page_views) as value_sum,
-    sum(page_views * page_views) as value_sum_squares,
+    sum(page_views - centres.page_views__centre) as value_sum,
+    sum((page_views - centres.page_views__centre) * (page_views - centres.page_views__centre)) as value_sum_squares,
     cast(null as double) as denominator_sum,
     cast(null as double) as denominator_sum_squares,
-    sum(page_views__pre) as covariate_sum,
-    sum(page_views__pre * page_views__pre) as covariate_sum_squares,
-    sum(page_views * page_views__pre) as cross_sum
+    sum(page_views__pre - centres.page_views__pre__centre) as covariate_sum,
+    sum((page_views__pre - centres.page_views__pre__centre) * (page_views__pre - centres.page_views__pre__centre)) as covariate_sum_squares,
+    sum((page_views - centres.page_views__centre) * (page_views__pre - centres.page_views__pre__centre)) as cross_sum,
+    max(centres.page_views__centre) as value_shift,
+    cast(null as double) as denominator_shift,
+    max(centres.page_views__pre__centre) as covariate_shift
 from exp_onboarding_flow__unit_metrics
+cross join centres
 group by
     variant
 
@@ -46,14 +66,18 @@ select
     'page_load_time' as metric,
     variant,
     count(page_load_time) as n,
-    sum(page_load_time) as value_sum,
-    sum(page_load_time * page_load_time) as value_sum_squares,
+    sum(page_load_time - centres.page_load_time__centre) as value_sum,
+    sum((page_load_time - centres.page_load_time__centre) * (page_load_time - centres.page_load_time__centre)) as value_sum_squares,
     cast(null as double) as denominator_sum,
     cast(null as double) as denominator_sum_squares,
     cast(null as double) as covariate_sum,
     cast(null as double) as covariate_sum_squares,
-    cast(null as double) as cross_sum
+    cast(null as double) as cross_sum,
+    max(centres.page_load_time__centre) as value_shift,
+    cast(null as double) as denominator_shift,
+    cast(null as double) as covariate_shift
 from exp_onboarding_flow__unit_metrics
+cross join centres
 group by
     variant
 
@@ -64,13 +88,17 @@ select
     'errors' as metric,
     variant,
     count(errors) as n,
-    sum(errors) as value_sum,
-    sum(errors * errors) as value_sum_squares,
+    sum(errors - centres.errors__centre) as value_sum,
+    sum((errors - centres.errors__centre) * (errors - centres.errors__centre)) as value_sum_squares,
     cast(null as double) as denominator_sum,
     cast(null as double) as denominator_sum_squares,
-    sum(errors__pre) as covariate_sum,
-    sum(errors__pre * errors__pre) as covariate_sum_squares,
-    sum(errors * errors__pre) as cross_sum
+    sum(errors__pre - centres.errors__pre__centre) as covariate_sum,
+    sum((errors__pre - centres.errors__pre__centre) * (errors__pre - centres.errors__pre__centre)) as covariate_sum_squares,
+    sum((errors - centres.errors__centre) * (errors__pre - centres.errors__pre__centre)) as cross_sum,
+    max(centres.errors__centre) as value_shift,
+    cast(null as double) as denominator_shift,
+    max(centres.errors__pre__centre) as covariate_shift
 from exp_onboarding_flow__unit_metrics
+cross join centres
 group by
     variant

@@ -3,7 +3,22 @@
 -- defined at: project_template/models/experiments/homepage_cta.yml:2:5
 -- reads:      ref exp_homepage_cta__unit_metrics
 -- dialect:    postgres
--- Per-variant sufficient statistics for experiment `homepage_cta` (n, sums, sums of squares, cross-products).
+-- Per-variant sufficient statistics for experiment `homepage_cta` (n, centred sums, sums of squares, cross-products).
+
+-- each unit column's mean over every analysed unit: sums are taken about it, so squares do not cancel
+with centres as (
+    select
+        coalesce(cast(avg(purchased__pre) as double precision), 0) as purchased__pre__centre,
+        coalesce(cast(avg(revenue) as double precision), 0) as revenue__centre,
+        coalesce(cast(avg(revenue__pre) as double precision), 0) as revenue__pre__centre,
+        coalesce(cast(avg(purchases) as double precision), 0) as purchases__centre,
+        coalesce(cast(avg(clicks) as double precision), 0) as clicks__centre,
+        coalesce(cast(avg(clicks__pre) as double precision), 0) as clicks__pre__centre,
+        coalesce(cast(avg(page_load_time) as double precision), 0) as page_load_time__centre,
+        coalesce(cast(avg(errors) as double precision), 0) as errors__centre,
+        coalesce(cast(avg(errors__pre) as double precision), 0) as errors__pre__centre
+    from exp_homepage_cta__unit_metrics
+)
 
 -- primary metric `purchased`: proportion over events where event_type = 'purchase'
 select
@@ -14,10 +29,14 @@ select
     sum(purchased * purchased) as value_sum_squares,
     cast(null as double precision) as denominator_sum,
     cast(null as double precision) as denominator_sum_squares,
-    sum(purchased__pre) as covariate_sum,
-    sum(purchased__pre * purchased__pre) as covariate_sum_squares,
-    sum(purchased * purchased__pre) as cross_sum
+    sum(purchased__pre - centres.purchased__pre__centre) as covariate_sum,
+    sum((purchased__pre - centres.purchased__pre__centre) * (purchased__pre - centres.purchased__pre__centre)) as covariate_sum_squares,
+    sum(purchased * (purchased__pre - centres.purchased__pre__centre)) as cross_sum,
+    cast(0 as double precision) as value_shift,
+    cast(null as double precision) as denominator_shift,
+    max(centres.purchased__pre__centre) as covariate_shift
 from exp_homepage_cta__unit_metrics
+cross join centres
 group by
     variant
 
@@ -28,14 +47,18 @@ select
     'revenue' as metric,
     variant,
     count(revenue) as n,
-    sum(revenue) as value_sum,
-    sum(revenue * revenue) as value_sum_squares,
+    sum(revenue - centres.revenue__centre) as value_sum,
+    sum((revenue - centres.revenue__centre) * (revenue - centres.revenue__centre)) as value_sum_squares,
     cast(null as double precision) as denominator_sum,
     cast(null as double precision) as denominator_sum_squares,
-    sum(revenue__pre) as covariate_sum,
-    sum(revenue__pre * revenue__pre) as covariate_sum_squares,
-    sum(revenue * revenue__pre) as cross_sum
+    sum(revenue__pre - centres.revenue__pre__centre) as covariate_sum,
+    sum((revenue__pre - centres.revenue__pre__centre) * (revenue__pre - centres.revenue__pre__centre)) as covariate_sum_squares,
+    sum((revenue - centres.revenue__centre) * (revenue__pre - centres.revenue__pre__centre)) as cross_sum,
+    max(centres.revenue__centre) as value_shift,
+    cast(null as double precision) as denominator_shift,
+    max(centres.revenue__pre__centre) as covariate_shift
 from exp_homepage_cta__unit_metrics
+cross join centres
 group by
     variant
 
@@ -46,14 +69,18 @@ select
     'average_order_value' as metric,
     variant,
     count(*) as n,
-    sum(revenue) as value_sum,
-    sum(revenue * revenue) as value_sum_squares,
-    sum(purchases) as denominator_sum,
-    sum(purchases * purchases) as denominator_sum_squares,
+    sum(revenue - centres.revenue__centre) as value_sum,
+    sum((revenue - centres.revenue__centre) * (revenue - centres.revenue__centre)) as value_sum_squares,
+    sum(purchases - centres.purchases__centre) as denominator_sum,
+    sum((purchases - centres.purchases__centre) * (purchases - centres.purchases__centre)) as denominator_sum_squares,
     cast(null as double precision) as covariate_sum,
     cast(null as double precision) as covariate_sum_squares,
-    sum(revenue * purchases) as cross_sum
+    sum((revenue - centres.revenue__centre) * (purchases - centres.purchases__centre)) as cross_sum,
+    max(centres.revenue__centre) as value_shift,
+    max(centres.purchases__centre) as denominator_shift,
+    cast(null as double precision) as covariate_shift
 from exp_homepage_cta__unit_metrics
+cross join centres
 group by
     variant
 
@@ -64,14 +91,18 @@ select
     'clicks' as metric,
     variant,
     count(clicks) as n,
-    sum(clicks) as value_sum,
-    sum(clicks * clicks) as value_sum_squares,
+    sum(clicks - centres.clicks__centre) as value_sum,
+    sum((clicks - centres.clicks__centre) * (clicks - centres.clicks__centre)) as value_sum_squares,
     cast(null as double precision) as denominator_sum,
     cast(null as double precision) as denominator_sum_squares,
-    sum(clicks__pre) as covariate_sum,
-    sum(clicks__pre * clicks__pre) as covariate_sum_squares,
-    sum(clicks * clicks__pre) as cross_sum
+    sum(clicks__pre - centres.clicks__pre__centre) as covariate_sum,
+    sum((clicks__pre - centres.clicks__pre__centre) * (clicks__pre - centres.clicks__pre__centre)) as covariate_sum_squares,
+    sum((clicks - centres.clicks__centre) * (clicks__pre - centres.clicks__pre__centre)) as cross_sum,
+    max(centres.clicks__centre) as value_shift,
+    cast(null as double precision) as denominator_shift,
+    max(centres.clicks__pre__centre) as covariate_shift
 from exp_homepage_cta__unit_metrics
+cross join centres
 group by
     variant
 
@@ -82,14 +113,18 @@ select
     'page_load_time' as metric,
     variant,
     count(page_load_time) as n,
-    sum(page_load_time) as value_sum,
-    sum(page_load_time * page_load_time) as value_sum_squares,
+    sum(page_load_time - centres.page_load_time__centre) as value_sum,
+    sum((page_load_time - centres.page_load_time__centre) * (page_load_time - centres.page_load_time__centre)) as value_sum_squares,
     cast(null as double precision) as denominator_sum,
     cast(null as double precision) as denominator_sum_squares,
     cast(null as double precision) as covariate_sum,
     cast(null as double precision) as covariate_sum_squares,
-    cast(null as double precision) as cross_sum
+    cast(null as double precision) as cross_sum,
+    max(centres.page_load_time__centre) as value_shift,
+    cast(null as double precision) as denominator_shift,
+    cast(null as double precision) as covariate_shift
 from exp_homepage_cta__unit_metrics
+cross join centres
 group by
     variant
 
@@ -100,13 +135,17 @@ select
     'errors' as metric,
     variant,
     count(errors) as n,
-    sum(errors) as value_sum,
-    sum(errors * errors) as value_sum_squares,
+    sum(errors - centres.errors__centre) as value_sum,
+    sum((errors - centres.errors__centre) * (errors - centres.errors__centre)) as value_sum_squares,
     cast(null as double precision) as denominator_sum,
     cast(null as double precision) as denominator_sum_squares,
-    sum(errors__pre) as covariate_sum,
-    sum(errors__pre * errors__pre) as covariate_sum_squares,
-    sum(errors * errors__pre) as cross_sum
+    sum(errors__pre - centres.errors__pre__centre) as covariate_sum,
+    sum((errors__pre - centres.errors__pre__centre) * (errors__pre - centres.errors__pre__centre)) as covariate_sum_squares,
+    sum((errors - centres.errors__centre) * (errors__pre - centres.errors__pre__centre)) as cross_sum,
+    max(centres.errors__centre) as value_shift,
+    cast(null as double precision) as denominator_shift,
+    max(centres.errors__pre__centre) as covariate_shift
 from exp_homepage_cta__unit_metrics
+cross join centres
 group by
     variant
