@@ -5,7 +5,7 @@ public static class NodeNames
 {
     public const string ExperimentResults = "experiment_results";
 
-    public static string Staging(string source) => $"stg_{source}";
+    public static string Staging(string source) => MetricCompiler.Core.Metrics.RowSet.StagingNode(source);
 
     /// <summary>The table a metric is materialized into at its declared grain.</summary>
     public static string MetricTable(string metric) => $"fct_{metric}";
