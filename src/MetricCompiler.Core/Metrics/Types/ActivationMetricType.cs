@@ -159,7 +159,7 @@ public sealed record ActivationMetric(
         {
             With = [new CommonTableExpression(anchorName, anchors, $"activation `{Name}`: each {entity}'s first anchor event ({AnchorText})")],
         };
-        return new DerivedRows($"{Name}_activation", entity, "anchored_at", query, [Source],
+        return new DerivedRows($"{Name}_cohort", entity, "anchored_at", query, [Source],
             $"activation `{Name}`: per anchored {entity}, the actions done within {WithinDays} day(s) of the anchor");
     }
 }
