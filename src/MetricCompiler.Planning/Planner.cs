@@ -70,7 +70,7 @@ public static class Planner
         PlannedQuery planned;
         try
         {
-            planned = QueryPlanner.Plan(project, request, name => name == timeKey ? MetricTableColumns.Date : name == metric.Name ? MetricTableColumns.Value : name);
+            planned = QueryPlanner.Plan(project, request, name => name == timeKey ? MetricTableColumns.Date : name == metric.Name ? MetricTableColumns.Value : name, extraColumns: false);
         }
         catch (QueryException e)
         {

@@ -24,7 +24,9 @@ public static class QueryPlanner
 
     /// <param name="outputName">Renames output columns (keys and metrics); a materialized metric names them
     /// <c>metric_date</c> and <c>metric_value</c>.</param>
-    public static PlannedQuery Plan(BoundProject project, MetricQuery request, Func<string, string>? outputName = null)
+    /// <param name="extraColumns">Whether a metric's extra columns (a funnel's step counts) follow its value; a
+    /// materialized table keeps to its conventional columns.</param>
+    public static PlannedQuery Plan(BoundProject project, MetricQuery request, Func<string, string>? outputName = null, bool extraColumns = true)
     {
         outputName ??= name => name;
         var metrics = request.Metrics.Select(name => project.FindMetric(name)
@@ -124,7 +126,7 @@ public static class QueryPlanner
             items.Add(value.Expression.As(outputName(metric.Name), $"{metric.Summary} ({metric.Location})"));
             outputColumns.Add(outputName(metric.Name));
             positions[metric.Name] = items.Count;
-            foreach (var column in value.Columns)
+            foreach (var column in extraColumns ? value.Columns : [])
             {
                 var name = GrainValue.ColumnName(metric.Name, column);
                 items.Add(column.Expression.As(name, column.Description));

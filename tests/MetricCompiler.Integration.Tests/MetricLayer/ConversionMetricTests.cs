@@ -24,6 +24,9 @@ public sealed class ConversionMetricTests : IClassFixture<ConversionMetricTests.
 
         public EngineProject Project { get; }
 
+        /// <summary>The same rows and metrics in the Europe/Berlin time zone.</summary>
+        public EngineProject Local { get; }
+
         public Data()
         {
             Events = LifecycleEvents.Random(20260107);
@@ -46,18 +49,21 @@ public sealed class ConversionMetricTests : IClassFixture<ConversionMetricTests.
             Add("order", "page_view", "2026-01-12 10:00:00");
             Add("exposed_late", "sign_up", "2026-01-09 10:00:00"); // signed up before exposure, purchased after it
             Add("exposed_late", "purchase", "2026-01-10 10:00:00");
+            Add("zone", "sign_up", "2026-02-28 23:30:00");       // March 1 in Berlin
+            Add("zone", "purchase", "2026-03-01 08:00:00");
             Exposures = LifecycleEvents.Exposures(7,
                 new LifecycleExposure("edge", "control", T("2026-01-06 09:00:00")),
                 new LifecycleExposure("late", "treatment", T("2026-01-06 09:00:00")),
                 new LifecycleExposure("twice", "treatment", T("2026-01-07 09:00:00")),
                 new LifecycleExposure("exposed_late", "control", T("2026-01-09 12:00:00")),
                 new LifecycleExposure("no_events", "control", T("2026-01-09 12:00:00")));
-            Project = new EngineProject(Sources + """
+            var definitions = Sources + """
                 metrics:
                   - name: converted
                     type: conversion
                     source: events
                     window: 7 days
+                    materialize: {grain: month}
                     steps:
                       - {name: sign_up, filter: "event_type = 'sign_up'"}
                       - {name: purchase, filter: "event_type = 'purchase'"}
@@ -70,12 +76,21 @@ public sealed class ConversionMetricTests : IClassFixture<ConversionMetricTests.
                       - {name: page_view, filter: "event_type = 'page_view'"}
                       - {name: purchase, filter: "event_type = 'purchase'"}
 
-                """ + Experiment("converted", "funnel"), Tables(Events, Exposures));
+                """ + Experiment("converted", "funnel");
+            Project = new EngineProject(definitions, Tables(Events, Exposures));
+            Local = new EngineProject("time_zone: Europe/Berlin\n" + definitions, Tables(Events, Exposures));
             foreach (var engine in EngineProject.Engines)
+            {
                 Project.Build(engine);
+                Local.Build(engine, "+fct_converted");
+            }
         }
 
-        public void Dispose() => Project.Dispose();
+        public void Dispose()
+        {
+            Project.Dispose();
+            Local.Dispose();
+        }
     }
 
     private readonly Data _data;
@@ -93,14 +108,16 @@ public sealed class ConversionMetricTests : IClassFixture<ConversionMetricTests.
         return From(1, start);
     }
 
-    /// <summary>Per bucket: how many users reached each step, from each user's first sign-up in the bucket.</summary>
-    private IReadOnlyList<int[]> Reference(string[] steps, IReadOnlyList<DateOnly> buckets, Func<DateOnly, DateOnly> bucket) =>
+    private static readonly TimeZoneInfo Berlin = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin");
+
+    /// <summary>Per bucket: how many users reached each step, from each user's first sign-up in the bucket (days in UTC, or in <paramref name="zone"/>).</summary>
+    private IReadOnlyList<int[]> Reference(string[] steps, IReadOnlyList<DateOnly> buckets, Func<DateOnly, DateOnly> bucket, TimeZoneInfo? zone = null) =>
         buckets.Select(b =>
         {
             var counts = new int[steps.Length];
             foreach (var user in _data.Events.GroupBy(e => e.User))
             {
-                var starts = user.Where(e => e.Type == steps[0] && bucket(Day(e.At)) == b).ToList();
+                var starts = user.Where(e => e.Type == steps[0] && bucket(Day(zone is null ? e.At : TimeZoneInfo.ConvertTimeFromUtc(e.At, zone))) == b).ToList();
                 if (starts.Count == 0)
                     continue;
                 var start = starts.Min(e => e.At);
@@ -189,5 +206,23 @@ public sealed class ConversionMetricTests : IClassFixture<ConversionMetricTests.
         Assert.Equal(1.0, units["twice"]);         // the sign-up after exposure (01-08) converts
         Assert.Equal(0.0, units["exposed_late"]);  // its sign-up was before exposure
         Assert.Equal(0.0, units["no_events"]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public void Buckets_are_local_days_and_the_table_keeps_its_conventional_columns(string engine)
+    {
+        var start = new DateOnly(2026, 1, 1);
+        var end = new DateOnly(2026, 3, 31);
+        var months = new[] { new DateOnly(2026, 1, 1), new DateOnly(2026, 2, 1), new DateOnly(2026, 3, 1) };
+        var local = _data.Local.Query(engine, new MetricQuery(["converted"], ["metric_time__month"], Start: start, End: end));
+        var expected = Reference(Converted, months, Month, Berlin);
+        AssertFunnel("converted", Converted, expected, local, $"{engine} by Berlin month");
+        Assert.NotEqual(Reference(Converted, months, Month).Select(c => c[0]), expected.Select(c => c[0])); // the zone user moves to March
+
+        var table = _data.Local.Rows(engine, "select * from fct_converted order by metric_date");
+        Assert.Equal(["metric_date", "metric_value"], table[0].Keys.Order(StringComparer.Ordinal));
+        EngineProject.Close(expected.Select(c => (double?)c[1] / c[0]).ToList(),
+            table.Select(r => r["metric_value"] is null ? null : (double?)Convert.ToDouble(r["metric_value"], CultureInfo.InvariantCulture)).ToList(), $"{engine}: fct_converted");
     }
 }
