@@ -137,4 +137,19 @@ public sealed class LifecycleMetricDiagnosticsTests
         Assert.StartsWith("name: signup_to_purchase", text);
         Assert.Contains("needs `anchor`", Single(Activation.Replace("    anchor: event_type = 'sign_up'\n", ""), "MC1004").Error.Message);
     }
+
+    [Fact]
+    public void An_anchor_metric_is_a_simple_metric_over_the_same_source()
+    {
+        using (var project = new TempProject(("metrics.yml", Fixtures.Project.Replace("experiments:\n",
+                   Activation.Replace("anchor: event_type = 'sign_up'", "anchor_metric: purchased") + "experiments:\n", StringComparison.Ordinal))))
+            Assert.True(project.Load().Succeeded);
+        var (ratio, text) = Single(Activation.Replace("anchor: event_type = 'sign_up'", "anchor_metric: order_value"), "MC3007");
+        Assert.Contains("must be a simple metric over `events`, and it is a ratio metric", ratio.Message);
+        Assert.StartsWith("order_value", text);
+        var (both, bothText) = Single(Activation.Replace("anchor: event_type = 'sign_up'", "anchor: event_type = 'sign_up'\n    anchor_metric: purchased"), "MC3007");
+        Assert.Contains("either `anchor` or `anchor_metric`", both.Message);
+        Assert.StartsWith("purchased", bothText);
+        Assert.StartsWith("signed_upp", Single(Activation.Replace("anchor: event_type = 'sign_up'", "anchor_metric: signed_upp"), "MC2003").Text);
+    }
 }

@@ -78,6 +78,17 @@ public sealed class ActivationMetricTests : IClassFixture<ActivationMetricTests.
                       - {name: purchased, filter: "event_type = 'purchase'"}
                     required: 3
                     within: 7 days
+                  - {name: signed_up, source: events, agg: proportion, filter: "event_type = 'sign_up'"}
+                  - name: activation_via_metric
+                    type: activation
+                    source: events
+                    anchor_metric: signed_up
+                    actions:
+                      - {name: viewed, filter: "event_type = 'page_view'"}
+                      - {name: clicked, filter: "event_type = 'click'"}
+                      - {name: purchased, filter: "event_type = 'purchase'"}
+                    required: 2
+                    within: 7 days
 
                 """ + Experiment("activation", "activation_all"), Tables(Events, Exposures));
             foreach (var engine in EngineProject.Engines)
@@ -118,10 +129,10 @@ public sealed class ActivationMetricTests : IClassFixture<ActivationMetricTests.
         var end = new DateOnly(2026, 3, 1);
         foreach (var (grain, bucket) in new (string, Func<DateOnly, DateOnly>)[] { ("day", d => d), ("week", Week), ("month", Month) })
         {
-            var result = _data.Project.Query(engine, new MetricQuery(["activation", "activation_all"], [$"metric_time__{grain}"], Start: start, End: end));
+            var result = _data.Project.Query(engine, new MetricQuery(["activation", "activation_all", "activation_via_metric"], [$"metric_time__{grain}"], Start: start, End: end));
             var buckets = Days(start, end).Select(bucket).Distinct().ToList();
             Assert.Equal(buckets.Select(Key), EngineProject.Keys(result, $"metric_time__{grain}"));
-            foreach (var (metric, required) in new[] { ("activation", Required), ("activation_all", 3) })
+            foreach (var (metric, required) in new[] { ("activation", Required), ("activation_all", 3), ("activation_via_metric", Required) })
             {
                 var expected = Reference(buckets, bucket, required);
                 var what = $"{engine} by {grain}: {metric}";

@@ -8,11 +8,12 @@ using static MetricCompiler.Sql.Model.Sql;
 namespace MetricCompiler.Core.Metrics.Types;
 
 /// <summary>The YAML of an activation metric.</summary>
-public sealed record ActivationSpec(NameReference? Source, SqlSnippet? Anchor, IReadOnlyList<EventStepSpec>? Actions, int? Required, string? Within) : MetricSpec;
+public sealed record ActivationSpec(NameReference? Source, SqlSnippet? Anchor, NameReference? AnchorMetric, IReadOnlyList<EventStepSpec>? Actions, int? Required, string? Within) : MetricSpec;
 
 /// <summary>
 /// <c>type: activation</c>: the share of entities that do at least <c>required</c> of the key <c>actions</c> within
-/// <c>within</c> days of an anchor (the entity's first <c>anchor</c> event, such as sign-up): the rows of the first D days
+/// <c>within</c> days of an anchor (the entity's first <c>anchor</c> event, such as sign-up, or the first qualifying row of
+/// the simple metric <c>anchor_metric</c>): the rows of the first D days
 /// from the anchor, <c>[anchor, anchor + D days)</c>. At a grain entities are bucketed by their anchor; an entity whose D
 /// days end after the source's last event is not yet decided and left out (the query shows how many). In an
 /// experiment the anchor is the unit's first exposure and the value is 0 or 1 per unit.
@@ -28,18 +29,19 @@ public sealed class ActivationMetricType : MetricType
     public override string Summary => "the share of entities doing at least K of a list of key actions within D days of an anchor event";
 
     internal override MetricSpec Read(YamlMappingReader reader) =>
-        new ActivationSpec(reader.Reference("source"), reader.Snippet("anchor"), EventSteps.Read(reader, "actions", "action"), reader.Integer("required"), reader.String("within"));
+        new ActivationSpec(reader.Reference("source"), reader.Snippet("anchor"), reader.Reference("anchor_metric"), EventSteps.Read(reader, "actions", "action"),
+            reader.Integer("required"), reader.String("within"));
 
     public override BoundMetric? Bind(MetricDefinition definition, MetricBinder binder)
     {
         var spec = (ActivationSpec)definition.Spec;
         var context = $"metric `{definition.Name}`";
         var ok = true;
-        foreach (var (key, value) in new (string, object?)[] { ("source", spec.Source), ("anchor", spec.Anchor), ("actions", spec.Actions), ("required", spec.Required), ("within", spec.Within) })
+        foreach (var (key, value) in new (string, object?)[] { ("source", spec.Source), ("anchor", (object?)spec.Anchor ?? spec.AnchorMetric), ("actions", spec.Actions), ("required", spec.Required), ("within", spec.Within) })
         {
             if (value is null && !definition.FieldLocations.ContainsKey(key))
             {
-                binder.Diagnostics.Error(DiagnosticCodes.MissingKey, definition.Location, $"{context}: an activation metric needs `{key}`",
+                binder.Diagnostics.Error(DiagnosticCodes.MissingKey, definition.Location, $"{context}: an activation metric needs `{key}`{(key == "anchor" ? " (or `anchor_metric`)" : "")}",
                     "for example `source: events`, `anchor: \"event_type = 'sign_up'\"`, `actions:` (name and filter each), `required: 2`, `within: 7 days`");
                 ok = false;
             }
@@ -63,11 +65,43 @@ public sealed class ActivationMetricType : MetricType
 
         var days = spec.Within is { } text ? EventSteps.Days(text, "within", definition.At("within"), context, binder) : null;
         var source = spec.Source is { } reference ? binder.Source(reference, context) : null;
-        var anchor = source is null ? null : binder.Expression(spec.Anchor, source, context);
+        var anchor = source is null ? null : Anchor(spec, source, definition, binder);
         var actions = source is not null && spec.Actions is { Count: > 0 } specs ? EventSteps.Bind(specs, source, "action", context, binder) : null;
         if (!ok || days is null || source is null || anchor is null || actions is null || spec.Required is null)
             return null;
-        return new ActivationMetric(definition, source, anchor, spec.Anchor!.Text, actions, spec.Required.Value, days.Value);
+        return new ActivationMetric(definition, source, anchor.Value.Filter, anchor.Value.Text, actions, spec.Required.Value, days.Value);
+    }
+
+    /// <summary>The anchor's filter (null: every row) and its description, from `anchor` or `anchor_metric`; null after reporting why.</summary>
+    private static (SqlExpr? Filter, string Text)? Anchor(ActivationSpec spec, BoundSource source, MetricDefinition definition, MetricBinder binder)
+    {
+        var context = $"metric `{definition.Name}`";
+        if (spec.Anchor is { } snippet)
+        {
+            if (spec.AnchorMetric is not null)
+            {
+                binder.Diagnostics.Error(DiagnosticCodes.UnsupportedCombination, definition.At("anchor_metric"), $"{context}: give either `anchor` or `anchor_metric`, not both",
+                    "`anchor` is a filter over the source; `anchor_metric` names a simple metric whose filter is the anchor");
+                return null;
+            }
+
+            return binder.Expression(snippet, source, context) is { } filter ? (filter, snippet.Text) : null;
+        }
+
+        if (spec.AnchorMetric is not { } reference)
+            return null;
+        switch (binder.Metric(reference, context))
+        {
+            case null:
+                return null;
+            case SimpleMetric simple when simple.Source.Name == source.Name:
+                return (simple.Filter, simple.FilterText is { } text ? $"{reference.Name}: {text.Text}" : reference.Name);
+            case var other:
+                binder.Diagnostics.Error(DiagnosticCodes.UnsupportedCombination, reference.Location,
+                    $"{context}: `anchor_metric: {reference.Name}` must be a simple metric over `{source.Name}`, and it is {(other is SimpleMetric s ? $"over `{s.Source.Name}`" : $"a {other.Type.Name} metric")}",
+                    $"name a simple metric over `{source.Name}` (its filter is the anchor), or write the filter as `anchor:`");
+                return null;
+        }
     }
 }
 
@@ -75,7 +109,7 @@ public sealed class ActivationMetricType : MetricType
 public sealed record ActivationMetric(
     MetricDefinition Definition,
     BoundSource Source,
-    SqlExpr Anchor,
+    SqlExpr? Anchor,
     string AnchorText,
     IReadOnlyList<EventStep> Actions,
     int Required,
@@ -144,7 +178,7 @@ public sealed record ActivationMetric(
         var at = Col(Event, time);
         var anchorName = $"{Name}_anchors";
         var anchors = new SelectQuery([Col(Event, entity).Item(), Min(at).As("anchored_at")], From(staged, Event),
-            SqlExprRewriter.Qualify(Anchor, Event), [Col(Event, entity)]);
+            Anchor is null ? null : SqlExprRewriter.Qualify(Anchor, Event), [Col(Event, entity)]);
         var anchoredAt = Col(Anchored, "anchored_at");
         var inWindow = And(Ge(at, anchoredAt), Lt(at, new AddDaysExpr(anchoredAt, WithinDays)));
         var lastEvent = new ScalarSubqueryExpr(new SelectQuery([Max(Col(time)).Item()], From(staged)));
