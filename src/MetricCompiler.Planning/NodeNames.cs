@@ -11,7 +11,7 @@ public static class NodeNames
     /// </summary>
     public const string PiiSalt = "metricc_pii_salt";
 
-    public static string Staging(string source) => $"stg_{source}";
+    public static string Staging(string source) => MetricCompiler.Core.Metrics.RowSet.StagingNode(source);
 
     /// <summary>The table a metric is materialized into at its declared grain.</summary>
     public static string MetricTable(string metric) => $"fct_{metric}";

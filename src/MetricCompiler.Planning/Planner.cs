@@ -70,7 +70,7 @@ public static class Planner
         PlannedQuery planned;
         try
         {
-            planned = QueryPlanner.Plan(project, request, name => name == timeKey ? MetricTableColumns.Date : name == metric.Name ? MetricTableColumns.Value : name);
+            planned = QueryPlanner.Plan(project, request, name => name == timeKey ? MetricTableColumns.Date : name == metric.Name ? MetricTableColumns.Value : name, extraColumns: false);
         }
         catch (QueryException e)
         {
@@ -409,7 +409,7 @@ public static class Planner
 
     /// <summary>
     /// The relation a scan reads: a source's staging node, or a derived row set, added once as a common table
-    /// expression of the query.
+    /// expression of the query (its own <c>with</c> steps before it, flattened, so the SQL reads top to bottom).
     /// </summary>
     internal static RelationRef RowsRelation(RowSet rows, List<CommonTableExpression> ctes)
     {
@@ -418,8 +418,11 @@ public static class Planner
             case SourceRows source:
                 return new NodeRef(NodeNames.Staging(source.Source.Name));
             case DerivedRows derived:
+                // The rows' own steps (a funnel's step by step) become common table expressions of the query too.
+                foreach (var step in derived.Query.With.Where(step => ctes.All(c => c.Name != step.Name)))
+                    ctes.Add(step);
                 if (ctes.All(c => c.Name != derived.Name))
-                    ctes.Add(new CommonTableExpression(derived.Name, derived.Query, derived.Description));
+                    ctes.Add(new CommonTableExpression(derived.Name, derived.Query with { With = [] }, derived.Description));
                 return new CteRef(derived.Name);
             default:
                 throw new ArgumentOutOfRangeException(nameof(rows));

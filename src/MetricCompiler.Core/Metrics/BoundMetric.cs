@@ -45,5 +45,18 @@ public abstract record BoundMetric(MetricDefinition Definition)
     public abstract GrainValue AtGrain(GrainQueryBuilder query);
 }
 
-/// <summary>A metric's value at a grain: its expression, and whether a bucket without rows counts as 0 (else null).</summary>
-public sealed record GrainValue(SqlExpr Expression, bool ZeroWhenEmpty);
+/// <summary>
+/// A metric's value at a grain: its expression, and whether a bucket without rows counts as 0 (else null). A type may
+/// add named <see cref="Columns"/> that a query prints next to the value (a funnel's per-step counts); they are
+/// output as <c>&lt;metric&gt;__&lt;name&gt;</c> when the metric is queried itself, and ignored when another metric reads it.
+/// </summary>
+public sealed record GrainValue(SqlExpr Expression, bool ZeroWhenEmpty)
+{
+    public IReadOnlyList<GrainColumn> Columns { get; init; } = [];
+
+    /// <summary>The output name of an extra column of <paramref name="metric"/>.</summary>
+    public static string ColumnName(string metric, GrainColumn column) => $"{metric}__{column.Name}";
+}
+
+/// <summary>An extra column of a metric's value at a grain: its name (after the metric's), expression and meaning.</summary>
+public sealed record GrainColumn(string Name, SqlExpr Expression, string Description);

@@ -1,3 +1,4 @@
+using MetricCompiler.Core.Semantics;
 using MetricCompiler.Sql.Model;
 using static MetricCompiler.Sql.Model.Sql;
 
@@ -42,7 +43,7 @@ public sealed record GrainMeasure(GrainScan Scan, string Alias, SqlExpr Aggregat
 /// measures of that source in it) and return their value as an expression over those measures. The query planner
 /// lowers it to SQL with the keys, the date spine, dimension joins, the range and the filter.
 /// </summary>
-public sealed class GrainQueryBuilder(TimeGrain? grain)
+public sealed class GrainQueryBuilder(TimeGrain? grain, ProjectTime? time = null)
 {
     /// <summary>The alias of a scan's source rows inside a measure.</summary>
     public const string RowAlias = "e";
@@ -54,6 +55,16 @@ public sealed class GrainQueryBuilder(TimeGrain? grain)
 
     /// <summary>The time grain of the query; null when it is not grouped by time (one total over the range).</summary>
     public TimeGrain? Grain => grain;
+
+    /// <summary>The project's time zone, which buckets are local days of.</summary>
+    public ProjectTime Time => time ?? ProjectTime.Utc;
+
+    /// <summary>
+    /// The bucket a timestamp falls in at the query's grain (the first local day of its period), for row sets whose rows
+    /// depend on the bucket (a funnel starts at an entity's first step in each bucket); null without a time grain.
+    /// </summary>
+    public SqlExpr? Bucket(SqlExpr timestamp) =>
+        grain is { } g ? new DateTruncExpr(Time.IsUtc ? timestamp : new LocalTimeExpr(timestamp, Time.ZoneId), g) : null;
 
     public IReadOnlyList<GrainScan> Scans => _scans;
 

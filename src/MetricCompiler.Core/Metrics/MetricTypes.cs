@@ -11,6 +11,8 @@ public static class MetricTypes
         RatioMetricType.Instance,
         DerivedMetricType.Instance,
         CumulativeMetricType.Instance,
+        ConversionMetricType.Instance,
+        ActivationMetricType.Instance,
     ];
 
     public static IReadOnlyList<string> Names { get; } = All.Select(t => t.Name).ToList();

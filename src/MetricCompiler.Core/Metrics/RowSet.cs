@@ -20,6 +20,9 @@ public abstract record RowSet
     /// <summary>The staged sources the rows come from.</summary>
     public abstract IReadOnlyList<BoundSource> Reads { get; }
 
+    /// <summary>The plan node holding a source's staged rows (<c>stg_&lt;source&gt;</c>), which derived rows read.</summary>
+    public static string StagingNode(string source) => $"stg_{source}";
+
     public static implicit operator RowSet(BoundSource source) => new SourceRows(source);
 }
 

@@ -24,7 +24,9 @@ public static class QueryPlanner
 
     /// <param name="outputName">Renames output columns (keys and metrics); a materialized metric names them
     /// <c>metric_date</c> and <c>metric_value</c>.</param>
-    public static PlannedQuery Plan(BoundProject project, MetricQuery request, Func<string, string>? outputName = null)
+    /// <param name="extraColumns">Whether a metric's extra columns (a funnel's step counts) follow its value; a
+    /// materialized table keeps to its conventional columns.</param>
+    public static PlannedQuery Plan(BoundProject project, MetricQuery request, Func<string, string>? outputName = null, bool extraColumns = true)
     {
         outputName ??= name => name;
         var metrics = request.Metrics.Select(name => project.FindMetric(name)
@@ -54,7 +56,7 @@ public static class QueryPlanner
         if (dimensions.Select(d => d.Name).Distinct(StringComparer.Ordinal).Count() != dimensions.Count)
             throw new QueryException("a dimension is named twice in --group-by");
 
-        var builder = new GrainQueryBuilder(grain);
+        var builder = new GrainQueryBuilder(grain, project.Time);
         var values = metrics.Select(m => (Metric: m, Value: builder.Value(m))).ToList();
         if (grain is null && builder.Scans.Any(s => !s.Shift.IsNone))
             throw new QueryException("an offset compares with an earlier period: group by a time grain (`metric_time__week`)");
@@ -117,10 +119,23 @@ public static class QueryPlanner
         }
 
         var items = keyColumns.Select(k => Col(Keys, k).As(outputName(k))).ToList();
+        var outputColumns = keyColumns.Select(outputName).ToList();
+        var positions = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (metric, value) in values)
+        {
             items.Add(value.Expression.As(outputName(metric.Name), $"{metric.Summary} ({metric.Location})"));
+            outputColumns.Add(outputName(metric.Name));
+            positions[metric.Name] = items.Count;
+            foreach (var column in extraColumns ? value.Columns : [])
+            {
+                var name = GrainValue.ColumnName(metric.Name, column);
+                items.Add(column.Expression.As(name, column.Description));
+                outputColumns.Add(name);
+            }
+        }
+
         var order = (request.OrderBy ?? []).Count > 0
-            ? request.OrderBy!.Select(o => Sort(o, keyColumns, metrics)).ToList()
+            ? request.OrderBy!.Select(o => Sort(o, keyColumns, metrics, positions)).ToList()
             : keyColumns.Select(k => new SortKey(Col(Keys, k))).ToList();
         if (request.Limit is < 1)
             throw new QueryException("--limit must be at least 1");
@@ -129,7 +144,7 @@ public static class QueryPlanner
             + (keyColumns.Count > 0 ? $" by {string.Join(", ", keyColumns)}" : "")
             + $", {Describe(request)}, time zone {time.ZoneId}"
             + (request.Where is null ? "" : $", where {request.Where}");
-        return new PlannedQuery(query, [.. keyColumns.Select(outputName), .. metrics.Select(m => outputName(m.Name))], reads.ToList(), description);
+        return new PlannedQuery(query, outputColumns, reads.ToList(), description);
     }
 
     private static string Describe(MetricQuery request) =>
@@ -364,7 +379,7 @@ public static class QueryPlanner
     private static IEnumerable<Dimension> WhereDimensions(BoundProject project, SqlExpr? where) =>
         where is null ? [] : SqlExprRewriter.Columns(where).Select(c => ParseDimension(project, c.Name));
 
-    private static SortKey Sort(string text, IReadOnlyList<string> keys, IReadOnlyList<BoundMetric> metrics)
+    private static SortKey Sort(string text, IReadOnlyList<string> keys, IReadOnlyList<BoundMetric> metrics, IReadOnlyDictionary<string, int> positions)
     {
         var descending = text.StartsWith('-');
         var name = text.TrimStart('-', '+');
@@ -372,7 +387,7 @@ public static class QueryPlanner
         if (!columns.Contains(name, StringComparer.Ordinal))
             throw new QueryException($"--order `{name}` is not a column of the result{Hint(name, columns, "column")}");
         // Keys by their qualified column; metrics by position, since a scan may hold a measure of the same name.
-        var key = keys.Contains(name, StringComparer.Ordinal) ? (SqlExpr)Col(Keys, name) : Num(keys.Count + 1 + metrics.ToList().FindIndex(m => m.Name == name));
+        var key = keys.Contains(name, StringComparer.Ordinal) ? (SqlExpr)Col(Keys, name) : Num(positions[name]);
         return new SortKey(key, descending, NullsFirst: false);
     }
 
