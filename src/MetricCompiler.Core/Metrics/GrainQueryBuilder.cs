@@ -1,3 +1,4 @@
+using MetricCompiler.Core.Semantics;
 using MetricCompiler.Sql.Model;
 using static MetricCompiler.Sql.Model.Sql;
 
@@ -42,7 +43,7 @@ public sealed record GrainMeasure(GrainScan Scan, string Alias, SqlExpr Aggregat
 /// measures of that source in it) and return their value as an expression over those measures. The query planner
 /// lowers it to SQL with the keys, the date spine, dimension joins, the range and the filter.
 /// </summary>
-public sealed class GrainQueryBuilder(TimeGrain? grain)
+public sealed class GrainQueryBuilder(TimeGrain? grain, ProjectTime? time = null)
 {
     /// <summary>The alias of a scan's source rows inside a measure.</summary>
     public const string RowAlias = "e";
@@ -54,6 +55,9 @@ public sealed class GrainQueryBuilder(TimeGrain? grain)
 
     /// <summary>The time grain of the query; null when it is not grouped by time (one total over the range).</summary>
     public TimeGrain? Grain => grain;
+
+    /// <summary>The project's time zone, in which days are counted (retention day numbers, cohort dates).</summary>
+    public ProjectTime Time => time ?? ProjectTime.Utc;
 
     public IReadOnlyList<GrainScan> Scans => _scans;
 
@@ -88,8 +92,8 @@ public sealed class GrainQueryBuilder(TimeGrain? grain)
     }
 
     /// <summary>An aggregate of the source's qualifying rows per bucket and dimensions (expressions unqualified).</summary>
-    public SqlExpr Measure(string name, RowSet source, Aggregation aggregation, SqlExpr? value, SqlExpr? filter) =>
-        Register(name, Scan(source, null), aggregation, value, filter);
+    public SqlExpr Measure(string name, RowSet source, Aggregation aggregation, SqlExpr? value, SqlExpr? filter, double? fraction = null) =>
+        Register(name, Scan(source, null), aggregation, value, filter, fraction);
 
     /// <summary>The number of distinct entities with a row of <paramref name="source"/> in the bucket.</summary>
     public SqlExpr Entities(RowSet source) =>
@@ -99,11 +103,12 @@ public sealed class GrainQueryBuilder(TimeGrain? grain)
     public SqlExpr Cumulative(string name, RowSet source, Aggregation aggregation, SqlExpr? value, SqlExpr? filter, CumulativeWindow window) =>
         Register(name, Scan(source, window), aggregation, value, filter);
 
-    private SqlExpr Register(string name, GrainScan scan, Aggregation aggregation, SqlExpr? value, SqlExpr? filter)
+    private SqlExpr Register(string name, GrainScan scan, Aggregation aggregation, SqlExpr? value, SqlExpr? filter, double? fraction = null)
     {
         var aggregate = Aggregations.Conditional(aggregation,
             value is null ? null : SqlExprRewriter.Qualify(value, RowAlias),
-            filter is null ? null : SqlExprRewriter.Qualify(filter, RowAlias));
+            filter is null ? null : SqlExprRewriter.Qualify(filter, RowAlias),
+            fraction);
         var measure = _measures.FirstOrDefault(m => m.Scan == scan && m.Aggregate == aggregate);
         if (measure is null)
         {

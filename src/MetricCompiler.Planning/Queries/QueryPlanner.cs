@@ -54,7 +54,7 @@ public static class QueryPlanner
         if (dimensions.Select(d => d.Name).Distinct(StringComparer.Ordinal).Count() != dimensions.Count)
             throw new QueryException("a dimension is named twice in --group-by");
 
-        var builder = new GrainQueryBuilder(grain);
+        var builder = new GrainQueryBuilder(grain, project.Time);
         var values = metrics.Select(m => (Metric: m, Value: builder.Value(m))).ToList();
         if (grain is null && builder.Scans.Any(s => !s.Shift.IsNone))
             throw new QueryException("an offset compares with an earlier period: group by a time grain (`metric_time__week`)");
