@@ -11,6 +11,8 @@ public static class MetricTypes
         RatioMetricType.Instance,
         DerivedMetricType.Instance,
         CumulativeMetricType.Instance,
+        RetentionMetricType.Instance,
+        SessionsMetricType.Instance,
     ];
 
     public static IReadOnlyList<string> Names { get; } = All.Select(t => t.Name).ToList();
