@@ -139,7 +139,7 @@ public sealed class RetentionMetricTests : IClassFixture<RetentionMetricTests.Da
         var (days, utc) = Expected(_data.Events, TimeZoneInfo.Utc);
         var (localDays, local) = Expected(_data.Events, Berlin);
         double? At(List<string> d, Dictionary<string, List<double?>> v, string metric, string day) => v[metric][d.IndexOf(day)];
-        Assert.Equal(2 / 3.0, At(days, utc, "d1", "2026-03-01"));          // u3 back 23 hours later, u1 and u2 not on day 1
+        Assert.Equal(1 / 3.0, At(days, utc, "d1", "2026-03-01"));          // u3 back 23 hours later; u1 and u2 not on day 1
         Assert.Equal(1 / 3.0, At(days, utc, "d3", "2026-03-01"));          // u1 exactly on day 3; u2 on day 2 only
         Assert.Equal(1.0, At(days, utc, "days_1_3", "2026-03-01"));        // all three within days 1..3
         Assert.Equal(1 / 3.0, At(days, utc, "d1_purchase", "2026-03-01")); // only u3's return is a purchase
