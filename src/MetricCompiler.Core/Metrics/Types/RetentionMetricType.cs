@@ -196,7 +196,7 @@ public sealed record RetentionMetric(
                 Col(entity).Item(),
                 Col(CohortAt).Item(),
                 Col(Retained).Item(),
-                StagedRows.Flag(new BinaryExpr(lastAsked, BinaryOperator.LessOrEqual, lastDate)).As(Complete, $"0 when {Days} of the cohort is after the last date in the data"),
+                StagedRows.Flag(new BinaryExpr(lastAsked, BinaryOperator.LessOrEqual, lastDate)).As(Complete, $"0 when day {LastDay} of the cohort is after the last date in the data"),
             ],
             From(new CteRef(members)))
         {
