@@ -161,3 +161,83 @@ public sealed class RetentionMetricTests : IClassFixture<RetentionMetricTests.Da
             EngineProject.Close(values[metric.Name], EngineProject.Column(result, metric.Name), $"{engine} {zone.Id} {metric.Name}");
     }
 }
+
+/// <summary>
+/// A retention metric per exposed unit on every engine: 1 when the unit has a row in the 24-hour days N..M counted from
+/// its first exposure (bounds: exactly N days later counts, exactly M+1 days later does not), 0 otherwise, including a
+/// unit without any events.
+/// </summary>
+public sealed class RetentionExperimentTests
+{
+    private static readonly Dictionary<string, DateTime> Exposed = new()
+    {
+        ["u1"] = new(2026, 3, 1, 12, 0, 0), ["u2"] = new(2026, 3, 1, 12, 0, 0), ["u3"] = new(2026, 3, 1, 12, 0, 0),
+        ["u4"] = new(2026, 3, 1, 12, 0, 0), ["u5"] = new(2026, 3, 2, 8, 0, 0),
+    };
+
+    private static readonly (string User, DateTime At)[] Events =
+    [
+        ("u1", new(2026, 3, 2, 11, 59, 0)),   // 23:59 after exposure: day 0
+        ("u2", new(2026, 3, 2, 12, 0, 0)),    // exactly 1 day after: day 1
+        ("u3", new(2026, 3, 5, 12, 0, 0)),    // exactly 4 days after: after days 1..3
+        ("u5", new(2026, 3, 1, 10, 0, 0)),    // before exposure
+        ("u5", new(2026, 3, 4, 9, 0, 0)),     // day 2
+    ];
+
+    [Fact]
+    public void Per_unit_retention_counts_days_from_first_exposure()
+    {
+        using var project = new EngineProject("""
+            sources:
+              - name: events
+                table: raw_events
+                entity: user_id
+                event_time: occurred_at
+                columns:
+                  - {name: user_id, type: string}
+                  - {name: occurred_at, type: timestamp}
+              - name: exposures
+                table: raw_exposures
+                entity: user_id
+                event_time: exposed_at
+                columns:
+                  - {name: user_id, type: string}
+                  - {name: variant, type: string}
+                  - {name: exposed_at, type: timestamp}
+            metrics:
+              - {name: d1, type: retention, source: events, return_on: day 1}
+              - {name: days_1_3, type: retention, source: events, return_within: [1, 3]}
+            experiments:
+              - id: r
+                exposure: {source: exposures, variant_column: variant}
+                variants:
+                  - {name: control, weight: 0.5, control: true}
+                  - {name: treatment, weight: 0.5}
+                start: 2026-03-01
+                end: 2026-03-10
+                metrics:
+                  primary: [d1]
+                  secondary: [days_1_3]
+            """,
+            new RawTable("raw_events", [EngineProject.Text("user_id"), EngineProject.Text("occurred_at")],
+                Events.Select(e => new object?[] { e.User, e.At.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) }).ToList()),
+            new RawTable("raw_exposures", [EngineProject.Text("user_id"), EngineProject.Text("variant"), EngineProject.Text("exposed_at")],
+                Exposed.Select((x, i) => new object?[] { x.Key, i % 2 == 0 ? "control" : "treatment", x.Value.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture) }).ToList()));
+        double Expected(string unit, int from, int to) =>
+            Events.Any(e => e.User == unit && e.At >= Exposed[unit].AddDays(from) && e.At < Exposed[unit].AddDays(to + 1)) ? 1 : 0;
+        Assert.Equal([0.0, 1, 0, 0, 0], Exposed.Keys.Order(StringComparer.Ordinal).Select(u => Expected(u, 1, 1)));
+        Assert.Equal([0.0, 1, 0, 0, 1], Exposed.Keys.Order(StringComparer.Ordinal).Select(u => Expected(u, 1, 3)));
+        foreach (var engine in EngineProject.Engines)
+        {
+            project.Build(engine);
+            var rows = project.Rows(engine, "select unit_id, d1, days_1_3 from exp_r__unit_metrics order by unit_id");
+            Assert.Equal(Exposed.Keys.Order(StringComparer.Ordinal), rows.Select(r => r["unit_id"]!.ToString()));
+            foreach (var row in rows)
+            {
+                var unit = row["unit_id"]!.ToString()!;
+                Assert.True(Expected(unit, 1, 1) == Convert.ToDouble(row["d1"], CultureInfo.InvariantCulture), $"{engine} {unit} d1");
+                Assert.True(Expected(unit, 1, 3) == Convert.ToDouble(row["days_1_3"], CultureInfo.InvariantCulture), $"{engine} {unit} days_1_3");
+            }
+        }
+    }
+}
