@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using MetricCompiler.Adapters;
+using MetricCompiler.Core.Diagnostics;
 using MetricCompiler.Core.Loading;
 using MetricCompiler.Core.Semantics;
 using MetricCompiler.Execution.Queries;
@@ -80,6 +81,11 @@ internal static class QueryCommands
             catch (WarehouseException e)
             {
                 context.Error.WriteLine($"error: {e.Message}");
+                return ExitCodes.Failure;
+            }
+            catch (CompilationException e)
+            {
+                ProjectCommands.PrintDiagnostics(context, e.Diagnostics);
                 return ExitCodes.Failure;
             }
         });

@@ -30,6 +30,7 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor UnknownTarget = new("MC2006", "Unknown target");
     public static readonly DiagnosticDescriptor DuplicateColumn = new("MC2007", "Duplicate column");
     public static readonly DiagnosticDescriptor MaterializationInvalid = new("MC2008", "Metric cannot be materialized");
+    public static readonly DiagnosticDescriptor UnsupportedOnEngine = new("MC2009", "Metric cannot be computed on the target's engine");
 
     public static readonly DiagnosticDescriptor WeightsDoNotSumToOne = new("MC3001", "Variant weights do not sum to 1");
     public static readonly DiagnosticDescriptor StartAfterEnd = new("MC3002", "Experiment starts after it ends");

@@ -20,6 +20,8 @@ public enum Aggregation
     Max,
     /// <summary>1 when at least one row qualifies, else 0 (per unit); the share of entities that qualify (per bucket).</summary>
     Proportion,
+    /// <summary>The continuous percentile of <c>expr</c> (<c>percentile: 0.95</c>); no value when no row qualifies; none per unit.</summary>
+    Percentile,
 }
 
 /// <summary>Conditional aggregates: one scan computes many metrics, each counting only the rows its condition admits.</summary>
@@ -32,10 +34,13 @@ public static class Aggregations
     };
 
     /// <summary>Whether the aggregate of no rows is 0 (count-like) rather than no value (average, min, max).</summary>
-    public static bool ZeroWhenEmpty(Aggregation aggregation) => aggregation is not (Aggregation.Average or Aggregation.Min or Aggregation.Max);
+    public static bool ZeroWhenEmpty(Aggregation aggregation) => aggregation is not (Aggregation.Average or Aggregation.Min or Aggregation.Max or Aggregation.Percentile);
 
-    /// <summary><c>agg(case when condition then value end)</c>, or the plain aggregate when every row qualifies.</summary>
-    public static SqlExpr Conditional(Aggregation aggregation, SqlExpr? value, SqlExpr? condition)
+    /// <summary>
+    /// <c>agg(case when condition then value end)</c>, or the plain aggregate when every row qualifies; a percentile
+    /// needs its <paramref name="fraction"/>.
+    /// </summary>
+    public static SqlExpr Conditional(Aggregation aggregation, SqlExpr? value, SqlExpr? condition, double? fraction = null)
     {
         SqlExpr Guard(SqlExpr v) => condition is null ? v : When(condition, v);
         return aggregation switch
@@ -48,6 +53,8 @@ public static class Aggregations
             Aggregation.Min => Min(Guard(Required(value))),
             Aggregation.Max => Max(Guard(Required(value))),
             Aggregation.Proportion => Max(condition is null ? Num(1) : When(condition, Num(1), Num(0))),
+            Aggregation.Percentile => new PercentileExpr(Guard(Cast(Required(value), SqlType.Double)),
+                fraction ?? throw new ArgumentException("a percentile needs its fraction (binding checks `percentile`)", nameof(fraction))),
             _ => throw new ArgumentOutOfRangeException(nameof(aggregation)),
         };
     }

@@ -99,8 +99,8 @@ public sealed class GrainQueryBuilder(TimeGrain? grain, ProjectTime? time = null
     }
 
     /// <summary>An aggregate of the source's qualifying rows per bucket and dimensions (expressions unqualified).</summary>
-    public SqlExpr Measure(string name, RowSet source, Aggregation aggregation, SqlExpr? value, SqlExpr? filter) =>
-        Register(name, Scan(source, null), aggregation, value, filter);
+    public SqlExpr Measure(string name, RowSet source, Aggregation aggregation, SqlExpr? value, SqlExpr? filter, double? fraction = null) =>
+        Register(name, Scan(source, null), aggregation, value, filter, fraction);
 
     /// <summary>The number of distinct entities with a row of <paramref name="source"/> in the bucket.</summary>
     public SqlExpr Entities(RowSet source) =>
@@ -110,11 +110,12 @@ public sealed class GrainQueryBuilder(TimeGrain? grain, ProjectTime? time = null
     public SqlExpr Cumulative(string name, RowSet source, Aggregation aggregation, SqlExpr? value, SqlExpr? filter, CumulativeWindow window) =>
         Register(name, Scan(source, window), aggregation, value, filter);
 
-    private SqlExpr Register(string name, GrainScan scan, Aggregation aggregation, SqlExpr? value, SqlExpr? filter)
+    private SqlExpr Register(string name, GrainScan scan, Aggregation aggregation, SqlExpr? value, SqlExpr? filter, double? fraction = null)
     {
         var aggregate = Aggregations.Conditional(aggregation,
             value is null ? null : SqlExprRewriter.Qualify(value, RowAlias),
-            filter is null ? null : SqlExprRewriter.Qualify(filter, RowAlias));
+            filter is null ? null : SqlExprRewriter.Qualify(filter, RowAlias),
+            fraction);
         var measure = _measures.FirstOrDefault(m => m.Scan == scan && m.Aggregate == aggregate);
         if (measure is null)
         {

@@ -13,6 +13,8 @@ public static class MetricTypes
         CumulativeMetricType.Instance,
         ConversionMetricType.Instance,
         ActivationMetricType.Instance,
+        RetentionMetricType.Instance,
+        SessionsMetricType.Instance,
     ];
 
     public static IReadOnlyList<string> Names { get; } = All.Select(t => t.Name).ToList();

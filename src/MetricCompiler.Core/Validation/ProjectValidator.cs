@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using MetricCompiler.Core.Diagnostics;
 using MetricCompiler.Core.Expressions;
 using MetricCompiler.Core.Metrics;
+using MetricCompiler.Core.Metrics.Types;
 using MetricCompiler.Core.Model;
 using MetricCompiler.Core.Semantics;
 using MetricCompiler.Sql.Model;
@@ -292,7 +293,7 @@ public static partial class ProjectValidator
             if (!metric.HasUnitValue)
             {
                 diagnostics.Error(DiagnosticCodes.UnsupportedCombination, reference.Location,
-                    $"{context}: {roleName} metric `{reference.Name}` is a {metric.Type.Name} metric, which has no value per exposed unit",
+                    $"{context}: {roleName} metric `{reference.Name}` is {(metric is SimpleMetric { Aggregation: Aggregation.Percentile } ? "an `agg: percentile`" : $"a {metric.Type.Name}")} metric, which has no value per exposed unit",
                     $"experiments analyse metrics with a value per unit: {string.Join(", ", UnitValueTypes)}; derived metrics qualify when none of their inputs is offset");
                 continue;
             }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using MetricCompiler.Adapters;
+using MetricCompiler.Core.Diagnostics;
 using MetricCompiler.Core.Semantics;
 using MetricCompiler.Planning;
 using MetricCompiler.Planning.Queries;
@@ -15,15 +16,17 @@ public sealed record QueryResult(IReadOnlyList<string> Columns, IReadOnlyList<IR
 public static class QueryRunner
 {
     /// <summary>The SQL of a query for a dialect, with a header saying what it computes and where its tables come from.</summary>
+    /// <exception cref="CompilationException">A metric cannot be computed on the dialect's engine (located diagnostics).</exception>
     public static string Explain(BoundProject project, MetricQuery request, SqlDialect dialect)
     {
-        var planned = QueryPlanner.Plan(project, request);
+        var planned = Plan(project, request, dialect);
         return Header(planned, dialect) + SqlRenderer.ForReview(dialect).Render(planned.Query);
     }
 
+    /// <exception cref="CompilationException">A metric cannot be computed on the adapter's engine (located diagnostics).</exception>
     public static QueryResult Run(BoundProject project, MetricQuery request, IWarehouseAdapter adapter)
     {
-        var planned = QueryPlanner.Plan(project, request);
+        var planned = Plan(project, request, adapter.Dialect);
         foreach (var table in planned.Reads.Where(t => !adapter.TableExists(t)))
             throw new QueryException($"`{table}` has not been built in {adapter.Description}; run `metricc run --select {table}` (or `metricc build`) first");
         var sql = Header(planned, adapter.Dialect) + SqlRenderer.ForReview(adapter.Dialect).Render(planned.Query);
@@ -31,6 +34,13 @@ public static class QueryRunner
             .Select(row => (IReadOnlyList<object?>)planned.Columns.Select(c => Normalise(row.TryGetValue(c, out var v) ? v : null, c)).ToList())
             .ToList();
         return new QueryResult(planned.Columns, rows, sql, project.Time.ZoneId);
+    }
+
+    private static PlannedQuery Plan(BoundProject project, MetricQuery request, SqlDialect dialect)
+    {
+        var planned = QueryPlanner.Plan(project, request);
+        var unsupported = EngineSupport.Check(request.Metrics.Select(name => project.FindMetric(name)!), dialect, "query");
+        return unsupported.Count > 0 ? throw new CompilationException(unsupported) : planned;
     }
 
     private static string Header(PlannedQuery planned, SqlDialect dialect) =>

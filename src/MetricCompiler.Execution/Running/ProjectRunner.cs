@@ -187,6 +187,9 @@ public sealed class ProjectRunner(IRunObserver observer)
         }
 
         var dialect = SqlDialects.ForAdapter(target.Adapter);
+        var unsupported = EngineSupport.Check(bound.Metrics.Where(m => m.Definition.Materialize is not null), dialect, "materialize");
+        if (unsupported.Count > 0)
+            return new Prepared(new RunOutcome(ExitCodes.Failure, [.. load.Diagnostics, .. unsupported], [], [], [], "the project is invalid"));
         var compiled = PlanCompiler.Compile(plan, dialect);
         var targetDirectory = Path.Combine(project.RootDirectory, "target");
         var writer = new ArtifactWriter(targetDirectory);

@@ -40,6 +40,10 @@ public sealed class DuckDbDialect : SqlDialect
     /// </summary>
     public override string UtcTimestamp(string operand) => $"cast(try_cast(cast({operand} as varchar) as timestamptz) as timestamp)";
 
+    public override string SecondsBetween(string from, string to) => $"date_diff('millisecond', {from}, {to}) / 1000.0";
+
+    public override string Percentile(string value, string fraction) => $"quantile_cont({value}, {fraction})";
+
     public override string Function(string name, IReadOnlyList<string> arguments) => name switch
     {
         // greatest and least skip nulls here; everywhere else a null argument gives null.

@@ -44,6 +44,8 @@ public sealed class SnowflakeDialect : SqlDialect
 
     public override string DateDiffDays(string from, string to) => $"datediff(day, {from}, {to})";
 
+    public override string SecondsBetween(string from, string to) => $"cast(datediff(millisecond, {from}, {to}) as double) / 1000";
+
     public override string CreateTableAs(string relation, string query) => $"create or replace table {relation} as{Environment.NewLine}{query}";
 
     /// <summary><c>sha2</c> gives lowercase hex.</summary>

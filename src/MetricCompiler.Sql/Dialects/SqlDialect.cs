@@ -82,6 +82,18 @@ public abstract partial class SqlDialect
 
     public virtual string DateDiffDays(string from, string to) => $"{to} - {from}";
 
+    /// <summary>The seconds from <paramref name="from"/> to <paramref name="to"/> (timestamps), milliseconds kept, as a double.</summary>
+    public virtual string SecondsBetween(string from, string to) => $"cast(extract(epoch from {to} - {from}) as {TypeName(SqlType.Double)})";
+
+    /// <summary>Whether the engine has a continuous percentile aggregate; a target without one refuses percentile metrics (MC2009).</summary>
+    public virtual bool SupportsPercentile => true;
+
+    /// <summary>The continuous percentile (linear interpolation) of <paramref name="value"/>'s non-null values.</summary>
+    public virtual string Percentile(string value, string fraction) =>
+        SupportsPercentile
+            ? $"percentile_cont({fraction}) within group (order by {value})"
+            : throw new NotSupportedException($"{Name} has no percentile aggregate; the compiler refuses percentile metrics for it (MC2009)");
+
     /// <summary>Whether <see cref="DateSpine"/> refers to its own common table expression (so the <c>with</c> needs <c>recursive</c>).</summary>
     public virtual bool DateSpineIsRecursive => true;
 

@@ -71,6 +71,12 @@ public sealed class SqliteDialect : SqlDialect
 
     public override string DateDiffDays(string from, string to) => $"cast(julianday({to}) - julianday({from}) as integer)";
 
+    /// <summary>Julian days to milliseconds, rounded, so that a gap of exactly 30 minutes is exactly 1800 seconds.</summary>
+    public override string SecondsBetween(string from, string to) => $"round((julianday({to}) - julianday({from})) * 86400000) / 1000.0";
+
+    /// <summary>SQLite has no percentile aggregate (the percentile extension is not loaded).</summary>
+    public override bool SupportsPercentile => false;
+
     public override string Function(string name, IReadOnlyList<string> arguments) => name switch
     {
         // SQLite's multi-argument min() and max() are its scalar least and greatest.

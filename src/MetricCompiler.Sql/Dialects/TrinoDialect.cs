@@ -44,6 +44,11 @@ public sealed class TrinoDialect : SqlDialect
 
     public override string DateDiffDays(string from, string to) => $"date_diff('day', {from}, {to})";
 
+    public override string SecondsBetween(string from, string to) => $"cast(date_diff('millisecond', {from}, {to}) as double) / 1000";
+
+    /// <summary>Trino has no exact percentile: <c>approx_percentile</c> is a sketch (t-digest), close to but not always the interpolated value.</summary>
+    public override string Percentile(string value, string fraction) => $"approx_percentile({value}, {fraction})";
+
     public override bool DateSpineIsRecursive => false;
 
     public override IReadOnlyList<string> DateSpine(string cteName, string start, string endInclusive, string column) =>

@@ -30,6 +30,9 @@ public static class SqlExprRewriter
             DateAddMonthsExpr d => d with { Date = R(d.Date) },
             DateDiffDaysExpr d => d with { From = R(d.From), To = R(d.To) },
             RowNumberExpr r => r with { PartitionBy = All(r.PartitionBy), OrderBy = r.OrderBy.Select(k => k with { Expression = R(k.Expression) }).ToList() },
+            WindowExpr w => w with { Function = (FunctionCall)R(w.Function), PartitionBy = All(w.PartitionBy), OrderBy = w.OrderBy.Select(k => k with { Expression = R(k.Expression) }).ToList() },
+            SecondsBetweenExpr s => s with { From = R(s.From), To = R(s.To) },
+            PercentileExpr p => p with { Value = R(p.Value) },
             _ => e,
         };
         return replace(rebuilt);

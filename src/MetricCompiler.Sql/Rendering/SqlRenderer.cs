@@ -248,6 +248,9 @@ public sealed class SqlRenderer(SqlDialect dialect, Func<string, string> resolve
             DateDiffDaysExpr d => (dialect.DateDiffDays(Expr(d.From, Precedence.Multiplicative), Expr(d.To, Precedence.Multiplicative)), Precedence.Additive),
             ScalarSubqueryExpr q => (Subquery(q.Query), Precedence.Primary),
             RowNumberExpr r => (RowNumber(r), Precedence.Primary),
+            WindowExpr w => (Window(w), Precedence.Primary),
+            SecondsBetweenExpr s => (dialect.SecondsBetween(Expr(s.From, Precedence.Primary), Expr(s.To, Precedence.Primary)), Precedence.Primary),
+            PercentileExpr p => (dialect.Percentile(Expr(p.Value), NumberLiteral.Of(p.Fraction).Text), Precedence.Primary),
             _ => throw new ArgumentException($"cannot render {e.GetType().Name}", nameof(e)),
         };
         return own < context ? $"({text})" : text;
@@ -312,6 +315,16 @@ public sealed class SqlRenderer(SqlDialect dialect, Func<string, string> resolve
         if (r.OrderBy.Count > 0)
             parts.Add($"order by {string.Join(", ", r.OrderBy.Select(SortKey))}");
         return $"row_number() over ({string.Join(" ", parts)})";
+    }
+
+    private string Window(WindowExpr w)
+    {
+        var parts = new List<string>();
+        if (w.PartitionBy.Count > 0)
+            parts.Add($"partition by {string.Join(", ", w.PartitionBy.Select(p => Expr(p)))}");
+        if (w.OrderBy.Count > 0)
+            parts.Add($"order by {string.Join(", ", w.OrderBy.Select(SortKey))}");
+        return $"{Function(w.Function)} over ({string.Join(" ", parts)})";
     }
 
     private string SortKey(SortKey key) =>

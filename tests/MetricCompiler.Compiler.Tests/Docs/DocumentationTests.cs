@@ -48,6 +48,8 @@ public sealed class DocumentationTests
         "decision", "ship_when_primary", "require_srm_clean",
         // target settings read by AdapterFactory.Open for postgres
         "host", "port", "database", "user", "schema",
+        // retention, sessions and percentile metrics (RetentionMetricType, SessionsMetricType, SimpleMetricType)
+        "cohort_filter", "return_filter", "return_on", "return_within", "measure", "gap", "session_id", "percentile",
     ];
 
     /// <summary>
@@ -64,6 +66,8 @@ public sealed class DocumentationTests
         "all", "any",
         "no_breach", "non_inferior",
         "sqlite", "postgres", "trino", "snowflake",
+        // metric types and session measures (MetricTypes, SessionsMetricType.Measures) and the percentile aggregation
+        "retention", "sessions", "duration", "events_per_session", "bounce_rate", "percentile",
     ];
 
     /// <summary>Codes that mean a YAML block is malformed or uses a key or value the loader does not know.</summary>

@@ -71,11 +71,11 @@ public sealed partial class CumulativeMetricType : MetricType
         {
             case null:
                 return null;
-            case SimpleMetric { Aggregation: not Aggregation.Proportion } simple:
+            case SimpleMetric { Aggregation: not (Aggregation.Proportion or Aggregation.Percentile) } simple:
                 return new CumulativeMetric(definition, simple, window);
             default:
                 binder.Diagnostics.Error(DiagnosticCodes.UnsupportedCombination, spec.Metric.Location,
-                    $"{context}: a cumulative metric accumulates a simple metric, and `{spec.Metric.Name}` is a {(metric is SimpleMetric ? "proportion" : metric.Type.Name + " metric")}",
+                    $"{context}: a cumulative metric accumulates a simple metric, and `{spec.Metric.Name}` is a {(metric is SimpleMetric s ? Aggregations.YamlName(s.Aggregation) : metric.Type.Name + " metric")}",
                     "accumulate a count, sum, count_distinct, average, min or max metric; for active users use `agg: count_distinct` of the entity");
                 return null;
         }

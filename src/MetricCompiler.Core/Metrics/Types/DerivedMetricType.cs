@@ -153,7 +153,7 @@ public sealed record DerivedMetric(MetricDefinition Definition, SqlExpr Expressi
     public override string Summary => $"derived: {ExprText.Text}";
 
     /// <summary>A value per unit exists when no input is offset and every input has a single per-unit value.</summary>
-    public override bool HasUnitValue => DerivedInputs.All(i => i.Offset.IsNone && i.Metric is SimpleMetric or DerivedMetric { HasUnitValue: true });
+    public override bool HasUnitValue => DerivedInputs.All(i => i.Offset.IsNone && i.Metric is SimpleMetric { HasUnitValue: true } or DerivedMetric { HasUnitValue: true });
 
     /// <summary>Zero for a unit without rows when every input is, and nothing divides (a division by zero is no value).</summary>
     private bool ZeroWhenEmpty =>
