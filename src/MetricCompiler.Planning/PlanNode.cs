@@ -39,6 +39,12 @@ public sealed record PlanNode(
     /// <summary>A query the runner reads right after building the node (staging: the rows each rule dropped).</summary>
     public StagingAudit? Audit { get; init; }
 
+    /// <summary>
+    /// A holdout's exposures: <see cref="Query"/> gives the eligible units and their hash values; the runner assigns each
+    /// unit its variant from its namespace position and writes the exposures table.
+    /// </summary>
+    public Core.Semantics.BoundHoldout? Holdout { get; init; }
+
     public string KindName => Kind switch
     {
         NodeKind.Staging => "staging",

@@ -178,14 +178,16 @@ public static class Planner
     /// </summary>
     private static PlanNode Exposures(ProjectTime time, BoundExperiment experiment)
     {
+        if (experiment.Exposure.Variant is not LoggedVariant logged)
+            return HoldoutExposures(time, experiment, ((HeldOutByHash)experiment.Exposure.Variant).Holdout);
         var source = experiment.Exposure.Source;
         var (start, end) = Window(time, experiment.Definition);
         var at = Col(Event, source.EventTime.Name);
-        var hashValue = experiment.Assignment is { } assignment ? HashValue(assignment) : null;
+        var hashValue = experiment.Assignment is { } assignment ? HashValue(assignment.HashAttributes) : null;
         var events = new SelectQuery(
             [
                 Col(Event, source.Entity.Name).As("unit_id"),
-                Col(Event, experiment.Exposure.VariantColumn.Name).As("variant"),
+                Col(Event, logged.Column.Name).As("variant"),
                 at.As("exposed_at"),
                 .. hashValue is null ? Array.Empty<SelectItem>() : [hashValue.As("hash_value")],
             ],
@@ -233,11 +235,48 @@ public static class Planner
             query, [NodeNames.Staging(source.Name)], [], experiment.Definition.Location, ["experiment", .. experiment.Definition.Tags], experiment.Id);
     }
 
-    /// <summary>The hashed value of a unit: its hash attributes' values joined by <c>|</c>, as <c>Assigner.HashValue</c> joins them.</summary>
-    private static SqlExpr HashValue(BoundAssignment assignment)
+    /// <summary>
+    /// A holdout's eligible units (rows of the exposure source inside the window) with their first exposure and hash
+    /// value. The variant is the unit's namespace position (GrowthBook's FNV-1a hash, which SQL engines do not share),
+    /// so the runner computes it from <c>hash_value</c> with <see cref="BoundHoldout.VariantOf"/> and writes the table
+    /// with the same columns as every exposures table.
+    /// </summary>
+    private static PlanNode HoldoutExposures(ProjectTime time, BoundExperiment experiment, BoundHoldout holdout)
     {
-        SqlExpr value = Col(Event, assignment.HashAttributes[0].Name);
-        foreach (var attribute in assignment.HashAttributes.Skip(1))
+        var source = experiment.Exposure.Source;
+        var (start, end) = Window(time, experiment.Definition);
+        var at = Col(Event, source.EventTime.Name);
+        var events = new SelectQuery(
+            [Col(Event, source.Entity.Name).As("unit_id"), at.As("exposed_at"), HashValue(holdout.HashAttributes).As("hash_value")],
+            From(new NodeRef(NodeNames.Staging(source.Name)), Event),
+            Where: And(
+                experiment.Exposure.Filter is { } filter ? SqlExprRewriter.Qualify(filter, Event) : null,
+                Ge(at, new TimestampLiteral(start)),
+                Lt(at, new TimestampLiteral(end))));
+        var query = new SelectQuery(
+            [
+                Col("unit_id").Item(),
+                Min(Col("exposed_at")).As("first_exposure_at"),
+                Min(Col("hash_value")).As("hash_value", $"the runner places it in namespace `{holdout.Range.Name}`: [{holdout.Range.Start.ToString(System.Globalization.CultureInfo.InvariantCulture)}, {holdout.Range.End.ToString(System.Globalization.CultureInfo.InvariantCulture)}) is the holdout"),
+            ],
+            From(new CteRef("eligible")),
+            GroupBy: [Col("unit_id")])
+        {
+            With = [new CommonTableExpression("eligible", events, $"units eligible for holdout `{experiment.Id}` inside its window {experiment.Definition.Start:yyyy-MM-dd}..{experiment.Definition.End:yyyy-MM-dd}{ZoneNote(time)}")],
+        };
+        return new PlanNode(NodeNames.Exposures(experiment.Id), NodeKind.Exposures,
+            $"Units eligible for holdout `{experiment.Id}` with their first exposure; the runner assigns `{HoldoutVariants.Holdout}` or `{HoldoutVariants.Released}` from each unit's namespace position.",
+            query, [NodeNames.Staging(source.Name)], [], experiment.Definition.Location, ["experiment", "holdout", .. experiment.Definition.Tags], experiment.Id)
+        {
+            Holdout = holdout,
+        };
+    }
+
+    /// <summary>The hashed value of a unit: its hash attributes' values joined by <c>|</c>, as <c>Assigner.HashValue</c> joins them.</summary>
+    private static SqlExpr HashValue(IReadOnlyList<BoundColumn> attributes)
+    {
+        SqlExpr value = Col(Event, attributes[0].Name);
+        foreach (var attribute in attributes.Skip(1))
             value = new BinaryExpr(new BinaryExpr(value, BinaryOperator.Concat, Str(MetricCompiler.Assignment.Assigner.AttributeSeparator)), BinaryOperator.Concat, Col(Event, attribute.Name));
         return value;
     }

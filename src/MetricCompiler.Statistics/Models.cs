@@ -12,7 +12,8 @@ namespace MetricCompiler.Statistics;
 /// <para>
 /// Sums may be centred: with <paramref name="Shift"/> c, <paramref name="Sum"/>, <paramref name="SumSquares"/> and the
 /// cross sums are of y - c (the ratio's numerator likewise; its denominator about <paramref name="DenominatorShift"/>);
-/// covariate sums may be about any shift. Every arm of a metric must use the same shifts. Variances and covariances
+/// covariate sums are about <paramref name="CovariateShift"/> (CUPED uses only the covariate's differences and co-moments,
+/// which the shift leaves unchanged; the covariate's own mean adds it back). Every arm of a metric must use the same shifts. Variances and covariances
 /// are the same for any shift; means add it back (<see cref="Mean"/>). Centring keeps the variance when the mean is
 /// large against the spread, where raw sums of squares lose it to cancellation. Proportions are never shifted.
 /// </para>
@@ -35,7 +36,8 @@ public sealed record VariantStatistics(
     long? QuantileNStar = null,
     CovariateStatistics? Covariates = null,
     double Shift = 0,
-    double DenominatorShift = 0)
+    double DenominatorShift = 0,
+    double CovariateShift = 0)
 {
     /// <summary>The mean of y (with its shift added back); undefined for n = 0.</summary>
     public double Mean => Shift + (Sum / N);

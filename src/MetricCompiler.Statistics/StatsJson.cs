@@ -23,7 +23,7 @@ public static class StatsJson
         "n", "sum", "sum_squares", "covariate_sum", "covariate_sum_squares", "cross_sum",
         "numerator_sum", "numerator_sum_squares", "denominator_sum", "denominator_sum_squares",
         "quantile_level", "quantile", "quantile_lower", "quantile_upper", "quantile_n_star", "covariates",
-        "shift", "denominator_shift",
+        "shift", "denominator_shift", "covariate_shift",
     ];
 
     private static readonly string[] QuantileFields = ["quantile_level", "quantile", "quantile_lower", "quantile_upper"];
@@ -247,6 +247,11 @@ public static class StatsJson
                     if (s.DenominatorShift != 0)
                     {
                         w.WriteNumber("denominator_shift", s.DenominatorShift);
+                    }
+
+                    if (s.CovariateShift != 0)
+                    {
+                        w.WriteNumber("covariate_shift", s.CovariateShift);
                     }
 
                     if (s.QuantileNStar is { } nStar)
@@ -589,7 +594,7 @@ public static class StatsJson
             n, sum, Get("sum_squares") ?? 0, Get("covariate_sum"), Get("covariate_sum_squares"), Get("cross_sum"),
             Get("numerator_sum"), Get("numerator_sum_squares"), Get("denominator_sum"), Get("denominator_sum_squares"),
             Get("quantile_level"), Get("quantile"), Get("quantile_lower"), Get("quantile_upper"), nStar, covariates,
-            Get("shift") ?? 0, Get("denominator_shift") ?? 0);
+            Get("shift") ?? 0, Get("denominator_shift") ?? 0, Get("covariate_shift") ?? 0);
     }
 
     /// <summary>

@@ -39,6 +39,17 @@ public static class AssignCommand
             var experiment = project.Experiments.FirstOrDefault(e => e.Id == id)
                 ?? throw new UsageException($"no experiment `{id}`: " + (NameSuggester.Hint(id, project.Experiments.Select(e => e.Id).ToList(), "experiment")
                     ?? $"experiments: {string.Join(", ", project.Experiments.Select(e => e.Id))}"));
+            if (experiment.Holdout is { } holdout)
+            {
+                var held = parse.GetValue(unitOption)!;
+                if (held.Length != holdout.HashAttributes.Count)
+                    throw new UsageException($"holdout `{id}` hashes {holdout.HashAttributes.Count} attribute(s) ({string.Join(", ", holdout.HashAttributes.Select(a => a.Name))}); give one --unit per attribute, in that order");
+                var heldUnit = Assigner.HashValue(held);
+                context.Output.WriteLine($"{holdout.VariantOf(heldUnit)}   (position {holdout.Range.Position(heldUnit).ToString("0.####", CultureInfo.InvariantCulture)} in namespace `{holdout.Range.Name}`, " +
+                    $"holdout [{holdout.Range.Start.ToString(CultureInfo.InvariantCulture)}, {holdout.Range.End.ToString(CultureInfo.InvariantCulture)}))");
+                return ExitCodes.Success;
+            }
+
             if (experiment.Assignment is not { } assignment)
             {
                 context.Error.WriteLine($"error: experiment `{id}` declares no `assignment:`; its variants come from the exposure log only");

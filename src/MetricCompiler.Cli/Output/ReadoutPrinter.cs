@@ -15,6 +15,8 @@ public static class ReadoutPrinter
         o.WriteLine(rule);
         o.WriteLine($"Experiment {r.ExperimentId}{(r.Name is null ? "" : $": {r.Name}")}   ({r.Start:yyyy-MM-dd} .. {r.End:yyyy-MM-dd})");
         o.WriteLine(rule);
+        if (r.Holdout is { } holdout)
+            o.WriteLine($"Holdout: {holdout.Describe()}");
         o.WriteLine($"Decision: {DecisionPolicy.Name(r.Decision).ToUpperInvariant().Replace('_', '-')}");
         foreach (var reason in r.Reasons)
             o.WriteLine($"  - {reason}");

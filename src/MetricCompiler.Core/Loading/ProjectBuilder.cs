@@ -342,8 +342,22 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
             exposure = new ExposureDefinition(new NameReference("", reader.Location()), "variant", null, reader.Location());
         }
 
+        var holdout = ReadHoldout(reader.Mapping("holdout"), file, context);
+        if (holdout is not null && reader.Has("variants"))
+            diagnostics.Error(DiagnosticCodes.UnsupportedCombination, reader.At("variants"), $"{context}: a holdout's variants are implied: `{HoldoutVariants.Holdout}` (the held-out share, control) and `{HoldoutVariants.Released}` (everyone else)",
+                "remove `variants`");
+        if (holdout is not null && reader.Has("assignment"))
+            diagnostics.Error(DiagnosticCodes.UnsupportedCombination, reader.At("assignment"), $"{context}: a holdout is assigned by its namespace range; it takes no `assignment`",
+                "give the hash attributes under `holdout: {hash_attribute: ...}`");
         var variants = new List<VariantDefinition>();
-        foreach (var variantNode in reader.Sequence("variants", required: true)?.Children ?? [])
+        if (holdout is not null)
+        {
+            var held = holdout.Share.End - holdout.Share.Start;
+            variants.Add(new VariantDefinition(HoldoutVariants.Holdout, held, true, "held out of everything shipped in the namespace", holdout.Location));
+            variants.Add(new VariantDefinition(HoldoutVariants.Released, 1 - held, false, "everyone else: every change shipped in the namespace", holdout.Location));
+        }
+
+        foreach (var variantNode in reader.Sequence("variants", required: holdout is null)?.Children ?? [])
         {
             if (variantNode is not YamlMappingNode variantMapping)
             {
@@ -413,9 +427,50 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
             reader.Names("tags").Select(t => t.Name).ToList(),
             reader.Location(),
             reader.FieldLocations,
-            assignment);
+            holdout is null ? assignment : null,
+            holdout);
         reader.Finish();
         _experiments.Add(experiment);
+    }
+
+    /// <summary><c>{name, range: [start, end]}</c>: a share of a namespace, 0 &lt;= start &lt; end &lt;= 1.</summary>
+    private NamespaceShare? ReadNamespaceShare(YamlMappingReader ns, string context, string nameKey = "name")
+    {
+        var name = ns.String(nameKey, required: true);
+        var range = ns.Sequence("range", required: true);
+        double? start = null, end = null;
+        if (range is not null)
+        {
+            if (range.Children.Count == 2 && range.Children.All(c => c is YamlScalarNode { Value: { } v } && double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _)))
+            {
+                start = double.Parse(((YamlScalarNode)range.Children[0]).Value!, System.Globalization.CultureInfo.InvariantCulture);
+                end = double.Parse(((YamlScalarNode)range.Children[1]).Value!, System.Globalization.CultureInfo.InvariantCulture);
+                if (!(start >= 0 && start < end && end <= 1))
+                {
+                    diagnostics.Error(DiagnosticCodes.OutOfRange, ns.At("range"), $"{context}: namespace range must be [start, end] with 0 <= start < end <= 1, not [{start}, {end}]");
+                    start = end = null;
+                }
+            }
+            else
+            {
+                diagnostics.Error(DiagnosticCodes.WrongNodeType, ns.At("range"), $"{context}: namespace range must be two numbers, [start, end]", "for example `range: [0, 0.5]` takes the first half of the namespace");
+            }
+        }
+
+        return name is not null && start is { } s && end is { } e ? new NamespaceShare(name, s, e, ns.Location()) : null;
+    }
+
+    /// <summary><c>holdout: {namespace, range, hash_attribute}</c>; its variants are implied.</summary>
+    private HoldoutDefinition? ReadHoldout(YamlMappingNode? node, string file, string context)
+    {
+        if (node is null)
+            return null;
+        context = $"{context} holdout";
+        var reader = new YamlMappingReader(node, file, diagnostics, context);
+        var share = ReadNamespaceShare(reader, context, nameKey: "namespace");
+        var attributes = reader.Names("hash_attribute");
+        reader.Finish();
+        return share is null ? null : new HoldoutDefinition(share, attributes, reader.Location());
     }
 
     /// <summary><c>assignment:</c> of an experiment: hash attributes, seed, hash version, coverage, namespace share, overrides.</summary>
@@ -441,27 +496,8 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
         if (reader.Mapping("namespace") is { } nsNode)
         {
             var ns = reader.Nested(nsNode, "namespace");
-            var name = ns.String("name", required: true);
-            var range = ns.Sequence("range", required: true);
-            double? start = null, end = null;
-            if (range is not null)
-            {
-                if (range.Children.Count == 2 && range.Children.All(c => c is YamlScalarNode { Value: { } v } && double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out _)))
-                {
-                    start = double.Parse(((YamlScalarNode)range.Children[0]).Value!, System.Globalization.CultureInfo.InvariantCulture);
-                    end = double.Parse(((YamlScalarNode)range.Children[1]).Value!, System.Globalization.CultureInfo.InvariantCulture);
-                    if (!(start >= 0 && start < end && end <= 1))
-                        diagnostics.Error(DiagnosticCodes.OutOfRange, ns.At("range"), $"{context}: namespace range must be [start, end] with 0 <= start < end <= 1, not [{start}, {end}]");
-                }
-                else
-                {
-                    diagnostics.Error(DiagnosticCodes.WrongNodeType, ns.At("range"), $"{context}: namespace range must be two numbers, [start, end]", "for example `range: [0, 0.5]` takes the first half of the namespace");
-                }
-            }
-
+            share = ReadNamespaceShare(ns, context);
             ns.Finish();
-            if (name is not null && start is { } s && end is { } e)
-                share = new NamespaceShare(name, s, e, ns.Location());
         }
 
         var overrides = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -116,10 +116,7 @@ public sealed record MeanStatistics(string Value, string? Covariate, MetricKind 
         ];
     }
 
-    /// <summary>
-    /// The covariate's shift is not passed on: CUPED uses only its differences and co-moments, which the shift leaves
-    /// unchanged. The value's shift is (means add it back).
-    /// </summary>
+    /// <summary>The shifts are passed on: means add them back (CUPED itself uses only differences and co-moments).</summary>
     public override VariantStatistics Read(IReadOnlyDictionary<string, object?>? row) =>
         new(StatisticsColumns.Count(row),
             StatisticsColumns.Number(row, StatisticsColumns.ValueSum) ?? 0,
@@ -127,7 +124,8 @@ public sealed record MeanStatistics(string Value, string? Covariate, MetricKind 
             CovariateSum: Cuped ? StatisticsColumns.Number(row, StatisticsColumns.CovariateSum) ?? 0 : null,
             CovariateSumSquares: Cuped ? StatisticsColumns.Number(row, StatisticsColumns.CovariateSumSquares) ?? 0 : null,
             CrossSum: Cuped ? StatisticsColumns.Number(row, StatisticsColumns.CrossSum) ?? 0 : null,
-            Shift: StatisticsColumns.Number(row, StatisticsColumns.ValueShift) ?? 0);
+            Shift: StatisticsColumns.Number(row, StatisticsColumns.ValueShift) ?? 0,
+            CovariateShift: Cuped ? StatisticsColumns.Number(row, StatisticsColumns.CovariateShift) ?? 0 : 0);
 }
 
 /// <summary>The ratio of two per-unit sums over all analysed units (delta method), e.g. revenue per order.</summary>

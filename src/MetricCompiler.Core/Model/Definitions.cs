@@ -94,6 +94,20 @@ public sealed record AssignmentDefinition(
 /// <summary>The share <c>[Start, End)</c> of a namespace an experiment runs in; shares of one namespace must not overlap.</summary>
 public sealed record NamespaceShare(string Name, double Start, double End, SourceLocation Location);
 
+/// <summary>
+/// <c>holdout:</c> on an experiment: the share of a namespace held back from everything shipped in it. Units whose
+/// namespace position falls in <see cref="Share"/> are the control variant <see cref="HoldoutVariants.Holdout"/>;
+/// every other eligible unit is <see cref="HoldoutVariants.Released"/>.
+/// </summary>
+public sealed record HoldoutDefinition(NamespaceShare Share, IReadOnlyList<NameReference> HashAttributes, SourceLocation Location);
+
+/// <summary>The two variants of a holdout, implied by <c>holdout:</c>.</summary>
+public static class HoldoutVariants
+{
+    public const string Holdout = "holdout";
+    public const string Released = "released";
+}
+
 /// <summary>A guardrail: the metric, which way is harm, and the relative change in that direction that is tolerated.</summary>
 public sealed record GuardrailDefinition(NameReference Metric, Direction HarmfulDirection, double Margin, SourceLocation Location);
 
@@ -167,7 +181,8 @@ public sealed record ExperimentDefinition(
     IReadOnlyList<string> Tags,
     SourceLocation Location,
     IReadOnlyDictionary<string, SourceLocation> FieldLocations,
-    AssignmentDefinition? Assignment = null)
+    AssignmentDefinition? Assignment = null,
+    HoldoutDefinition? Holdout = null)
 {
     public VariantDefinition? Control => Variants.FirstOrDefault(v => v.IsControl);
 

@@ -49,8 +49,24 @@ public sealed record BoundSource(
         Columns.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase));
 }
 
-/// <summary>Where an experiment's exposures come from, bound.</summary>
-public sealed record BoundExposure(BoundSource Source, BoundColumn VariantColumn, SqlExpr? Filter);
+/// <summary>Where an experiment's exposures come from, bound, and how a unit's variant is known.</summary>
+public sealed record BoundExposure(BoundSource Source, VariantOrigin Variant, SqlExpr? Filter);
+
+/// <summary>How an exposed unit's variant is known.</summary>
+public abstract record VariantOrigin;
+
+/// <summary>The exposure log says it: a column of the exposure source.</summary>
+public sealed record LoggedVariant(BoundColumn Column) : VariantOrigin;
+
+/// <summary>A holdout: the unit's position in the namespace says it (inside the held-out range: the holdout).</summary>
+public sealed record HeldOutByHash(BoundHoldout Holdout) : VariantOrigin;
+
+/// <summary>A holdout, bound: the exposure-source columns whose joined values are hashed, and the held-out range.</summary>
+public sealed record BoundHoldout(HoldoutDefinition Definition, IReadOnlyList<BoundColumn> HashAttributes, MetricCompiler.Assignment.NamespaceRange Range)
+{
+    /// <summary>The variant of a unit with this hash value (its attributes joined as <c>Assigner.HashValue</c> joins them).</summary>
+    public string VariantOf(string hashValue) => Range.Contains(hashValue) ? HoldoutVariants.Holdout : HoldoutVariants.Released;
+}
 
 /// <summary>
 /// A declared assignment, bound: the exposure-source columns whose joined values are hashed, and the rule the audit and
@@ -82,6 +98,9 @@ public sealed record BoundExperiment(
     public string Id => Definition.Id;
 
     public AnalysisSettings Analysis => Definition.Analysis;
+
+    /// <summary>The holdout this experiment is, or null for an experiment whose variants are logged.</summary>
+    public BoundHoldout? Holdout => (Exposure.Variant as HeldOutByHash)?.Holdout;
 
     public IReadOnlyList<VariantDefinition> Variants => Definition.Variants;
 

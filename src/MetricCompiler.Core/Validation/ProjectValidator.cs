@@ -253,14 +253,26 @@ public static partial class ProjectValidator
         var exposureSource = experiment.Exposure.Source.Name.Length > 0 ? binder.Source(experiment.Exposure.Source, $"{context}: exposure") : null;
         if (exposureSource is not null)
         {
-            var variantColumn = exposureSource.FindColumn(experiment.Exposure.VariantColumn);
-            if (variantColumn is null)
-                diagnostics.Error(DiagnosticCodes.UnknownColumn, experiment.Exposure.Location,
-                    $"{context}: variant column `{experiment.Exposure.VariantColumn}` is not a column of source `{exposureSource.Name}`",
-                    NameSuggester.Hint(experiment.Exposure.VariantColumn, exposureSource.Columns.Select(c => c.Name).ToList(), "column"));
+            VariantOrigin? origin;
+            if (experiment.Holdout is { } holdout)
+            {
+                var attributes = BindHashAttributes(holdout.HashAttributes, exposureSource, holdout.Location, $"{context} holdout", diagnostics);
+                origin = attributes is null ? null : new HeldOutByHash(new BoundHoldout(holdout, attributes,
+                    new MetricCompiler.Assignment.NamespaceRange(holdout.Share.Name, holdout.Share.Start, holdout.Share.End)));
+            }
+            else
+            {
+                var variantColumn = exposureSource.FindColumn(experiment.Exposure.VariantColumn);
+                if (variantColumn is null)
+                    diagnostics.Error(DiagnosticCodes.UnknownColumn, experiment.Exposure.Location,
+                        $"{context}: variant column `{experiment.Exposure.VariantColumn}` is not a column of source `{exposureSource.Name}`",
+                        NameSuggester.Hint(experiment.Exposure.VariantColumn, exposureSource.Columns.Select(c => c.Name).ToList(), "column"));
+                origin = variantColumn is null ? null : new LoggedVariant(variantColumn);
+            }
+
             var filter = binder.Expression(experiment.Exposure.Filter, exposureSource, $"{context} exposure");
-            if (variantColumn is not null && (experiment.Exposure.Filter is null || filter is not null))
-                exposure = new BoundExposure(exposureSource, variantColumn, filter);
+            if (origin is not null && (experiment.Exposure.Filter is null || filter is not null))
+                exposure = new BoundExposure(exposureSource, origin, filter);
         }
 
         ValidateVariants(experiment, context, diagnostics);
@@ -325,39 +337,8 @@ public static partial class ProjectValidator
         if (experiment.Assignment is not { } assignment)
             return null;
         context = $"{context} assignment";
-        var ok = true;
-        var attributes = new List<BoundColumn>();
-        foreach (var reference in assignment.HashAttributes)
-        {
-            if (exposure.Source.FindColumn(reference.Name) is { } column)
-            {
-                attributes.Add(column);
-                continue;
-            }
-
-            diagnostics.Error(DiagnosticCodes.UnknownColumn, reference.Location,
-                $"{context}: hash attribute `{reference.Name}` is not a column of the exposure source `{exposure.Source.Name}`",
-                NameSuggester.Hint(reference.Name, exposure.Source.Columns.Select(c => c.Name).ToList(), "column"));
-            ok = false;
-        }
-
-        if (attributes.Count == 0 && ok)
-            attributes.Add(exposure.Source.Entity);
-        foreach (var column in attributes.Where(c => c.Type != ColumnType.String))
-        {
-            diagnostics.Error(DiagnosticCodes.ColumnTypeMismatch, assignment.HashAttributes.FirstOrDefault(r => r.Name == column.Name)?.Location ?? assignment.Location,
-                $"{context}: hash attribute `{column.Name}` is declared as {column.Type.ToString().ToLowerInvariant()}; the SDKs hash text",
-                "declare the column with `type: string` (an id is text to the hash even when it looks like a number)");
-            ok = false;
-        }
-
-        foreach (var column in attributes.Where(c => c.Pii))
-        {
-            diagnostics.Error(DiagnosticCodes.UnsupportedCombination, assignment.HashAttributes.FirstOrDefault(r => r.Name == column.Name)?.Location ?? assignment.Location,
-                $"{context}: hash attribute `{column.Name}` is pii, so staging hashes it and the audit could not recompute the SDK's assignment",
-                "hash a non-personal id, or leave the assignment undeclared for this experiment");
-            ok = false;
-        }
+        var attributes = BindHashAttributes(assignment.HashAttributes, exposure.Source, assignment.Location, context, diagnostics);
+        var ok = attributes is not null;
         var variants = experiment.Variants.Select(v => v.Name).ToList();
         foreach (var (unit, variant) in assignment.Overrides.Where(o => !variants.Contains(o.Value)))
         {
@@ -366,7 +347,7 @@ public static partial class ProjectValidator
             ok = false;
         }
 
-        if (!ok || !MetricCompiler.Assignment.UnitHash.Versions.Contains(assignment.HashVersion))
+        if (!ok || attributes is null || !MetricCompiler.Assignment.UnitHash.Versions.Contains(assignment.HashVersion))
             return null;
         var rule = new MetricCompiler.Assignment.AssignmentRule(
             assignment.Seed ?? experiment.Id,
@@ -379,20 +360,70 @@ public static partial class ProjectValidator
         return new BoundAssignment(assignment, attributes, rule);
     }
 
+    /// <summary>
+    /// Hash attributes: columns of the exposure source, text (the SDKs hash text) and not pii (the raw id must reach the
+    /// hash); the entity when none is named. Null when any is invalid (the diagnostics say why).
+    /// </summary>
+    private static IReadOnlyList<BoundColumn>? BindHashAttributes(IReadOnlyList<NameReference> references, BoundSource source, SourceLocation fallback,
+        string context, DiagnosticBag diagnostics)
+    {
+        var ok = true;
+        var attributes = new List<BoundColumn>();
+        foreach (var reference in references)
+        {
+            if (source.FindColumn(reference.Name) is { } column)
+            {
+                attributes.Add(column);
+                continue;
+            }
+
+            diagnostics.Error(DiagnosticCodes.UnknownColumn, reference.Location,
+                $"{context}: hash attribute `{reference.Name}` is not a column of the exposure source `{source.Name}`",
+                NameSuggester.Hint(reference.Name, source.Columns.Select(c => c.Name).ToList(), "column"));
+            ok = false;
+        }
+
+        if (attributes.Count == 0 && ok)
+            attributes.Add(source.Entity);
+        SourceLocation At(BoundColumn column) => references.FirstOrDefault(r => r.Name == column.Name)?.Location ?? fallback;
+        foreach (var column in attributes.Where(c => c.Type != ColumnType.String))
+        {
+            diagnostics.Error(DiagnosticCodes.ColumnTypeMismatch, At(column),
+                $"{context}: hash attribute `{column.Name}` is declared as {column.Type.ToString().ToLowerInvariant()}; the SDKs hash text",
+                "declare the column with `type: string` (an id is text to the hash even when it looks like a number)");
+            ok = false;
+        }
+
+        foreach (var column in attributes.Where(c => c.Pii))
+        {
+            diagnostics.Error(DiagnosticCodes.UnsupportedCombination, At(column),
+                $"{context}: hash attribute `{column.Name}` is pii, so staging hashes it and the audit could not recompute the SDK's assignment",
+                "hash a non-personal id, or leave the assignment undeclared for this experiment");
+            ok = false;
+        }
+
+        return ok ? attributes : null;
+    }
+
     /// <summary>Experiments that run at the same time in one namespace must take shares that do not overlap (mutually exclusive).</summary>
     private static void ValidateNamespaces(IReadOnlyList<BoundExperiment> experiments, DiagnosticBag diagnostics)
     {
-        var inNamespaces = experiments.Where(e => e.Assignment?.Rule.Namespace is not null).ToList();
-        for (var i = 0; i < inNamespaces.Count; i++)
-        for (var j = i + 1; j < inNamespaces.Count; j++)
+        // Each experiment's share of a namespace, and where it is written: an assignment's namespace or a holdout's range.
+        var shares = experiments
+            .Select(e => e.Assignment is { Rule.Namespace: { } ns } a ? (Experiment: e, Share: ns, At: a.Definition.Namespace!.Location, What: "experiment")
+                : e.Holdout is { } h ? (Experiment: e, Share: h.Range, At: h.Definition.Location, What: "holdout")
+                : default)
+            .Where(s => s.Experiment is not null)
+            .ToList();
+        for (var i = 0; i < shares.Count; i++)
+        for (var j = i + 1; j < shares.Count; j++)
         {
-            var (a, b) = (inNamespaces[i], inNamespaces[j]);
-            var (shareA, shareB) = (a.Assignment!.Rule.Namespace!, b.Assignment!.Rule.Namespace!);
-            var concurrent = a.Definition.Start <= b.Definition.End && b.Definition.Start <= a.Definition.End;
-            if (concurrent && shareA.Overlaps(shareB))
-                diagnostics.Error(DiagnosticCodes.NamespaceOverlap, b.Definition.Assignment!.Namespace!.Location,
-                    $"experiment `{b.Id}` takes [{Format(shareB.Start)}, {Format(shareB.End)}) of namespace `{shareB.Name}`, which overlaps [{Format(shareA.Start)}, {Format(shareA.End)}) of experiment `{a.Id}` while both run",
-                    "experiments in one namespace are mutually exclusive: give them shares that do not overlap, or dates that do not");
+            var (a, b) = (shares[i], shares[j]);
+            var concurrent = a.Experiment.Definition.Start <= b.Experiment.Definition.End && b.Experiment.Definition.Start <= a.Experiment.Definition.End;
+            if (concurrent && a.Share.Overlaps(b.Share))
+                diagnostics.Error(DiagnosticCodes.NamespaceOverlap, b.At,
+                    $"{b.What} `{b.Experiment.Id}` takes [{Format(b.Share.Start)}, {Format(b.Share.End)}) of namespace `{b.Share.Name}`, which overlaps [{Format(a.Share.Start)}, {Format(a.Share.End)}) of {a.What} `{a.Experiment.Id}` while both run",
+                    "experiments in one namespace are mutually exclusive, and a holdout's range is kept out of all of them: give them shares that do not overlap, or dates that do not");
         }
     }
 

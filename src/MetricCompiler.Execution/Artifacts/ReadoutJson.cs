@@ -61,6 +61,11 @@ public static class ReadoutJson
                 ["excluded_multiple_variant_units"] = r.Srm.MultipleVariantUnits,
                 ["excluded_undeclared_variant_units"] = r.Srm.UndeclaredVariantUnits,
             },
+            ["holdout"] = r.Holdout is not { } held ? null : new JsonObject
+            {
+                ["namespace"] = held.Namespace,
+                ["range"] = new JsonArray(held.Start, held.End),
+            },
             ["assignment_audit"] = r.Assignment is not { } audit ? null : new JsonObject
             {
                 ["seed"] = audit.Seed,

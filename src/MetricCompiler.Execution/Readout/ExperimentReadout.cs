@@ -84,4 +84,14 @@ public sealed record ExperimentReadout(
     Decision Decision,
     IReadOnlyList<string> Reasons,
     IReadOnlyList<string> Warnings,
-    AssignmentAuditReadout? Assignment = null);
+    AssignmentAuditReadout? Assignment = null,
+    HoldoutReadout? Holdout = null);
+
+/// <summary>What a holdout's readout compares: the held-out share of a namespace against everyone else.</summary>
+public sealed record HoldoutReadout(string Namespace, double Start, double End)
+{
+    public string Describe() =>
+        $"`{Core.Model.HoldoutVariants.Holdout}` is [{Start.ToString(System.Globalization.CultureInfo.InvariantCulture)}, {End.ToString(System.Globalization.CultureInfo.InvariantCulture)}) " +
+        $"of namespace `{Namespace}`, held back from everything shipped in it; `{Core.Model.HoldoutVariants.Released}` is everyone else, " +
+        "so each lift is the long-term effect of what shipped";
+}

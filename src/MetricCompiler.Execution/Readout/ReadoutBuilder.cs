@@ -95,7 +95,8 @@ public static class ReadoutBuilder
 
         var definition = experiment.Definition;
         return new ExperimentReadout(experiment.Id, definition.Name, definition.Hypothesis, control, settings, definition.Decision,
-            definition.Start, definition.End, srm, readouts, balance, segments, power, verdicts, decision, reasons, warnings, tables.Assignment);
+            definition.Start, definition.End, srm, readouts, balance, segments, power, verdicts, decision, reasons, warnings, tables.Assignment,
+            experiment.Holdout is { } holdout ? new HoldoutReadout(holdout.Range.Name, holdout.Range.Start, holdout.Range.End) : null);
     }
 
     /// <summary>Welch test of each CUPED covariate (the metric before exposure) between control and each variant.</summary>
@@ -104,7 +105,7 @@ public static class ReadoutBuilder
         if (cuped.Count == 0)
             return [];
         var covariates = cuped.Select(m => new MetricInput(m.Name, MetricKind.Mean,
-            m.Variants.ToDictionary(v => v.Key, v => new VariantStatistics(v.Value.N, v.Value.CovariateSum ?? 0, v.Value.CovariateSumSquares ?? 0)))).ToList();
+            m.Variants.ToDictionary(v => v.Key, v => new VariantStatistics(v.Value.N, v.Value.CovariateSum ?? 0, v.Value.CovariateSumSquares ?? 0, Shift: v.Value.CovariateShift)))).ToList();
         var result = ExperimentAnalyzer.Analyze(new AnalysisRequest(control, covariates, experiment.Analysis.Alpha, Scale: Scale.Absolute));
         return result.Comparisons
             .Select(c => new BalanceCheck(c.Metric, c.Variant, c.ControlMean, c.VariantMean, c.PValue, c.PValue is { } p && p < experiment.Analysis.BalanceThreshold))

@@ -32,6 +32,8 @@ public static class ReadoutHtml
         o.Append($"<h1>{X(title)}</h1>\n<p class=\"id\"><code>{X(r.ExperimentId)}</code> &#183; {F.Date(r.Start)} .. {F.Date(r.End)} ({X(timeZone)})</p>\n</header>\n");
 
         o.Append($"<section class=\"decision {decisionClass}\" id=\"decision\">\n");
+        if (r.Holdout is { } holdout)
+            o.Append($"<p class=\"holdout\">Holdout: {X(holdout.Describe())}.</p>\n");
         o.Append($"<p class=\"verdict\"><span class=\"label\">Decision</span> <strong>{F.DecisionLabel(r.Decision)}</strong></p>\n");
         List(o, r.Reasons, "no reasons recorded");
         if (r.Verdicts.Count > 1)

@@ -30,6 +30,8 @@ public static class ReadoutMarkdown
         o.Append($"- **Variants:** {string.Join("; ", Variants(r, experiment))}\n");
         o.Append($"- **Analysis:** {F.Markdown(Analysis(r))}\n\n");
 
+        if (r.Holdout is { } holdout)
+            o.Append($"Holdout: {F.MarkdownProse(holdout.Describe())}.\n\n");
         o.Append($"## Decision: {F.DecisionLabel(r.Decision)}\n\n");
         Bullets(o, r.Reasons, "no reasons recorded");
         if (r.Verdicts.Count > 1)

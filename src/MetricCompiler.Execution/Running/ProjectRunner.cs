@@ -350,12 +350,45 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
 
     private long BuildTable(PlanNode node, SqlRenderer renderer)
     {
+        if (node.Holdout is { } holdout)
+            return BuildHoldoutExposures(node, renderer, holdout);
         var build = Build(node.Name);
         var relation = adapter.Dialect.QuoteRelation(build);
         adapter.Execute(adapter.Dialect.DropTableIfExists(relation));
         _built.Add(node.Name);
         adapter.Execute(adapter.Dialect.CreateTableAs(relation, renderer.Render(node.Query!)));
         return adapter.CountRows(build);
+    }
+
+    /// <summary>The columns of every exposures table, as a holdout's is written.</summary>
+    private static readonly IReadOnlyList<ColumnSpec> ExposureColumns =
+    [
+        new("unit_id", Sql.Model.SqlType.String),
+        new("variant", Sql.Model.SqlType.String),
+        new("variant_count", Sql.Model.SqlType.Integer),
+        new("first_exposure_at", Sql.Model.SqlType.Timestamp),
+        new("assignment_status", Sql.Model.SqlType.String),
+        new("hash_value", Sql.Model.SqlType.String),
+    ];
+
+    /// <summary>
+    /// A holdout's exposures: the eligible units from the warehouse, each assigned from its namespace position (a unit
+    /// without a hash value cannot be placed and is left out of the analysis, as an undeclared variant is).
+    /// </summary>
+    private long BuildHoldoutExposures(PlanNode node, SqlRenderer renderer, Core.Semantics.BoundHoldout holdout)
+    {
+        var rows = adapter.Query(renderer.Render(node.Query!)).Select(r =>
+        {
+            var hash = r["hash_value"] is { } h and not DBNull ? Convert.ToString(h, System.Globalization.CultureInfo.InvariantCulture) : null;
+            return new object?[]
+            {
+                r["unit_id"], hash is null ? null : holdout.VariantOf(hash), 1L, r["first_exposure_at"],
+                hash is null ? AssignmentStatus.UndeclaredVariant : AssignmentStatus.Analysed, hash,
+            };
+        }).ToList();
+        _built.Add(node.Name);
+        adapter.WriteTable(Build(node.Name), ExposureColumns, rows);
+        return rows.Count;
     }
 
     /// <summary>The rows each staging rule dropped, read over the raw table; what is left beyond the staged rows were duplicates.</summary>
