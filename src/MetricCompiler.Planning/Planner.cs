@@ -59,7 +59,28 @@ public static class Planner
                 null, inputs, [], new(project.Definition.ProjectFile, 1, 1), ["experiment", "readout"]));
         }
 
-        return new ExecutionPlan(nodes);
+        nodes.AddRange(ModelPlanner.Models(project, nodes, diagnostics));
+        foreach (var source in project.Sources.Where(s => s.Definition.Model is { } m && nodes.All(n => n.Name != m.Name || n.Kind != NodeKind.Model)))
+            diagnostics.Error(DiagnosticCodes.UnknownRef, source.Definition.At("model"), $"source `{source.Name}` reads model `{source.Definition.Model!.Name}`, which is not a SQL model",
+                "`model:` names a .sql file matched by `sql_models:` (without `.sql`)");
+        if (diagnostics.HasErrors)
+            throw new CompilationException(diagnostics.Sorted());
+
+        ExecutionPlan plan;
+        try
+        {
+            plan = new ExecutionPlan(nodes);
+        }
+        catch (PlanCycleException e)
+        {
+            ModelPlanner.ReportCycle(project, e.Path, nodes, diagnostics);
+            throw new CompilationException(diagnostics.Sorted());
+        }
+
+        var tests = ModelPlanner.Tests(project, plan.Nodes, diagnostics);
+        if (diagnostics.HasErrors)
+            throw new CompilationException(diagnostics.Sorted());
+        return new ExecutionPlan(nodes) { Tests = tests };
     }
 
     /// <summary>The metric's query at its declared grain and dimensions, with the conventional column names.</summary>
@@ -92,7 +113,8 @@ public static class Planner
         // Timestamps follow the timestamp contract (UtcTimestampExpr): the same UTC instant on every engine, null when unparsable.
         SqlExpr Typed(BoundColumn c) => c.Type == ColumnType.Timestamp ? new UtcTimestampExpr(Col(c.Name)) : Cast(Col(c.Name), ToSqlType(c.Type));
         var typedItems = source.Columns.Select(c => Typed(c).As(c.Name)).ToList();
-        var typed = new SelectQuery(typedItems, From(new SourceTableRef(source.Table)),
+        RelationRef raw = source.Definition.Model is { } model ? new NodeRef(model.Name) : new SourceTableRef(source.Table);
+        var typed = new SelectQuery(typedItems, From(raw),
             Where: And(new IsNullExpr(Col(source.Entity.Name), Negated: true), new IsNullExpr(Typed(source.EventTime), Negated: true)));
         var columns = source.Columns.Select(c => Col(c.Name).Item()).ToList();
 
@@ -120,7 +142,8 @@ public static class Planner
 
         return new PlanNode(NodeNames.Staging(source.Name), NodeKind.Staging,
             source.Definition.Description ?? $"Staged rows of source `{source.Name}`.",
-            query, [], [source.Table], source.Location, ["staging", .. source.Definition.Tags]);
+            query, source.Definition.Model is { } reads ? [reads.Name] : [], source.Definition.Model is null ? [source.Table] : [], source.Location,
+            ["staging", .. source.Definition.Tags]);
     }
 
     /// <summary>
