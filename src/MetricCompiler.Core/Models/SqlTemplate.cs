@@ -218,6 +218,33 @@ public static class SqlTemplate
         return new SourceLocation(file, line, column);
     }
 
+    /// <summary>
+    /// Reads <c>--vars '{days: 7, countries: [DE, FR]}'</c> (a YAML mapping, as dbt takes it).
+    /// </summary>
+    /// <exception cref="FormatException">The text is not a YAML mapping.</exception>
+    public static IReadOnlyDictionary<string, object?> ParseVars(string? text)
+    {
+        var result = new Dictionary<string, object?>(StringComparer.Ordinal);
+        if (string.IsNullOrWhiteSpace(text))
+            return result;
+        var stream = new YamlDotNet.RepresentationModel.YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlDotNet.Core.YamlException e)
+        {
+            throw new FormatException($"--vars is not YAML: {(e.InnerException ?? e).Message}", e);
+        }
+
+        if (stream.Documents.Count == 0 || stream.Documents[0].RootNode is not YamlDotNet.RepresentationModel.YamlMappingNode mapping)
+            throw new FormatException("--vars must be a mapping, such as '{days: 7, country: DE}'");
+        foreach (var (key, value) in mapping.Children)
+            if (key is YamlDotNet.RepresentationModel.YamlScalarNode { Value: { } name })
+                result[name] = FromYaml(value);
+        return result;
+    }
+
     /// <summary>Turns a YAML value given with <c>--vars</c> into what templates compare and loop over.</summary>
     public static object? FromYaml(YamlDotNet.RepresentationModel.YamlNode node) => node switch
     {
