@@ -36,7 +36,9 @@ public sealed class FuzzRunner
         _check = check ?? Check;
         var files = new List<(string, byte[])> { ("metrics.yml", File.ReadAllBytes(Path.Combine(repositoryRoot, "metrics.yml"))) };
         var models = Path.Combine(repositoryRoot, "project_template", "models");
-        foreach (var file in Directory.EnumerateFiles(models, "*.yml", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        // The YAML and the SQL models: templates are hostile input too.
+        foreach (var file in Directory.EnumerateFiles(models, "*", SearchOption.AllDirectories)
+                     .Where(f => f.EndsWith(".yml", StringComparison.Ordinal) || f.EndsWith(".sql", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
             files.Add((Path.GetRelativePath(repositoryRoot, file).Replace('\\', '/'), File.ReadAllBytes(file)));
         _files = files;
     }

@@ -99,8 +99,25 @@ public static class SqlTemplate
             return Blank(m.Value);
         });
         translated = Elif.Replace(translated, m => "{%" + m.Groups["dash"].Value + m.Groups["space"].Value[1..] + "elsif");
+        if (TooDeep(translated) is { } deep)
+        {
+            // The template parser recurses per level; a hostile file must get a diagnostic, not a stack overflow.
+            diagnostics.Error(DiagnosticCodes.TemplateSyntax, At(file, text, deep), $"template nesting is deeper than {MaxDepth} levels",
+                "nest fewer `{% if %}` / `{% for %}` blocks and brackets inside `{{ }}`");
+            return null;
+        }
 
-        var template = Template.ParseLiquid(translated, file);
+        Template template;
+        try
+        {
+            template = Template.ParseLiquid(translated, file);
+        }
+        catch (Exception e) when (e is not (OutOfMemoryException or InsufficientExecutionStackException))
+        {
+            diagnostics.Error(DiagnosticCodes.TemplateSyntax, new SourceLocation(file, 1, 1), $"template syntax error: {e.Message}", "check the `{{ }}` and `{% %}` tags of this file");
+            return null;
+        }
+
         if (template.HasErrors)
         {
             // Scriban often reports one mistake several times at the same place; the first message says it best.
@@ -137,10 +154,65 @@ public static class SqlTemplate
                 $"the functions are {string.Join(", ", Functions)}; a name outside `{{{{ }}}}` calls must be a loop variable");
             return null;
         }
+        catch (Exception e) when (e is not (OutOfMemoryException or InsufficientExecutionStackException))
+        {
+            diagnostics.Error(DiagnosticCodes.TemplateSyntax, new SourceLocation(file, 1, 1), $"template error: {e.Message}",
+                $"the functions are {string.Join(", ", Functions)}");
+            return null;
+        }
 
         if (diagnostics.Items.Count(d => d.IsError) > errors)
             return null;
         return new RenderedSql(Split(output.Trim().TrimEnd(';').TrimEnd(), parts), materialization, severity);
+    }
+
+    /// <summary>The deepest nesting of blocks, and of brackets inside tags, a template may have.</summary>
+    public const int MaxDepth = 64;
+
+    private static readonly Regex BlockTag = new(@"\{%-?\s*(?<word>[a-z]+)", RegexOptions.CultureInvariant);
+
+    /// <summary>The index where nesting first goes deeper than <see cref="MaxDepth"/>, or null.</summary>
+    private static int? TooDeep(string text)
+    {
+        var blocks = 0;
+        foreach (Match m in BlockTag.Matches(text))
+        {
+            var word = m.Groups["word"].Value;
+            if (word is "if" or "for" or "unless" or "case" or "capture" or "tablerow" or "while")
+                blocks++;
+            else if (word.StartsWith("end", StringComparison.Ordinal))
+                blocks--;
+            if (blocks > MaxDepth)
+                return m.Index;
+        }
+
+        var inTag = false;
+        var depth = 0;
+        for (var i = 0; i < text.Length - 1; i++)
+        {
+            if (!inTag && text[i] == '{' && text[i + 1] is '{' or '%')
+            {
+                inTag = true;
+                depth = 0;
+                i++;
+            }
+            else if (inTag && text[i] is '}' or '%' && text[i + 1] == '}' && depth <= 0)
+            {
+                inTag = false;
+                i++;
+            }
+            else if (inTag && text[i] is '(' or '[' or '{')
+            {
+                if (++depth > MaxDepth)
+                    return i;
+            }
+            else if (inTag && text[i] is ')' or ']' or '}')
+            {
+                depth--;
+            }
+        }
+
+        return null;
     }
 
     private sealed class UnknownVarException(SourceSpan span, string message) : ScriptRuntimeException(span, message);

@@ -174,4 +174,17 @@ public sealed class SqlModelCompilerTests
         Assert.Equal("m", tests["no_negative_revenue"].AttachedTo);
         Assert.Equal(Core.Model.TestSeverity.Warn, tests["no_negative_revenue"].Severity);
     }
+
+    [Theory]
+    [InlineData("{% if true %}", "{% endif %}")]
+    [InlineData("{{ ref(", ") }}")]
+    public void Hostile_nesting_is_a_diagnostic_not_a_crash(string open, string close)
+    {
+        var text = "select 1\n" + string.Concat(Enumerable.Repeat(open, 20_000)) + string.Concat(Enumerable.Repeat(close, 20_000));
+        var diagnostics = new DiagnosticBag();
+        Assert.Null(SqlTemplate.Render("models/deep.sql", text, NoVars, diagnostics));
+        var error = Assert.Single(diagnostics.Items);
+        Assert.Equal("MC6001", error.Code);
+        Assert.Equal(2, error.Location.Line);
+    }
 }
