@@ -49,6 +49,26 @@ public sealed class ArtifactWriter(string targetDirectory)
             WriteAtomically(Path.Combine(targetDirectory, node.RelativePath), node.Sql!);
     }
 
+    /// <summary>Writes <c>compiled/tests/&lt;test&gt;.sql</c> for every data test, removing files of tests that no longer exist.</summary>
+    public void WriteCompiledTests(IReadOnlyList<(PlannedTest Test, string Sql)> tests)
+    {
+        var folder = Path.Combine(targetDirectory, "compiled", "tests");
+        try
+        {
+            Directory.CreateDirectory(folder);
+            var expected = tests.Select(t => $"{t.Test.Name}.sql").ToHashSet(StringComparer.Ordinal);
+            foreach (var stale in Directory.EnumerateFiles(folder, "*.sql").Where(f => !expected.Contains(Path.GetFileName(f))))
+                File.Delete(stale);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw ArtifactException.For(folder, e);
+        }
+
+        foreach (var (test, sql) in tests)
+            WriteAtomically(Path.Combine(folder, $"{test.Name}.sql"), sql);
+    }
+
     public void WriteManifest(BoundProject bound, TargetDefinition target, IReadOnlyList<CompiledNode> compiled, IReadOnlyList<PlannedTest>? tests = null)
     {
         var project = bound.Definition;
@@ -151,6 +171,7 @@ public sealed class ArtifactWriter(string targetDirectory)
                 ["severity"] = t.SeverityName,
                 ["description"] = t.Description,
                 ["defined_at"] = t.Origin.ToString(),
+                ["compiled_path"] = $"compiled/tests/{t.Name}.sql",
             }),
             ["nodes"] = nodes,
             ["child_map"] = childMap,

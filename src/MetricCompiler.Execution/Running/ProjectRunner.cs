@@ -217,6 +217,7 @@ public sealed class ProjectRunner(IRunObserver observer)
             writer.WriteCompiled(compileSelectionOnly && !everything ? compiled.Where(c => selection.Contains(c.Node.Name)).ToList() : compiled,
                 removeStale: everything || !compileSelectionOnly);
             writer.WriteManifest(bound, target, compiled, plan.Tests);
+            writer.WriteCompiledTests(PlanCompiler.CompileTests(plan, dialect));
         }
         catch (ArtifactException e)
         {

@@ -153,6 +153,9 @@ public sealed class SqlModelRunTests : IDisposable
         Assert.Equal("view", (string?)manifest["models"]!["revenue_by_user"]!["materialized"]);
         Assert.Equal(64, ((string?)manifest["models"]!["purchases"]!["checksum"])!.Length);
         Assert.Equal("purchases", (string?)manifest["nodes"]!["stg_purchase_rows"]!["depends_on"]![0]);
+        var test = File.ReadAllText(Path.Combine(_root, "target", "compiled", "tests", "relationships_source_events_user_id__users_user_id.sql"));
+        Assert.Contains("-- runs after: stg_events", test);
+        Assert.Contains("left join raw_users as parent", test);
     }
 
     [Fact]
