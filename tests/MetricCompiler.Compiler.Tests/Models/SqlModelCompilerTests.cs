@@ -59,6 +59,19 @@ public sealed class SqlModelCompilerTests
     }
 
     [Fact]
+    public void A_model_may_ref_a_metric_table_and_an_experiment_table()
+    {
+        var yaml = Fixtures.Project.Replace("  - name: purchases\n    source: events\n    agg: count\n", "  - name: purchases\n    source: events\n    agg: count\n    materialize: {grain: day}\n");
+        using var project = new TempProject(("metrics.yml", yaml),
+            ("models/daily.sql", "select d.metric_date, d.metric_value, s.units\nfrom {{ ref('fct_purchases') }} as d cross join {{ ref('exp_checkout__srm') }} as s"));
+        var (_, all, plan) = Compile(project);
+        Assert.True(plan is not null, string.Join("\n", all.Select(d => d.Format())));
+        Assert.Equal(["fct_purchases", "exp_checkout__srm"], plan["daily"].DependsOn);
+        var order = plan.Nodes.Select(n => n.Name).ToList();
+        Assert.True(order.IndexOf("fct_purchases") < order.IndexOf("daily") && order.IndexOf("exp_checkout__srm") < order.IndexOf("daily"));
+    }
+
+    [Fact]
     public void Vars_if_and_for_render_as_dbt_users_write_them()
     {
         const string Sql = """

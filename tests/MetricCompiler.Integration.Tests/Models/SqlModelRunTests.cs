@@ -210,6 +210,23 @@ public sealed class SqlModelRunTests : IDisposable
     }
 
     [Fact]
+    public void The_cli_prints_each_outcome_and_the_first_failing_rows()
+    {
+        Seed("dev", "('e8', 'u9', 'purchase', '2026-01-07 10:00:00', 5)");
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = MetricCompiler.Cli.Commands.CommandLine.Run(["run", "--project-dir", _root], output, error);
+
+        Assert.Equal(ExitCodes.Failure, exit);
+        var text = output.ToString();
+        Assert.Contains("FAIL test relationships_source_events_user_id__users_user_id", text);
+        Assert.Contains("| user_id=u9", text);
+        Assert.Contains("PASS test not_null_source_events_event_id", text);
+        Assert.Contains("SKIP model purchases", text);
+        Assert.Contains("data test(s) failed", error.ToString());
+    }
+
+    [Fact]
     public void A_warn_test_reports_and_the_run_goes_on()
     {
         WriteYaml("warn");
