@@ -20,6 +20,9 @@ public sealed class SqlModelRunTests : IDisposable
           dev:
             adapter: duckdb
             path: target/warehouse.duckdb
+          lite:
+            adapter: sqlite
+            path: target/warehouse.db
           pg:
             adapter: postgres
             host_env: METRICC_PG_HOST
@@ -284,6 +287,20 @@ public sealed class SqlModelRunTests : IDisposable
         var second = Run("pg", "{min_revenue: 15}");
         Assert.True(second.ExitCode == 0, second.Error);
         Assert.Equal(["u1|30", "u2|20"], Rows("select user_id, revenue from revenue_by_user order by user_id", "pg"));
+    }
+
+    [Fact]
+    public void Models_views_and_tests_run_on_sqlite()
+    {
+        Seed("lite");
+        var run = Run("lite");
+        Assert.True(run.ExitCode == 0, run.Error);
+        Assert.Equal(["u1|40", "u2|20"], Rows("select user_id, revenue from revenue_by_user order by user_id", "lite"));
+        Assert.Equal(["view"], Rows("select type from sqlite_master where name = 'revenue_by_user'", "lite"));
+
+        var tested = new ProjectRunner(SilentObserver.Instance).Test(new RunRequest(_root, "lite"));
+        Assert.True(tested.ExitCode == 0, tested.Error);
+        Assert.All(tested.Results, r => Assert.Equal(NodeResult.Pass, r.Status)); // the view's test too: a view counts as built
     }
 
     public void Dispose()
