@@ -30,6 +30,8 @@ internal static class ProjectCommands
 
     private static readonly Option<string[]> Exclude = new("--exclude") { Description = "Nodes to leave out (same syntax as --select)", AllowMultipleArgumentsPerToken = true };
 
+    private static readonly Option<string?> State = new("--state") { Description = "The target folder of an earlier run (its manifest.json), for --select state:modified" };
+
     private static readonly Option<string?> Vars = new("--vars") { Description = "Values for {{ var('x') }} in SQL models and tests, as YAML: '{x: 1, countries: [DE, FR]}'" };
 
     public static IEnumerable<Command> All(CommandContext context)
@@ -47,7 +49,7 @@ internal static class ProjectCommands
     {
         var command = new Command("test", "Run the data tests (YAML tests on sources, models and metrics; tests/*.sql) against the tables in place.")
         {
-            ProjectDir, Target, Select, Exclude, Vars,
+            ProjectDir, Target, Select, Exclude, Vars, State,
         };
         command.SetAction(parse =>
         {
@@ -78,7 +80,7 @@ internal static class ProjectCommands
     {
         try
         {
-            return Request(parse) with { Vars = Core.Models.SqlTemplate.ParseVars(parse.GetValue(Vars)) };
+            return Request(parse) with { Vars = Core.Models.SqlTemplate.ParseVars(parse.GetValue(Vars)), StateDirectory = parse.GetValue(State) };
         }
         catch (FormatException e)
         {
@@ -170,7 +172,7 @@ internal static class ProjectCommands
     {
         var command = new Command("compile", "Write target/compiled/<node>.sql and target/manifest.json without touching the warehouse.")
         {
-            ProjectDir, Target, Select, Exclude, Vars,
+            ProjectDir, Target, Select, Exclude, Vars, State,
         };
         command.SetAction(parse =>
         {
@@ -194,7 +196,7 @@ internal static class ProjectCommands
 
     private static Command RunCommand(CommandContext context, string name, string description, bool seedFirst)
     {
-        var command = new Command(name, description) { ProjectDir, Target, Select, Exclude, Vars };
+        var command = new Command(name, description) { ProjectDir, Target, Select, Exclude, Vars, State };
         command.SetAction(parse =>
         {
             if (TryRequest(context, parse) is not { } request)

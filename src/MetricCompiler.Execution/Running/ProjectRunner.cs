@@ -168,6 +168,27 @@ public sealed class ProjectRunner(IRunObserver observer)
 
     private sealed record Prepared(RunOutcome Outcome);
 
+    /// <summary>Node checksums of the manifest in <paramref name="directory"/> (<c>--state</c>).</summary>
+    /// <exception cref="SelectorException">The folder holds no readable manifest.json.</exception>
+    private static Dictionary<string, string> ReadState(string directory)
+    {
+        var path = Path.Combine(directory, "manifest.json");
+        try
+        {
+            var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path));
+            var result = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (manifest?["nodes"] is System.Text.Json.Nodes.JsonObject nodes)
+                foreach (var (name, node) in nodes)
+                    if (node?["checksum"]?.GetValue<string>() is { } checksum)
+                        result[name] = checksum;
+            return result;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or InvalidOperationException or FormatException)
+        {
+            throw new SelectorException($"--state `{directory}`: cannot read {path}: {e.Message}; pass the target folder of an earlier `metricc compile` or `run`");
+        }
+    }
+
     private Prepared? Prepare(RunRequest request, out RunSession? session, bool compileSelectionOnly)
     {
         session = null;
@@ -196,18 +217,21 @@ public sealed class ProjectRunner(IRunObserver observer)
             return new Prepared(new RunOutcome(ExitCodes.Failure, [.. load.Diagnostics, .. e.Diagnostics], [], [], [], "the project is invalid"));
         }
 
+        var dialect = SqlDialects.ForAdapter(target.Adapter);
+        var compiled = PlanCompiler.Compile(plan, dialect);
         IReadOnlyList<PlanNode> selected;
         try
         {
-            selected = NodeSelector.Select(plan, request.Select ?? [], request.Exclude ?? []);
+            var state = request.StateDirectory is { } stateDirectory
+                ? new SelectionState(ReadState(stateDirectory), compiled.ToDictionary(c => c.Node.Name, c => c.Checksum, StringComparer.Ordinal))
+                : null;
+            selected = NodeSelector.Select(plan, request.Select ?? [], request.Exclude ?? [], state);
         }
         catch (SelectorException e)
         {
             return new Prepared(RunOutcome.Failed(ExitCodes.Usage, e.Message, load.Diagnostics));
         }
 
-        var dialect = SqlDialects.ForAdapter(target.Adapter);
-        var compiled = PlanCompiler.Compile(plan, dialect);
         var targetDirectory = Path.Combine(project.RootDirectory, "target");
         var writer = new ArtifactWriter(targetDirectory);
         var selection = selected.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);

@@ -21,7 +21,8 @@ public sealed record RunRequest(
     string? Target = null,
     IReadOnlyList<string>? Select = null,
     IReadOnlyList<string>? Exclude = null,
-    IReadOnlyDictionary<string, object?>? Vars = null);
+    IReadOnlyDictionary<string, object?>? Vars = null,
+    string? StateDirectory = null);
 
 /// <summary>
 /// The outcome of a node or a data test. A test's <see cref="Rows"/> is its number of failing rows, with the first of

@@ -290,6 +290,36 @@ public sealed class SqlModelRunTests : IDisposable
     }
 
     [Fact]
+    public void State_modified_selects_the_changed_model_and_with_plus_its_descendants()
+    {
+        Seed();
+        Assert.Equal(0, Run().ExitCode);
+        var state = Path.Combine(_root, "previous");
+        Directory.CreateDirectory(state);
+        File.Copy(Path.Combine(_root, "target", "manifest.json"), Path.Combine(state, "manifest.json"));
+        var runner = new ProjectRunner(SilentObserver.Instance);
+
+        var unchanged = runner.Run(new RunRequest(_root, Select: ["state:modified"], StateDirectory: state));
+        Assert.True(unchanged.ExitCode == 0, unchanged.Error);
+        Assert.DoesNotContain(unchanged.Results, r => r.ResourceType == "node");
+
+        Write("models/purchases.sql", "select user_id, occurred_at, revenue * 2 as revenue from {{ ref('stg_events') }} where event_type = 'purchase'");
+        var modified = runner.Run(new RunRequest(_root, Select: ["state:modified"], StateDirectory: state));
+        Assert.True(modified.ExitCode == 0, modified.Error);
+        Assert.Equal(["purchases"], modified.Results.Where(r => r.ResourceType == "node").Select(r => r.Node));
+
+        var downstream = runner.Run(new RunRequest(_root, Select: ["state:modified+"], StateDirectory: state));
+        Assert.True(downstream.ExitCode == 0, downstream.Error);
+        Assert.Equal(["fct_purchase_revenue", "purchases", "revenue_by_user", "stg_purchase_rows"],
+            downstream.Results.Where(r => r.ResourceType == "node").Select(r => r.Node).Order(StringComparer.Ordinal));
+        Assert.Equal(["120"], Rows("select sum(metric_value) from fct_purchase_revenue"));
+
+        var missing = runner.Run(new RunRequest(_root, Select: ["state:modified"]));
+        Assert.Equal(ExitCodes.Usage, missing.ExitCode);
+        Assert.Contains("--state", missing.Error);
+    }
+
+    [Fact]
     public void Models_views_and_tests_run_on_sqlite()
     {
         Seed("lite");
