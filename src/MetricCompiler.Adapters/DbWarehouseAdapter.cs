@@ -89,13 +89,15 @@ public abstract class DbWarehouseAdapter(DbConnection connection, SqlDialect dia
         transaction.Commit();
     }
 
-    public virtual void SwapTables(IReadOnlyList<(string Built, string Final)> swaps)
+    public virtual void SwapTables(IReadOnlyList<(string Built, string Final)> swaps, IReadOnlyList<string>? before = null, IReadOnlyList<string>? after = null)
     {
-        if (swaps.Count == 0)
+        if (swaps.Count == 0 && (before?.Count ?? 0) == 0 && (after?.Count ?? 0) == 0)
             return;
         using var transaction = connection.BeginTransaction();
         try
         {
+            foreach (var statement in before ?? [])
+                ExecuteIn(transaction, statement);
             foreach (var (built, final) in swaps)
             {
                 var retired = $"{final}__mc_retired";
@@ -106,6 +108,8 @@ public abstract class DbWarehouseAdapter(DbConnection connection, SqlDialect dia
                 ExecuteIn(transaction, dialect.DropTableIfExists(dialect.QuoteRelation(retired)));
             }
 
+            foreach (var statement in after ?? [])
+                ExecuteIn(transaction, statement);
             transaction.Commit();
         }
         catch

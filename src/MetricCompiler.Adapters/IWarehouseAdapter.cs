@@ -36,7 +36,8 @@ public interface IWarehouseAdapter : IDisposable
 
     /// <summary>
     /// Swaps every freshly built table in for its final name in one transaction: either all final tables are replaced
-    /// or, on failure, none is and the previous results stay whole.
+    /// or, on failure, none is and the previous results stay whole. <paramref name="before"/> and <paramref name="after"/>
+    /// run in the same transaction, before and after the renames (views are dropped before and created after).
     /// </summary>
-    void SwapTables(IReadOnlyList<(string Built, string Final)> swaps);
+    void SwapTables(IReadOnlyList<(string Built, string Final)> swaps, IReadOnlyList<string>? before = null, IReadOnlyList<string>? after = null);
 }

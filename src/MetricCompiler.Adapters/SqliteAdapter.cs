@@ -55,7 +55,7 @@ public sealed class SqliteAdapter : DbWarehouseAdapter
 
     protected override bool TableExists(string table, DbTransaction? transaction)
     {
-        using var command = Command("select count(*) from sqlite_master where type = 'table' and name = @name");
+        using var command = Command("select count(*) from sqlite_master where type in ('table', 'view') and name = @name");
         command.Transaction = transaction;
         var parameter = command.CreateParameter();
         parameter.ParameterName = "@name";

@@ -37,6 +37,9 @@ public sealed class ExecutionPlan
 
     public IReadOnlyList<PlanNode> Nodes { get; }
 
+    /// <summary>The project's data tests, in name order.</summary>
+    public IReadOnlyList<PlannedTest> Tests { get; init; } = [];
+
     public PlanNode this[string name] => _byName[name];
 
     public bool Contains(string name) => _byName.ContainsKey(name);

@@ -19,6 +19,8 @@ public enum NodeKind
     SrmCounts,
     /// <summary>The statistics engine's readout, written to <c>experiment_results</c>.</summary>
     Readout,
+    /// <summary>A SQL model: a user's <c>.sql</c> file, built as a table or a view.</summary>
+    Model,
 }
 
 /// <summary>
@@ -45,6 +47,12 @@ public sealed record PlanNode(
     /// </summary>
     public Core.Semantics.BoundHoldout? Holdout { get; init; }
 
+    /// <summary>A view is created instead of a table (SQL models with <c>config(materialized='view')</c>).</summary>
+    public bool IsView { get; init; }
+
+    /// <summary>The checksum of the definition as written (a SQL model's file), when there is one.</summary>
+    public string? DefinitionChecksum { get; init; }
+
     public string KindName => Kind switch
     {
         NodeKind.Staging => "staging",
@@ -54,6 +62,7 @@ public sealed record PlanNode(
         NodeKind.Statistics => "statistics",
         NodeKind.SrmCounts => "srm_counts",
         NodeKind.Readout => "readout",
+        NodeKind.Model => "model",
         _ => throw new ArgumentOutOfRangeException(),
     };
 }
@@ -76,4 +85,24 @@ public static class StagingAuditColumns
 
     /// <summary>Not a column of the audit query: computed by the runner from the staged row count.</summary>
     public const string Duplicates = "duplicates";
+}
+
+/// <summary>
+/// A data test: a query whose rows are failures. It runs right after the node it is attached to (for a SQL test, the
+/// last of the nodes it reads), and an <c>error</c> failure skips that node's descendants.
+/// </summary>
+/// <param name="Kind">not_null, unique, accepted_values, relationships or sql.</param>
+/// <param name="AttachedTo">The node after which it runs; null when it reads no node of the plan (it runs first).</param>
+/// <param name="Reads">Every node it reads (their descendants are skipped when it fails).</param>
+public sealed record PlannedTest(
+    string Name,
+    string Kind,
+    string? AttachedTo,
+    IReadOnlyList<string> Reads,
+    QueryExpr FailingRows,
+    Core.Model.TestSeverity Severity,
+    SourceLocation Origin,
+    string Description)
+{
+    public string SeverityName => Severity == Core.Model.TestSeverity.Warn ? "warn" : "error";
 }

@@ -59,7 +59,28 @@ public static class Planner
                 null, inputs, [], new(project.Definition.ProjectFile, 1, 1), ["experiment", "readout"]));
         }
 
-        return new ExecutionPlan(nodes);
+        nodes.AddRange(ModelPlanner.Models(project, nodes, diagnostics));
+        foreach (var source in project.Sources.Where(s => s.Definition.Model is { } m && nodes.All(n => n.Name != m.Name || n.Kind != NodeKind.Model)))
+            diagnostics.Error(DiagnosticCodes.UnknownRef, source.Definition.At("model"), $"source `{source.Name}` reads model `{source.Definition.Model!.Name}`, which is not a SQL model",
+                "`model:` names a .sql file matched by `sql_models:` (without `.sql`)");
+        if (diagnostics.HasErrors)
+            throw new CompilationException(diagnostics.Sorted());
+
+        ExecutionPlan plan;
+        try
+        {
+            plan = new ExecutionPlan(nodes);
+        }
+        catch (PlanCycleException e)
+        {
+            ModelPlanner.ReportCycle(project, e.Path, nodes, diagnostics);
+            throw new CompilationException(diagnostics.Sorted());
+        }
+
+        var tests = ModelPlanner.Tests(project, plan.Nodes, diagnostics);
+        if (diagnostics.HasErrors)
+            throw new CompilationException(diagnostics.Sorted());
+        return new ExecutionPlan(nodes) { Tests = tests };
     }
 
     /// <summary>The metric's query at its declared grain and dimensions, with the conventional column names.</summary>
@@ -97,7 +118,8 @@ public static class Planner
         SqlExpr Typed(BoundColumn c) => c.Type == ColumnType.Timestamp ? new UtcTimestampExpr(Col(c.Name)) : Cast(Col(c.Name), ToSqlType(c.Type));
         var keep = StagingRules(source, Typed);
         var typedItems = source.Columns.Select(c => Typed(c).As(c.Name)).ToList();
-        var typed = new SelectQuery(typedItems, From(new SourceTableRef(source.Table)), Where: And([.. keep.Select(k => k.Keep)]));
+        RelationRef raw = source.Definition.Model is { } model ? new NodeRef(model.Name) : new SourceTableRef(source.Table);
+        var typed = new SelectQuery(typedItems, From(raw), Where: And([.. keep.Select(k => k.Keep)]));
         var salt = new ScalarSubqueryExpr(new SelectQuery([Col("salt").Item()], From(new SourceTableRef(NodeNames.PiiSalt))));
         var columns = source.Columns.Select(c => c.Pii
             ? new SaltedSha256Expr(salt, Col(c.Name)).As(c.Name, "pii: salted SHA-256, the raw value never leaves this statement")
@@ -132,9 +154,10 @@ public static class Planner
 
         return new PlanNode(NodeNames.Staging(source.Name), NodeKind.Staging,
             source.Definition.Description ?? $"Staged rows of source `{source.Name}`.",
-            query, [], [source.Table], source.Location, ["staging", .. source.Definition.Tags])
+            query, source.Definition.Model is { } reads ? [reads.Name] : [], source.Definition.Model is null ? [source.Table] : [], source.Location,
+            ["staging", .. source.Definition.Tags])
         {
-            Audit = StagingAudit(source, keep),
+            Audit = StagingAudit(raw, keep),
         };
     }
 
@@ -159,7 +182,7 @@ public static class Planner
     }
 
     /// <summary>One row: the raw rows, and per rule the rows it dropped (the rest either staged or were duplicates).</summary>
-    private static StagingAudit StagingAudit(BoundSource source, IReadOnlyList<StagingRule> rules)
+    private static StagingAudit StagingAudit(RelationRef raw, IReadOnlyList<StagingRule> rules)
     {
         var items = new List<SelectItem> { CountStar().As(StagingAuditColumns.RawRows) };
         for (var i = 0; i < rules.Count; i++)
@@ -169,7 +192,7 @@ public static class Planner
             items.Add(Coalesce(Sum(counted), Num(0)).As(rules[i].DroppedColumn));
         }
 
-        return new StagingAudit(new SelectQuery(items, From(new SourceTableRef(source.Table))), [.. rules.Select(r => r.DroppedColumn)]);
+        return new StagingAudit(new SelectQuery(items, From(raw)), [.. rules.Select(r => r.DroppedColumn)]);
     }
 
     /// <summary>

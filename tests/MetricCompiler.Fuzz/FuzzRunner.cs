@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using MetricCompiler.Core.Diagnostics;
 using MetricCompiler.Core.Loading;
 using MetricCompiler.Planning;
 using MetricCompiler.Sql.Dialects;
@@ -36,7 +37,9 @@ public sealed class FuzzRunner
         _check = check ?? Check;
         var files = new List<(string, byte[])> { ("metrics.yml", File.ReadAllBytes(Path.Combine(repositoryRoot, "metrics.yml"))) };
         var models = Path.Combine(repositoryRoot, "project_template", "models");
-        foreach (var file in Directory.EnumerateFiles(models, "*.yml", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        // The YAML and the SQL models: templates are hostile input too.
+        foreach (var file in Directory.EnumerateFiles(models, "*", SearchOption.AllDirectories)
+                     .Where(f => f.EndsWith(".yml", StringComparison.Ordinal) || f.EndsWith(".sql", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
             files.Add((Path.GetRelativePath(repositoryRoot, file).Replace('\\', '/'), File.ReadAllBytes(file)));
         _files = files;
     }
@@ -138,7 +141,19 @@ public sealed class FuzzRunner
             return "diagnostics";
         }
 
-        var plan = Planner.Plan(result.Bound!);
+        ExecutionPlan plan;
+        try
+        {
+            plan = Planner.Plan(result.Bound!);
+        }
+        catch (CompilationException e)
+        {
+            // Planning reports what only the whole DAG shows (unknown refs, cycles through SQL models) as located diagnostics.
+            if (e.Diagnostics.Count == 0 || e.Diagnostics.Any(d => d.Location.File.Length == 0 || d.Location.Line <= 0 || !d.IsError))
+                throw new InvalidOperationException("planning failed without located error diagnostics", e);
+            return "diagnostics";
+        }
+
         foreach (var dialect in new[] { "sqlite", "postgres" })
             PlanCompiler.Compile(plan, SqlDialects.ForAdapter(dialect));
         return "success";

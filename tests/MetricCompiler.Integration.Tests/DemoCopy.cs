@@ -1,6 +1,6 @@
 namespace MetricCompiler.Integration.Tests;
 
-/// <summary>Copies the repository's demo project (metrics.yml and project_template/) into a test folder.</summary>
+/// <summary>Copies the repository's demo project (metrics.yml and project_template/: YAML, SQL models and tests) into a test folder.</summary>
 public static class DemoCopy
 {
     public static string RepositoryRoot()
@@ -18,7 +18,8 @@ public static class DemoCopy
         Directory.CreateDirectory(root);
         var yaml = File.ReadAllText(Path.Combine(repository, "metrics.yml"));
         File.WriteAllText(Path.Combine(root, "metrics.yml"), editProjectFile is null ? yaml : editProjectFile(yaml));
-        foreach (var file in Directory.EnumerateFiles(Path.Combine(repository, "project_template"), "*.yml", SearchOption.AllDirectories))
+        foreach (var file in Directory.EnumerateFiles(Path.Combine(repository, "project_template"), "*", SearchOption.AllDirectories)
+                     .Where(f => f.EndsWith(".yml", StringComparison.Ordinal) || f.EndsWith(".sql", StringComparison.Ordinal)))
         {
             var destination = Path.Combine(root, Path.GetRelativePath(repository, file));
             Directory.CreateDirectory(Path.GetDirectoryName(destination)!);

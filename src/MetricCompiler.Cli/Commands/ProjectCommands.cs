@@ -30,6 +30,10 @@ internal static class ProjectCommands
 
     private static readonly Option<string[]> Exclude = new("--exclude") { Description = "Nodes to leave out (same syntax as --select)", AllowMultipleArgumentsPerToken = true };
 
+    private static readonly Option<string?> State = new("--state") { Description = "The target folder of an earlier run (its manifest.json), for --select state:modified" };
+
+    private static readonly Option<string?> Vars = new("--vars") { Description = "Values for {{ var('x') }} in SQL models and tests, as YAML: '{x: 1, countries: [DE, FR]}'" };
+
     public static IEnumerable<Command> All(CommandContext context)
     {
         yield return Validate(context);
@@ -38,6 +42,51 @@ internal static class ProjectCommands
         yield return Seed(context);
         yield return RunCommand(context, "build", "Seed the demo data if it is missing, then run everything (compile, build tables, readout).", seedFirst: true);
         yield return List(context);
+        yield return TestCommand(context);
+    }
+
+    private static Command TestCommand(CommandContext context)
+    {
+        var command = new Command("test", "Run the data tests (YAML tests on sources, models and metrics; tests/*.sql) against the tables in place.")
+        {
+            ProjectDir, Target, Select, Exclude, Vars, State,
+        };
+        command.SetAction(parse =>
+        {
+            if (TryRequest(context, parse) is not { } request)
+                return ExitCodes.Usage;
+            var outcome = new ProjectRunner(new ConsoleRunObserver(context.Output)).Test(request);
+            PrintDiagnostics(context, outcome.Diagnostics);
+            var counts = outcome.Results.GroupBy(r => r.Status).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}");
+            if (outcome.Results.Count > 0)
+            {
+                context.Output.WriteLine();
+                context.Output.WriteLine($"Tests: {string.Join(", ", counts)}");
+            }
+
+            if (outcome.Error is not null)
+            {
+                context.Error.WriteLine($"error: {outcome.Error}");
+                return outcome.ExitCode;
+            }
+
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    /// <summary>The request, or null when <c>--vars</c> cannot be read (reported as bad usage).</summary>
+    private static RunRequest? TryRequest(CommandContext context, ParseResult parse)
+    {
+        try
+        {
+            return Request(parse) with { Vars = Core.Models.SqlTemplate.ParseVars(parse.GetValue(Vars)), StateDirectory = parse.GetValue(State) };
+        }
+        catch (FormatException e)
+        {
+            context.Error.WriteLine($"error: {e.Message}");
+            return null;
+        }
     }
 
     private static Command Validate(CommandContext context)
@@ -168,11 +217,13 @@ internal static class ProjectCommands
     {
         var command = new Command("compile", "Write target/compiled/<node>.sql and target/manifest.json without touching the warehouse.")
         {
-            ProjectDir, Target, Select, Exclude,
+            ProjectDir, Target, Select, Exclude, Vars, State,
         };
         command.SetAction(parse =>
         {
-            var outcome = new ProjectRunner(SilentObserver.Instance).Compile(Request(parse));
+            if (TryRequest(context, parse) is not { } request)
+                return ExitCodes.Usage;
+            var outcome = new ProjectRunner(SilentObserver.Instance).Compile(request);
             PrintDiagnostics(context, outcome.Diagnostics);
             if (outcome.Error is not null)
             {
@@ -190,10 +241,11 @@ internal static class ProjectCommands
 
     private static Command RunCommand(CommandContext context, string name, string description, bool seedFirst)
     {
-        var command = new Command(name, description) { ProjectDir, Target, Select, Exclude };
+        var command = new Command(name, description) { ProjectDir, Target, Select, Exclude, Vars, State };
         command.SetAction(parse =>
         {
-            var request = Request(parse);
+            if (TryRequest(context, parse) is not { } request)
+                return ExitCodes.Usage;
             if (seedFirst)
             {
                 var seeded = SeedIfMissing(context, request);
@@ -213,7 +265,10 @@ internal static class ProjectCommands
             }
 
             var ok = outcome.Results.Count(r => r.Status == NodeResult.Success);
+            var tests = outcome.Results.Where(r => r.ResourceType == "test").GroupBy(r => r.Status).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}").ToList();
             context.Output.WriteLine();
+            if (tests.Count > 0)
+                context.Output.WriteLine($"Tests: {string.Join(", ", tests)}");
             context.Output.WriteLine($"Done. {ok} node(s) built; artifacts in target/ (manifest.json, run_results.json, compiled/, results/)");
             return ExitCodes.Success;
         });
@@ -280,7 +335,7 @@ internal static class ProjectCommands
         {
             var target = AdapterFactory.Resolve(project, request.Target);
             using var adapter = AdapterFactory.Open(target, project.RootDirectory);
-            var tables = project.Sources.Select(s => s.Table).ToList();
+            var tables = project.Sources.Where(s => s.Model is null).Select(s => s.Table).ToList();
             if (onlyIfMissing && tables.All(adapter.TableExists))
                 return ExitCodes.Success;
             context.Output.WriteLine($"Seeding demo data ({demo.Users.ToString("N0", CultureInfo.InvariantCulture)} users, seed {demo.Seed}) into {adapter.Description} ...");

@@ -15,7 +15,11 @@ public sealed class ConsoleRunObserver(TextWriter output) : IRunObserver
     public void NodeFinished(int index, int total, PlanNode node, NodeResult result)
     {
         var seconds = result.Seconds.ToString("0.00", CultureInfo.InvariantCulture);
-        if (result.Status == NodeResult.Success)
+        if (result.Status == NodeResult.Skipped)
+        {
+            Write($"{index} of {total} SKIP {node.KindName} {node.Name}", "[SKIP]");
+        }
+        else if (result.Status == NodeResult.Success)
         {
             Write($"{index} of {total} OK {node.KindName} {node.Name}", $"[{result.Rows?.ToString("N0", CultureInfo.InvariantCulture) ?? "0"} rows in {seconds}s]");
             if (result.Dropped?.Where(d => d.Value > 0).ToList() is { Count: > 0 } dropped)
@@ -24,6 +28,31 @@ public sealed class ConsoleRunObserver(TextWriter output) : IRunObserver
         else
             Write($"{index} of {total} ERROR {node.KindName} {node.Name}", $"[ERROR in {seconds}s]");
     }
+
+    public void TestFinished(PlannedTest test, NodeResult result)
+    {
+        var label = result.Status switch
+        {
+            NodeResult.Pass => "PASS",
+            NodeResult.Fail => "FAIL",
+            NodeResult.Warn => "WARN",
+            NodeResult.Skipped => "SKIP",
+            _ => "ERROR",
+        };
+        Write($"{label} test {test.Name}", result.Status == NodeResult.Pass ? "[PASS]" : $"[{label}{(result.Rows is { } n ? $" {n.ToString("N0", CultureInfo.InvariantCulture)}" : "")}]");
+        if (result.Message is not null && result.Status != NodeResult.Pass)
+            output.WriteLine($"          {result.Message}");
+        foreach (var row in result.FailingRows)
+            output.WriteLine($"          | {string.Join(", ", row.Select(c => $"{c.Key}={Format(c.Value)}"))}");
+    }
+
+    private static string Format(object? value) => value switch
+    {
+        null or DBNull => "null",
+        DateTime t => t.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
 
     public void Info(string message) => output.WriteLine($"{Now()}  {message}");
 

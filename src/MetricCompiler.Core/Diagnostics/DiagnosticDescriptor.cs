@@ -5,7 +5,7 @@ public sealed record DiagnosticDescriptor(string Code, string Title);
 
 /// <summary>
 /// Every diagnostic the compiler can report. Codes are stable: MC1xxx reading YAML, MC2xxx references,
-/// MC3xxx experiment design, MC4xxx SQL expressions, MC5xxx checks against warehouse data.
+/// MC3xxx experiment design, MC4xxx SQL expressions, MC5xxx checks against warehouse data, MC6xxx SQL models and data tests.
 /// </summary>
 public static class DiagnosticCodes
 {
@@ -49,4 +49,12 @@ public static class DiagnosticCodes
 
     public static readonly DiagnosticDescriptor ExpressionSyntax = new("MC4001", "Expression is not a single SQL expression");
     public static readonly DiagnosticDescriptor ColumnTypeMismatch = new("MC4002", "Column has the wrong type for its role");
+
+    public static readonly DiagnosticDescriptor TemplateSyntax = new("MC6001", "Template syntax error");
+    public static readonly DiagnosticDescriptor UnknownRef = new("MC6002", "Unknown ref");
+    public static readonly DiagnosticDescriptor UnknownTemplateSource = new("MC6003", "Unknown source in a template");
+    public static readonly DiagnosticDescriptor UnknownVar = new("MC6004", "Unknown var");
+    public static readonly DiagnosticDescriptor ModelCycle = new("MC6005", "Dependency cycle through a model");
+    public static readonly DiagnosticDescriptor InvalidModelConfig = new("MC6006", "Invalid model config");
+    public static readonly DiagnosticDescriptor InvalidDataTest = new("MC6007", "Invalid data test");
 }

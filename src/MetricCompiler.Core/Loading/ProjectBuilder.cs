@@ -8,8 +8,11 @@ using YamlDotNet.RepresentationModel;
 namespace MetricCompiler.Core.Loading;
 
 /// <summary>Turns YAML mappings into definitions. One instance per load; collects definitions from every file.</summary>
-internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
+internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IReadOnlyDictionary<string, object?> vars)
 {
+    public static readonly IReadOnlyList<string> DefaultModelPaths = ["models/**/*.sql"];
+    public static readonly IReadOnlyList<string> DefaultTestPaths = ["tests/**/*.sql"];
+
     private static readonly Dictionary<string, ColumnType> ColumnTypes = new(StringComparer.Ordinal)
     {
         ["string"] = ColumnType.String,
@@ -53,6 +56,9 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
     private readonly List<MetricDefinition> _metrics = [];
     private readonly List<ExperimentDefinition> _experiments = [];
     private readonly List<string> _files = [];
+    private readonly List<SqlModelDefinition> _models = [];
+    private readonly List<ModelProperties> _modelProperties = [];
+    private readonly List<SqlTestDefinition> _sqlTests = [];
     private string _name = "metrics";
     private int _version = ProjectLoader.SupportedVersion;
     private string? _defaultTarget;
@@ -88,11 +94,201 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
             included.Finish();
         }
 
+        ReadSqlFiles(reader, "sql_models", DefaultModelPaths, isTest: false);
+        ReadSqlFiles(reader, "sql_tests", DefaultTestPaths, isTest: true);
         reader.Finish();
     }
 
     public ProjectDefinition Build(string projectFile) =>
-        new(_name, _version, root, projectFile, _defaultTarget, _targets, _sources, _metrics, _experiments, _demoData, _files, _timeZone, _piiSaltEnv);
+        new(_name, _version, root, projectFile, _defaultTarget, _targets, _sources, _metrics, _experiments, _demoData, _files, _timeZone, _piiSaltEnv)
+        {
+            Models = _models.OrderBy(m => m.Name, StringComparer.Ordinal).ToList(),
+            ModelProperties = _modelProperties,
+            SqlTests = _sqlTests.OrderBy(t => t.Name, StringComparer.Ordinal).ToList(),
+        };
+
+    /// <summary>
+    /// SQL models (<c>sql_models:</c>) or SQL tests (<c>sql_tests:</c>): glob patterns like <c>include:</c>; each file is
+    /// rendered once, its name is the file name without <c>.sql</c>.
+    /// </summary>
+    private void ReadSqlFiles(YamlMappingReader reader, string key, IReadOnlyList<string> defaults, bool isTest)
+    {
+        var declared = reader.Names(key);
+        var patterns = declared.Count > 0 ? declared : defaults.Select(d => new NameReference(d, reader.Location())).ToList();
+        var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var pattern in patterns)
+        {
+            if (FileGlob.LeavesRoot(pattern.Name))
+            {
+                diagnostics.Error(DiagnosticCodes.FileRefused, pattern.Location, $"`{key}` pattern `{pattern.Name}` reaches outside the project folder",
+                    "patterns are relative to the folder of metrics.yml and cannot start with `/` or contain `..`");
+                continue;
+            }
+
+            var matches = FileGlob.Expand(root, pattern.Name).Where(f => f.EndsWith(".sql", StringComparison.Ordinal)).ToList();
+            if (matches.Count == 0 && declared.Count > 0)
+                diagnostics.Warning(DiagnosticCodes.IncludeMatchedNothing, pattern.Location, $"`{key}` pattern `{pattern.Name}` matched no .sql file",
+                    "patterns are relative to the folder of metrics.yml; `**` matches any depth");
+            foreach (var file in matches)
+            {
+                var name = Path.GetFileNameWithoutExtension(file);
+                if (seen.TryGetValue(name, out var other))
+                {
+                    if (other != file)
+                        diagnostics.Error(DiagnosticCodes.DuplicateName, new SourceLocation(file, 1, 1), $"`{file}` and `{other}` both define `{name}`",
+                            "a SQL model or test is named by its file name; rename one of them");
+                    continue;
+                }
+
+                seen[name] = file;
+                if (!System.Text.RegularExpressions.Regex.IsMatch(name, "^[a-z][a-z0-9_]{0,49}$") || name.Contains("__", StringComparison.Ordinal))
+                {
+                    diagnostics.Error(DiagnosticCodes.InvalidName, new SourceLocation(file, 1, 1), $"`{name}` is not a valid {(isTest ? "test" : "model")} name",
+                        "file names of models and tests are lower-case letters, digits and single `_` (at most 50), starting with a letter");
+                    continue;
+                }
+
+                var text = ProjectFileReader.Read(root, file, diagnostics);
+                if (text is null)
+                    continue;
+                _files.Add(file);
+                var rendered = Models.SqlTemplate.Render(file, text, vars, diagnostics, isTest);
+                if (rendered is null)
+                    continue;
+                if (isTest)
+                    _sqlTests.Add(new SqlTestDefinition(name, file, rendered, rendered.Severity, new SourceLocation(file, 1, 1)));
+                else
+                    _models.Add(new SqlModelDefinition(name, file, rendered, CheckSum(text), new SourceLocation(file, 1, 1)));
+            }
+        }
+    }
+
+    private static string CheckSum(string text) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
+
+    private static readonly Dictionary<string, TestSeverity> Severities = new(StringComparer.Ordinal)
+    {
+        ["error"] = TestSeverity.Error,
+        ["warn"] = TestSeverity.Warn,
+    };
+
+    private static readonly Dictionary<string, DataTestKind> TestKinds = new(StringComparer.Ordinal)
+    {
+        ["not_null"] = DataTestKind.NotNull,
+        ["unique"] = DataTestKind.Unique,
+        ["accepted_values"] = DataTestKind.AcceptedValues,
+        ["relationships"] = DataTestKind.Relationships,
+    };
+
+    /// <summary>
+    /// <c>tests:</c>: each entry a test name (<c>unique</c>) or a mapping of one test name to its arguments
+    /// (<c>accepted_values: {values: [a, b], severity: warn}</c>). On a column the column is implied; elsewhere each
+    /// test names its <c>column</c>.
+    /// </summary>
+    private List<DataTestDefinition> ReadTests(YamlMappingReader owner, string context, NameReference? column)
+    {
+        var result = new List<DataTestDefinition>();
+        foreach (var item in owner.Sequence("tests")?.Children ?? [])
+        {
+            var at = owner.Location(item);
+            string? kindName;
+            YamlMappingReader? arguments = null;
+            switch (item)
+            {
+                case YamlScalarNode { Value: { } plain }:
+                    kindName = plain;
+                    break;
+                case YamlMappingNode { Children.Count: 1 } mapping when mapping.Children[0].Key is YamlScalarNode { Value: { } named }:
+                    kindName = named;
+                    if (mapping.Children[0].Value is YamlMappingNode argumentNode)
+                        arguments = owner.Nested(argumentNode, $"test `{named}`");
+                    else if (mapping.Children[0].Value is not YamlScalarNode { Value: null or "" })
+                    {
+                        diagnostics.Error(DiagnosticCodes.WrongNodeType, owner.Location(mapping.Children[0].Value), $"{context}: the arguments of test `{named}` must be a mapping",
+                            "for example `- accepted_values: {values: [a, b]}`");
+                        continue;
+                    }
+
+                    break;
+                default:
+                    diagnostics.Error(DiagnosticCodes.WrongNodeType, at, $"{context}: each test is a name (`unique`) or a mapping of one name to its arguments",
+                        "for example `- not_null` or `- accepted_values: {values: [a, b]}`");
+                    continue;
+            }
+
+            if (!TestKinds.TryGetValue(kindName, out var kind))
+            {
+                diagnostics.Error(DiagnosticCodes.InvalidDataTest, at, $"{context}: `{kindName}` is not a data test",
+                    NameSuggester.Suggest(kindName, TestKinds.Keys) is { } s ? $"did you mean `{s}`? tests: {string.Join(", ", TestKinds.Keys)}" : $"tests: {string.Join(", ", TestKinds.Keys)}; a custom check is a SQL test in tests/*.sql");
+                continue;
+            }
+
+            var severity = arguments?.Choice("severity", Severities) ?? TestSeverity.Error;
+            var testColumn = column ?? arguments?.Reference("column");
+            if (testColumn is null)
+            {
+                diagnostics.Error(DiagnosticCodes.InvalidDataTest, at, $"{context}: test `{kindName}` needs the `column` it checks",
+                    $"write `- {kindName}: {{column: name}}`, or declare the test under the column's `tests:`");
+                arguments?.Finish();
+                continue;
+            }
+
+            IReadOnlyList<string>? values = null;
+            NameReference? to = null;
+            string? field = null;
+            if (kind == DataTestKind.AcceptedValues)
+            {
+                var valueNodes = arguments?.Sequence("values", required: true);
+                values = valueNodes?.Children.OfType<YamlScalarNode>().Select(v => v.Value ?? "").ToList() ?? [];
+                if (arguments is null)
+                    diagnostics.Error(DiagnosticCodes.InvalidDataTest, at, $"{context}: `accepted_values` needs its `values`", "write `- accepted_values: {values: [a, b]}`");
+            }
+            else if (kind == DataTestKind.Relationships)
+            {
+                to = arguments?.Reference("to", required: true);
+                field = arguments?.String("field");
+                if (arguments is null)
+                    diagnostics.Error(DiagnosticCodes.InvalidDataTest, at, $"{context}: `relationships` needs `to` (a source, model or node)", "write `- relationships: {to: users, field: user_id}`");
+            }
+
+            arguments?.Finish();
+            if (kind == DataTestKind.AcceptedValues && values is null || kind == DataTestKind.Relationships && to is null)
+                continue;
+            result.Add(new DataTestDefinition(kind, testColumn, severity, at, values, to, field));
+        }
+
+        return result;
+    }
+
+    /// <summary><c>models:</c> entries: YAML about SQL models (description, tags, column tests and model-level tests).</summary>
+    private void ReadModelProperties(YamlMappingNode node, string file)
+    {
+        var name = NameOf(node, file, "model");
+        var context = $"model `{name}`";
+        var reader = new YamlMappingReader(node, file, diagnostics, context);
+        var reference = reader.Reference("name", required: true);
+        var tests = ReadTests(reader, context, null);
+        foreach (var columnNode in reader.Sequence("columns")?.Children ?? [])
+        {
+            if (columnNode is not YamlMappingNode columnMapping)
+            {
+                diagnostics.Error(DiagnosticCodes.WrongNodeType, Location(file, columnNode), $"{context}: each column must be a mapping with a `name`");
+                continue;
+            }
+
+            var column = new YamlMappingReader(columnMapping, file, diagnostics, $"{context} column");
+            var columnName = column.Reference("name", required: true);
+            column.String("description");
+            if (columnName is not null)
+                tests.AddRange(ReadTests(column, $"{context} column `{columnName.Name}`", columnName));
+            column.Finish();
+        }
+
+        var properties = new ModelProperties(reference ?? new NameReference(name, reader.Location()), reader.String("description"),
+            reader.Names("tags").Select(t => t.Name).ToList(), tests, reader.Location());
+        reader.Finish();
+        _modelProperties.Add(properties);
+    }
 
     private IEnumerable<string> ReadIncludes(YamlMappingReader reader, string file)
     {
@@ -123,6 +319,8 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
             ReadMetric(item, file);
         foreach (var item in Items(reader, "experiments", file))
             ReadExperiment(item, file);
+        foreach (var item in Items(reader, "models", file))
+            ReadModelProperties(item, file);
     }
 
     private IEnumerable<YamlMappingNode> Items(YamlMappingReader reader, string key, string file)
@@ -208,6 +406,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
         var reader = new YamlMappingReader(node, file, diagnostics, $"source `{name}`");
         reader.String("name", required: true);
         var columns = new List<ColumnDefinition>();
+        var tests = new List<DataTestDefinition>();
         foreach (var columnNode in reader.Sequence("columns", required: true)?.Children ?? [])
         {
             if (columnNode is not YamlMappingNode columnMapping)
@@ -221,6 +420,8 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
             var type = column.Choice("type", ColumnTypes, required: true);
             var description = column.String("description");
             var pii = column.Boolean("pii") ?? false;
+            if (columnName is not null)
+                tests.AddRange(ReadTests(column, $"source `{name}` column `{columnName}`", new NameReference(columnName, column.At("name"))));
             column.Finish();
             if (columnName is not null)
                 columns.Add(new ColumnDefinition(columnName, type ?? ColumnType.String, description, column.Location(), pii));
@@ -245,10 +446,16 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
             retentionDays = null;
         }
 
+        tests.AddRange(ReadTests(reader, $"source `{name}`", null));
+        var model = reader.Reference("model");
+        if (model is not null && reader.Has("table"))
+            diagnostics.Error(DiagnosticCodes.UnsupportedCombination, reader.At("model"), $"source `{name}`: `model` and `table` both say where the rows are",
+                "keep `model: name` to read a SQL model's table, or `table:` for a raw warehouse table");
+
         var source = new SourceDefinition(
             name,
             reader.String("description"),
-            reader.String("table") ?? name,
+            reader.String("table") ?? model?.Name ?? name,
             reader.String("entity", required: true) ?? "",
             reader.String("event_time", required: true) ?? "",
             reader.String("unique_key"),
@@ -257,7 +464,11 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
             reader.Location(),
             reader.FieldLocations,
             consent,
-            retentionDays);
+            retentionDays)
+        {
+            Model = model,
+            Tests = tests,
+        };
         reader.Finish();
         _sources.Add(source);
     }
@@ -283,7 +494,10 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics)
             reader.Names("tags").Select(t => t.Name).ToList(),
             reader.Location(),
             reader.FieldLocations,
-            ReadMaterialization(reader));
+            ReadMaterialization(reader))
+        {
+            Tests = ReadTests(reader, $"metric `{name}`", null),
+        };
         reader.Finish();
         _metrics.Add(metric);
     }

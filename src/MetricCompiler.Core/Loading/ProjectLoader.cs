@@ -25,7 +25,8 @@ public static class ProjectLoader
     public const string DefaultProjectFile = "metrics.yml";
     public const int SupportedVersion = 1;
 
-    public static LoadResult Load(string path)
+    /// <param name="vars">Values for <c>{{ var('x') }}</c> in SQL models and tests (<c>--vars</c>).</param>
+    public static LoadResult Load(string path, IReadOnlyDictionary<string, object?>? vars = null)
     {
         var diagnostics = new DiagnosticBag();
         var projectFile = Directory.Exists(path) ? Path.Combine(path, DefaultProjectFile) : path;
@@ -38,7 +39,7 @@ public static class ProjectLoader
             return new LoadResult(null, diagnostics.Sorted());
         }
 
-        var builder = new ProjectBuilder(root, diagnostics);
+        var builder = new ProjectBuilder(root, diagnostics, vars ?? new Dictionary<string, object?>());
         var rootMapping = ReadDocument(root, displayName, diagnostics);
         if (rootMapping is null)
             return new LoadResult(null, diagnostics.Sorted());

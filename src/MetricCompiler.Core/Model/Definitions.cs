@@ -35,6 +35,12 @@ public sealed record SourceDefinition(
     ConsentDefinition? Consent = null,
     int? RetentionDays = null)
 {
+    /// <summary><c>model: name</c> instead of <c>table:</c>: the source reads the table a SQL model builds.</summary>
+    public NameReference? Model { get; init; }
+
+    /// <summary>Data tests on the source's columns, run against its table as declared (before staging).</summary>
+    public IReadOnlyList<DataTestDefinition> Tests { get; init; } = [];
+
     public ColumnDefinition? FindColumn(string name) =>
         Columns.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase));
 
@@ -58,6 +64,9 @@ public sealed record MetricDefinition(
     IReadOnlyDictionary<string, SourceLocation> FieldLocations,
     MetricMaterialization? Materialize = null)
 {
+    /// <summary>Data tests on the columns of the metric's <c>fct_</c> table (the metric must be materialized).</summary>
+    public IReadOnlyList<DataTestDefinition> Tests { get; init; } = [];
+
     public SourceLocation At(string field) => FieldLocations.GetValueOrDefault(field, Location);
 }
 
@@ -227,9 +236,61 @@ public sealed record ProjectDefinition(
 
     public string PiiSaltVariable => PiiSaltEnv?.Name ?? DefaultPiiSaltEnv;
 
+    /// <summary>The SQL models (<c>sql_models:</c> patterns, default <c>models/**/*.sql</c>), in name order.</summary>
+    public IReadOnlyList<SqlModelDefinition> Models { get; init; } = [];
+
+    /// <summary>What YAML says about models: descriptions, tags and data tests.</summary>
+    public IReadOnlyList<ModelProperties> ModelProperties { get; init; } = [];
+
+    /// <summary>Custom SQL tests (<c>sql_tests:</c> patterns, default <c>tests/**/*.sql</c>).</summary>
+    public IReadOnlyList<SqlTestDefinition> SqlTests { get; init; } = [];
+
     public SourceDefinition? FindSource(string name) => Sources.FirstOrDefault(s => s.Name == name);
 
     public MetricDefinition? FindMetric(string name) => Metrics.FirstOrDefault(m => m.Name == name);
 
     public ExperimentDefinition? FindExperiment(string id) => Experiments.FirstOrDefault(e => e.Id == id);
 }
+
+/// <summary>How bad a failing data test is: <c>error</c> skips what is downstream and fails the run, <c>warn</c> reports.</summary>
+public enum TestSeverity
+{
+    Error,
+    Warn,
+}
+
+public enum DataTestKind
+{
+    NotNull,
+    Unique,
+    AcceptedValues,
+    Relationships,
+}
+
+/// <summary>
+/// A generic data test declared in YAML on a column of a source, a model or a metric's table: the rows that break it
+/// are its failures.
+/// </summary>
+/// <param name="Values">For accepted_values: the allowed values as written.</param>
+/// <param name="To">For relationships: the source, model or node the column must be found in.</param>
+/// <param name="Field">For relationships: the column of <paramref name="To"/> (default: the same name).</param>
+public sealed record DataTestDefinition(
+    DataTestKind Kind,
+    NameReference Column,
+    TestSeverity Severity,
+    SourceLocation Location,
+    IReadOnlyList<string>? Values = null,
+    NameReference? To = null,
+    string? Field = null);
+
+/// <summary>
+/// A SQL model: a <c>.sql</c> file under the model paths, rendered once at load (ref, source, var, config, if, for).
+/// Its name is the file's name without <c>.sql</c>; its table is built like every other node.
+/// </summary>
+public sealed record SqlModelDefinition(string Name, string File, Models.RenderedSql Sql, string Checksum, SourceLocation Location);
+
+/// <summary>YAML about a model (<c>models:</c> entries): its description, tags and data tests.</summary>
+public sealed record ModelProperties(NameReference Name, string? Description, IReadOnlyList<string> Tags, IReadOnlyList<DataTestDefinition> Tests, SourceLocation Location);
+
+/// <summary>A custom SQL test: a templated query whose rows are failures (<c>tests/**/*.sql</c>).</summary>
+public sealed record SqlTestDefinition(string Name, string File, Models.RenderedSql Sql, TestSeverity Severity, SourceLocation Location);

@@ -49,7 +49,27 @@ public sealed class ArtifactWriter(string targetDirectory)
             WriteAtomically(Path.Combine(targetDirectory, node.RelativePath), node.Sql!);
     }
 
-    public void WriteManifest(BoundProject bound, TargetDefinition target, IReadOnlyList<CompiledNode> compiled)
+    /// <summary>Writes <c>compiled/tests/&lt;test&gt;.sql</c> for every data test, removing files of tests that no longer exist.</summary>
+    public void WriteCompiledTests(IReadOnlyList<(PlannedTest Test, string Sql)> tests)
+    {
+        var folder = Path.Combine(targetDirectory, "compiled", "tests");
+        try
+        {
+            Directory.CreateDirectory(folder);
+            var expected = tests.Select(t => $"{t.Test.Name}.sql").ToHashSet(StringComparer.Ordinal);
+            foreach (var stale in Directory.EnumerateFiles(folder, "*.sql").Where(f => !expected.Contains(Path.GetFileName(f))))
+                File.Delete(stale);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw ArtifactException.For(folder, e);
+        }
+
+        foreach (var (test, sql) in tests)
+            WriteAtomically(Path.Combine(folder, $"{test.Name}.sql"), sql);
+    }
+
+    public void WriteManifest(BoundProject bound, TargetDefinition target, IReadOnlyList<CompiledNode> compiled, IReadOnlyList<PlannedTest>? tests = null)
     {
         var project = bound.Definition;
         var nodes = new JsonObject();
@@ -67,6 +87,11 @@ public sealed class ArtifactWriter(string targetDirectory)
                 ["checksum"] = c.Checksum,
                 ["compiled_path"] = c.Sql is null ? null : c.RelativePath,
             };
+            if (c.Node.Kind == NodeKind.Model && nodes[c.Node.Name] is JsonObject model)
+            {
+                model["materialized"] = c.Node.IsView ? "view" : "table";
+                model["definition_checksum"] = c.Node.DefinitionChecksum;
+            }
         }
 
         // One pass over the dependencies builds every node's children (linear in nodes + edges).
@@ -130,11 +155,40 @@ public sealed class ArtifactWriter(string targetDirectory)
                 }),
                 ["defined_at"] = e.Location.ToString(),
             }),
+            ["models"] = Object(project.Models, m => m.Name, m => new JsonObject
+            {
+                ["path"] = m.File,
+                ["materialized"] = m.Sql.Materialization.ToString().ToLowerInvariant(),
+                ["checksum"] = m.Checksum,
+                ["refs"] = Array(m.Sql.Refs.Select(r => r.Name.Name).Distinct(StringComparer.Ordinal)),
+                ["sources"] = Array(m.Sql.Sources.Select(r => r.Name.Name).Distinct(StringComparer.Ordinal)),
+            }),
+            ["tests"] = Object(tests ?? [], t => t.Name, t => new JsonObject
+            {
+                ["kind"] = t.Kind,
+                ["attached_to"] = t.AttachedTo,
+                ["reads"] = Array(t.Reads),
+                ["severity"] = t.SeverityName,
+                ["description"] = t.Description,
+                ["defined_at"] = t.Origin.ToString(),
+                ["compiled_path"] = $"compiled/tests/{t.Name}.sql",
+            }),
             ["nodes"] = nodes,
             ["child_map"] = childMap,
         };
         WriteAtomically(Path.Combine(targetDirectory, "manifest.json"), manifest.ToJsonString(Indented) + "\n");
     }
+
+    private static JsonNode? Value(object? value) => value switch
+    {
+        null or DBNull => null,
+        string text => JsonValue.Create(text),
+        bool b => JsonValue.Create(b),
+        long or int or short or byte => JsonValue.Create(Convert.ToInt64(value, CultureInfo.InvariantCulture)),
+        double or float or decimal => JsonValue.Create(Convert.ToDouble(value, CultureInfo.InvariantCulture)),
+        DateTime t => JsonValue.Create(t.ToString("yyyy-MM-ddTHH:mm:ss.fff", CultureInfo.InvariantCulture)),
+        _ => JsonValue.Create(Convert.ToString(value, CultureInfo.InvariantCulture)),
+    };
 
     public void WriteRunResults(string command, TargetDefinition target, DateTime startedAt, double elapsedSeconds, IReadOnlyList<NodeResult> results, string? error) =>
         StageRunResults(command, target, startedAt, elapsedSeconds, results, error).Commit();
@@ -150,18 +204,32 @@ public sealed class ArtifactWriter(string targetDirectory)
                 ["target"] = target.Name,
                 ["generated_at"] = startedAt.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
             },
-            ["status"] = error is null && results.All(r => r.Status != NodeResult.Error) ? "success" : "error",
+            ["status"] = error is null && results.All(r => r.Status is not (NodeResult.Error or NodeResult.Fail)) ? "success" : "error",
             ["error"] = error,
             ["elapsed_seconds"] = Math.Round(elapsedSeconds, 3),
-            ["results"] = new JsonArray(results.Select(r => (JsonNode)new JsonObject
-            {
-                ["node"] = r.Node,
-                ["status"] = r.Status,
-                ["execution_seconds"] = Math.Round(r.Seconds, 3),
-                ["rows"] = r.Rows,
-                ["message"] = r.Message,
-                ["dropped"] = r.Dropped is null ? null : new JsonObject(r.Dropped.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value))),
-            }).ToArray()),
+            ["results"] = new JsonArray(results.Select(r => (JsonNode)(r.ResourceType == "test"
+                ? new JsonObject
+                {
+                    ["node"] = r.Node,
+                    ["resource_type"] = "test",
+                    ["attached_to"] = r.AttachedTo,
+                    ["severity"] = r.Severity,
+                    ["status"] = r.Status,
+                    ["execution_seconds"] = Math.Round(r.Seconds, 3),
+                    ["failures"] = r.Rows,
+                    ["message"] = r.Message,
+                    ["failing_rows"] = new JsonArray(r.FailingRows.Select(row => (JsonNode)new JsonObject(row.Select(c => KeyValuePair.Create(c.Key, Value(c.Value))))).ToArray()),
+                }
+                : new JsonObject
+                {
+                    ["node"] = r.Node,
+                    ["resource_type"] = "node",
+                    ["status"] = r.Status,
+                    ["execution_seconds"] = Math.Round(r.Seconds, 3),
+                    ["rows"] = r.Rows,
+                    ["message"] = r.Message,
+                    ["dropped"] = r.Dropped is null ? null : new JsonObject(r.Dropped.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value))),
+                })).ToArray()),
         };
         return Stage(Path.Combine(targetDirectory, "run_results.json"), document.ToJsonString(Indented) + "\n");
     }

@@ -26,7 +26,8 @@ public static class CatalogCheck
     public static IReadOnlyList<Diagnostic> Run(BoundProject project, IWarehouseAdapter adapter, string targetName)
     {
         var diagnostics = new DiagnosticBag();
-        foreach (var source in project.Sources)
+        // A source that reads a SQL model has no warehouse table of its own to check: the model is built by the run.
+        foreach (var source in project.Sources.Where(s => s.Definition.Model is null))
         {
             var parts = source.Table.Split('.');
             var columns = adapter.Query(adapter.Dialect.CatalogColumns(parts.Length > 1 ? parts[^2] : null, parts[^1]))

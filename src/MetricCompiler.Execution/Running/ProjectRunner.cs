@@ -130,6 +130,53 @@ public sealed class ProjectRunner(IRunObserver observer)
         return salt;
     }
 
+    /// <summary>
+    /// <c>metricc test</c>: runs the data tests of the selection against the tables in place (nothing is built or
+    /// replaced); a test whose tables are not built yet is skipped, with the reason.
+    /// </summary>
+    public RunOutcome Test(RunRequest request)
+    {
+        var prepared = Prepare(request, out var session, compileSelectionOnly: false);
+        if (session is null)
+            return prepared!.Outcome;
+        var startedAt = DateTime.UtcNow;
+        var clock = Stopwatch.StartNew();
+        IWarehouseAdapter adapter;
+        try
+        {
+            adapter = AdapterFactory.Open(session.Target, session.Project.Definition.RootDirectory);
+        }
+        catch (TargetException e)
+        {
+            return RunOutcome.Failed(ExitCodes.Usage, e.Message, session.Diagnostics);
+        }
+        catch (Exception e) when (IsWarehouseFailure(e))
+        {
+            return RunOutcome.Failed(ExitCodes.Warehouse, $"cannot open the warehouse of target `{session.Target.Name}`: {e.Message}", session.Diagnostics);
+        }
+
+        using (adapter)
+        {
+            var selected = session.Selected.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+            var renderer = new SqlRenderer(adapter.Dialect, node => adapter.Dialect.QuoteRelation(node));
+            var results = new List<NodeResult>();
+            foreach (var test in session.Plan.Tests.Where(t => t.AttachedTo is null || selected.Contains(t.AttachedTo)))
+            {
+                var missing = test.Reads.FirstOrDefault(r => !adapter.TableExists(r));
+                var result = missing is not null
+                    ? TestRunner.Skip(test, $"not run: `{missing}` has not been built yet; run `metricc build` first")
+                    : TestRunner.Run(adapter, renderer, test);
+                results.Add(result);
+                observer.TestFinished(test, result);
+            }
+
+            var failed = results.Where(r => r.Status is NodeResult.Fail or NodeResult.Error).Select(r => r.Node).ToList();
+            var error = failed.Count == 0 ? null : $"{failed.Count} data test(s) failed: {string.Join(", ", failed)}";
+            TryWrite(() => new ArtifactWriter(session.TargetDirectory).WriteRunResults("test", session.Target, startedAt, clock.Elapsed.TotalSeconds, results, error));
+            return new RunOutcome(error is null ? ExitCodes.Success : ExitCodes.Failure, session.Diagnostics, session.Compiled, results, [], error);
+        }
+    }
+
     /// <summary>What a warehouse driver throws when the database cannot be opened, is corrupt or the connection is lost.</summary>
     public static bool IsWarehouseFailure(Exception e) =>
         e is WarehouseException or System.Data.Common.DbException or IOException or UnauthorizedAccessException or TimeoutException or InvalidOperationException or System.Net.Sockets.SocketException;
@@ -148,10 +195,31 @@ public sealed class ProjectRunner(IRunObserver observer)
 
     private sealed record Prepared(RunOutcome Outcome);
 
+    /// <summary>Node checksums of the manifest in <paramref name="directory"/> (<c>--state</c>).</summary>
+    /// <exception cref="SelectorException">The folder holds no readable manifest.json.</exception>
+    private static Dictionary<string, string> ReadState(string directory)
+    {
+        var path = Path.Combine(directory, "manifest.json");
+        try
+        {
+            var manifest = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path));
+            var result = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (manifest?["nodes"] is System.Text.Json.Nodes.JsonObject nodes)
+                foreach (var (name, node) in nodes)
+                    if (node?["checksum"]?.GetValue<string>() is { } checksum)
+                        result[name] = checksum;
+            return result;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Text.Json.JsonException or InvalidOperationException or FormatException)
+        {
+            throw new SelectorException($"--state `{directory}`: cannot read {path}: {e.Message}; pass the target folder of an earlier `metricc compile` or `run`");
+        }
+    }
+
     private Prepared? Prepare(RunRequest request, out RunSession? session, bool compileSelectionOnly)
     {
         session = null;
-        var load = ProjectLoader.Load(request.ProjectPath);
+        var load = ProjectLoader.Load(request.ProjectPath, request.Vars);
         if (!load.Succeeded || load.Bound is not { } bound)
             return new Prepared(new RunOutcome(ExitCodes.Failure, load.Diagnostics, [], [], [], "the project is invalid"));
         var project = bound.Definition;
@@ -176,21 +244,24 @@ public sealed class ProjectRunner(IRunObserver observer)
             return new Prepared(new RunOutcome(ExitCodes.Failure, [.. load.Diagnostics, .. e.Diagnostics], [], [], [], "the project is invalid"));
         }
 
+        var dialect = SqlDialects.ForAdapter(target.Adapter);
+        var unsupported = EngineSupport.Check(bound.Metrics.Where(m => m.Definition.Materialize is not null), dialect, "materialize");
+        if (unsupported.Count > 0)
+            return new Prepared(new RunOutcome(ExitCodes.Failure, [.. load.Diagnostics, .. unsupported], [], [], [], "the project is invalid"));
+        var compiled = PlanCompiler.Compile(plan, dialect);
         IReadOnlyList<PlanNode> selected;
         try
         {
-            selected = NodeSelector.Select(plan, request.Select ?? [], request.Exclude ?? []);
+            var state = request.StateDirectory is { } stateDirectory
+                ? new SelectionState(ReadState(stateDirectory), compiled.ToDictionary(c => c.Node.Name, c => c.Checksum, StringComparer.Ordinal))
+                : null;
+            selected = NodeSelector.Select(plan, request.Select ?? [], request.Exclude ?? [], state);
         }
         catch (SelectorException e)
         {
             return new Prepared(RunOutcome.Failed(ExitCodes.Usage, e.Message, load.Diagnostics));
         }
 
-        var dialect = SqlDialects.ForAdapter(target.Adapter);
-        var unsupported = EngineSupport.Check(bound.Metrics.Where(m => m.Definition.Materialize is not null), dialect, "materialize");
-        if (unsupported.Count > 0)
-            return new Prepared(new RunOutcome(ExitCodes.Failure, [.. load.Diagnostics, .. unsupported], [], [], [], "the project is invalid"));
-        var compiled = PlanCompiler.Compile(plan, dialect);
         var targetDirectory = Path.Combine(project.RootDirectory, "target");
         var writer = new ArtifactWriter(targetDirectory);
         var selection = selected.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
@@ -199,7 +270,8 @@ public sealed class ProjectRunner(IRunObserver observer)
         {
             writer.WriteCompiled(compileSelectionOnly && !everything ? compiled.Where(c => selection.Contains(c.Node.Name)).ToList() : compiled,
                 removeStale: everything || !compileSelectionOnly);
-            writer.WriteManifest(bound, target, compiled);
+            writer.WriteManifest(bound, target, compiled, plan.Tests);
+            writer.WriteCompiledTests(PlanCompiler.CompileTests(plan, dialect));
         }
         catch (ArtifactException e)
         {
@@ -275,9 +347,42 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         }
 
         var total = session.Selected.Count;
+        var tests = session.Plan.Tests.Where(t => t.AttachedTo is null || _selected.Contains(t.AttachedTo)).ToList();
+        var skipped = new Dictionary<string, string>(StringComparer.Ordinal);
+        var failedTests = new List<string>();
+
+        void RunTests(string? attachedTo)
+        {
+            foreach (var test in tests.Where(t => t.AttachedTo == attachedTo))
+            {
+                var blocked = test.Reads.FirstOrDefault(skipped.ContainsKey);
+                var result = blocked is not null
+                    ? TestRunner.Skip(test, $"not run: `{blocked}` was skipped ({skipped[blocked]})")
+                    : TestRunner.Run(adapter, renderer, test);
+                _results.Add(result);
+                observer.TestFinished(test, result);
+                if (result.Status is not (NodeResult.Fail or NodeResult.Error))
+                    continue;
+                failedTests.Add(test.Name);
+                foreach (var read in test.Reads)
+                    foreach (var descendant in session.Plan.Descendants(read))
+                        skipped.TryAdd(descendant, $"not run: test `{test.Name}` failed on `{read}`");
+            }
+        }
+
+        RunTests(null);
         for (var i = 0; i < total; i++)
         {
             var node = session.Selected[i];
+            if (skipped.TryGetValue(node.Name, out var why))
+            {
+                var skip = new NodeResult(node.Name, NodeResult.Skipped, 0, null, why);
+                _results.Add(skip);
+                observer.NodeFinished(i + 1, total, node, skip);
+                RunTests(node.Name);
+                continue;
+            }
+
             observer.NodeStarted(i + 1, total, node);
             var clock = Stopwatch.StartNew();
             try
@@ -294,6 +399,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                 _results.Add(result);
                 observer.NodeFinished(i + 1, total, node, result);
                 _results.AddRange(session.Selected.Skip(i + 1).Select(n => new NodeResult(n.Name, NodeResult.Skipped, 0, null, $"not run: `{node.Name}` failed")));
+                _results.AddRange(tests.Where(t => _results.All(r => r.Node != t.Name)).Select(t => TestRunner.Skip(t, $"not run: `{node.Name}` failed")));
                 ConnectionLost = !Alive();
                 if (ConnectionLost)
                     return $"node `{node.Name}` failed: the connection to the warehouse was lost ({e.Message}); no table was replaced, " +
@@ -301,6 +407,15 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                 DropBuilt();
                 return $"node `{node.Name}` failed; no table was replaced: {e.Message}";
             }
+
+            RunTests(node.Name);
+        }
+
+        if (failedTests.Count > 0)
+        {
+            // The atomic promise: a failing test keeps every table as it was, not only those downstream of it.
+            DropBuilt();
+            return $"{failedTests.Count} data test(s) failed ({string.Join(", ", failedTests)}); what they guard was skipped and no table was replaced";
         }
 
         try
@@ -315,7 +430,11 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
 
         try
         {
-            adapter.SwapTables(_built.Select(b => (Build(b), b)).ToList());
+            var views = session.Plan.Nodes.Where(n => n.IsView && _built.Contains(n.Name)).ToList();
+            var final = new SqlRenderer(adapter.Dialect, node => adapter.Dialect.QuoteRelation(node));
+            adapter.SwapTables(_built.Where(b => views.All(v => v.Name != b)).Select(b => (Build(b), b)).ToList(),
+                views.SelectMany(v => new[] { adapter.Dialect.DropViewIfExists(adapter.Dialect.QuoteRelation(Build(v.Name))), adapter.Dialect.DropViewIfExists(adapter.Dialect.QuoteRelation(v.Name)) }).ToList(),
+                views.Select(v => adapter.Dialect.CreateViewAs(adapter.Dialect.QuoteRelation(v.Name), final.Render(v.Query!))).ToList());
         }
         catch (Exception e) when (ProjectRunner.IsWarehouseFailure(e))
         {
@@ -354,6 +473,16 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             return BuildHoldoutExposures(node, renderer, holdout);
         var build = Build(node.Name);
         var relation = adapter.Dialect.QuoteRelation(build);
+        if (node.IsView)
+        {
+            // A view is built under its build name too, so its tests and downstream nodes read this run's rows; the
+            // swap replaces it by a view on the final names.
+            adapter.Execute(adapter.Dialect.DropViewIfExists(relation));
+            _built.Add(node.Name);
+            adapter.Execute(adapter.Dialect.CreateViewAs(relation, renderer.Render(node.Query!)));
+            return adapter.CountRows(build);
+        }
+
         adapter.Execute(adapter.Dialect.DropTableIfExists(relation));
         _built.Add(node.Name);
         adapter.Execute(adapter.Dialect.CreateTableAs(relation, renderer.Render(node.Query!)));
@@ -476,11 +605,13 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
 
     private void DropBuilt()
     {
-        foreach (var node in _built)
+        // Views first: on PostgreSQL a view holds on to the tables it reads.
+        foreach (var node in _built.OrderBy(n => session.Plan.Contains(n) && session.Plan[n].IsView ? 0 : 1))
         {
             try
             {
-                adapter.Execute(adapter.Dialect.DropTableIfExists(adapter.Dialect.QuoteRelation(Build(node))));
+                var relation = adapter.Dialect.QuoteRelation(Build(node));
+                adapter.Execute(session.Plan.Contains(node) && session.Plan[node].IsView ? adapter.Dialect.DropViewIfExists(relation) : adapter.Dialect.DropTableIfExists(relation));
             }
             catch (Exception e) when (ProjectRunner.IsWarehouseFailure(e))
             {

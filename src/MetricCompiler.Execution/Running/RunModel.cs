@@ -20,14 +20,33 @@ public sealed record RunRequest(
     string ProjectPath,
     string? Target = null,
     IReadOnlyList<string>? Select = null,
-    IReadOnlyList<string>? Exclude = null);
+    IReadOnlyList<string>? Exclude = null,
+    IReadOnlyDictionary<string, object?>? Vars = null,
+    string? StateDirectory = null);
 
+/// <summary>
+/// The outcome of a node or a data test. A test's <see cref="Rows"/> is its number of failing rows, with the first of
+/// them in <see cref="FailingRows"/>.
+/// </summary>
 /// <param name="Dropped">Staging only: the raw rows each staging rule dropped (and the duplicates removed), by reason.</param>
 public sealed record NodeResult(string Node, string Status, double Seconds, long? Rows, string? Message, IReadOnlyDictionary<string, long>? Dropped = null)
 {
     public const string Success = "success";
     public const string Error = "error";
     public const string Skipped = "skipped";
+    public const string Pass = "pass";
+    public const string Fail = "fail";
+    public const string Warn = "warn";
+
+    /// <summary><c>node</c> or <c>test</c>.</summary>
+    public string ResourceType { get; init; } = "node";
+
+    /// <summary>For a test: the node it ran after, its severity and its first failing rows.</summary>
+    public string? AttachedTo { get; init; }
+
+    public string? Severity { get; init; }
+
+    public IReadOnlyList<IReadOnlyDictionary<string, object?>> FailingRows { get; init; } = [];
 }
 
 /// <summary>What a compile or run produced, and the exit code an orchestrator should see.</summary>
@@ -51,6 +70,11 @@ public interface IRunObserver
     void NodeFinished(int index, int total, PlanNode node, NodeResult result);
 
     void Info(string message);
+
+    /// <summary>A data test ran (or was skipped).</summary>
+    void TestFinished(PlannedTest test, NodeResult result)
+    {
+    }
 }
 
 public sealed class SilentObserver : IRunObserver

@@ -125,6 +125,10 @@ public abstract partial class SqlDialect
 
     public virtual string DropTableIfExists(string relation) => $"drop table if exists {relation}";
 
+    public virtual string CreateViewAs(string relation, string query) => $"create view {relation} as{Environment.NewLine}{query}";
+
+    public virtual string DropViewIfExists(string relation) => $"drop view if exists {relation}";
+
     /// <summary>Renames a table within its schema; the new name is unqualified.</summary>
     public virtual string RenameTable(string relation, string newName) => $"alter table {relation} rename to {QuoteIdentifier(newName)}";
 

@@ -48,3 +48,15 @@ public sealed record SelectQuery(
 }
 
 public sealed record UnionAllQuery(IReadOnlyList<SelectQuery> Parts, IReadOnlyList<string?>? PartComments = null) : QueryExpr;
+
+/// <summary>
+/// SQL written by a user (a SQL model or a SQL test): their text as written, with the relations their <c>ref</c> and
+/// <c>source</c> calls named, which the renderer resolves like any other (to build tables while a run builds them).
+/// </summary>
+public sealed record TemplateQuery(IReadOnlyList<TemplatePart> Parts) : QueryExpr;
+
+public abstract record TemplatePart;
+
+public sealed record TemplateText(string Text) : TemplatePart;
+
+public sealed record TemplateRelation(RelationRef Relation) : TemplatePart;

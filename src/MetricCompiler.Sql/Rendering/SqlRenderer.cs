@@ -26,6 +26,20 @@ public sealed class SqlRenderer(SqlDialect dialect, Func<string, string> resolve
 
     private void WriteQuery(StringBuilder sb, QueryExpr query, int depth)
     {
+        if (query is TemplateQuery template)
+        {
+            // The user's SQL is theirs: written as is, only its relations resolved.
+            foreach (var part in template.Parts)
+                sb.Append(part switch
+                {
+                    TemplateText text => text.Text,
+                    TemplateRelation relation => Relation(new TableFrom(relation.Relation)),
+                    _ => throw new ArgumentException($"cannot render {part.GetType().Name}", nameof(query)),
+                });
+            sb.Append('\n');
+            return;
+        }
+
         if (query.With.Count > 0)
         {
             var recursive = dialect.DateSpineIsRecursive && query.With.Any(c => c.Query is DateSpineQuery);
