@@ -9,8 +9,19 @@ public sealed record ColumnSpec(string Name, SqlType Type, bool Nullable = true)
 /// <summary>A table the adapter creates and fills from values computed outside the warehouse (demo data, the readout).</summary>
 public sealed record TableSpec(string Name, IReadOnlyList<ColumnSpec> Columns);
 
-/// <summary>A warehouse failure, with the statement that caused it; never carries connection secrets.</summary>
-public sealed class WarehouseException(string message, Exception? inner = null) : Exception(message, inner);
+/// <summary>
+/// A warehouse failure, with the statement that caused it; never carries connection secrets. <see cref="SwapPending"/>
+/// says a journaled swap was interrupted: its built tables must be kept, the next run completes it.
+/// </summary>
+public sealed class WarehouseException(string message, Exception? inner = null, bool swapPending = false) : Exception(message, inner)
+{
+    public WarehouseException(string message, bool swapPending)
+        : this(message, null, swapPending)
+    {
+    }
+
+    public bool SwapPending { get; } = swapPending;
+}
 
 /// <summary>
 /// Receives one result row: the column names and the row's values (null, long, double, decimal, string, bool,

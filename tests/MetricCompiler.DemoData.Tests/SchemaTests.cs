@@ -4,20 +4,20 @@ public sealed class SchemaTests(SmallDatabaseFixture fixture) : IClassFixture<Sm
 {
     private readonly SeededDatabase _database = fixture.Database;
 
-    /// <summary>As the SQLite dialect renders the portable types (text, real).</summary>
+    /// <summary>As the SQLite dialect renders the portable types (text, real; SQLite reports them upper-case).</summary>
     public static TheoryData<string, string[]> ExpectedTables => new()
     {
-        { "raw_users", ["user_id text NOT NULL", "signup_at text NOT NULL", "country text NOT NULL", "platform text NOT NULL"] },
+        { "raw_users", ["user_id TEXT NOT NULL", "signup_at TEXT NOT NULL", "country TEXT NOT NULL", "platform TEXT NOT NULL"] },
         {
             "raw_events",
             [
-                "event_id text NOT NULL", "user_id text NOT NULL", "event_type text NOT NULL", "occurred_at text NOT NULL",
-                "page text NULL", "page_load_ms real NULL", "revenue real NULL",
+                "event_id TEXT NOT NULL", "user_id TEXT NOT NULL", "event_type TEXT NOT NULL", "occurred_at TEXT NOT NULL",
+                "page TEXT NULL", "page_load_ms REAL NULL", "revenue REAL NULL",
             ]
         },
         {
             "raw_exposures",
-            ["exposure_id text NOT NULL", "experiment_id text NOT NULL", "user_id text NOT NULL", "variant text NOT NULL", "exposed_at text NOT NULL"]
+            ["exposure_id TEXT NOT NULL", "experiment_id TEXT NOT NULL", "user_id TEXT NOT NULL", "variant TEXT NOT NULL", "exposed_at TEXT NOT NULL"]
         },
     };
 

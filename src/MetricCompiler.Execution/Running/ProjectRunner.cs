@@ -55,6 +55,18 @@ public sealed class ProjectRunner(IRunObserver observer)
         try
         {
             observer.Info($"Running {session.Selected.Count} node(s) on target `{session.Target.Name}` ({adapter.Description})");
+            try
+            {
+                var repaired = adapter.RecoverInterruptedSwap();
+                if (repaired.Count > 0)
+                    observer.Info($"Completed the swap an interrupted run left half done: {string.Join(", ", repaired)}");
+            }
+            catch (Exception e) when (IsWarehouseFailure(e))
+            {
+                return RunOutcome.Failed(ExitCodes.Warehouse,
+                    $"an interrupted swap of an earlier run could not be completed, so nothing was run: {e.Message}", session.Diagnostics);
+            }
+
             var execution = new DagExecution(session, adapter, observer);
             var staged = new StagedFiles();
 
@@ -263,6 +275,12 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         try
         {
             adapter.SwapTables(_built.Select(b => (Build(b), b)).ToList());
+        }
+        catch (WarehouseException e) when (e.SwapPending)
+        {
+            // The built tables are what the journaled swap completes from: they stay.
+            ConnectionLost = !Alive();
+            return $"swapping the new tables in was interrupted: {e.Message}";
         }
         catch (Exception e) when (ProjectRunner.IsWarehouseFailure(e))
         {
