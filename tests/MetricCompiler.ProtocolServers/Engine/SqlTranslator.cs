@@ -31,7 +31,7 @@ public sealed class SqlTranslator
     public static SqlTranslator Trino { get; } = new(
     [
         new("timestamp(p): DuckDB's timestamp has one (microsecond) precision", R(@"\btimestamp\s*\(\s*\d+\s*\)"), "timestamp"),
-        new("date_add(unit, n, x): DuckDB's date_add takes an interval", R(@"\bdate_add\s*\(\s*'(\w+)'\s*,"), "mc_date_add('$1',"),
+        new("date_add(unit, n, x): DuckDB's date_add takes an interval", R(@"\bdate_add\s*\("), "mc_date_add("),
         new("sequence(start, stop, step): DuckDB calls it generate_series (of timestamps)", R(@"\bsequence\s*\("), "mc_sequence("),
     ], backslashEscapes: false);
 
