@@ -109,6 +109,8 @@ public sealed class RemoteTargetTests : IAsyncLifetime
     public void A_failure_mid_run_leaves_the_previous_tables_whole(string target)
     {
         Build(target);
+        // A row no rebuild would produce marks the previous table: it must still be there after the failed run.
+        Engine(target).Execute("insert into exp_homepage_cta__unit_metrics (unit_id) values ('previous-run-sentinel')", target == "trino" ? "acme" : "ACME");
         var unitRows = Scalar(target, "select count(*) from exp_homepage_cta__unit_metrics");
         var results = Rows(target, "select experiment_id, metric, variant, p_value from experiment_results order by 1, 2, 3");
 
@@ -121,6 +123,7 @@ public sealed class RemoteTargetTests : IAsyncLifetime
         Assert.Contains("maximum execution time", error, StringComparison.Ordinal);
         Assert.Contains("no table was replaced", error, StringComparison.Ordinal);
         Assert.Equal(unitRows, Scalar(target, "select count(*) from exp_homepage_cta__unit_metrics"));
+        Assert.Equal(1L, Scalar(target, "select count(*) from exp_homepage_cta__unit_metrics where unit_id = 'previous-run-sentinel'"));
         Assert.Equal(results, Rows(target, "select experiment_id, metric, variant, p_value from experiment_results order by 1, 2, 3"));
         Assert.Equal(0L, Scalar(target, "select count(*) from information_schema.tables where table_name like '%mc_build%' or table_name like '%mc_old%' or table_name = 'metricc_swap_journal'"));
         Assert.DoesNotContain("\n   at ", error, StringComparison.Ordinal);
