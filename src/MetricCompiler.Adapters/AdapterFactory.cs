@@ -65,10 +65,16 @@ public static class AdapterFactory
                     Required(target, "user"),
                     Setting(target, "password"),
                     Setting(target, "schema") ?? "public");
-            case "trino":
-                return OpenTrino(target);
-            case "snowflake":
-                return OpenSnowflake(target);
+            case "trino" or "snowflake":
+                try
+                {
+                    return target.Adapter == "trino" ? OpenTrino(target) : OpenSnowflake(target);
+                }
+                catch (ArgumentException e)
+                {
+                    // The clients' option checks (a malformed account, a user with ':' under basic auth): usage, not a crash.
+                    throw new TargetException($"target `{target.Name}`: {e.Message}");
+                }
             default:
                 throw new TargetException(
                     $"target `{target.Name}` uses adapter `{target.Adapter}`, which this version compiles SQL for but cannot execute yet; " +

@@ -35,6 +35,24 @@ public sealed class RemoteTargetSettingsTests
     }
 
     [Fact]
+    public void A_setting_the_client_refuses_is_a_target_error_naming_the_target()
+    {
+        var variable = "METRICC_TEST_TRINO_" + Guid.NewGuid().ToString("N")[..8].ToUpperInvariant();
+        Environment.SetEnvironmentVariable(variable, "pw-value-5678");
+        try
+        {
+            var error = Assert.Throws<TargetException>(() => AdapterFactory.Open(
+                Target("trino", ("host", "127.0.0.1"), ("user", "a:b"), ("catalog", "c"), ("schema", "s"), ("password_env", variable)), "."));
+            Assert.StartsWith("target `remote`:", error.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain("pw-value-5678", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(variable, null);
+        }
+    }
+
+    [Fact]
     public void A_snowflake_target_needs_exactly_one_credential()
     {
         var none = Assert.Throws<TargetException>(() => AdapterFactory.Open(Target("snowflake", ("account", "a"), ("user", "u")), "."));
