@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using MetricCompiler.Adapters;
+using MetricCompiler.Adapters.Remote;
 using MetricCompiler.Cli.Commands;
 using MetricCompiler.Planning;
 using MetricCompiler.ProtocolServers.Engine;
@@ -77,7 +78,9 @@ public sealed class RemoteTargetTests : IAsyncLifetime
         foreach (var node in plan.Nodes)
         {
             var built = node.Name + Execution.Running.ProjectRunner.BuildSuffix;
-            Assert.True(statements.Any(s => s.Contains(built, StringComparison.Ordinal) && (s.StartsWith("create", StringComparison.Ordinal) || s.StartsWith("insert", StringComparison.Ordinal))),
+            Assert.True(statements.Any(s => s.StartsWith($"create table {built} as", StringComparison.Ordinal)
+                    || s.StartsWith($"create or replace table {built} as", StringComparison.Ordinal)
+                    || s.StartsWith($"insert into {built}{RemoteWarehouseAdapter.LoadSuffix} ", StringComparison.Ordinal)),
                 $"no statement building `{node.Name}` reached the {target} server");
             Assert.True(statements.Any(s => s.StartsWith("alter table", StringComparison.Ordinal) && s.Contains(built, StringComparison.Ordinal)),
                 $"`{node.Name}` was never swapped in on {target}");

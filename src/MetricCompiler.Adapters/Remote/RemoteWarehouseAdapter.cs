@@ -95,6 +95,10 @@ public abstract class RemoteWarehouseAdapter : IWarehouseAdapter
         if (swaps.Count == 0)
             return;
         RecoverInterruptedSwap();
+        // Recovery treats a missing build table as already swapped, so a fresh swap checks they all exist first.
+        var missing = swaps.Where(s => !TableExists(s.Built)).Select(s => s.Built).ToList();
+        if (missing.Count > 0)
+            throw new WarehouseException($"cannot swap: built table(s) {string.Join(", ", missing.Select(m => $"`{m}`"))} do not exist; nothing was swapped");
         var marker = "metricc swap " + Guid.NewGuid().ToString("N");
         var journal = Dialect.QuoteRelation(JournalTable);
         var text = Dialect.TypeName(Sql.Model.SqlType.String);

@@ -151,6 +151,24 @@ public sealed class RemoteAdapterTests
     [Theory]
     [InlineData("trino")]
     [InlineData("snowflake")]
+    public async Task A_swap_with_a_missing_built_table_touches_nothing(string engine)
+    {
+        await using var remote = new RemoteEngine(engine);
+        using var adapter = remote.Open();
+        adapter.Execute("create table t1 as select 'old' as generation");
+        adapter.Execute("create table t1__mc_build as select 'new' as generation");
+
+        var error = Assert.Throws<WarehouseException>(() => adapter.SwapTables([("t1__mc_build", "t1"), ("t2__mc_build", "t2")]));
+
+        Assert.False(error.SwapPending);
+        Assert.Contains("`t2__mc_build`", error.Message, StringComparison.Ordinal);
+        Assert.Equal("old", Generation(adapter, "t1"));
+        Assert.False(adapter.TableExists(RemoteWarehouseAdapter.JournalTable));
+    }
+
+    [Theory]
+    [InlineData("trino")]
+    [InlineData("snowflake")]
     public async Task Engine_errors_carry_the_statement_and_never_the_credential(string engine)
     {
         await using var remote = new RemoteEngine(engine);
