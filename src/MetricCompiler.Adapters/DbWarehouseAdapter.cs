@@ -2,16 +2,18 @@ using System.Data;
 using System.Data.Common;
 using System.Globalization;
 using System.Text;
+using MetricCompiler.Adapters.Loading;
 using MetricCompiler.Sql.Dialects;
 
 namespace MetricCompiler.Adapters;
 
-/// <summary>The parts of an adapter every ADO.NET provider shares: statements, queries, bulk inserts, transactional swap.</summary>
+/// <summary>The parts of an adapter every ADO.NET provider shares: statements, streaming reads, bulk loads, transactional swap.</summary>
 public abstract class DbWarehouseAdapter(DbConnection connection, SqlDialect dialect) : IWarehouseAdapter
 {
     public SqlDialect Dialect => dialect;
 
-    public DbConnection Connection => connection;
+    /// <summary>The provider's connection, for the adapter's own bulk paths.</summary>
+    protected DbConnection Connection => connection;
 
     public abstract string Description { get; }
 
@@ -21,22 +23,22 @@ public abstract class DbWarehouseAdapter(DbConnection connection, SqlDialect dia
         Run(sql, () => command.ExecuteNonQuery());
     }
 
-    public IReadOnlyList<IReadOnlyDictionary<string, object?>> Query(string sql)
+    public void Read(string sql, WarehouseRowHandler onRow)
     {
         using var command = Command(sql);
-        return Run(sql, () =>
+        Run(sql, () =>
         {
             using var reader = command.ExecuteReader();
-            var rows = new List<IReadOnlyDictionary<string, object?>>();
+            var names = Enumerable.Range(0, reader.FieldCount).Select(reader.GetName).ToArray();
             while (reader.Read())
             {
-                var row = new Dictionary<string, object?>(StringComparer.OrdinalIgnoreCase);
-                for (var i = 0; i < reader.FieldCount; i++)
-                    row[reader.GetName(i)] = reader.IsDBNull(i) ? null : Normalise(reader.GetValue(i));
-                rows.Add(row);
+                var row = new object?[names.Length];
+                for (var i = 0; i < names.Length; i++)
+                    row[i] = reader.IsDBNull(i) ? null : Normalise(reader.GetValue(i));
+                onRow(names, row);
             }
 
-            return rows;
+            return 0;
         });
     }
 
@@ -56,38 +58,52 @@ public abstract class DbWarehouseAdapter(DbConnection connection, SqlDialect dia
     /// <summary>How the provider marks a named parameter in SQL text.</summary>
     protected virtual string ParameterPrefix => "@";
 
+    /// <summary>Rows per multi-row INSERT of the generic load path (<see cref="BatchedInsertSink"/>).</summary>
+    protected virtual int RowsPerInsert(int columns) => BatchedInsertSink.RowsPerStatement(isSqlite: false, columns);
+
     public long CountRows(string table)
     {
-        var rows = Query($"select count(*) as row_count from {dialect.QuoteRelation(table)}");
-        return Convert.ToInt64(rows[0]["row_count"], CultureInfo.InvariantCulture);
+        long count = 0;
+        Read($"select count(*) as row_count from {dialect.QuoteRelation(table)}",
+            (_, row) => count = Convert.ToInt64(row[0], CultureInfo.InvariantCulture));
+        return count;
     }
 
-    public void WriteTable(string table, IReadOnlyList<ColumnSpec> columns, IEnumerable<object?[]> rows)
+    public void LoadTables(IReadOnlyList<TableSpec> tables, Action<IReadOnlyList<IRowSink>> fill)
     {
-        var relation = dialect.QuoteRelation(table);
         using var transaction = connection.BeginTransaction();
-        ExecuteIn(transaction, dialect.DropTableIfExists(relation));
-        var definitions = string.Join(", ", columns.Select(c => $"{dialect.QuoteIdentifier(c.Name)} {dialect.TypeName(c.Type)}"));
-        ExecuteIn(transaction, $"create table {relation} ({definitions})");
-        var parameters = string.Join(", ", columns.Select((_, i) => $"{ParameterPrefix}p{i}"));
-        using var insert = Command($"insert into {relation} values ({parameters})");
-        insert.Transaction = transaction;
-        for (var i = 0; i < columns.Count; i++)
+        var sinks = new List<LoadSink>();
+        try
         {
-            var parameter = insert.CreateParameter();
-            parameter.ParameterName = ParameterPrefix == "$" ? $"p{i}" : $"@p{i}";
-            insert.Parameters.Add(parameter);
-        }
+            foreach (var table in tables)
+            {
+                var relation = dialect.QuoteRelation(table.Name);
+                ExecuteIn(transaction, dialect.DropTableIfExists(relation));
+                ExecuteIn(transaction, dialect.CreateTableSql(relation, table.Columns));
+            }
 
-        foreach (var row in rows)
+            foreach (var table in tables)
+                sinks.Add(CreateSink(table, transaction));
+            Run("(bulk load)", () =>
+            {
+                fill(sinks);
+                foreach (var sink in sinks)
+                    sink.Complete();
+                return 0;
+            });
+        }
+        finally
         {
-            for (var i = 0; i < columns.Count; i++)
-                insert.Parameters[i].Value = row[i] ?? DBNull.Value;
-            Run(insert.CommandText, () => insert.ExecuteNonQuery());
+            foreach (var sink in sinks)
+                sink.Dispose();
         }
 
         transaction.Commit();
     }
+
+    /// <summary>The engine's bulk path for one table; multi-row parameterised INSERTs unless overridden.</summary>
+    protected virtual LoadSink CreateSink(TableSpec table, DbTransaction transaction) =>
+        new BatchedInsertSink(connection, transaction, dialect, table, ParameterPrefix, RowsPerInsert(table.Columns.Count));
 
     public virtual void SwapTables(IReadOnlyList<(string Built, string Final)> swaps, IReadOnlyList<string>? before = null, IReadOnlyList<string>? after = null)
     {
@@ -119,6 +135,9 @@ public abstract class DbWarehouseAdapter(DbConnection connection, SqlDialect dia
         }
     }
 
+    /// <summary>DDL is transactional here: a swap either committed or rolled back, so nothing is ever pending.</summary>
+    public IReadOnlyList<string> RecoverInterruptedSwap() => [];
+
     protected abstract bool TableExists(string table, DbTransaction? transaction);
 
     protected static string UnqualifiedName(string relation) => relation[(relation.LastIndexOf('.') + 1)..];
@@ -146,19 +165,8 @@ public abstract class DbWarehouseAdapter(DbConnection connection, SqlDialect dia
         }
         catch (DbException e)
         {
-            throw new WarehouseException($"{e.Message.Trim()}{Environment.NewLine}in statement:{Environment.NewLine}{Excerpt(sql)}", e);
+            throw new WarehouseException($"{e.Message.Trim()}{Environment.NewLine}in statement:{Environment.NewLine}{StatementExcerpt.Of(sql)}", e);
         }
-    }
-
-    private static string Excerpt(string sql)
-    {
-        var lines = sql.Split('\n');
-        var sb = new StringBuilder();
-        foreach (var line in lines.Take(12))
-            sb.Append("    ").Append(line).Append('\n');
-        if (lines.Length > 12)
-            sb.Append($"    ... ({lines.Length - 12} more lines)\n");
-        return sb.ToString().TrimEnd();
     }
 
     public void Dispose()
@@ -167,5 +175,20 @@ public abstract class DbWarehouseAdapter(DbConnection connection, SqlDialect dia
             connection.Close();
         connection.Dispose();
         GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>The first lines of a statement, indented, for error messages.</summary>
+public static class StatementExcerpt
+{
+    public static string Of(string sql)
+    {
+        var lines = sql.Split('\n');
+        var sb = new StringBuilder();
+        foreach (var line in lines.Take(12))
+            sb.Append("    ").Append(line.Length > 400 ? line[..400] + " ..." : line).Append('\n');
+        if (lines.Length > 12)
+            sb.Append(CultureInfo.InvariantCulture, $"    ... ({lines.Length - 12} more lines)\n");
+        return sb.ToString().TrimEnd();
     }
 }

@@ -39,6 +39,9 @@ public sealed class DuckDbAdapter : DbWarehouseAdapter
         return adapter;
     }
 
+    protected override Loading.LoadSink CreateSink(TableSpec table, DbTransaction transaction) =>
+        new Loading.DuckDbAppenderSink((DuckDBConnection)Connection, table);
+
     public override bool TableExists(string table) => TableExists(table, null);
 
     protected override bool TableExists(string table, DbTransaction? transaction)

@@ -48,6 +48,9 @@ public sealed class PostgresAdapter : DbWarehouseAdapter
         return adapter;
     }
 
+    protected override Loading.LoadSink CreateSink(TableSpec table, DbTransaction transaction) =>
+        new Loading.PostgresCopySink((NpgsqlConnection)Connection, table);
+
     public override bool TableExists(string table) => TableExists(table, null);
 
     protected override bool TableExists(string table, DbTransaction? transaction)

@@ -51,6 +51,11 @@ public sealed class SqliteAdapter : DbWarehouseAdapter
 
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, TimeZoneInfo> Zones = new(StringComparer.Ordinal);
 
+    /// <summary>The SQLite connection itself (an in-memory database lives only as long as it).</summary>
+    public new SqliteConnection Connection => (SqliteConnection)base.Connection;
+
+    protected override int RowsPerInsert(int columns) => Loading.BatchedInsertSink.RowsPerStatement(isSqlite: true, columns);
+
     public override bool TableExists(string table) => TableExists(table, null);
 
     protected override bool TableExists(string table, DbTransaction? transaction)

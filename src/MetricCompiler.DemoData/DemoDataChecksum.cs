@@ -19,6 +19,29 @@ public static class DemoDataChecksum
         return CanonicalRowHasher.CombineTableDigests(DemoTables.All.Select(table => (table, ComputeTableDigest(connection, table))).ToList());
     }
 
+    /// <summary>The same checksum, read through a warehouse adapter (any target).</summary>
+    public static string Compute(Adapters.IWarehouseAdapter adapter)
+    {
+        ArgumentNullException.ThrowIfNull(adapter);
+        return CanonicalRowHasher.CombineTableDigests(DemoTables.All.Select(table =>
+        {
+            using var hasher = new CanonicalRowHasher();
+            var values = new object?[table.Columns.Count];
+            adapter.Read(table.SelectInCanonicalOrderSql, (_, row) =>
+            {
+                for (var i = 0; i < values.Length; i++)
+                {
+                    values[i] = row[i] is null ? null
+                        : table.Columns[i].Type == ColumnType.Text ? Convert.ToString(row[i], System.Globalization.CultureInfo.InvariantCulture)
+                        : Convert.ToDouble(row[i], System.Globalization.CultureInfo.InvariantCulture);
+                }
+
+                hasher.AppendRow(values);
+            });
+            return (table, hasher.FinishHex());
+        }).ToList());
+    }
+
     private static string ComputeTableDigest(DbConnection connection, TableDefinition table)
     {
         using var hasher = new CanonicalRowHasher();

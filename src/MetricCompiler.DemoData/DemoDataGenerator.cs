@@ -1,5 +1,4 @@
-using System.Data;
-using System.Data.Common;
+using MetricCompiler.Adapters;
 using System.Diagnostics;
 using MetricCompiler.DemoData.Simulation;
 using MetricCompiler.DemoData.Writing;
@@ -13,38 +12,22 @@ namespace MetricCompiler.DemoData;
 public static class DemoDataGenerator
 {
     /// <summary>
-    /// Drops and re-creates the raw tables and fills them, all in one transaction, through any ADO.NET provider
-    /// (tested with Microsoft.Data.Sqlite; written for Npgsql too). Opens the connection if it is closed (and closes it again).
+    /// Drops and re-creates the raw tables and fills them through the adapter's bulk load (appender on DuckDB, COPY on
+    /// PostgreSQL, multi-row INSERTs elsewhere), on any target the adapters open.
     /// </summary>
-    public static DemoDataSummary Seed(DbConnection connection, DemoDataOptions options, IProgress<string>? progress = null)
+    public static DemoDataSummary Seed(IWarehouseAdapter adapter, DemoDataOptions options, IProgress<string>? progress = null)
     {
-        ArgumentNullException.ThrowIfNull(connection);
+        ArgumentNullException.ThrowIfNull(adapter);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
 
         var stopwatch = Stopwatch.StartNew();
         progress?.Report($"Simulating and writing {options.Users:N0} users, seed {options.Seed}, {options.PeriodStart:yyyy-MM-dd}..{options.PeriodEnd:yyyy-MM-dd}");
         var simulation = new DemoDataSimulation(options);
-        var openedHere = connection.State == ConnectionState.Closed;
-        if (openedHere)
-        {
-            connection.Open();
-        }
-
-        try
-        {
-            var summary = new DemoDataWriter(connection, progress).Write(simulation);
-            progress?.Report(
-                $"Done in {stopwatch.Elapsed.TotalSeconds:F1} s: {summary.Users:N0} users, {summary.Events:N0} events " +
-                $"({summary.DuplicateEvents:N0} duplicates), {summary.Exposures:N0} exposures ({summary.MultiVariantUsers:N0} multi-variant users)");
-            return summary;
-        }
-        finally
-        {
-            if (openedHere)
-            {
-                connection.Close();
-            }
-        }
+        var summary = new DemoDataWriter(adapter, progress).Write(simulation);
+        progress?.Report(
+            $"Done in {stopwatch.Elapsed.TotalSeconds:F1} s: {summary.Users:N0} users, {summary.Events:N0} events " +
+            $"({summary.DuplicateEvents:N0} duplicates), {summary.Exposures:N0} exposures ({summary.MultiVariantUsers:N0} multi-variant users)");
+        return summary;
     }
 }

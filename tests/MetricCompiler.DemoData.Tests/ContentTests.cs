@@ -122,10 +122,9 @@ public sealed partial class ContentTests(SmallDatabaseFixture fixture) : IClassF
     public void Progress_reports_each_table()
     {
         var messages = new List<string>();
-        using var connection = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=:memory:");
-        connection.Open();
+        using var adapter = MetricCompiler.Adapters.SqliteAdapter.Open(":memory:", ":memory:");
 
-        DemoDataGenerator.Seed(connection, new DemoDataOptions(Users: 200), new CollectingProgress(messages));
+        DemoDataGenerator.Seed(adapter, new DemoDataOptions(Users: 200), new CollectingProgress(messages));
 
         Assert.Contains(messages, message => message.StartsWith("raw_users: 200 rows", StringComparison.Ordinal));
         Assert.Contains(messages, message => message.StartsWith("raw_events:", StringComparison.Ordinal));
@@ -139,9 +138,9 @@ public sealed partial class ContentTests(SmallDatabaseFixture fixture) : IClassF
     public void Invalid_options_are_rejected(int users, string start, string end)
     {
         var options = new DemoDataOptions(users, 1, DateOnly.Parse(start, CultureInfo.InvariantCulture), DateOnly.Parse(end, CultureInfo.InvariantCulture));
-        using var connection = new Microsoft.Data.Sqlite.SqliteConnection("Data Source=:memory:");
+        using var adapter = MetricCompiler.Adapters.SqliteAdapter.Open(":memory:", ":memory:");
 
-        Assert.Throws<ArgumentOutOfRangeException>(() => DemoDataGenerator.Seed(connection, options));
+        Assert.Throws<ArgumentOutOfRangeException>(() => DemoDataGenerator.Seed(adapter, options));
     }
 
     [Fact]

@@ -21,10 +21,10 @@ public sealed class DefaultScaleTests(ITestOutputHelper output)
         var path = Path.Combine(Path.GetTempPath(), $"demodata-default-{Guid.NewGuid():N}.db");
         try
         {
-            using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
-            connection.Open();
+            using var adapter = MetricCompiler.Adapters.SqliteAdapter.Open(path, path);
+            var connection = adapter.Connection;
             var stopwatch = Stopwatch.StartNew();
-            var summary = DemoDataGenerator.Seed(connection, new DemoDataOptions());
+            var summary = DemoDataGenerator.Seed(adapter, new DemoDataOptions());
             stopwatch.Stop();
 
             var rows = summary.Users + summary.Events + summary.Exposures;

@@ -53,7 +53,7 @@ public sealed class DeterminismTests
         database.Execute("DROP TABLE raw_exposures");
         database.Execute("CREATE TABLE raw_exposures (legacy_column INTEGER)");
 
-        var again = DemoDataGenerator.Seed(database.Connection, database.Options);
+        var again = DemoDataGenerator.Seed(database.Adapter, database.Options);
 
         Assert.Equal(database.Summary, again);
         Assert.Equal(0, database.Count("SELECT COUNT(*) FROM raw_users WHERE user_id = 'stale'"));
@@ -61,16 +61,16 @@ public sealed class DeterminismTests
     }
 
     [Fact]
-    public void Seed_opens_a_closed_connection_and_closes_it_again()
+    public void Seeded_file_holds_the_committed_rows_after_the_adapter_is_closed()
     {
         var path = Path.Combine(Path.GetTempPath(), $"demodata-{Guid.NewGuid():N}.db");
         try
         {
+            DemoDataSummary summary;
+            using (var adapter = MetricCompiler.Adapters.SqliteAdapter.Open(path, path))
+                summary = DemoDataGenerator.Seed(adapter, new DemoDataOptions(Users: 300));
+
             using var connection = new SqliteConnection($"Data Source={path};Pooling=False");
-
-            var summary = DemoDataGenerator.Seed(connection, new DemoDataOptions(Users: 300));
-
-            Assert.Equal(System.Data.ConnectionState.Closed, connection.State);
             connection.Open();
             Assert.Equal(summary.Checksum, DemoDataChecksum.Compute(connection));
         }

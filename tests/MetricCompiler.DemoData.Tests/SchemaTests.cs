@@ -4,6 +4,7 @@ public sealed class SchemaTests(SmallDatabaseFixture fixture) : IClassFixture<Sm
 {
     private readonly SeededDatabase _database = fixture.Database;
 
+    /// <summary>As the SQLite dialect renders the portable types (text, real; SQLite reports them upper-case).</summary>
     public static TheoryData<string, string[]> ExpectedTables => new()
     {
         { "raw_users", ["user_id TEXT NOT NULL", "signup_at TEXT NOT NULL", "country TEXT NOT NULL", "platform TEXT NOT NULL"] },
@@ -11,7 +12,7 @@ public sealed class SchemaTests(SmallDatabaseFixture fixture) : IClassFixture<Sm
             "raw_events",
             [
                 "event_id TEXT NOT NULL", "user_id TEXT NOT NULL", "event_type TEXT NOT NULL", "occurred_at TEXT NOT NULL",
-                "page TEXT NULL", "page_load_ms DOUBLE PRECISION NULL", "revenue DOUBLE PRECISION NULL",
+                "page TEXT NULL", "page_load_ms REAL NULL", "revenue REAL NULL",
             ]
         },
         {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using MetricCompiler.Adapters;
 using MetricCompiler.DemoData;
 using Microsoft.Data.Sqlite;
 
@@ -9,13 +10,14 @@ public sealed class SeededDatabase : IDisposable
 {
     public SeededDatabase(DemoDataOptions options)
     {
-        Connection = new SqliteConnection("Data Source=:memory:");
-        Connection.Open();
+        Adapter = SqliteAdapter.Open(":memory:", ":memory:");
         Options = options;
-        Summary = DemoDataGenerator.Seed(Connection, options);
+        Summary = DemoDataGenerator.Seed(Adapter, options);
     }
 
-    public SqliteConnection Connection { get; }
+    public SqliteAdapter Adapter { get; }
+
+    public SqliteConnection Connection => Adapter.Connection;
 
     public DemoDataOptions Options { get; }
 
@@ -76,7 +78,7 @@ public sealed class SeededDatabase : IDisposable
         command.ExecuteNonQuery();
     }
 
-    public void Dispose() => Connection.Dispose();
+    public void Dispose() => Adapter.Dispose();
 }
 
 /// <summary>One 2,000-user database shared by the read-only tests of a class.</summary>

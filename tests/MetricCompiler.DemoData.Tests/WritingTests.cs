@@ -1,4 +1,5 @@
 using System.Globalization;
+using MetricCompiler.Adapters.Loading;
 using MetricCompiler.DemoData.Simulation;
 using MetricCompiler.DemoData.Writing;
 
@@ -16,7 +17,7 @@ public sealed class WritingTests
     [InlineData(false, 32_766, 1)]
     public void Rows_per_statement_fit_the_provider(bool isSqlite, int columns, int expectedRows)
     {
-        Assert.Equal(expectedRows, BatchedRowWriter.RowsPerStatement(isSqlite, columns));
+        Assert.Equal(expectedRows, BatchedInsertSink.RowsPerStatement(isSqlite, columns));
     }
 
     [Fact]
@@ -26,7 +27,7 @@ public sealed class WritingTests
         {
             for (var columns = 1; columns <= 200; columns++)
             {
-                var rows = BatchedRowWriter.RowsPerStatement(isSqlite, columns);
+                var rows = BatchedInsertSink.RowsPerStatement(isSqlite, columns);
                 Assert.InRange(rows, 1, int.MaxValue);
                 Assert.True(rows * columns <= 32_766, $"{rows} rows x {columns} columns");
             }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using MetricCompiler.Adapters;
 using MetricCompiler.Cli.Commands;
 using Npgsql;
 

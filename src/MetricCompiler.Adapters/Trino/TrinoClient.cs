@@ -285,6 +285,8 @@ public sealed class TrinoClient : IDisposable
             headers.TryAddWithoutValidation("X-Trino-Schema", session.Schema);
         if (session.Session is not null)
             headers.TryAddWithoutValidation("X-Trino-Session", session.Session);
+        if (_options.TimeZone is not null)
+            headers.TryAddWithoutValidation("X-Trino-Time-Zone", _options.TimeZone);
         AddAuthorization(request);
         return request;
     }

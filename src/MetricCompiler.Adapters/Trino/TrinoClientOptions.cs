@@ -27,6 +27,9 @@ public sealed record TrinoClientOptions
     /// <summary>How transient HTTP failures are retried.</summary>
     public TrinoRetryOptions Retry { get; init; } = new();
 
+    /// <summary>The session time zone (<c>X-Trino-Time-Zone</c>), e.g. <c>UTC</c>; null leaves the coordinator's default.</summary>
+    public string? TimeZone { get; init; }
+
     /// <summary>The client name the coordinator records (<c>X-Trino-Source</c>).</summary>
     public string Source { get; init; } = "metricc";
 }

@@ -340,7 +340,7 @@ internal static class ProjectCommands
                 return ExitCodes.Success;
             context.Output.WriteLine($"Seeding demo data ({demo.Users.ToString("N0", CultureInfo.InvariantCulture)} users, seed {demo.Seed}) into {adapter.Description} ...");
             var clock = Stopwatch.StartNew();
-            var summary = DemoDataGenerator.Seed(adapter.Connection, new DemoDataOptions(demo.Users, demo.Seed),
+            var summary = DemoDataGenerator.Seed(adapter, new DemoDataOptions(demo.Users, demo.Seed),
                 new ImmediateProgress(message => context.Output.WriteLine($"  {message}")));
             context.Output.WriteLine(
                 $"Seeded {summary.Users:N0} users, {summary.Events:N0} events ({summary.DuplicateEvents:N0} duplicated), " +

@@ -20,6 +20,10 @@ internal sealed record TableDefinition(string Name, IReadOnlyList<ColumnDefiniti
 
     public string CreateSql => $"CREATE TABLE {Name} ({string.Join(", ", Columns.Select(column => column.ToDdl()))})";
 
+    /// <summary>The table as the warehouse adapter creates it (types rendered by the target's dialect).</summary>
+    public Adapters.TableSpec ToSpec() => new(Name, Columns.Select(column => new Adapters.ColumnSpec(
+        column.Name, column.Type == ColumnType.Text ? Sql.Model.SqlType.String : Sql.Model.SqlType.Double, column.IsNullable)).ToList());
+
     public string SelectInCanonicalOrderSql =>
         $"SELECT {string.Join(", ", Columns.Select(column => column.Name))} FROM {Name} ORDER BY {CanonicalOrderColumn}";
 }

@@ -1,39 +1,42 @@
-using System.Data.Common;
 using System.Globalization;
+using MetricCompiler.Adapters;
 using MetricCompiler.DemoData.Schema;
 using MetricCompiler.DemoData.Simulation;
 
 namespace MetricCompiler.DemoData.Writing;
 
 /// <summary>
-/// Drops, re-creates and fills the raw tables inside one transaction, hashing every row as it goes. Users and their
-/// events are written chunk by chunk as the simulation delivers them; exposures last, once the faults are planted.
+/// Drops, re-creates and fills the raw tables through the adapter's bulk load (one load, so the engine can make it
+/// all-or-nothing), hashing every row as it goes. Users and their events are written chunk by chunk as the
+/// simulation delivers them; exposures last, once the faults are planted.
 /// </summary>
 internal sealed class DemoDataWriter
 {
     private const long ProgressEveryRows = 250_000;
 
-    private readonly DbConnection _connection;
+    private readonly IWarehouseAdapter _adapter;
     private readonly IProgress<string>? _progress;
 
-    public DemoDataWriter(DbConnection connection, IProgress<string>? progress)
+    public DemoDataWriter(IWarehouseAdapter adapter, IProgress<string>? progress)
     {
-        _connection = connection;
+        _adapter = adapter;
         _progress = progress;
     }
 
     public DemoDataSummary Write(DemoDataSimulation simulation)
     {
-        using var transaction = _connection.BeginTransaction();
-        RecreateTables(transaction);
         using var usersHasher = new CanonicalRowHasher();
         using var eventsHasher = new CanonicalRowHasher();
         using var exposuresHasher = new CanonicalRowHasher();
-
-        var (users, events, duplicates, exposureLogs) = WriteUsersAndEvents(simulation, transaction, usersHasher, eventsHasher);
-        simulation.PlantFaults(exposureLogs);
-        var exposures = WriteExposures(simulation, exposureLogs, transaction, exposuresHasher);
-        transaction.Commit();
+        long users = 0, events = 0, duplicates = 0, exposures = 0;
+        List<ExposureLog> exposureLogs = [];
+        _adapter.LoadTables(DemoTables.All.Select(table => table.ToSpec()).ToList(), sinks =>
+        {
+            (users, events, duplicates, exposureLogs) = WriteUsersAndEvents(
+                simulation, new HashingRowWriter(sinks[0], usersHasher), new HashingRowWriter(sinks[1], eventsHasher));
+            simulation.PlantFaults(exposureLogs);
+            exposures = WriteExposures(simulation, exposureLogs, new HashingRowWriter(sinks[2], exposuresHasher));
+        });
 
         var multiVariantUsers = exposureLogs.Sum(log => (long)log.MultiVariantExperimentCount());
         var checksum = CanonicalRowHasher.CombineTableDigests(
@@ -45,31 +48,11 @@ internal sealed class DemoDataWriter
         return new DemoDataSummary(users, events, exposures, duplicates, multiVariantUsers, checksum);
     }
 
-    private void RecreateTables(DbTransaction transaction)
-    {
-        foreach (var table in DemoTables.All)
-        {
-            Execute(transaction, table.DropSql);
-            Execute(transaction, table.CreateSql);
-        }
-    }
-
-    private void Execute(DbTransaction transaction, string sql)
-    {
-        using var command = _connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
-
     private (long Users, long Events, long Duplicates, List<ExposureLog> ExposureLogs) WriteUsersAndEvents(
         DemoDataSimulation simulation,
-        DbTransaction transaction,
-        CanonicalRowHasher usersHasher,
-        CanonicalRowHasher eventsHasher)
+        HashingRowWriter usersWriter,
+        HashingRowWriter eventsWriter)
     {
-        using var usersWriter = TableRowWriters.Create(_connection, transaction, DemoTables.Users, usersHasher);
-        using var eventsWriter = TableRowWriters.Create(_connection, transaction, DemoTables.Events, eventsHasher);
         var exposureLogs = new List<ExposureLog>();
         long nextEventId = 1;
         long duplicates = 0;
@@ -111,8 +94,6 @@ internal sealed class DemoDataWriter
             }
         }
 
-        usersWriter.Complete();
-        eventsWriter.Complete();
         Report($"{DemoTables.Users.Name}: {usersWriter.RowsWritten:N0} rows");
         Report($"{DemoTables.Events.Name}: {eventsWriter.RowsWritten:N0} rows ({duplicates:N0} duplicate deliveries)");
         return (usersWriter.RowsWritten, eventsWriter.RowsWritten, duplicates, exposureLogs);
@@ -121,10 +102,8 @@ internal sealed class DemoDataWriter
     private long WriteExposures(
         DemoDataSimulation simulation,
         IReadOnlyList<ExposureLog> exposureLogs,
-        DbTransaction transaction,
-        CanonicalRowHasher hasher)
+        HashingRowWriter writer)
     {
-        using var writer = TableRowWriters.Create(_connection, transaction, DemoTables.Exposures, hasher);
         long nextId = 1;
         foreach (var log in exposureLogs)
         {
@@ -139,7 +118,6 @@ internal sealed class DemoDataWriter
             }
         }
 
-        writer.Complete();
         Report($"{DemoTables.Exposures.Name}: {writer.RowsWritten:N0} rows");
         return writer.RowsWritten;
     }

@@ -59,6 +59,18 @@ public sealed class ProjectRunner(IRunObserver observer)
         try
         {
             observer.Info($"Running {session.Selected.Count} node(s) on target `{session.Target.Name}` ({adapter.Description})");
+            try
+            {
+                var repaired = adapter.RecoverInterruptedSwap();
+                if (repaired.Count > 0)
+                    observer.Info($"Completed the swap an interrupted run left half done: {string.Join(", ", repaired)}");
+            }
+            catch (Exception e) when (IsWarehouseFailure(e))
+            {
+                return RunOutcome.Failed(ExitCodes.Warehouse,
+                    $"an interrupted swap of an earlier run could not be completed, so nothing was run: {e.Message}", session.Diagnostics);
+            }
+
             var execution = new DagExecution(session, adapter, observer);
             var staged = new StagedFiles();
 
@@ -72,6 +84,11 @@ public sealed class ProjectRunner(IRunObserver observer)
                     staged.AddRange(writer.StageReadout(readout, analysedAt, session.Project.FindExperiment(readout.ExperimentId)?.Definition, session.Project.Time.ZoneId));
                 staged.Add(writer.StageRunResults("run", session.Target, startedAt, clock.Elapsed.TotalSeconds, execution.Results, null));
             });
+            // The pii salt is in no statement of an embedded or PostgreSQL target, but a remote engine's error may quote the
+            // insert that loaded it: it never reaches output or artifacts.
+            string? Redact(string? text) => session.PiiSalt is { } salt && text is not null ? text.Replace(salt, "***", StringComparison.Ordinal) : text;
+            error = Redact(error);
+            var results = execution.Results.Select(r => r with { Message = Redact(r.Message) }).ToList();
             var exitCode = ExitCodes.Success;
             if (error is null)
             {
@@ -88,11 +105,11 @@ public sealed class ProjectRunner(IRunObserver observer)
             {
                 staged.Discard();
                 exitCode = execution.ConnectionLost ? ExitCodes.Warehouse : ExitCodes.Failure;
-                TryWrite(() => writer.WriteRunResults("run", session.Target, startedAt, clock.Elapsed.TotalSeconds, execution.Results, error));
+                TryWrite(() => writer.WriteRunResults("run", session.Target, startedAt, clock.Elapsed.TotalSeconds, results, error));
             }
 
             return new RunOutcome(error is null ? ExitCodes.Success : Math.Max(exitCode, ExitCodes.Failure), session.Diagnostics, session.Compiled,
-                execution.Results, error is null ? execution.Readouts : [], error);
+                results, error is null ? execution.Readouts : [], error);
         }
         finally
         {
@@ -435,6 +452,12 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             adapter.SwapTables(_built.Where(b => views.All(v => v.Name != b)).Select(b => (Build(b), b)).ToList(),
                 views.SelectMany(v => new[] { adapter.Dialect.DropViewIfExists(adapter.Dialect.QuoteRelation(Build(v.Name))), adapter.Dialect.DropViewIfExists(adapter.Dialect.QuoteRelation(v.Name)) }).ToList(),
                 views.Select(v => adapter.Dialect.CreateViewAs(adapter.Dialect.QuoteRelation(v.Name), final.Render(v.Query!))).ToList());
+        }
+        catch (WarehouseException e) when (e.SwapPending)
+        {
+            // The built tables are what the journaled swap completes from: they stay.
+            ConnectionLost = !Alive();
+            return $"swapping the new tables in was interrupted: {e.Message}";
         }
         catch (Exception e) when (ProjectRunner.IsWarehouseFailure(e))
         {

@@ -34,18 +34,14 @@ public static class UnitMetricsReader
         var units = 0;
         try
         {
-            using var command = adapter.Connection.CreateCommand();
-            command.CommandText = sql;
-            command.CommandTimeout = 0;
-            using var reader = command.ExecuteReader();
-            while (reader.Read())
+            adapter.Read(sql, (_, row) =>
             {
                 for (var i = 0; i < names.Count; i++)
-                    values[i].Add(reader.IsDBNull(i) ? double.NaN : Convert.ToDouble(reader.GetValue(i), System.Globalization.CultureInfo.InvariantCulture));
+                    values[i].Add(row[i] is null ? double.NaN : Convert.ToDouble(row[i], System.Globalization.CultureInfo.InvariantCulture));
                 units++;
-            }
+            });
         }
-        catch (DbException e)
+        catch (Exception e) when (e is DbException or WarehouseException)
         {
             throw new SimulationDataException(
                 $"cannot read `{table}` ({e.Message.Trim()}); it may predate the current YAML: {BuildAdvice(experiment.Id)}", e);

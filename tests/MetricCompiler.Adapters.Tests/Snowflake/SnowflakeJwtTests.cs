@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using MetricCompiler.Adapters.Snowflake;
 using static MetricCompiler.Adapters.Tests.Snowflake.SnowflakeTestSupport;
 
+using MetricCompiler.ProtocolServers.Snowflake;
+
 namespace MetricCompiler.Adapters.Tests.Snowflake;
 
 public sealed class SnowflakeJwtTests

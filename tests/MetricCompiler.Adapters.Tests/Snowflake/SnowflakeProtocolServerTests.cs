@@ -5,6 +5,8 @@ using System.Text;
 using System.Text.Json;
 using static MetricCompiler.Adapters.Tests.Snowflake.SnowflakeTestSupport;
 
+using MetricCompiler.ProtocolServers.Snowflake;
+
 namespace MetricCompiler.Adapters.Tests.Snowflake;
 
 /// <summary>The test server itself refuses what Snowflake would refuse, so the client tests mean something.</summary>

@@ -3,6 +3,8 @@ using System.Text;
 using System.Text.Json;
 using MetricCompiler.Adapters.Snowflake;
 
+using MetricCompiler.ProtocolServers.Snowflake;
+
 namespace MetricCompiler.Adapters.Tests.Snowflake;
 
 /// <summary>Shared settings: one account and user, the committed test key, near-zero delays.</summary>

@@ -1,6 +1,8 @@
 using System.Numerics;
 using MetricCompiler.Adapters.Snowflake;
 
+using MetricCompiler.ProtocolServers.Snowflake;
+
 namespace MetricCompiler.Adapters.Tests.Snowflake;
 
 public sealed class SnowflakeValueConverterTests

@@ -1,3 +1,5 @@
+using MetricCompiler.ProtocolServers.Snowflake;
+
 namespace MetricCompiler.Adapters.Tests.Snowflake;
 
 /// <summary>

@@ -4,6 +4,8 @@ using System.Text.Json;
 using MetricCompiler.Adapters.Trino;
 using static MetricCompiler.Adapters.Tests.Trino.TrinoTestSupport;
 
+using MetricCompiler.ProtocolServers.Trino;
+
 namespace MetricCompiler.Adapters.Tests.Trino;
 
 public sealed class TrinoPagingAndTypesTests

@@ -1,6 +1,8 @@
 using System.Text;
 using MetricCompiler.Adapters.Trino;
 
+using MetricCompiler.ProtocolServers.Trino;
+
 namespace MetricCompiler.Adapters.Tests.Trino;
 
 /// <summary>Shared settings for the Trino client tests: secrets to hunt for, fast retries, exception capture that checks for leaks.</summary>

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using MetricCompiler.Adapters.Trino;
 
+using MetricCompiler.ProtocolServers.Trino;
+
 namespace MetricCompiler.Adapters.Tests.Trino;
 
 public sealed class TrinoValueConverterTests

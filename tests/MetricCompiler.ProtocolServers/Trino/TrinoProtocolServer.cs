@@ -5,7 +5,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 
-namespace MetricCompiler.Adapters.Tests.Trino;
+namespace MetricCompiler.ProtocolServers.Trino;
 
 // A local HTTP server that speaks Trino's client REST protocol (/v1/statement, nextUri paging, DELETE to cancel).
 // The protocol lives here; what to answer for a statement is decided by a handler returning a TrinoScript, so a

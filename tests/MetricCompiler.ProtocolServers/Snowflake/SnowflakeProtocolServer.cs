@@ -7,7 +7,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace MetricCompiler.Adapters.Tests.Snowflake;
+namespace MetricCompiler.ProtocolServers.Snowflake;
 
 /// <summary>Who the server lets in: key-pair JWTs of one user (checked against a public key) and/or OAuth tokens.</summary>
 public sealed record SnowflakeServerAuth

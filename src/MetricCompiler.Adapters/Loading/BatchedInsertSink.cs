@@ -1,16 +1,18 @@
 using System.Data;
 using System.Data.Common;
-using MetricCompiler.DemoData.Schema;
+using System.Text;
+using MetricCompiler.Sql.Dialects;
+using MetricCompiler.Sql.Model;
 
-namespace MetricCompiler.DemoData.Writing;
+namespace MetricCompiler.Adapters.Loading;
 
 /// <summary>
 /// Writes rows of one table through any ADO.NET provider as parameterised multi-row INSERTs
 /// (<c>VALUES (@p0, @p1, ...), (...)</c>) inside the caller's transaction. A full-size command is prepared once and
 /// re-bound for every batch; the last partial batch gets its own command. Parameters carry an explicit
-/// <see cref="DbType"/> so NULLs bind with a type on PostgreSQL too. Every row is also fed to the checksum.
+/// <see cref="DbType"/> so NULLs bind with a type.
 /// </summary>
-internal sealed class BatchedRowWriter : ITableRowWriter
+public sealed class BatchedInsertSink : LoadSink
 {
     /// <summary>SQLite's default SQLITE_MAX_VARIABLE_NUMBER (since 3.32); PostgreSQL allows 65535.</summary>
     public const int MaxParametersPerStatement = 32_766;
@@ -22,33 +24,30 @@ internal sealed class BatchedRowWriter : ITableRowWriter
     /// </summary>
     public const int SqliteParametersPerStatement = 32;
 
-    /// <summary>For server databases (Npgsql) fewer, larger statements save round trips.</summary>
+    /// <summary>For server databases fewer, larger statements save round trips.</summary>
     public const int ServerRowsPerStatement = 1_000;
-
-    private const string SqliteConnectionTypeName = "Microsoft.Data.Sqlite.SqliteConnection";
 
     private readonly DbConnection _connection;
     private readonly DbTransaction _transaction;
-    private readonly TableDefinition _table;
-    private readonly CanonicalRowHasher _hasher;
+    private readonly SqlDialect _dialect;
+    private readonly string _prefix;
     private readonly DbCommand _fullBatchCommand;
     private readonly int _rowsPerStatement;
     private int _pendingRows;
 
-    public BatchedRowWriter(DbConnection connection, DbTransaction transaction, TableDefinition table, CanonicalRowHasher hasher)
+    public BatchedInsertSink(DbConnection connection, DbTransaction transaction, SqlDialect dialect, TableSpec table, string parameterPrefix, int rowsPerStatement)
+        : base(table)
     {
         _connection = connection;
         _transaction = transaction;
-        _table = table;
-        _hasher = hasher;
-        _rowsPerStatement = RowsPerStatement(IsSqlite(connection), table.Columns.Count);
+        _dialect = dialect;
+        _prefix = parameterPrefix;
+        _rowsPerStatement = rowsPerStatement;
         _fullBatchCommand = CreateInsertCommand(_rowsPerStatement);
         _fullBatchCommand.Prepare();
     }
 
-    public long RowsWritten { get; private set; }
-
-    /// <summary>Rows per INSERT for this provider; rows * columns never exceeds <see cref="MaxParametersPerStatement"/>.</summary>
+    /// <summary>Rows per INSERT for a provider; rows * columns never exceeds <see cref="MaxParametersPerStatement"/>.</summary>
     public static int RowsPerStatement(bool isSqlite, int columnCount)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(columnCount);
@@ -57,23 +56,13 @@ internal sealed class BatchedRowWriter : ITableRowWriter
         return Math.Clamp(preferredRows, 1, MaxParametersPerStatement / columnCount);
     }
 
-    public void WriteRow(params ReadOnlySpan<object?> values)
+    protected override void Write(ReadOnlySpan<object?> values)
     {
-        if (values.Length != _table.Columns.Count)
-        {
-            throw new ArgumentException($"{_table.Name} has {_table.Columns.Count} columns, got {values.Length} values.", nameof(values));
-        }
-
         var parameters = _fullBatchCommand.Parameters;
         var offset = _pendingRows * values.Length;
         for (var i = 0; i < values.Length; i++)
-        {
             parameters[offset + i].Value = values[i] ?? DBNull.Value;
-        }
-
-        _hasher.AppendRow(values);
         _pendingRows++;
-        RowsWritten++;
         if (_pendingRows == _rowsPerStatement)
         {
             _fullBatchCommand.ExecuteNonQuery();
@@ -81,48 +70,54 @@ internal sealed class BatchedRowWriter : ITableRowWriter
         }
     }
 
-    /// <summary>Writes the rows still pending (a partial batch).</summary>
-    public void Complete()
+    public override void Complete()
     {
         if (_pendingRows == 0)
-        {
             return;
-        }
-
         using var lastBatchCommand = CreateInsertCommand(_pendingRows);
-        var count = _pendingRows * _table.Columns.Count;
+        var count = _pendingRows * Table.Columns.Count;
         for (var i = 0; i < count; i++)
-        {
             lastBatchCommand.Parameters[i].Value = _fullBatchCommand.Parameters[i].Value;
-        }
-
         lastBatchCommand.ExecuteNonQuery();
         _pendingRows = 0;
     }
 
-    public void Dispose() => _fullBatchCommand.Dispose();
+    public override void Dispose()
+    {
+        _fullBatchCommand.Dispose();
+        base.Dispose();
+    }
 
-    private static bool IsSqlite(DbConnection connection) => connection.GetType().FullName == SqliteConnectionTypeName;
+    private static DbType DbTypeOf(SqlType type) => type switch
+    {
+        SqlType.String => DbType.String,
+        SqlType.Double => DbType.Double,
+        SqlType.Integer => DbType.Int64,
+        SqlType.Boolean => DbType.Boolean,
+        SqlType.Date => DbType.Date,
+        _ => DbType.DateTime,
+    };
 
     private DbCommand CreateInsertCommand(int rows)
     {
         var command = _connection.CreateCommand();
         command.Transaction = _transaction;
-        var columns = _table.Columns;
-        var sql = new System.Text.StringBuilder(64 + (rows * columns.Count * 8));
-        sql.Append("INSERT INTO ").Append(_table.Name).Append(" (")
-            .AppendJoin(", ", columns.Select(column => column.Name)).Append(") VALUES ");
+        command.CommandTimeout = 0;
+        var columns = Table.Columns;
+        var sql = new StringBuilder(64 + (rows * columns.Count * 8));
+        sql.Append("INSERT INTO ").Append(_dialect.QuoteRelation(Table.Name)).Append(" (")
+            .AppendJoin(", ", columns.Select(column => _dialect.QuoteIdentifier(column.Name))).Append(") VALUES ");
         var parameterIndex = 0;
         for (var row = 0; row < rows; row++)
         {
             sql.Append(row == 0 ? "(" : ", (");
             for (var column = 0; column < columns.Count; column++)
             {
-                var marker = $"@p{parameterIndex++}";
-                sql.Append(column == 0 ? marker : ", " + marker);
+                var name = $"p{parameterIndex++}";
+                sql.Append(column == 0 ? "" : ", ").Append(_prefix).Append(name);
                 var parameter = command.CreateParameter();
-                parameter.ParameterName = marker;
-                parameter.DbType = columns[column].Type == ColumnType.Text ? DbType.String : DbType.Double;
+                parameter.ParameterName = _prefix == "$" ? name : _prefix + name;
+                parameter.DbType = DbTypeOf(columns[column].Type);
                 parameter.Value = DBNull.Value;
                 command.Parameters.Add(parameter);
             }

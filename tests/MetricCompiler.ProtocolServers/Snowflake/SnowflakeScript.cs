@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Numerics;
 
-namespace MetricCompiler.Adapters.Tests.Snowflake;
+namespace MetricCompiler.ProtocolServers.Snowflake;
 
 /// <summary>
 /// One statement as <see cref="SnowflakeProtocolServer"/> received it: the decoded body of
