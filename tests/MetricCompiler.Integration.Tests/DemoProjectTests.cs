@@ -62,6 +62,32 @@ public sealed class DemoProjectTests : IDisposable
             Assert.Contains(queryOutput.ToString().Replace("\r\n", "\n"), readme);
         }
 
+        // The catalog dashboards read: every metric answers for December in one query (rates are shares), and two of them
+        // equal hand-written SQL over the staged rows.
+        string[] catalog = ["dau", "wau", "mau", "stickiness", "activation", "d1_retention", "d7_retention", "d30_retention", "sessions_per_user",
+            "bounce_rate", "signup_to_purchase", "revenue", "average_order_value", "errors", "p95_page_load"];
+        var catalogOutput = new StringWriter();
+        Assert.True(CommandLine.Run(["query", "--project-dir", _root, "--metrics", string.Join(",", catalog), "--group-by", "metric_time__month", "--format", "json"],
+            catalogOutput, new StringWriter()) == 0);
+        using var catalogJson = JsonDocument.Parse(catalogOutput.ToString());
+        var december = catalogJson.RootElement.GetProperty("rows").EnumerateArray().Single(r => r.GetProperty("metric_time__month").GetString() == "2025-12-01");
+        foreach (var metric in catalog)
+        {
+            Assert.True(december.GetProperty(metric).ValueKind == JsonValueKind.Number, $"`{metric}` has no December value");
+            // (stickiness is a share at the day grain only: a month's distinct users over the last day's 28-day MAU can pass 1)
+            if (metric is "activation" or "bounce_rate" or "signup_to_purchase" || metric.EndsWith("_retention", StringComparison.Ordinal))
+                Assert.InRange(december.GetProperty(metric).GetDouble(), 0.0, 1.0);
+        }
+
+        using (var warehouse = Adapters.AdapterFactory.Open(Adapters.AdapterFactory.Resolve(Core.Loading.ProjectLoader.Load(_root).Project!, null), _root))
+        {
+            var reference = Adapters.WarehouseAdapterExtensions.Query(warehouse,
+                "select count(distinct user_id) as users, sum(case when event_type = 'purchase' then revenue else 0 end) as revenue " +
+                "from stg_events where occurred_at >= timestamp '2025-12-01' and occurred_at < timestamp '2026-01-01'").Single();
+            Assert.Equal(Convert.ToDouble(reference["users"], System.Globalization.CultureInfo.InvariantCulture), december.GetProperty("dau").GetDouble());
+            Assert.Equal(Convert.ToDouble(reference["revenue"], System.Globalization.CultureInfo.InvariantCulture), december.GetProperty("revenue").GetDouble(), 6);
+        }
+
         // onboarding_flow declares its assignment: the audit finds the planted stale-cache fault (streamlined users served
         // control on 2026-01-19..20) and nothing else; `metricc assign` gives the SDK hash's variant.
         var audit = onboarding.RootElement.GetProperty("assignment_audit");
