@@ -22,7 +22,16 @@ internal static class ModelPlanner
     {
         var definition = project.Definition;
         var names = others.Select(n => n.Name).Concat(definition.Models.Select(m => m.Name)).ToHashSet(StringComparer.Ordinal);
-        var properties = definition.ModelProperties.ToDictionary(p => p.Name.Name, p => p, StringComparer.Ordinal);
+        var properties = new Dictionary<string, ModelProperties>(StringComparer.Ordinal);
+        foreach (var props in definition.ModelProperties)
+        {
+            if (properties.TryGetValue(props.Name.Name, out var first))
+                diagnostics.Error(DiagnosticCodes.DuplicateName, props.Name.Location, $"`models:` describes `{props.Name.Name}` twice (first at {first.Location})",
+                    "keep one entry per SQL model: merge their tests and descriptions");
+            else
+                properties[props.Name.Name] = props;
+        }
+
         var nodes = new List<PlanNode>();
         foreach (var model in definition.Models)
         {

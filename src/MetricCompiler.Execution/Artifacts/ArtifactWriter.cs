@@ -269,7 +269,33 @@ public sealed class ArtifactWriter(string targetDirectory)
     /// a reader sees the old file or the new one, never half of one. A failure (read-only folder, full disk) removes the
     /// temporary file, leaves the old file as it was and throws <see cref="ArtifactException"/>.
     /// </summary>
-    public static void WriteAtomically(string path, string content) => Stage(path, content).Commit();
+    /// <remarks>
+    /// A file that already holds exactly these bytes is left alone: a recompile rewrites (and flushes to disk) only what
+    /// changed, which is most of the cost of compiling a large project twice.
+    /// </remarks>
+    public static void WriteAtomically(string path, string content)
+    {
+        if (Holds(path, content))
+            return;
+        Stage(path, content).Commit();
+    }
+
+    /// <summary>Whether <paramref name="path"/> exists with exactly the UTF-8 bytes of <paramref name="content"/>.</summary>
+    private static bool Holds(string path, string content)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists)
+                return false;
+            var bytes = new UTF8Encoding(false).GetBytes(content);
+            return info.Length == bytes.Length && File.ReadAllBytes(path).AsSpan().SequenceEqual(bytes);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // unreadable: write it, and report a failure there
+        }
+    }
 
     /// <summary>Writes the temporary file only; <see cref="StagedFile.Commit"/> renames it into place, <see cref="StagedFile.Discard"/> removes it.</summary>
     public static StagedFile Stage(string path, string content)

@@ -94,6 +94,17 @@ public sealed class SqlModelCompilerTests
     }
 
     [Fact]
+    public void A_model_described_twice_under_models_is_a_located_error_not_a_crash()
+    {
+        // Found by the full fuzz run (a duplicated line in the demo's page_loads.yml): it used to throw from the planner.
+        using var project = new TempProject(("metrics.yml", Fixtures.Project + "\nmodels:\n  - {name: m}\n  - {name: m, description: again}\n"),
+            ("models/m.sql", "select * from {{ ref('stg_events') }}"));
+        var error = Single(Compile(project).All, "MC2001");
+        Assert.Contains("`models:` describes `m` twice", error.Message, StringComparison.Ordinal);
+        Assert.Equal(Fixtures.Project.Split('\n').Length + 3, error.Location.Line);
+    }
+
+    [Fact]
     public void Unknown_ref_is_located_at_the_call()
     {
         using var project = new TempProject(("metrics.yml", Fixtures.Project), ("models/m.sql", "select *\nfrom   {{ ref('stg_event') }}"));

@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using MetricCompiler.Adapters;
+using MetricCompiler.Core.Loading;
+using MetricCompiler.Execution.Artifacts;
+using MetricCompiler.Planning;
+using MetricCompiler.Sql.Dialects;
+
+namespace MetricCompiler.Execution.Bench;
+
+/// <summary>The median seconds of each compile phase over several runs, and what the process held at its peak.</summary>
+/// <param name="Cold">The first compile's total (empty target folder, cold JIT); the phases are of the recompiles after it.</param>
+public sealed record CompileFigures(int Metrics, int Nodes, int Files, int Runs, double Cold, double Load, double Plan, double Render, double Write, long PeakBytes)
+{
+    public double Total => Load + Plan + Render + Write;
+}
+
+/// <summary>
+/// <c>metricc bench compile</c>: compiles a synthetic project (<see cref="SyntheticProject"/>) the way <c>metricc compile</c>
+/// does: load and validate, plan, render for DuckDB, write <c>target/compiled</c> and <c>manifest.json</c>; each
+/// phase timed separately: the first (cold) compile, then the median of <c>runs</c> recompiles of the unchanged project.
+/// </summary>
+public static class CompileBenchmark
+{
+    public static CompileFigures Run(string root, int metrics, int runs)
+    {
+        SyntheticProject.Write(root, metrics);
+        var load = new List<double>();
+        var plan = new List<double>();
+        var render = new List<double>();
+        var write = new List<double>();
+        int nodes = 0, files = 0;
+        var cold = 0.0;
+        for (var i = 0; i <= runs; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            var loaded = ProjectLoader.Load(root);
+            if (!loaded.Succeeded || loaded.Bound is not { } bound)
+                throw new InvalidOperationException("the synthetic project does not load: " + string.Join("; ", loaded.Diagnostics.Take(3).Select(d => d.Format())));
+            var t1 = clock.Elapsed.TotalSeconds;
+            var executionPlan = Planner.Plan(bound);
+            var t2 = clock.Elapsed.TotalSeconds;
+            var compiled = PlanCompiler.Compile(executionPlan, SqlDialects.ForAdapter("duckdb"));
+            var t3 = clock.Elapsed.TotalSeconds;
+            var writer = new ArtifactWriter(Path.Combine(root, "target"));
+            writer.WriteCompiled(compiled);
+            writer.WriteManifest(bound, AdapterFactory.Resolve(bound.Definition, null), compiled, executionPlan.Tests);
+            var t4 = clock.Elapsed.TotalSeconds;
+            if (i == 0)
+            {
+                nodes = executionPlan.Nodes.Count;
+                files = bound.Definition.Files.Count;
+                cold = t4;
+                continue; // warm-up: the JIT and the file cache
+            }
+
+            load.Add(t1);
+            plan.Add(t2 - t1);
+            render.Add(t3 - t2);
+            write.Add(t4 - t3);
+        }
+
+        return new CompileFigures(metrics, nodes, files, runs, cold, Median(load), Median(plan), Median(render), Median(write), Process.GetCurrentProcess().PeakWorkingSet64);
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        return values.Count % 2 == 1 ? values[values.Count / 2] : (values[(values.Count / 2) - 1] + values[values.Count / 2]) / 2;
+    }
+}
