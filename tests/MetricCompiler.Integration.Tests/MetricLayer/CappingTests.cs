@@ -1,0 +1,132 @@
+using System.Globalization;
+using static MetricCompiler.Integration.Tests.MetricLayer.LifecycleEvents;
+
+namespace MetricCompiler.Integration.Tests.MetricLayer;
+
+/// <summary>
+/// Outlier capping on SQLite, DuckDB and PostgreSQL: the cap in the statistics table equals numpy's default (linear)
+/// percentile computed in C# over the per-unit values of the unit-metrics table, pooled across variants (with ties and
+/// units without a value), a fixed cap is the value given, each part of a ratio gets its own cap, and the capped sums
+/// per variant equal a C# sum of <c>min(value, cap)</c> over the same units.
+/// </summary>
+public sealed class CappingTests : IClassFixture<CappingTests.Data>
+{
+    public sealed class Data : IDisposable
+    {
+        public EngineProject Project { get; }
+
+        public Data()
+        {
+            var events = LifecycleEvents.Random(20261203);
+            var exposures = LifecycleEvents.Exposures(11);
+            var definitions = Sources + """
+                metrics:
+                  - name: activity
+                    source: events
+                    agg: count
+                    cap: {percentile: 0.8}
+                  - name: purchases
+                    source: events
+                    agg: count
+                    filter: "event_type = 'purchase'"
+                  - name: views
+                    source: events
+                    agg: count
+                    filter: "event_type <> 'purchase'"
+                  - name: purchase_share
+                    agg: ratio
+                    numerator: purchases
+                    denominator: views
+                    cap: {percentile: 0.35}
+                  - name: activity_fixed
+                    source: events
+                    agg: count
+                    cap: {value: 3.5}
+
+                """ + Experiment("activity", "purchase_share, activity_fixed");
+            Project = new EngineProject(definitions, Tables(events, exposures));
+            foreach (var engine in EngineProject.Engines)
+                Project.Build(engine);
+        }
+
+        public void Dispose() => Project.Dispose();
+    }
+
+    private readonly Data _data;
+
+    public CappingTests(Data data) => _data = data;
+
+    public static TheoryData<string> Engines => new(EngineProject.Engines);
+
+    /// <summary>numpy.percentile(values, 100 * p) with its default linear method, written out independently.</summary>
+    private static double NumpyPercentile(IReadOnlyList<double> values, double p)
+    {
+        var sorted = values.Order().ToArray();
+        var h = p * (sorted.Length - 1);
+        var low = (int)Math.Floor(h);
+        var high = Math.Min(low + 1, sorted.Length - 1);
+        var t = h - low;
+        return sorted[low] + t * (sorted[high] - sorted[low]);
+    }
+
+    private static double? Number(IReadOnlyDictionary<string, object?> row, string column) =>
+        row[column] is null ? null : Convert.ToDouble(row[column], CultureInfo.InvariantCulture);
+
+    private void AssertCapped(string engine, IReadOnlyList<IReadOnlyDictionary<string, object?>> units, string metric, string column,
+        string sumColumn, string squaresColumn, string shiftColumn, string capColumn, double expectedCap)
+    {
+        var statistics = _data.Project.Rows(engine, $"select * from exp_trial__statistics where metric = '{metric}' order by variant");
+        Assert.Equal(2, statistics.Count);
+        foreach (var row in statistics)
+        {
+            var cap = Number(row, capColumn);
+            Assert.NotNull(cap);
+            Assert.True(Math.Abs(cap!.Value - expectedCap) <= 1e-12 * Math.Max(1, Math.Abs(expectedCap)), $"{engine} {metric} {capColumn}: expected {expectedCap}, got {cap}");
+            var variant = (string)row["variant"]!;
+            var capped = units.Where(u => (string)u["variant"]! == variant && u[column] is not null)
+                .Select(u => Math.Min(Number(u, column)!.Value, expectedCap)).ToList();
+            var shift = Number(row, shiftColumn)!.Value;
+            EngineProject.Close([capped.Sum()], [Number(row, sumColumn)!.Value + capped.Count * shift], $"{engine} {metric} {variant} capped sum");
+            EngineProject.Close([capped.Sum(x => (x - shift) * (x - shift))], [Number(row, squaresColumn)], $"{engine} {metric} {variant} capped sum of squares");
+            Assert.True(capped.Sum() < units.Where(u => (string)u["variant"]! == variant && u[column] is not null).Sum(u => Number(u, column)!.Value) + 1e-9);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public void Percentile_caps_equal_numpy_over_the_unit_values_and_capped_sums_equal_a_plain_sum(string engine)
+    {
+        var units = _data.Project.Rows(engine, "select * from exp_trial__unit_metrics order by unit_id");
+        Assert.True(units.Count >= 8, $"{engine}: only {units.Count} analysed units");
+        double[] Values(string column) => [.. units.Where(u => u[column] is not null).Select(u => Number(u, column)!.Value)];
+
+        var activityCap = NumpyPercentile(Values("activity"), 0.8);
+        Assert.True(Values("activity").Any(v => v > activityCap), "the fixture must have values above the cap");
+        AssertCapped(engine, units, "activity", "activity", "value_sum", "value_sum_squares", "value_shift", "value_cap", activityCap);
+
+        // each part of the ratio is capped at its own percentile, and the cross-product uses both capped parts
+        var numeratorCap = NumpyPercentile(Values("purchases"), 0.35);
+        var denominatorCap = NumpyPercentile(Values("views"), 0.35);
+        AssertCapped(engine, units, "purchase_share", "purchases", "value_sum", "value_sum_squares", "value_shift", "value_cap", numeratorCap);
+        AssertCapped(engine, units, "purchase_share", "views", "denominator_sum", "denominator_sum_squares", "denominator_shift", "denominator_cap", denominatorCap);
+        foreach (var row in _data.Project.Rows(engine, "select * from exp_trial__statistics where metric = 'purchase_share'"))
+        {
+            var variant = (string)row["variant"]!;
+            double ns = Number(row, "value_shift")!.Value, ds = Number(row, "denominator_shift")!.Value;
+            var expected = units.Where(u => (string)u["variant"]! == variant)
+                .Sum(u => (Math.Min(Number(u, "purchases")!.Value, numeratorCap) - ns) * (Math.Min(Number(u, "views")!.Value, denominatorCap) - ds));
+            EngineProject.Close([expected], [Number(row, "cross_sum")], $"{engine} purchase_share {variant} capped cross-products");
+        }
+
+        AssertCapped(engine, units, "activity_fixed", "activity_fixed", "value_sum", "value_sum_squares", "value_shift", "value_cap", 3.5);
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public void Every_engine_reports_the_same_caps(string engine)
+    {
+        string Caps(string e) => string.Join(";", _data.Project.Rows(e, "select metric, variant, value_cap, denominator_cap from exp_trial__statistics order by metric, variant")
+            .Select(r => $"{r["metric"]}/{r["variant"]}:{Number(r, "value_cap")?.ToString("R", CultureInfo.InvariantCulture)}/{Number(r, "denominator_cap")?.ToString("R", CultureInfo.InvariantCulture)}"));
+        Assert.Equal(Caps("sqlite"), Caps(engine));
+    }
+}
