@@ -129,4 +129,22 @@ public sealed class CappingTests : IClassFixture<CappingTests.Data>
             .Select(r => $"{r["metric"]}/{r["variant"]}:{Number(r, "value_cap")?.ToString("R", CultureInfo.InvariantCulture)}/{Number(r, "denominator_cap")?.ToString("R", CultureInfo.InvariantCulture)}"));
         Assert.Equal(Caps("sqlite"), Caps(engine));
     }
+
+    [Fact]
+    public void The_readout_json_shows_the_cap_each_metric_used()
+    {
+        // the fixture builds PostgreSQL last: target/results/trial.json is its readout
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(_data.Project.Root, "target", "results", "trial.json")));
+        var units = _data.Project.Rows("postgres", "select * from exp_trial__unit_metrics");
+        double[] Values(string column) => [.. units.Select(u => Number(u, column)!.Value)];
+        var metrics = json.RootElement.GetProperty("metrics").EnumerateArray().ToList();
+        System.Text.Json.JsonElement Cap(string metric) => metrics.First(m => m.GetProperty("metric").GetString() == metric).GetProperty("cap");
+
+        Assert.Equal("p80", Cap("activity").GetProperty("rule").GetString());
+        Assert.Equal(NumpyPercentile(Values("activity"), 0.8), Cap("activity").GetProperty("value").GetDouble(), 12);
+        Assert.Equal("p35", Cap("purchase_share").GetProperty("rule").GetString());
+        Assert.Equal(NumpyPercentile(Values("views"), 0.35), Cap("purchase_share").GetProperty("denominator").GetDouble(), 12);
+        Assert.Equal("fixed", Cap("activity_fixed").GetProperty("rule").GetString());
+        Assert.Equal(3.5, Cap("activity_fixed").GetProperty("value").GetDouble());
+    }
 }
