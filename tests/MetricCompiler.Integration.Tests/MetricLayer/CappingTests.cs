@@ -15,6 +15,9 @@ public sealed class CappingTests : IClassFixture<CappingTests.Data>
     {
         public EngineProject Project { get; }
 
+        /// <summary>The same project with CUPED on: the covariate is capped at its own percentile.</summary>
+        public EngineProject Cuped { get; }
+
         public Data()
         {
             var events = LifecycleEvents.Random(20261203);
@@ -45,11 +48,19 @@ public sealed class CappingTests : IClassFixture<CappingTests.Data>
 
                 """ + Experiment("activity", "purchase_share, activity_fixed");
             Project = new EngineProject(definitions, Tables(events, exposures));
+            Cuped = new EngineProject(definitions.Replace("cuped: {enabled: false}", "cuped: {enabled: true, lookback_days: 14}", StringComparison.Ordinal), Tables(events, exposures));
             foreach (var engine in EngineProject.Engines)
+            {
                 Project.Build(engine);
+                Cuped.Build(engine, "+exp_trial__statistics");
+            }
         }
 
-        public void Dispose() => Project.Dispose();
+        public void Dispose()
+        {
+            Project.Dispose();
+            Cuped.Dispose();
+        }
     }
 
     private readonly Data _data;
@@ -119,6 +130,30 @@ public sealed class CappingTests : IClassFixture<CappingTests.Data>
         }
 
         AssertCapped(engine, units, "activity_fixed", "activity_fixed", "value_sum", "value_sum_squares", "value_shift", "value_cap", 3.5);
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public void A_cuped_covariate_is_capped_at_its_own_percentile(string engine)
+    {
+        var units = _data.Cuped.Rows(engine, "select * from exp_trial__unit_metrics order by unit_id");
+        double[] Values(string column) => [.. units.Select(u => Number(u, column)!.Value)];
+        var valueCap = NumpyPercentile(Values("activity"), 0.8);
+        var covariateCap = NumpyPercentile(Values("activity__pre"), 0.8);
+        Assert.True(Values("activity__pre").Any(v => v > covariateCap), "the fixture must have covariate values above their cap");
+        foreach (var row in _data.Cuped.Rows(engine, "select * from exp_trial__statistics where metric = 'activity' order by variant"))
+        {
+            var variant = (string)row["variant"]!;
+            Assert.Equal(covariateCap, Number(row, "covariate_cap")!.Value, 12);
+            Assert.Equal(valueCap, Number(row, "value_cap")!.Value, 12);
+            var arm = units.Where(u => (string)u["variant"]! == variant).ToList();
+            double vs = Number(row, "value_shift")!.Value, cs = Number(row, "covariate_shift")!.Value;
+            var x = arm.Select(u => Math.Min(Number(u, "activity__pre")!.Value, covariateCap) - cs).ToList();
+            var y = arm.Select(u => Math.Min(Number(u, "activity")!.Value, valueCap) - vs).ToList();
+            EngineProject.Close([x.Sum()], [Number(row, "covariate_sum")], $"{engine} {variant} capped covariate sum");
+            EngineProject.Close([x.Sum(v => v * v)], [Number(row, "covariate_sum_squares")], $"{engine} {variant} capped covariate squares");
+            EngineProject.Close([x.Zip(y, (a, b) => a * b).Sum()], [Number(row, "cross_sum")], $"{engine} {variant} capped cross-products");
+        }
     }
 
     [Theory]
