@@ -168,7 +168,7 @@ public sealed class CappingTests : IClassFixture<CappingTests.Data>
     [Fact]
     public void The_readout_json_shows_the_cap_each_metric_used()
     {
-        // the fixture builds PostgreSQL last: target/results/trial.json is its readout
+        // target/results/trial.json is the last build's readout; the caps are the same on every engine (tested above)
         using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(_data.Project.Root, "target", "results", "trial.json")));
         var units = _data.Project.Rows("postgres", "select * from exp_trial__unit_metrics");
         double[] Values(string column) => [.. units.Select(u => Number(u, column)!.Value)];
@@ -181,5 +181,29 @@ public sealed class CappingTests : IClassFixture<CappingTests.Data>
         Assert.Equal(NumpyPercentile(Values("views"), 0.35), Cap("purchase_share").GetProperty("denominator").GetDouble(), 12);
         Assert.Equal("fixed", Cap("activity_fixed").GetProperty("rule").GetString());
         Assert.Equal(3.5, Cap("activity_fixed").GetProperty("value").GetDouble());
+    }
+
+    [Fact]
+    public void The_terminal_and_markdown_readouts_show_the_caps()
+    {
+        var outcome = new MetricCompiler.Execution.Running.ProjectRunner(MetricCompiler.Execution.Running.SilentObserver.Instance)
+            .Run(new MetricCompiler.Execution.Running.RunRequest(_data.Project.Root, "sqlite", null));
+        Assert.True(outcome.ExitCode == 0, outcome.Error);
+        var readout = Assert.Single(outcome.Readouts);
+        var units = _data.Project.Rows("sqlite", "select * from exp_trial__unit_metrics");
+        string F(double v) => v.ToString("0.####", CultureInfo.InvariantCulture);
+        var activity = F(NumpyPercentile([.. units.Select(u => Number(u, "activity")!.Value)], 0.8));
+        var numerator = F(NumpyPercentile([.. units.Select(u => Number(u, "purchases")!.Value)], 0.35));
+        var denominator = F(NumpyPercentile([.. units.Select(u => Number(u, "views")!.Value)], 0.35));
+
+        var terminal = new StringWriter();
+        MetricCompiler.Cli.Output.ReadoutPrinter.Print(terminal, readout);
+        Assert.Contains($"  cap: `activity` values capped at p80 = {activity}\n", terminal.ToString().ReplaceLineEndings("\n"));
+        Assert.Contains($"  cap: `purchase_share` values capped at p35: numerator {numerator}, denominator {denominator}\n", terminal.ToString().ReplaceLineEndings("\n"));
+        Assert.Contains("  cap: `activity_fixed` values capped at fixed = 3.5\n", terminal.ToString().ReplaceLineEndings("\n"));
+
+        var markdown = MetricCompiler.Execution.Reports.ReadoutMarkdown.Render(readout, _data.Project.Project.Definition.FindExperiment("trial")!);
+        Assert.Contains($"capped at p80 = {activity}", markdown);
+        Assert.Contains("capped at fixed = 3.5", markdown);
     }
 }
