@@ -82,7 +82,7 @@ public sealed record MetricDefinition(
 public sealed record MetricCap(double? Percentile, double? Value, SourceLocation Location)
 {
     public string Describe() => Percentile is { } p
-        ? $"p{(p * 100).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)}"
+        ? $"p{(p * 100).ToString("0.#########", System.Globalization.CultureInfo.InvariantCulture)}"
         : $"{Value!.Value.ToString("0.######", System.Globalization.CultureInfo.InvariantCulture)}";
 }
 
