@@ -380,7 +380,7 @@ public static class Planner
 
         return new PlanNode(NodeNames.Statistics(experiment.Id), NodeKind.Statistics,
             $"Per-variant sufficient statistics for experiment `{experiment.Id}` (n, centred sums, sums of squares, cross-products).",
-            new UnionAllQuery(parts, comments) { With = [Centres(lowered, experiment.Metrics.Select(m => m.Metric))] }, [NodeNames.UnitMetrics(experiment.Id)], [], experiment.Definition.Location,
+            new UnionAllQuery(parts, comments) { With = [.. SharedExpressions(lowered, experiment.Metrics.Select(m => m.Metric))] }, [NodeNames.UnitMetrics(experiment.Id)], [], experiment.Definition.Location,
             ["experiment", .. experiment.Definition.Tags], experiment.Id);
     }
 
@@ -403,9 +403,84 @@ public static class Planner
 
         return new PlanNode(NodeNames.SegmentStatistics(experiment.Id), NodeKind.Statistics,
             $"Per-segment, per-variant sufficient statistics for experiment `{experiment.Id}` (segment breakdowns).",
-            new UnionAllQuery(parts, comments) { With = [Centres(lowered, experiment.Metrics.Where(m => m.Role != MetricRole.Guardrail).Select(m => m.Metric))] },
+            new UnionAllQuery(parts, comments) { With = [.. SharedExpressions(lowered, experiment.Metrics.Where(m => m.Role != MetricRole.Guardrail).Select(m => m.Metric))] },
             [NodeNames.UnitMetrics(experiment.Id)], [], experiment.Definition.Location,
             ["experiment", "segments", .. experiment.Definition.Tags], experiment.Id);
+    }
+
+    /// <summary>The centres, and the caps when a metric is capped.</summary>
+    private static IEnumerable<CommonTableExpression> SharedExpressions(LoweredExperiment lowered, IEnumerable<BoundMetric> metrics)
+    {
+        var list = metrics.ToList();
+        yield return Centres(lowered, list);
+        foreach (var cte in Caps(lowered, list))
+            yield return cte;
+    }
+
+    /// <summary>
+    /// Each capped unit column's cap, in one row (<see cref="StatisticsColumns.Caps"/>). A fixed cap is a literal. A
+    /// percentile cap is numpy's default (linear) percentile of the column's non-null values over every analysed unit,
+    /// computed portably: with the values ranked 0..n-1 and <c>h = p * (n - 1)</c>, it is
+    /// <c>x[floor(h)] + (h - floor(h)) * (x[floor(h) + 1] - x[floor(h)])</c>; <c>cap_bounds</c> picks the two
+    /// neighbouring order statistics with max/min over the ranks below and above <c>h</c>, so ties do not matter.
+    /// </summary>
+    private static IEnumerable<CommonTableExpression> Caps(LoweredExperiment lowered, IReadOnlyList<BoundMetric> metrics)
+    {
+        var capped = metrics.SelectMany(m => lowered.Of(m).CappedColumns)
+            .DistinctBy(c => c.CapColumn, StringComparer.Ordinal).OrderBy(c => c.CapColumn, StringComparer.Ordinal).ToList();
+        if (capped.Count == 0)
+            yield break;
+
+        var unitMetrics = From(new NodeRef(NodeNames.UnitMetrics(lowered.Experiment.Id)));
+        var ranked = capped.Where(c => c.Cap.Percentile is not null).Select(c => c.Column).Distinct(StringComparer.Ordinal).ToList();
+        var percentiles = capped.Where(c => c.Cap.Percentile is not null).ToList();
+        if (ranked.Count > 0)
+        {
+            var rankItems = new List<SelectItem>();
+            foreach (var column in ranked)
+            {
+                rankItems.Add(Cast(Col(column), SqlType.Double).As(column));
+                rankItems.Add(new BinaryExpr(new RowNumberExpr([], [new SortKey(Col(column))]), BinaryOperator.Subtract, Num(1)).As(column + "__rank"));
+                rankItems.Add(new WindowExpr(Count(Col(column)), [], []).As(column + "__n"));
+            }
+
+            yield return new CommonTableExpression("cap_ranks", new SelectQuery(rankItems, unitMetrics),
+                "each capped column's values ranked 0..n-1 over every analysed unit (nulls last, not counted)");
+
+            var boundItems = new List<SelectItem>();
+            foreach (var (column, capColumn, cap) in percentiles)
+            {
+                var h = Mul(Cast(Num(cap.Percentile!.Value), SqlType.Double), Cast(new BinaryExpr(Col(column + "__n"), BinaryOperator.Subtract, Num(1)), SqlType.Double));
+                var below = new BinaryExpr(Col(column + "__rank"), BinaryOperator.LessOrEqual, h);
+                var above = Gt(Col(column + "__rank"), h);
+                boundItems.Add(Max(h).As(capColumn + "__h"));
+                boundItems.Add(Max(When(below, Col(column + "__rank"))).As(capColumn + "__low_rank"));
+                boundItems.Add(Max(When(below, Col(column))).As(capColumn + "__low"));
+                boundItems.Add(Min(When(above, Col(column))).As(capColumn + "__high"));
+            }
+
+            yield return new CommonTableExpression("cap_bounds", new SelectQuery(boundItems, From(new CteRef("cap_ranks"))),
+                "per percentile cap: h = p * (n - 1), the order statistics at floor(h) and the next one");
+        }
+
+        var capItems = new List<SelectItem>();
+        foreach (var (_, capColumn, cap) in capped)
+        {
+            if (cap.Value is { } value)
+            {
+                capItems.Add(Cast(Num(value), SqlType.Double).As(capColumn, $"cap: {{value: {cap.Describe()}}}"));
+                continue;
+            }
+
+            var low = Col(capColumn + "__low");
+            var fraction = new BinaryExpr(Col(capColumn + "__h"), BinaryOperator.Subtract, Col(capColumn + "__low_rank"));
+            var step = new BinaryExpr(Coalesce(Col(capColumn + "__high"), low), BinaryOperator.Subtract, low);
+            capItems.Add(new BinaryExpr(low, BinaryOperator.Add, Mul(fraction, step)).As(capColumn, $"cap: the {cap.Describe()} of the values, linearly interpolated"));
+        }
+
+        yield return new CommonTableExpression(StatisticsColumns.Caps,
+            new SelectQuery(capItems, From(new CteRef(percentiles.Count > 0 ? "cap_bounds" : StatisticsColumns.Centres))),
+            "each capped unit column's cap: values above it count as the cap");
     }
 
     /// <summary>
@@ -425,7 +500,10 @@ public static class Planner
     private static SelectQuery StatisticsPart(BoundExperiment experiment, BoundMetric metric, ExperimentStatistics statistics,
         IReadOnlyList<SelectItem> keys, IReadOnlyList<SqlExpr> groupBy) =>
         new([.. keys, Str(metric.Name).As(StatisticsColumns.Metric), Col(StatisticsColumns.Variant).Item(), .. statistics.Aggregates()],
-            new JoinFrom(From(new NodeRef(NodeNames.UnitMetrics(experiment.Id))), JoinKind.Cross, From(new CteRef(StatisticsColumns.Centres)), null),
+            statistics.Cap is null
+                ? new JoinFrom(From(new NodeRef(NodeNames.UnitMetrics(experiment.Id))), JoinKind.Cross, From(new CteRef(StatisticsColumns.Centres)), null)
+                : new JoinFrom(new JoinFrom(From(new NodeRef(NodeNames.UnitMetrics(experiment.Id))), JoinKind.Cross, From(new CteRef(StatisticsColumns.Centres)), null),
+                    JoinKind.Cross, From(new CteRef(StatisticsColumns.Caps)), null),
             GroupBy: [.. groupBy, Col(StatisticsColumns.Variant)]);
 
     private static PlanNode SrmCounts(BoundExperiment experiment)

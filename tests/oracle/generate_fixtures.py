@@ -885,6 +885,33 @@ def fx_centred():
     ])
 
 
+def fx_capped():
+    """Outlier capping (winsorization), as `cap: {percentile: p}` does in the statistics SQL: each per-unit column is
+    capped at np.percentile (numpy's default linear method) of its raw values pooled over every arm, then the usual
+    comparison runs on the capped arrays. A mean, a CUPED mean whose covariate gets its own cap, and a ratio whose
+    numerator and denominator each get their own; centred sums as the warehouse writes them.
+    """
+    rng = rng_for(1010)
+
+    def capped(arrays, p):
+        cap = float(np.percentile(np.concatenate(list(arrays.values())), 100 * p))
+        return {v: np.minimum(a, cap) for v, a in arrays.items()}
+
+    y = {"control": gen_lognormal(rng, 6000, 2.0, 1.6), "treatment": gen_lognormal(rng, 6050, 2.06, 1.6)}
+    m1 = Metric("revenue_p99", "mean", {v: Arm(y=a) for v, a in capped(y, 0.99).items()}, centred=True)
+    x = {"control": gen_lognormal(rng, 4000, 1.0, 1.2), "treatment": gen_lognormal(rng, 4000, 1.0, 1.2)}
+    y2 = {v: np.round(2.0 + 0.8 * a + rng.lognormal(0, 1.3, len(a)) + (0.15 if v == "treatment" else 0.0), 2) for v, a in x.items()}
+    cy, cx = capped(y2, 0.95), capped(x, 0.95)
+    m2 = Metric("spend_cuped_p95", "mean", {v: Arm(y=cy[v], x=cx[v]) for v in x}, cuped=True, centred=True)
+    d = {"control": rng.poisson(2.0, 5000).astype(float), "treatment": rng.poisson(2.0, 5000).astype(float)}
+    m = {v: np.round(a * 20 * rng.lognormal(0, 0.9, len(a)) * (1.04 if v == "treatment" else 1.0), 2) for v, a in d.items()}
+    cm, cd = capped(m, 0.99), capped(d, 0.99)
+    m3 = Metric("value_per_session_p99", "ratio", {v: Arm(m=cm[v], d=cd[v]) for v in d}, centred=True)
+    return fixture("capped", "Capped (winsorized) metrics: np.percentile caps pooled over arms, per column (mean, CUPED y and x, ratio parts).", [
+        analysis_case("capped", [m1, m2, m3]),
+    ])
+
+
 def fx_large_n():
     rng = rng_for(202)
     m1 = mean_metric(rng, "revenue", {"control": (200_000, (1.0, 1.1)), "treatment": (199_500, (1.005, 1.1))}, gen_lognormal)
@@ -1406,7 +1433,7 @@ def main():
     os.makedirs(OUT_DIR, exist_ok=True)
     fixtures = [fx_small_n(), fx_large_n(), fx_centred(), fx_skewed(), fx_zero_inflated(), fx_proportions(), fx_multi_arm(),
                 fx_cuped(), fx_ratio(), *fx_corrections(), fx_degenerate(), fx_srm(), fx_sequential(),
-                fx_bayesian(), fx_guardrails(), fx_power(), fx_quantile(), fx_regression()]
+                fx_bayesian(), fx_guardrails(), fx_power(), fx_quantile(), fx_regression(), fx_capped()]
     for name, body in fixtures:
         path = os.path.join(OUT_DIR, name + ".json")
         text = json.dumps(body, indent=1, allow_nan=False) + "\n"

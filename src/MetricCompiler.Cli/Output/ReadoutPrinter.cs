@@ -68,6 +68,9 @@ public static class ReadoutPrinter
 
         Table(o, rows, rightAligned: [3, 4, 5, 6, 7, 8]);
 
+        foreach (var capped in r.Metrics.Where(m => m.Cap is not null).DistinctBy(m => m.Metric))
+            o.WriteLine($"  cap: `{capped.Metric}` values capped at {capped.Cap!.Describe()}");
+
         if (r.Balance.Count > 0)
         {
             var flagged = r.Balance.Where(b => b.Imbalanced).ToList();

@@ -1,3 +1,4 @@
+using System.Globalization;
 using MetricCompiler.Core.Diagnostics;
 using MetricCompiler.Core.Metrics;
 using MetricCompiler.Core.Metrics.Types;
@@ -497,9 +498,36 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
             ReadMaterialization(reader))
         {
             Tests = ReadTests(reader, $"metric `{name}`", null),
+            Cap = ReadCap(reader, $"metric `{name}`"),
         };
         reader.Finish();
         _metrics.Add(metric);
+    }
+
+    /// <summary><c>cap: {percentile: 0.99}</c> or <c>cap: {value: 1000}</c>: exactly one of the two.</summary>
+    private MetricCap? ReadCap(YamlMappingReader reader, string context)
+    {
+        if (reader.Mapping("cap") is not { } node)
+            return null;
+        var at = reader.At("cap");
+        var nested = reader.Nested(node, "cap");
+        var percentile = nested.Number("percentile");
+        var value = nested.Number("value");
+        nested.Finish();
+        const string hint = "write `cap: {percentile: 0.99}` (a share of units strictly between 0 and 1) or `cap: {value: 1000}`";
+        if (percentile is null == value is null)
+        {
+            diagnostics.Error(DiagnosticCodes.InvalidValue, at, $"{context}: `cap` takes exactly one of `percentile` or `value`", hint);
+            return null;
+        }
+
+        if (percentile is { } p && p is not (> 0 and < 1))
+        {
+            diagnostics.Error(DiagnosticCodes.OutOfRange, nested.At("percentile"), $"{context}: cap percentile must be strictly between 0 and 1, not {p.ToString(CultureInfo.InvariantCulture)}", hint);
+            return null;
+        }
+
+        return new MetricCap(percentile, value, at);
     }
 
     private static readonly IReadOnlyDictionary<string, MetricCompiler.Sql.Model.TimeGrain> Grains =

@@ -26,10 +26,24 @@ public static class StatisticsColumns
     public const string ValueShift = "value_shift";
     public const string DenominatorShift = "denominator_shift";
     public const string CovariateShift = "covariate_shift";
+    /// <summary>The cap the value (a ratio's numerator) was capped at before its sums; null when uncapped.</summary>
+    public const string ValueCap = "value_cap";
+    public const string DenominatorCap = "denominator_cap";
+    public const string CovariateCap = "covariate_cap";
 
     /// <summary>Every statistic column, in table order (after the keys).</summary>
     public static IReadOnlyList<string> Values { get; } =
-        [N, ValueSum, ValueSumSquares, DenominatorSum, DenominatorSumSquares, CovariateSum, CovariateSumSquares, CrossSum, ValueShift, DenominatorShift, CovariateShift];
+        [N, ValueSum, ValueSumSquares, DenominatorSum, DenominatorSumSquares, CovariateSum, CovariateSumSquares, CrossSum, ValueShift, DenominatorShift, CovariateShift, ValueCap, DenominatorCap, CovariateCap];
+
+    /// <summary>The common table expression holding, in one row, every capped unit column's cap.</summary>
+    public const string Caps = "caps";
+
+    /// <summary>
+    /// The column of <see cref="Caps"/> holding <paramref name="unitColumn"/>'s cap under <paramref name="cap"/>: named
+    /// after both, so two metrics capping the same column differently do not collide.
+    /// </summary>
+    public static string CapColumn(string unitColumn, Model.MetricCap cap) =>
+        $"{unitColumn}__cap_{(cap.Percentile is not null ? "" : "v")}{cap.Describe().Replace('.', '_').Replace('-', 'm')}";
 
     /// <summary>The common table expression holding each unit column's centre (its mean over every analysed unit).</summary>
     public const string Centres = "centres";
@@ -63,9 +77,32 @@ public abstract record ExperimentStatistics(MetricKind EngineKind)
     /// <summary>The unit columns whose sums are centred (all but 0/1 values, whose sums are exact).</summary>
     public virtual IReadOnlyList<string> CentredColumns => UnitColumns;
 
-    /// <summary>A unit column minus its centre (from the <see cref="StatisticsColumns.Centres"/> expression).</summary>
-    protected static SqlExpr Centred(string column) =>
-        new BinaryExpr(Col(column), BinaryOperator.Subtract, Col(StatisticsColumns.Centres, StatisticsColumns.Centre(column)));
+    /// <summary>
+    /// <c>cap:</c> of the metric: every unit column (each part of a ratio, the CUPED covariate) is capped at its own
+    /// cap, computed the same way on its own values, before it is centred and summed.
+    /// </summary>
+    public Model.MetricCap? Cap { get; init; }
+
+    /// <summary>The unit columns capped, each with the <see cref="StatisticsColumns.Caps"/> column holding its cap.</summary>
+    public IReadOnlyList<(string Column, string CapColumn, Model.MetricCap Cap)> CappedColumns =>
+        Cap is { } cap ? [.. UnitColumns.Select(c => (c, StatisticsColumns.CapColumn(c, cap), cap))] : [];
+
+    /// <summary>A unit column as summed: capped (<c>least(value, cap)</c>, written as a case so every engine keeps nulls) when the metric has a cap.</summary>
+    protected SqlExpr Capped(string column)
+    {
+        if (Cap is not { } cap)
+            return Col(column);
+        var limit = Col(StatisticsColumns.Caps, StatisticsColumns.CapColumn(column, cap));
+        return When(Gt(Col(column), limit), limit, Col(column));
+    }
+
+    /// <summary>The cap a unit column was capped at, as the statistics row reports it (null when uncapped).</summary>
+    protected SqlExpr CapOf(string? column) =>
+        Cap is { } cap && column is not null ? Max(Col(StatisticsColumns.Caps, StatisticsColumns.CapColumn(column, cap))) : NoValue();
+
+    /// <summary>A unit column (capped) minus its centre (from the <see cref="StatisticsColumns.Centres"/> expression).</summary>
+    protected SqlExpr Centred(string column) =>
+        new BinaryExpr(Capped(column), BinaryOperator.Subtract, Col(StatisticsColumns.Centres, StatisticsColumns.Centre(column)));
 
     /// <summary>The centre a unit column was shifted by, as the statistics row reports it.</summary>
     protected static SqlExpr ShiftOf(string column) => Max(Col(StatisticsColumns.Centres, StatisticsColumns.Centre(column)));
@@ -98,7 +135,7 @@ public sealed record MeanStatistics(string Value, string? Covariate, MetricKind 
     public override IReadOnlyList<SelectItem> Aggregates()
     {
         var centred = Kind != MetricKind.Proportion;
-        var value = centred ? Centred(Value) : Col(Value);
+        var value = centred ? Centred(Value) : Capped(Value);
         SqlExpr? covariate = Covariate is null ? null : Centred(Covariate);
         return
         [
@@ -113,6 +150,9 @@ public sealed record MeanStatistics(string Value, string? Covariate, MetricKind 
             (centred ? ShiftOf(Value) : Cast(Num(0), SqlType.Double)).As(StatisticsColumns.ValueShift),
             NoValue().As(StatisticsColumns.DenominatorShift),
             (Covariate is null ? NoValue() : ShiftOf(Covariate)).As(StatisticsColumns.CovariateShift),
+            CapOf(Value).As(StatisticsColumns.ValueCap),
+            NoValue().As(StatisticsColumns.DenominatorCap),
+            CapOf(Covariate).As(StatisticsColumns.CovariateCap),
         ];
     }
 
@@ -152,6 +192,9 @@ public sealed record RatioStatistics(string Numerator, string Denominator) : Exp
             ShiftOf(Numerator).As(StatisticsColumns.ValueShift),
             ShiftOf(Denominator).As(StatisticsColumns.DenominatorShift),
             NoValue().As(StatisticsColumns.CovariateShift),
+            CapOf(Numerator).As(StatisticsColumns.ValueCap),
+            CapOf(Denominator).As(StatisticsColumns.DenominatorCap),
+            NoValue().As(StatisticsColumns.CovariateCap),
         ];
     }
 

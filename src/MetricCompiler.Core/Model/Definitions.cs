@@ -67,7 +67,23 @@ public sealed record MetricDefinition(
     /// <summary>Data tests on the columns of the metric's <c>fct_</c> table (the metric must be materialized).</summary>
     public IReadOnlyList<DataTestDefinition> Tests { get; init; } = [];
 
+    /// <summary><c>cap:</c> outlier capping (winsorization) of the metric's per-unit values in experiments.</summary>
+    public MetricCap? Cap { get; init; }
+
     public SourceLocation At(string field) => FieldLocations.GetValueOrDefault(field, Location);
+}
+
+/// <summary>
+/// <c>cap:</c> on a metric: in experiments, each per-unit value (each part of a ratio, and a CUPED covariate) is
+/// replaced by <c>least(value, cap)</c> before its sums are taken. The cap is either a fixed <paramref name="Value"/>
+/// or the <paramref name="Percentile"/>-th percentile (0 &lt; p &lt; 1, numpy's linear interpolation) of the column's
+/// values over every analysed unit of the experiment, pooled across variants; exactly one of the two is set.
+/// </summary>
+public sealed record MetricCap(double? Percentile, double? Value, SourceLocation Location)
+{
+    public string Describe() => Percentile is { } p
+        ? $"p{(p * 100).ToString("0.#########", System.Globalization.CultureInfo.InvariantCulture)}"
+        : $"{Value!.Value.ToString("0.######", System.Globalization.CultureInfo.InvariantCulture)}";
 }
 
 /// <summary>

@@ -58,7 +58,10 @@ public static partial class ProjectValidator
         foreach (var metric in project.Metrics)
         {
             if (binder.Bind(metric) is { } bound && !metrics.Contains(bound))
+            {
                 metrics.Add(bound);
+                ValidateCap(bound, diagnostics);
+            }
         }
 
         var experiments = new List<BoundExperiment>();
@@ -428,6 +431,27 @@ public static partial class ProjectValidator
     }
 
     /// <summary>The metric types that have a value per exposed unit, for the hint when an experiment names another.</summary>
+    /// <summary>
+    /// A cap applies to mean-type values (count, sum, average, and each part of a ratio); a 0/1 proportion has nothing
+    /// to cap, and a metric without a value per unit is never analysed in an experiment.
+    /// </summary>
+    private static void ValidateCap(BoundMetric metric, DiagnosticBag diagnostics)
+    {
+        if (metric.Definition.Cap is not { } cap)
+            return;
+        const string hint = "cap a count, sum, average or ratio metric; a proportion is 0 or 1 per unit, so there is no outlier to cap";
+        if (!metric.HasUnitValue)
+        {
+            diagnostics.Error(DiagnosticCodes.UnsupportedCombination, cap.Location,
+                $"metric `{metric.Name}`: `cap` applies to per-unit values in experiments, and a {metric.Type.Name} metric has none", hint);
+            return;
+        }
+
+        if (new UnitValueBuilder(0).Statistics(metric) is MeanStatistics { Kind: MetricCompiler.Statistics.MetricKind.Proportion })
+            diagnostics.Error(DiagnosticCodes.UnsupportedCombination, cap.Location,
+                $"metric `{metric.Name}`: a proportion cannot be capped", hint);
+    }
+
     private static IReadOnlyList<string> UnitValueTypes => MetricTypes.All.Where(t => t.HasUnitValues).Select(t => t.Name).ToList();
 
     private static IReadOnlyList<BoundSegment>? ValidateSegments(ExperimentDefinition experiment, IReadOnlyDictionary<string, BoundSource> sources, MetricBinder binder, string context, DiagnosticBag diagnostics)

@@ -101,6 +101,13 @@ public static class ReadoutJson
                 ["significant"] = m.Comparison.Significant,
                 ["chance_to_win"] = m.Comparison.ChanceToWin,
                 ["cuped_theta"] = m.Comparison.CupedTheta,
+                ["cap"] = m.Cap is null ? null : new JsonObject
+                {
+                    ["rule"] = m.Cap.Rule,
+                    ["value"] = m.Cap.Value,
+                    ["denominator"] = m.Cap.Denominator,
+                    ["covariate"] = m.Cap.Covariate,
+                },
                 ["guardrail"] = m.Guardrail is null ? null : new JsonObject
                 {
                     ["status"] = m.Guardrail.Status,

@@ -42,6 +42,26 @@ public sealed record MetricReadout(
     /// can pull it to the other side of zero from the observed lift), the observed absolute lift otherwise.
     /// </summary>
     private double? Effect => Comparison.PosteriorMean ?? Comparison.AbsoluteLift;
+
+    /// <summary>The cap the metric's per-unit values were capped at (<c>cap:</c>), null when uncapped.</summary>
+    public AppliedCap? Cap { get; init; }
+}
+
+/// <summary>
+/// The caps a capped metric used, from its statistics rows: the rule (<c>p99</c> or a fixed value) and the cap on the
+/// value (a ratio's numerator), on a ratio's denominator and on the CUPED covariate (null where not applicable, or
+/// when no unit had a value to take a percentile of).
+/// </summary>
+public sealed record AppliedCap(string Rule, double? Value, double? Denominator, double? Covariate)
+{
+    public string Describe()
+    {
+        static string N(double? v) => v?.ToString("0.####", System.Globalization.CultureInfo.InvariantCulture) ?? "none";
+        var parts = new List<string> { Denominator is null ? $"{Rule} = {N(Value)}" : $"{Rule}: numerator {N(Value)}, denominator {N(Denominator)}" };
+        if (Covariate is not null)
+            parts.Add($"covariate {N(Covariate)}");
+        return string.Join(", ", parts);
+    }
 }
 
 /// <summary>The verdict for one treatment variant, with the reasons a reviewer can check.</summary>

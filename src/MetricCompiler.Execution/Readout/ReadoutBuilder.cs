@@ -68,7 +68,10 @@ public static class ReadoutBuilder
                     guardrail.HarmfulDirection == Direction.Increase ? HarmDirection.Increase : HarmDirection.Decrease,
                     guardrail.Margin, settings.Alpha, EngineRequests.Method(settings), settings.SequentialTuning);
             readouts.Add(new MetricReadout(metric.Name, metric.Label, entry.Role, metric.DesiredDirection,
-                inputs[metric.Name].Cuped, comparison, guardrailResult));
+                inputs[metric.Name].Cuped, comparison, guardrailResult)
+            {
+                Cap = AppliedCapOf(metric.Definition.Cap, tables.Statistics.Where(r => Text(r, StatisticsColumns.Metric) == metric.Name)),
+            });
         }
 
         var balance = BalanceChecks(experiment, inputs.Values.Where(i => i.Cuped).ToList(), control);
@@ -214,6 +217,18 @@ public static class ReadoutBuilder
             v => statistics.Read(rowList.FirstOrDefault(r => Text(r, StatisticsColumns.Variant) == v)),
             StringComparer.Ordinal);
         return new MetricInput(metric, statistics.EngineKind, byVariant, statistics.Cuped);
+    }
+
+    /// <summary>The caps from a capped metric's statistics rows (the same on every row: they are taken over all units).</summary>
+    private static AppliedCap? AppliedCapOf(MetricCap? cap, IEnumerable<IReadOnlyDictionary<string, object?>> rows)
+    {
+        if (cap is null)
+            return null;
+        var row = rows.FirstOrDefault();
+        return new AppliedCap(cap.Percentile is null ? "fixed" : cap.Describe(),
+            StatisticsColumns.Number(row, StatisticsColumns.ValueCap),
+            StatisticsColumns.Number(row, StatisticsColumns.DenominatorCap),
+            StatisticsColumns.Number(row, StatisticsColumns.CovariateCap));
     }
 
     private static string? Text(IReadOnlyDictionary<string, object?> row, string column) =>

@@ -180,6 +180,8 @@ public static class ReadoutMarkdown
             notes.Add(F.MarkdownCode(m.Metric));
         if (m.Cuped)
             notes.Add("CUPED");
+        if (m.Cap is { } cap)
+            notes.Add($"capped at {cap.Describe()}");
         return notes.Count == 0 ? F.Markdown(m.Label) : $"{F.Markdown(m.Label)} ({string.Join(", ", notes)})";
     }
 

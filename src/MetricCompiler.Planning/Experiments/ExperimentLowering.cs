@@ -21,7 +21,7 @@ public static class ExperimentLowering
         var units = new UnitValueBuilder(cuped.Enabled ? cuped.LookbackDays : 0);
         var statistics = new Dictionary<string, ExperimentStatistics>(StringComparer.Ordinal);
         foreach (var metric in experiment.Metrics)
-            statistics[metric.Metric.Name] = units.Statistics(metric.Metric);
+            statistics[metric.Metric.Name] = units.Statistics(metric.Metric) with { Cap = metric.Metric.Definition.Cap };
         return new LoweredExperiment(experiment, units, statistics);
     }
 }

@@ -50,6 +50,8 @@ public sealed class DocumentationTests
         "host", "port", "database", "user", "schema",
         // retention, sessions and percentile metrics (RetentionMetricType, SessionsMetricType, SimpleMetricType)
         "cohort_filter", "return_filter", "return_on", "return_within", "measure", "gap", "session_id", "percentile",
+        // outlier capping on a metric (ReadCap)
+        "cap", "value",
     ];
 
     /// <summary>

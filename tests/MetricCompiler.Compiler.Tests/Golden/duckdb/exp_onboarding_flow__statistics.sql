@@ -31,7 +31,10 @@ select
     sum(signed_up * (signed_up__pre - centres.signed_up__pre__centre)) as cross_sum,
     cast(0 as double) as value_shift,
     cast(null as double) as denominator_shift,
-    max(centres.signed_up__pre__centre) as covariate_shift
+    max(centres.signed_up__pre__centre) as covariate_shift,
+    cast(null as double) as value_cap,
+    cast(null as double) as denominator_cap,
+    cast(null as double) as covariate_cap
 from exp_onboarding_flow__unit_metrics
 cross join centres
 group by
@@ -53,7 +56,10 @@ select
     sum((page_views - centres.page_views__centre) * (page_views__pre - centres.page_views__pre__centre)) as cross_sum,
     max(centres.page_views__centre) as value_shift,
     cast(null as double) as denominator_shift,
-    max(centres.page_views__pre__centre) as covariate_shift
+    max(centres.page_views__pre__centre) as covariate_shift,
+    cast(null as double) as value_cap,
+    cast(null as double) as denominator_cap,
+    cast(null as double) as covariate_cap
 from exp_onboarding_flow__unit_metrics
 cross join centres
 group by
@@ -75,7 +81,10 @@ select
     cast(null as double) as cross_sum,
     max(centres.page_load_time__centre) as value_shift,
     cast(null as double) as denominator_shift,
-    cast(null as double) as covariate_shift
+    cast(null as double) as covariate_shift,
+    cast(null as double) as value_cap,
+    cast(null as double) as denominator_cap,
+    cast(null as double) as covariate_cap
 from exp_onboarding_flow__unit_metrics
 cross join centres
 group by
@@ -97,7 +106,10 @@ select
     sum((errors - centres.errors__centre) * (errors__pre - centres.errors__pre__centre)) as cross_sum,
     max(centres.errors__centre) as value_shift,
     cast(null as double) as denominator_shift,
-    max(centres.errors__pre__centre) as covariate_shift
+    max(centres.errors__pre__centre) as covariate_shift,
+    cast(null as double) as value_cap,
+    cast(null as double) as denominator_cap,
+    cast(null as double) as covariate_cap
 from exp_onboarding_flow__unit_metrics
 cross join centres
 group by

@@ -33,7 +33,10 @@ select
     sum(purchased * (purchased__pre - centres.purchased__pre__centre)) as cross_sum,
     cast(0 as double) as value_shift,
     cast(null as double) as denominator_shift,
-    max(centres.purchased__pre__centre) as covariate_shift
+    max(centres.purchased__pre__centre) as covariate_shift,
+    cast(null as double) as value_cap,
+    cast(null as double) as denominator_cap,
+    cast(null as double) as covariate_cap
 from exp_homepage_cta__unit_metrics
 cross join centres
 group by
@@ -58,7 +61,10 @@ select
     sum((revenue - centres.revenue__centre) * (revenue__pre - centres.revenue__pre__centre)) as cross_sum,
     max(centres.revenue__centre) as value_shift,
     cast(null as double) as denominator_shift,
-    max(centres.revenue__pre__centre) as covariate_shift
+    max(centres.revenue__pre__centre) as covariate_shift,
+    cast(null as double) as value_cap,
+    cast(null as double) as denominator_cap,
+    cast(null as double) as covariate_cap
 from exp_homepage_cta__unit_metrics
 cross join centres
 group by
@@ -83,7 +89,10 @@ select
     sum((revenue - centres.revenue__centre) * (purchases - centres.purchases__centre)) as cross_sum,
     max(centres.revenue__centre) as value_shift,
     max(centres.purchases__centre) as denominator_shift,
-    cast(null as double) as covariate_shift
+    cast(null as double) as covariate_shift,
+    cast(null as double) as value_cap,
+    cast(null as double) as denominator_cap,
+    cast(null as double) as covariate_cap
 from exp_homepage_cta__unit_metrics
 cross join centres
 group by
@@ -108,7 +117,10 @@ select
     sum((clicks - centres.clicks__centre) * (clicks__pre - centres.clicks__pre__centre)) as cross_sum,
     max(centres.clicks__centre) as value_shift,
     cast(null as double) as denominator_shift,
-    max(centres.clicks__pre__centre) as covariate_shift
+    max(centres.clicks__pre__centre) as covariate_shift,
+    cast(null as double) as value_cap,
+    cast(null as double) as denominator_cap,
+    cast(null as double) as covariate_cap
 from exp_homepage_cta__unit_metrics
 cross join centres
 group by
