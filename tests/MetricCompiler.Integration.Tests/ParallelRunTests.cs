@@ -68,6 +68,10 @@ public sealed class ParallelRunTests : IDisposable
         Assert.Equal(descendants.Where(nodes.ContainsKey).Order(), nodes.Where(n => n.Value == "skipped").Select(n => n.Key).Order());
         Assert.All(nodes.Where(n => !failed.Contains(n.Key) && !descendants.Contains(n.Key)), n => Assert.Equal("success", n.Value));
         Assert.Contains(nodes, n => n.Value == "success");
+        var testsOnFailed = results.RootElement.GetProperty("results").EnumerateArray()
+            .Where(r => r.GetProperty("resource_type").GetString() == "test" && r.GetProperty("attached_to").GetString() == "page_loads").ToList();
+        Assert.NotEmpty(testsOnFailed);
+        Assert.All(testsOnFailed, t => Assert.Equal("skipped", t.GetProperty("status").GetString()));
 
         // Nothing was swapped in: the previous tables are whole and no build table is left.
         Assert.Equal(before, Rows(_parallel, "dev", "exp_homepage_cta__unit_metrics").Count);

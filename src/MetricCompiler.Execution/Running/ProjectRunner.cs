@@ -552,11 +552,12 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         {
             foreach (var test in pendingTests.Where(t => lost is not null || TestReady(t)).ToList())
             {
+                var broken = test.Reads.FirstOrDefault(r => failed.Any(f => f.Node == r));
                 var blocked = test.Reads.FirstOrDefault(skipped.ContainsKey);
-                if (blocked is null && lost is null)
+                if (broken is null && blocked is null && lost is null)
                     continue;
                 pendingTests.Remove(test);
-                var result = TestRunner.Skip(test, lost ?? $"not run: `{blocked}` was skipped ({skipped[blocked!]})");
+                var result = TestRunner.Skip(test, lost ?? (broken is not null ? $"not run: `{broken}` failed" : $"not run: `{blocked}` was skipped ({skipped[blocked!]})"));
                 _results.Add(result);
                 observer.TestFinished(test, result);
                 return true;
