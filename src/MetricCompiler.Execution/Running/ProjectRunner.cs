@@ -18,8 +18,11 @@ namespace MetricCompiler.Execution.Running;
 /// name, compute the readout, and swap all of them in at once. A failure anywhere before the swap drops what was built
 /// and leaves the previous tables untouched.
 /// </summary>
-public sealed class ProjectRunner(IRunObserver observer)
+/// <param name="open">Opens a target's adapter (the project root second); <see cref="AdapterFactory.Open"/> unless a test wraps it.</param>
+public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, string, IWarehouseAdapter>? open = null)
 {
+    private readonly Func<TargetDefinition, string, IWarehouseAdapter> _open = open ?? AdapterFactory.Open;
+
     public const string BuildSuffix = "__mc_build";
 
     /// <summary>
@@ -44,7 +47,7 @@ public sealed class ProjectRunner(IRunObserver observer)
         IWarehouseAdapter adapter;
         try
         {
-            adapter = AdapterFactory.Open(session.Target, session.Project.Definition.RootDirectory);
+            adapter = _open(session.Target, session.Project.Definition.RootDirectory);
         }
         catch (TargetException e)
         {
@@ -77,7 +80,7 @@ public sealed class ProjectRunner(IRunObserver observer)
             if (request.Threads > 1 && !parallel)
                 observer.Info($"--threads {request.Threads}: target `{target.Name}` ({target.Adapter}) takes one connection at a time, so the nodes run one after the other");
             var execution = new DagExecution(session, adapter, observer, parallel ? request.Threads : 1,
-                parallel ? () => AdapterFactory.Open(target, root) : null);
+                parallel ? () => _open(target, root) : null);
             var staged = new StagedFiles();
 
             // Every artifact of the run is written (under temporary names) before the swap, so a full disk or a
@@ -167,7 +170,7 @@ public sealed class ProjectRunner(IRunObserver observer)
         IWarehouseAdapter adapter;
         try
         {
-            adapter = AdapterFactory.Open(session.Target, session.Project.Definition.RootDirectory);
+            adapter = _open(session.Target, session.Project.Definition.RootDirectory);
         }
         catch (TargetException e)
         {
@@ -420,8 +423,11 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                 var clock = Stopwatch.StartNew();
                 try
                 {
-                    var rows = node.Kind == NodeKind.Readout ? BuildReadout(adapter, node) : BuildTable(adapter, node, renderer);
-                    var dropped = node.Audit is { } audit ? Audit(adapter, audit, rows, renderer) : null;
+                    var (rows, dropped) = Retry(node.Name).Execute(() =>
+                    {
+                        var built = node.Kind == NodeKind.Readout ? BuildReadout(adapter, node) : BuildTable(adapter, node, renderer);
+                        return (built, node.Audit is { } audit ? Audit(adapter, audit, built, renderer) : null);
+                    });
                     var result = new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped);
                     _results.Add(result);
                     observer.NodeFinished(i + 1, total, node, result);
@@ -684,6 +690,13 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             : $"{failed.Count} nodes failed ({string.Join(", ", failed.OrderBy(f => order[f.Node]).Select(f => $"`{f.Node}`"))}); no table was replaced: {first.Message}";
     }
 
+    /// <summary>The retry of transient warehouse errors for one node; the observer hears of each retry.</summary>
+    private Polly.ResiliencePipeline Retry(string node) => Retries.Pipeline(message =>
+    {
+        lock (observer)
+            observer.Info($"`{node}`: {message}");
+    });
+
     private SqlRenderer Renderer(IWarehouseAdapter db) => new(db.Dialect, node => db.Dialect.QuoteRelation(Relation(node)));
 
     /// <summary>Builds one node on <paramref name="db"/>; a failure is its result, not an exception.</summary>
@@ -693,8 +706,11 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         try
         {
             var renderer = Renderer(db);
-            var rows = node.Kind == NodeKind.Readout ? BuildReadout(db, node) : BuildTable(db, node, renderer);
-            var dropped = node.Audit is { } audit ? Audit(db, audit, rows, renderer) : null;
+            var (rows, dropped) = Retry(node.Name).Execute(() =>
+            {
+                var built = node.Kind == NodeKind.Readout ? BuildReadout(db, node) : BuildTable(db, node, renderer);
+                return (built, node.Audit is { } audit ? Audit(db, audit, built, renderer) : null);
+            });
             return new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped);
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -849,8 +865,10 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
 
     private void MarkBuilt(string node)
     {
+        // A retried build marks its node again: it is swapped in once.
         lock (_built)
-            _built.Add(node);
+            if (!_built.Contains(node))
+                _built.Add(node);
     }
 
     private static string Build(string node) => node + ProjectRunner.BuildSuffix;
