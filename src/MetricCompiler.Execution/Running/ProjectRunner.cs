@@ -37,6 +37,22 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
         if (session is null)
             return prepared!.Outcome;
 
+        RunLock runLock;
+        try
+        {
+            runLock = RunLock.Acquire(session.Target, session.Project.Definition.RootDirectory, "run");
+        }
+        catch (RunLockedException e)
+        {
+            return RunOutcome.Failed(ExitCodes.Warehouse, e.Message, session.Diagnostics);
+        }
+
+        using (runLock)
+            return Run(request, session);
+    }
+
+    private RunOutcome Run(RunRequest request, RunSession session)
+    {
         var startedAt = DateTime.UtcNow;
         var clock = Stopwatch.StartNew();
         var writer = new ArtifactWriter(session.TargetDirectory);

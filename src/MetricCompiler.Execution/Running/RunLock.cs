@@ -1,0 +1,65 @@
+using System.Globalization;
+using MetricCompiler.Adapters;
+using MetricCompiler.Core.Model;
+
+namespace MetricCompiler.Execution.Running;
+
+/// <summary>
+/// One run at a time against an embedded warehouse file: <c>&lt;database&gt;.metricc-lock</c> next to it is held
+/// exclusively (an OS file lock, released when the process ends, even by a crash) for the whole run, and
+/// <c>.metricc-lock.owner</c> says who holds it. A second run does not wait: it fails with exit 3 naming the first.
+/// </summary>
+public sealed class RunLock : IDisposable
+{
+    private readonly FileStream? _lock;
+    private readonly string? _ownerFile;
+
+    private RunLock(FileStream? held, string? ownerFile)
+    {
+        _lock = held;
+        _ownerFile = ownerFile;
+    }
+
+    /// <summary>The lock of <paramref name="target"/>'s warehouse; a no-op for a server or in-memory target.</summary>
+    /// <exception cref="RunLockedException">Another run holds it.</exception>
+    public static RunLock Acquire(TargetDefinition target, string projectRoot, string command)
+    {
+        if (AdapterFactory.EmbeddedFile(target) is not { } database)
+            return new RunLock(null, null);
+        var path = Path.GetFullPath(Path.Combine(projectRoot, database)) + ".metricc-lock";
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var ownerFile = path + ".owner";
+        try
+        {
+            var held = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            File.WriteAllText(ownerFile, string.Create(CultureInfo.InvariantCulture,
+                $"`metricc {command}` (process {Environment.ProcessId} on {Environment.MachineName}, started {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss} UTC)"));
+            return new RunLock(held, ownerFile);
+        }
+        catch (IOException)
+        {
+            var owner = File.Exists(ownerFile) ? File.ReadAllText(ownerFile).Trim() : "another run";
+            throw new RunLockedException(
+                $"target `{target.Name}` ({database}) is in use by {owner}; nothing was run or replaced: wait for it to finish and run again");
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_lock is null)
+            return;
+        try
+        {
+            File.Delete(_ownerFile!);
+        }
+        catch (IOException)
+        {
+            // The next holder overwrites it.
+        }
+
+        _lock.Dispose();
+    }
+}
+
+/// <summary>Another run holds the warehouse's run lock.</summary>
+public sealed class RunLockedException(string message) : Exception(message);
