@@ -34,6 +34,26 @@ public sealed class ParallelRunTests : IDisposable
     }
 
     [Fact]
+    public void A_second_postgres_run_fails_while_another_holds_the_schema()
+    {
+        if (Environment.GetEnvironmentVariable("METRICC_PG_HOST") is null)
+            Assert.Fail("METRICC_PG_HOST is not set: run the suite through ./test.sh, which starts PostgreSQL (scripts/postgres.sh)");
+        var schema = Schema();
+        DemoCopy.To(_parallel, yaml => Smaller(yaml).Replace("schema: acme", $"schema: {schema}"));
+        Run(_parallel, "warehouse", 2, expectedExit: 0);
+
+        // The other run: a session holding the schema's run lock.
+        using var other = Connect();
+        using (var command = new Npgsql.NpgsqlCommand($"select pg_advisory_lock(hashtext('metricc_run:{schema}'))", other))
+            command.ExecuteNonQuery();
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exit = CommandLine.Run(["run", "--project-dir", _parallel, "--target", "warehouse"], output, error);
+        Assert.Equal(3, exit);
+        Assert.Contains($"is in use by another run (PostgreSQL backend {other.ProcessID}", error.ToString());
+    }
+
+    [Fact]
     public void A_failing_node_skips_exactly_its_descendants()
     {
         DemoCopy.To(_parallel, Smaller);
@@ -172,22 +192,28 @@ public sealed class ParallelRunTests : IDisposable
             .Order(StringComparer.Ordinal).ToList();
     }
 
+    private static Npgsql.NpgsqlConnection Connect()
+    {
+        var connection = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder
+        {
+            Host = Environment.GetEnvironmentVariable("METRICC_PG_HOST"),
+            Port = int.Parse(Environment.GetEnvironmentVariable("METRICC_PG_PORT")!, CultureInfo.InvariantCulture),
+            Database = Environment.GetEnvironmentVariable("METRICC_PG_DATABASE"),
+            Username = Environment.GetEnvironmentVariable("METRICC_PG_USER"),
+            Password = Environment.GetEnvironmentVariable("METRICC_PG_PASSWORD"),
+            Pooling = false,
+        }.ConnectionString);
+        connection.Open();
+        return connection;
+    }
+
     public void Dispose()
     {
         foreach (var schema in _schemas)
         {
             try
             {
-                using var connection = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder
-                {
-                    Host = Environment.GetEnvironmentVariable("METRICC_PG_HOST"),
-                    Port = int.Parse(Environment.GetEnvironmentVariable("METRICC_PG_PORT")!, CultureInfo.InvariantCulture),
-                    Database = Environment.GetEnvironmentVariable("METRICC_PG_DATABASE"),
-                    Username = Environment.GetEnvironmentVariable("METRICC_PG_USER"),
-                    Password = Environment.GetEnvironmentVariable("METRICC_PG_PASSWORD"),
-                    Pooling = false,
-                }.ConnectionString);
-                connection.Open();
+                using var connection = Connect();
                 using var command = new Npgsql.NpgsqlCommand($"drop schema if exists {schema} cascade", connection);
                 command.ExecuteNonQuery();
             }

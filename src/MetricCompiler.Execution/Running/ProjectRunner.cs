@@ -77,6 +77,8 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
 
         try
         {
+            if (RunLock.HeldOnServer(adapter, session.Target) is { } holder)
+                return RunOutcome.Failed(ExitCodes.Warehouse, holder, session.Diagnostics);
             observer.Info($"Running {session.Selected.Count} node(s) on target `{session.Target.Name}` ({adapter.Description})");
             try
             {

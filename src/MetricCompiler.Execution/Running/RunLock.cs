@@ -44,6 +44,27 @@ public sealed class RunLock : IDisposable
         }
     }
 
+    /// <summary>
+    /// PostgreSQL: takes a session advisory lock keyed on the schema on the run's own connection (released when it
+    /// closes, even if the process dies). Returns null when taken (or for another engine), else why the run cannot go on,
+    /// naming the server process that holds it.
+    /// </summary>
+    public static string? HeldOnServer(IWarehouseAdapter adapter, TargetDefinition target)
+    {
+        if (target.Adapter != "postgres")
+            return null;
+        const string key = "hashtext('metricc_run:' || current_schema())";
+        var taken = adapter.Query($"select pg_try_advisory_lock({key}) as taken")[0]["taken"];
+        if (taken is true)
+            return null;
+        var holders = adapter.Query(
+            "select a.pid, a.application_name, a.backend_start from pg_locks l join pg_stat_activity a on a.pid = l.pid " +
+            $"where l.locktype = 'advisory' and l.granted and l.objsubid = 1 and l.objid = (({key})::bigint & 4294967295)::text::oid");
+        var who = holders.Count == 0 ? "another run" : string.Create(CultureInfo.InvariantCulture,
+            $"another run (PostgreSQL backend {holders[0]["pid"]}, connected since {holders[0]["backend_start"]:yyyy-MM-dd HH:mm:ss})");
+        return $"target `{target.Name}` is in use by {who}; nothing was run or replaced: wait for it to finish and run again";
+    }
+
     public void Dispose()
     {
         if (_lock is null)
