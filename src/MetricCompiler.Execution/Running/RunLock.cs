@@ -27,14 +27,25 @@ public sealed class RunLock : IDisposable
         if (AdapterFactory.EmbeddedFile(target) is not { } database)
             return new RunLock(null, null);
         var path = Path.GetFullPath(Path.Combine(projectRoot, database)) + ".metricc-lock";
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var ownerFile = path + ".owner";
+        FileStream held;
         try
         {
-            var held = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            File.WriteAllText(ownerFile, string.Create(CultureInfo.InvariantCulture,
-                $"`metricc {command}` (process {Environment.ProcessId} on {Environment.MachineName}, started {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss} UTC)"));
-            return new RunLock(held, ownerFile);
+            // A folder that cannot be created or written is the warehouse's failure to report, when it is opened.
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return new RunLock(null, null);
+        }
+
+        try
+        {
+            held = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return new RunLock(null, null);
         }
         catch (IOException)
         {
@@ -42,6 +53,18 @@ public sealed class RunLock : IDisposable
             throw new RunLockedException(
                 $"target `{target.Name}` ({database}) is in use by {owner}; nothing was run or replaced: wait for it to finish and run again");
         }
+
+        try
+        {
+            File.WriteAllText(ownerFile, string.Create(CultureInfo.InvariantCulture,
+                $"`metricc {command}` (process {Environment.ProcessId} on {Environment.MachineName}, started {DateTime.UtcNow:yyyy-MM-dd HH:mm:ss} UTC)"));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The lock is held; only the note of who holds it could not be written.
+        }
+
+        return new RunLock(held, ownerFile);
     }
 
     /// <summary>
