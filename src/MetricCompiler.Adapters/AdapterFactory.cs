@@ -31,6 +31,18 @@ public static class AdapterFactory
         return path == ":memory:" ? null : path;
     }
 
+    /// <summary>
+    /// Whether <c>--threads</c> may give each worker its own connection: a server engine, or a DuckDB file (connections
+    /// of one process share the database). SQLite has one writer at a time and an in-memory DuckDB is private to its
+    /// connection: those run serially.
+    /// </summary>
+    public static bool AllowsConnectionPerThread(TargetDefinition target) => target.Adapter switch
+    {
+        "sqlite" => false,
+        "duckdb" => EmbeddedFile(target) is not null,
+        _ => true,
+    };
+
     public static TargetDefinition Resolve(ProjectDefinition project, string? name)
     {
         name ??= project.DefaultTarget;

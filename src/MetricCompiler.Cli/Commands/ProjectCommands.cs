@@ -32,6 +32,12 @@ internal static class ProjectCommands
 
     private static readonly Option<string?> State = new("--state") { Description = "The target folder of an earlier run (its manifest.json), for --select state:modified" };
 
+    private static readonly Option<int> Threads = new("--threads")
+    {
+        Description = "How many independent nodes to build at once, each on its own connection (SQLite and in-memory DuckDB run serially)",
+        DefaultValueFactory = _ => 1,
+    };
+
     private static readonly Option<string?> Vars = new("--vars") { Description = "Values for {{ var('x') }} in SQL models and tests, as YAML: '{x: 1, countries: [DE, FR]}'" };
 
     public static IEnumerable<Command> All(CommandContext context)
@@ -241,11 +247,19 @@ internal static class ProjectCommands
 
     private static Command RunCommand(CommandContext context, string name, string description, bool seedFirst)
     {
-        var command = new Command(name, description) { ProjectDir, Target, Select, Exclude, Vars, State };
+        var command = new Command(name, description) { ProjectDir, Target, Select, Exclude, Vars, State, Threads };
         command.SetAction(parse =>
         {
             if (TryRequest(context, parse) is not { } request)
                 return ExitCodes.Usage;
+            var threads = parse.GetValue(Threads);
+            if (threads < 1)
+            {
+                context.Error.WriteLine($"error: --threads {threads}: give 1 or more");
+                return ExitCodes.Usage;
+            }
+
+            request = request with { Threads = threads };
             if (seedFirst)
             {
                 var seeded = SeedIfMissing(context, request);

@@ -18,8 +18,11 @@ namespace MetricCompiler.Execution.Running;
 /// name, compute the readout, and swap all of them in at once. A failure anywhere before the swap drops what was built
 /// and leaves the previous tables untouched.
 /// </summary>
-public sealed class ProjectRunner(IRunObserver observer)
+/// <param name="open">Opens a target's adapter (the project root second); <see cref="AdapterFactory.Open"/> unless a test wraps it.</param>
+public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, string, IWarehouseAdapter>? open = null)
 {
+    private readonly Func<TargetDefinition, string, IWarehouseAdapter> _open = open ?? AdapterFactory.Open;
+
     public const string BuildSuffix = "__mc_build";
 
     /// <summary>
@@ -34,6 +37,22 @@ public sealed class ProjectRunner(IRunObserver observer)
         if (session is null)
             return prepared!.Outcome;
 
+        RunLock runLock;
+        try
+        {
+            runLock = RunLock.Acquire(session.Target, session.Project.Definition.RootDirectory, "run");
+        }
+        catch (RunLockedException e)
+        {
+            return RunOutcome.Failed(ExitCodes.Warehouse, e.Message, session.Diagnostics);
+        }
+
+        using (runLock)
+            return Run(request, session);
+    }
+
+    private RunOutcome Run(RunRequest request, RunSession session)
+    {
         var startedAt = DateTime.UtcNow;
         var clock = Stopwatch.StartNew();
         var writer = new ArtifactWriter(session.TargetDirectory);
@@ -44,7 +63,7 @@ public sealed class ProjectRunner(IRunObserver observer)
         IWarehouseAdapter adapter;
         try
         {
-            adapter = AdapterFactory.Open(session.Target, session.Project.Definition.RootDirectory);
+            adapter = _open(session.Target, session.Project.Definition.RootDirectory);
         }
         catch (TargetException e)
         {
@@ -58,6 +77,8 @@ public sealed class ProjectRunner(IRunObserver observer)
 
         try
         {
+            if (RunLock.HeldOnServer(adapter, session.Target) is { } holder)
+                return RunOutcome.Failed(ExitCodes.Warehouse, holder, session.Diagnostics);
             observer.Info($"Running {session.Selected.Count} node(s) on target `{session.Target.Name}` ({adapter.Description})");
             try
             {
@@ -71,7 +92,13 @@ public sealed class ProjectRunner(IRunObserver observer)
                     $"an interrupted swap of an earlier run could not be completed, so nothing was run: {e.Message}", session.Diagnostics);
             }
 
-            var execution = new DagExecution(session, adapter, observer);
+            var target = session.Target;
+            var root = session.Project.Definition.RootDirectory;
+            var parallel = request.Threads > 1 && AdapterFactory.AllowsConnectionPerThread(target);
+            if (request.Threads > 1 && !parallel)
+                observer.Info($"--threads {request.Threads}: target `{target.Name}` ({target.Adapter}) takes one connection at a time, so the nodes run one after the other");
+            var execution = new DagExecution(session, adapter, observer, parallel ? request.Threads : 1,
+                parallel ? () => _open(target, root) : null);
             var staged = new StagedFiles();
 
             // Every artifact of the run is written (under temporary names) before the swap, so a full disk or a
@@ -161,7 +188,7 @@ public sealed class ProjectRunner(IRunObserver observer)
         IWarehouseAdapter adapter;
         try
         {
-            adapter = AdapterFactory.Open(session.Target, session.Project.Definition.RootDirectory);
+            adapter = _open(session.Target, session.Project.Definition.RootDirectory);
         }
         catch (TargetException e)
         {
@@ -317,7 +344,10 @@ internal sealed record RunSession(
 }
 
 /// <summary>One run of the selected nodes against one warehouse.</summary>
-internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter, IRunObserver observer)
+/// <param name="threads">How many nodes and tests may run at once (<c>--threads</c>).</param>
+/// <param name="openWorker">Opens one more connection to the same warehouse, for every worker beyond the first; null
+/// when the engine allows only one (SQLite, an in-memory DuckDB), which runs serially.</param>
+internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter, IRunObserver observer, int threads = 1, Func<IWarehouseAdapter>? openWorker = null)
 {
     private readonly HashSet<string> _selected = session.Selected.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
     private readonly List<string> _built = [];
@@ -387,45 +417,56 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             }
         }
 
-        RunTests(null);
-        for (var i = 0; i < total; i++)
+        if (threads > 1 && openWorker is not null)
         {
-            var node = session.Selected[i];
-            if (skipped.TryGetValue(node.Name, out var why))
+            if (BuildParallel(tests, failedTests, openWorker) is { } parallelError)
+                return parallelError;
+        }
+        else
+        {
+            RunTests(null);
+            for (var i = 0; i < total; i++)
             {
-                var skip = new NodeResult(node.Name, NodeResult.Skipped, 0, null, why);
-                _results.Add(skip);
-                observer.NodeFinished(i + 1, total, node, skip);
+                var node = session.Selected[i];
+                if (skipped.TryGetValue(node.Name, out var why))
+                {
+                    var skip = new NodeResult(node.Name, NodeResult.Skipped, 0, null, why);
+                    _results.Add(skip);
+                    observer.NodeFinished(i + 1, total, node, skip);
+                    RunTests(node.Name);
+                    continue;
+                }
+
+                observer.NodeStarted(i + 1, total, node);
+                var clock = Stopwatch.StartNew();
+                try
+                {
+                    var (rows, dropped) = Retry(node.Name).Execute(() =>
+                    {
+                        var built = node.Kind == NodeKind.Readout ? BuildReadout(adapter, node) : BuildTable(adapter, node, renderer);
+                        return (built, node.Audit is { } audit ? Audit(adapter, audit, built, renderer) : null);
+                    });
+                    var result = new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped);
+                    _results.Add(result);
+                    observer.NodeFinished(i + 1, total, node, result);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    var result = new NodeResult(node.Name, NodeResult.Error, clock.Elapsed.TotalSeconds, null, e.Message);
+                    _results.Add(result);
+                    observer.NodeFinished(i + 1, total, node, result);
+                    _results.AddRange(session.Selected.Skip(i + 1).Select(n => new NodeResult(n.Name, NodeResult.Skipped, 0, null, $"not run: `{node.Name}` failed")));
+                    _results.AddRange(tests.Where(t => _results.All(r => r.Node != t.Name)).Select(t => TestRunner.Skip(t, $"not run: `{node.Name}` failed")));
+                    ConnectionLost = !Alive();
+                    if (ConnectionLost)
+                        return $"node `{node.Name}` failed: the connection to the warehouse was lost ({e.Message}); no table was replaced, " +
+                            "and temporary tables left behind are dropped by the next run; rerun when the warehouse is back";
+                    DropBuilt();
+                    return $"node `{node.Name}` failed; no table was replaced: {e.Message}";
+                }
+
                 RunTests(node.Name);
-                continue;
             }
-
-            observer.NodeStarted(i + 1, total, node);
-            var clock = Stopwatch.StartNew();
-            try
-            {
-                var rows = node.Kind == NodeKind.Readout ? BuildReadout(node) : BuildTable(node, renderer);
-                var dropped = node.Audit is { } audit ? Audit(audit, rows, renderer) : null;
-                var result = new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped);
-                _results.Add(result);
-                observer.NodeFinished(i + 1, total, node, result);
-            }
-            catch (Exception e) when (e is not OperationCanceledException)
-            {
-                var result = new NodeResult(node.Name, NodeResult.Error, clock.Elapsed.TotalSeconds, null, e.Message);
-                _results.Add(result);
-                observer.NodeFinished(i + 1, total, node, result);
-                _results.AddRange(session.Selected.Skip(i + 1).Select(n => new NodeResult(n.Name, NodeResult.Skipped, 0, null, $"not run: `{node.Name}` failed")));
-                _results.AddRange(tests.Where(t => _results.All(r => r.Node != t.Name)).Select(t => TestRunner.Skip(t, $"not run: `{node.Name}` failed")));
-                ConnectionLost = !Alive();
-                if (ConnectionLost)
-                    return $"node `{node.Name}` failed: the connection to the warehouse was lost ({e.Message}); no table was replaced, " +
-                        "and temporary tables left behind are dropped by the next run; rerun when the warehouse is back";
-                DropBuilt();
-                return $"node `{node.Name}` failed; no table was replaced: {e.Message}";
-            }
-
-            RunTests(node.Name);
         }
 
         if (failedTests.Count > 0)
@@ -470,6 +511,232 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         return null;
     }
 
+    /// <summary>One finished piece of parallel work: a node (<paramref name="Node"/>) or a data test.</summary>
+    private sealed record Finished(PlanNode? Node, PlannedTest? Test, NodeResult Result, IWarehouseAdapter Worker);
+
+    /// <summary>
+    /// <c>--threads N</c>: a node starts once every selected node it reads has finished and the data tests on those have
+    /// run (a failing test skips what is downstream of it); a test starts once the nodes it reads have finished. Up to
+    /// <c>threads</c> pieces of work run at once, each on its own connection. A failed node skips its descendants while
+    /// independent nodes go on; nothing is swapped in unless everything succeeded. Results are listed in plan order,
+    /// as a serial run lists them. All bookkeeping and every observer call happen on the calling thread.
+    /// </summary>
+    private string? BuildParallel(List<PlannedTest> tests, List<string> failedTests, Func<IWarehouseAdapter> openWorker)
+    {
+        var total = session.Selected.Count;
+        var order = session.Selected.Select((n, i) => (n.Name, i)).ToDictionary(x => x.Name, x => x.i, StringComparer.Ordinal);
+        var skipped = new Dictionary<string, string>(StringComparer.Ordinal);
+        var done = new HashSet<string>(StringComparer.Ordinal);
+        var failed = new List<NodeResult>();
+        var pendingNodes = session.Selected.ToList();
+        var pendingTests = tests.ToList();
+        var runningTests = new List<PlannedTest>();
+        var free = new Stack<IWarehouseAdapter>([adapter]);
+        var opened = new List<IWarehouseAdapter>();
+        var running = new List<Task<Finished>>();
+        var canOpen = true;
+        string? lost = null;
+
+        bool Done(string name) => !_selected.Contains(name) || done.Contains(name);
+        // As in a serial run, a node's tests run right after it, before anything downstream of it.
+        bool Tested(string name) => pendingTests.Concat(runningTests).All(t => t.AttachedTo != name);
+        bool NodeReady(PlanNode n) => n.DependsOn.All(d => Done(d) && Tested(d));
+        bool TestReady(PlannedTest t) => (t.AttachedTo is null || Done(t.AttachedTo)) && t.Reads.All(Done);
+
+        IWarehouseAdapter? Worker()
+        {
+            if (free.Count > 0)
+                return free.Pop();
+            if (!canOpen || opened.Count + 1 >= threads)
+                return null;
+            try
+            {
+                var worker = openWorker();
+                opened.Add(worker);
+                return worker;
+            }
+            catch (Exception e) when (e is TargetException || ProjectRunner.IsWarehouseFailure(e))
+            {
+                canOpen = false;
+                observer.Info($"--threads {threads}: could not open another connection ({e.Message}); going on with {opened.Count + 1}");
+                return null;
+            }
+        }
+
+        void Skip(PlanNode node, string why)
+        {
+            var result = new NodeResult(node.Name, NodeResult.Skipped, 0, null, why);
+            _results.Add(result);
+            done.Add(node.Name);
+            observer.NodeFinished(order[node.Name] + 1, total, node, result);
+        }
+
+        // The next piece of work that may start, in plan order; a skipped node or blocked test is settled at once.
+        bool StartNext(bool force)
+        {
+            foreach (var test in pendingTests.Where(t => lost is not null || TestReady(t)).ToList())
+            {
+                var broken = test.Reads.FirstOrDefault(r => failed.Any(f => f.Node == r));
+                var blocked = test.Reads.FirstOrDefault(skipped.ContainsKey);
+                if (broken is null && blocked is null && lost is null)
+                    continue;
+                pendingTests.Remove(test);
+                var result = TestRunner.Skip(test, lost ?? (broken is not null ? $"not run: `{broken}` failed" : $"not run: `{blocked}` was skipped ({skipped[blocked!]})"));
+                _results.Add(result);
+                observer.TestFinished(test, result);
+                return true;
+            }
+
+            foreach (var node in pendingNodes.Where(n => lost is not null || skipped.ContainsKey(n.Name)).ToList())
+            {
+                if (lost is not null || skipped.ContainsKey(node.Name))
+                {
+                    pendingNodes.Remove(node);
+                    Skip(node, lost ?? skipped[node.Name]);
+                    return true;
+                }
+            }
+
+            if (lost is not null)
+                return false;
+            var readyNode = pendingNodes.FirstOrDefault(n => force ? n.DependsOn.All(Done) : NodeReady(n));
+            var readyTest = force && readyNode is not null ? null
+                : pendingTests.FirstOrDefault(t => force ? t.AttachedTo is null || Done(t.AttachedTo) : TestReady(t));
+            if (readyTest is null && readyNode is null)
+                return false;
+            if (Worker() is not { } worker)
+                return false;
+            if (readyTest is not null)
+            {
+                pendingTests.Remove(readyTest);
+                runningTests.Add(readyTest);
+                running.Add(Task.Run(() => new Finished(null, readyTest, TestRunner.Run(worker, Renderer(worker), readyTest), worker)));
+            }
+            else
+            {
+                pendingNodes.Remove(readyNode!);
+                observer.NodeStarted(order[readyNode!.Name] + 1, total, readyNode);
+                running.Add(Task.Run(() => new Finished(readyNode, null, RunNode(worker, readyNode), worker)));
+            }
+
+            return true;
+        }
+
+        try
+        {
+            while (pendingNodes.Count + pendingTests.Count + running.Count > 0)
+            {
+                while (StartNext(force: false))
+                {
+                }
+
+                // Every remaining piece waits on another (a test reading a node that depends on what it guards): let the
+                // first whose nodes are built go, as a serial run would.
+                if (running.Count == 0 && !StartNext(force: true) && running.Count == 0)
+                    break;
+                if (running.Count == 0)
+                    continue;
+
+                var finished = running[Task.WaitAny([.. running])];
+                running.Remove(finished);
+                var (node, test, result, worker) = finished.Result;
+                _results.Add(result);
+                if (test is not null)
+                {
+                    runningTests.Remove(test);
+                    observer.TestFinished(test, result);
+                    if (result.Status is NodeResult.Fail or NodeResult.Error)
+                    {
+                        failedTests.Add(test.Name);
+                        foreach (var read in test.Reads)
+                            foreach (var descendant in session.Plan.Descendants(read))
+                                skipped.TryAdd(descendant, $"not run: test `{test.Name}` failed on `{read}`");
+                    }
+                }
+                else
+                {
+                    done.Add(node!.Name);
+                    observer.NodeFinished(order[node.Name] + 1, total, node, result);
+                    if (result.Status == NodeResult.Error)
+                    {
+                        failed.Add(result);
+                        foreach (var descendant in session.Plan.Descendants(node.Name))
+                            skipped.TryAdd(descendant, $"not run: `{node.Name}` failed");
+                        if (!Alive(worker))
+                        {
+                            ConnectionLost = true;
+                            lost = $"not run: the connection to the warehouse was lost while `{node.Name}` ran";
+                            continue;
+                        }
+                    }
+                }
+
+                free.Push(worker);
+            }
+        }
+        finally
+        {
+            Task.WaitAll([.. running]);
+            foreach (var worker in opened)
+            {
+                try
+                {
+                    worker.Dispose();
+                }
+                catch (Exception e) when (ProjectRunner.IsWarehouseFailure(e))
+                {
+                    // A connection that died mid-run cannot be closed cleanly; the failure is reported.
+                }
+            }
+        }
+
+        var testOrder = tests.Select((t, i) => (t.Name, i)).GroupBy(x => x.Name).ToDictionary(g => g.Key, g => g.First().i, StringComparer.Ordinal);
+        var inPlanOrder = _results.OrderBy(r => r.ResourceType == "test" ? (r.AttachedTo is { } on && order.TryGetValue(on, out var at) ? at : -1) : order[r.Node])
+            .ThenBy(r => r.ResourceType == "test" ? testOrder.GetValueOrDefault(r.Node) + 1 : 0).ToList();
+        _results.Clear();
+        _results.AddRange(inPlanOrder);
+
+        if (failed.Count == 0)
+            return null;
+        var first = failed.OrderBy(f => order[f.Node]).First();
+        if (ConnectionLost)
+            return $"node `{first.Node}` failed: the connection to the warehouse was lost ({first.Message}); no table was replaced, " +
+                "and temporary tables left behind are dropped by the next run; rerun when the warehouse is back";
+        DropBuilt();
+        return failed.Count == 1
+            ? $"node `{first.Node}` failed; no table was replaced: {first.Message}"
+            : $"{failed.Count} nodes failed ({string.Join(", ", failed.OrderBy(f => order[f.Node]).Select(f => $"`{f.Node}`"))}); no table was replaced: {first.Message}";
+    }
+
+    /// <summary>The retry of transient warehouse errors for one node; the observer hears of each retry.</summary>
+    private Polly.ResiliencePipeline Retry(string node) => Retries.Pipeline(message =>
+    {
+        lock (observer)
+            observer.Info($"`{node}`: {message}");
+    });
+
+    private SqlRenderer Renderer(IWarehouseAdapter db) => new(db.Dialect, node => db.Dialect.QuoteRelation(Relation(node)));
+
+    /// <summary>Builds one node on <paramref name="db"/>; a failure is its result, not an exception.</summary>
+    private NodeResult RunNode(IWarehouseAdapter db, PlanNode node)
+    {
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            var renderer = Renderer(db);
+            var (rows, dropped) = Retry(node.Name).Execute(() =>
+            {
+                var built = node.Kind == NodeKind.Readout ? BuildReadout(db, node) : BuildTable(db, node, renderer);
+                return (built, node.Audit is { } audit ? Audit(db, audit, built, renderer) : null);
+            });
+            return new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            return new NodeResult(node.Name, NodeResult.Error, clock.Elapsed.TotalSeconds, null, e.Message);
+        }
+    }
+
     /// <summary>Every raw table and every unselected upstream table must exist before anything is built.</summary>
     private string? Preflight()
     {
@@ -490,26 +757,26 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         return problems.Count == 0 ? null : string.Join(Environment.NewLine, problems.Distinct());
     }
 
-    private long BuildTable(PlanNode node, SqlRenderer renderer)
+    private long BuildTable(IWarehouseAdapter db, PlanNode node, SqlRenderer renderer)
     {
         if (node.Holdout is { } holdout)
-            return BuildHoldoutExposures(node, renderer, holdout);
+            return BuildHoldoutExposures(db, node, renderer, holdout);
         var build = Build(node.Name);
-        var relation = adapter.Dialect.QuoteRelation(build);
+        var relation = db.Dialect.QuoteRelation(build);
         if (node.IsView)
         {
             // A view is built under its build name too, so its tests and downstream nodes read this run's rows; the
             // swap replaces it by a view on the final names.
-            adapter.Execute(adapter.Dialect.DropViewIfExists(relation));
-            _built.Add(node.Name);
-            adapter.Execute(adapter.Dialect.CreateViewAs(relation, renderer.Render(node.Query!)));
-            return adapter.CountRows(build);
+            db.Execute(db.Dialect.DropViewIfExists(relation));
+            MarkBuilt(node.Name);
+            db.Execute(db.Dialect.CreateViewAs(relation, renderer.Render(node.Query!)));
+            return db.CountRows(build);
         }
 
-        adapter.Execute(adapter.Dialect.DropTableIfExists(relation));
-        _built.Add(node.Name);
-        adapter.Execute(adapter.Dialect.CreateTableAs(relation, renderer.Render(node.Query!)));
-        return adapter.CountRows(build);
+        db.Execute(db.Dialect.DropTableIfExists(relation));
+        MarkBuilt(node.Name);
+        db.Execute(db.Dialect.CreateTableAs(relation, renderer.Render(node.Query!)));
+        return db.CountRows(build);
     }
 
     /// <summary>The columns of every exposures table, as a holdout's is written.</summary>
@@ -527,9 +794,9 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
     /// A holdout's exposures: the eligible units from the warehouse, each assigned from its namespace position (a unit
     /// without a hash value cannot be placed and is left out of the analysis, as an undeclared variant is).
     /// </summary>
-    private long BuildHoldoutExposures(PlanNode node, SqlRenderer renderer, Core.Semantics.BoundHoldout holdout)
+    private long BuildHoldoutExposures(IWarehouseAdapter db, PlanNode node, SqlRenderer renderer, Core.Semantics.BoundHoldout holdout)
     {
-        var rows = adapter.Query(renderer.Render(node.Query!)).Select(r =>
+        var rows = db.Query(renderer.Render(node.Query!)).Select(r =>
         {
             var hash = r["hash_value"] is { } h and not DBNull ? Convert.ToString(h, System.Globalization.CultureInfo.InvariantCulture) : null;
             return new object?[]
@@ -538,21 +805,59 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                 hash is null ? AssignmentStatus.UndeclaredVariant : AssignmentStatus.Analysed, hash,
             };
         }).ToList();
-        _built.Add(node.Name);
-        adapter.WriteTable(Build(node.Name), ExposureColumns, rows);
+        MarkBuilt(node.Name);
+        db.WriteTable(Build(node.Name), ExposureColumns, rows);
         return rows.Count;
     }
 
     /// <summary>The rows each staging rule dropped, read over the raw table; what is left beyond the staged rows were duplicates.</summary>
-    private IReadOnlyDictionary<string, long> Audit(StagingAudit audit, long staged, SqlRenderer renderer)
+    private static IReadOnlyDictionary<string, long> Audit(IWarehouseAdapter db, StagingAudit audit, long staged, SqlRenderer renderer)
     {
-        var row = adapter.Query(renderer.Render(audit.Query)).Single();
+        var row = db.Query(renderer.Render(audit.Query)).Single();
         long Value(string column) => row.TryGetValue(column, out var v) && v is not null and not DBNull ? Convert.ToInt64(v, System.Globalization.CultureInfo.InvariantCulture) : 0;
         var dropped = new SortedDictionary<string, long>(StringComparer.Ordinal);
         foreach (var column in audit.DroppedColumns)
             dropped[column] = Value(column);
         dropped[StagingAuditColumns.Duplicates] = Math.Max(0, Value(StagingAuditColumns.RawRows) - dropped.Values.Sum() - staged);
         return dropped;
+    }
+
+    private long BuildReadout(IWarehouseAdapter db, PlanNode node)
+    {
+        var analysed = new HashSet<string>(StringComparer.Ordinal);
+        var analysedAt = DateTime.UtcNow;
+        var rows = new List<object?[]>();
+        foreach (var experiment in session.Project.Experiments.OrderBy(e => e.Id, StringComparer.Ordinal))
+        {
+            var statistics = Relation(NodeNames.Statistics(experiment.Id));
+            var srm = Relation(NodeNames.SrmCounts(experiment.Id));
+            if (!db.TableExists(statistics) || !db.TableExists(srm))
+            {
+                observer.Info($"experiment `{experiment.Id}` has no statistics yet; its readout is skipped");
+                continue;
+            }
+
+            var segmentRows = experiment.Segments.Count > 0 && db.TableExists(Relation(NodeNames.SegmentStatistics(experiment.Id)))
+                ? db.Query($"select * from {db.Dialect.QuoteRelation(Relation(NodeNames.SegmentStatistics(experiment.Id)))}")
+                : [];
+            var audit = experiment.Assignment is { } assignment && db.TableExists(Relation(NodeNames.Exposures(experiment.Id)))
+                ? AssignmentAuditor.Audit(assignment.Rule, db.Query(
+                    $"select hash_value, variant, variant_count, first_exposure_at from {db.Dialect.QuoteRelation(Relation(NodeNames.Exposures(experiment.Id)))}"), session.Project.Time)
+                : null;
+            var readout = ReadoutBuilder.Build(ExperimentLowering.Lower(experiment), new ExperimentTables(
+                db.Query($"select * from {db.Dialect.QuoteRelation(statistics)}"),
+                db.Query($"select * from {db.Dialect.QuoteRelation(srm)}"),
+                segmentRows,
+                audit));
+            _readouts.Add(readout);
+            analysed.Add(experiment.Id);
+            rows.AddRange(ResultsTable.Rows(readout, analysedAt));
+        }
+
+        rows.InsertRange(0, ResultsTable.Existing(db, node.Name, analysed).ToList());
+        MarkBuilt(node.Name);
+        db.WriteTable(Build(node.Name), ResultsTable.Columns, rows);
+        return rows.Count;
     }
 
     private void DropPiiSalt()
@@ -569,55 +874,31 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         }
     }
 
-    private long BuildReadout(PlanNode node)
+    /// <summary>Upstream nodes built in this run are read from their temporary tables; the rest from their final tables.</summary>
+    private string Relation(string node)
     {
-        var analysed = new HashSet<string>(StringComparer.Ordinal);
-        var analysedAt = DateTime.UtcNow;
-        var rows = new List<object?[]>();
-        foreach (var experiment in session.Project.Experiments.OrderBy(e => e.Id, StringComparer.Ordinal))
-        {
-            var statistics = Relation(NodeNames.Statistics(experiment.Id));
-            var srm = Relation(NodeNames.SrmCounts(experiment.Id));
-            if (!adapter.TableExists(statistics) || !adapter.TableExists(srm))
-            {
-                observer.Info($"experiment `{experiment.Id}` has no statistics yet; its readout is skipped");
-                continue;
-            }
-
-            var segmentRows = experiment.Segments.Count > 0 && adapter.TableExists(Relation(NodeNames.SegmentStatistics(experiment.Id)))
-                ? adapter.Query($"select * from {adapter.Dialect.QuoteRelation(Relation(NodeNames.SegmentStatistics(experiment.Id)))}")
-                : [];
-            var audit = experiment.Assignment is { } assignment && adapter.TableExists(Relation(NodeNames.Exposures(experiment.Id)))
-                ? AssignmentAuditor.Audit(assignment.Rule, adapter.Query(
-                    $"select hash_value, variant, variant_count, first_exposure_at from {adapter.Dialect.QuoteRelation(Relation(NodeNames.Exposures(experiment.Id)))}"), session.Project.Time)
-                : null;
-            var readout = ReadoutBuilder.Build(ExperimentLowering.Lower(experiment), new ExperimentTables(
-                adapter.Query($"select * from {adapter.Dialect.QuoteRelation(statistics)}"),
-                adapter.Query($"select * from {adapter.Dialect.QuoteRelation(srm)}"),
-                segmentRows,
-                audit));
-            _readouts.Add(readout);
-            analysed.Add(experiment.Id);
-            rows.AddRange(ResultsTable.Rows(readout, analysedAt));
-        }
-
-        rows.InsertRange(0, ResultsTable.Existing(adapter, node.Name, analysed).ToList());
-        _built.Add(node.Name);
-        adapter.WriteTable(Build(node.Name), ResultsTable.Columns, rows);
-        return rows.Count;
+        lock (_built)
+            return _built.Contains(node) ? Build(node) : node;
     }
 
-    /// <summary>Upstream nodes built in this run are read from their temporary tables; the rest from their final tables.</summary>
-    private string Relation(string node) => _built.Contains(node) ? Build(node) : node;
+    private void MarkBuilt(string node)
+    {
+        // A retried build marks its node again: it is swapped in once.
+        lock (_built)
+            if (!_built.Contains(node))
+                _built.Add(node);
+    }
 
     private static string Build(string node) => node + ProjectRunner.BuildSuffix;
 
     /// <summary>Whether the warehouse still answers (a cheap catalogue query).</summary>
-    private bool Alive()
+    private bool Alive() => Alive(adapter);
+
+    private static bool Alive(IWarehouseAdapter db)
     {
         try
         {
-            adapter.TableExists("metricc_connection_probe");
+            db.TableExists("metricc_connection_probe");
             return true;
         }
         catch (Exception e) when (ProjectRunner.IsWarehouseFailure(e))

@@ -22,7 +22,11 @@ public sealed record RunRequest(
     IReadOnlyList<string>? Select = null,
     IReadOnlyList<string>? Exclude = null,
     IReadOnlyDictionary<string, object?>? Vars = null,
-    string? StateDirectory = null);
+    string? StateDirectory = null)
+{
+    /// <summary><c>--threads</c>: how many independent nodes run at once (1: one after the other).</summary>
+    public int Threads { get; init; } = 1;
+}
 
 /// <summary>
 /// The outcome of a node or a data test. A test's <see cref="Rows"/> is its number of failing rows, with the first of
