@@ -23,6 +23,22 @@ public abstract class RemoteWarehouseAdapter : IWarehouseAdapter
 
     private readonly IReadOnlyList<string> _secrets;
 
+    /// <summary>Returns <paramref name="adapter"/> once it has answered a trivial query; disposes it and rethrows otherwise.</summary>
+    protected static T Probed<T>(T adapter) where T : RemoteWarehouseAdapter
+    {
+        try
+        {
+            adapter.Execute("select 1");
+        }
+        catch
+        {
+            adapter.Dispose();
+            throw;
+        }
+
+        return adapter;
+    }
+
     protected RemoteWarehouseAdapter(SqlDialect dialect, IEnumerable<string?> secrets)
     {
         Dialect = dialect;

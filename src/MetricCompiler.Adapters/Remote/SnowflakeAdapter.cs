@@ -35,17 +35,7 @@ public sealed class SnowflakeAdapter : RemoteWarehouseAdapter
         var where = options.Endpoint is { } endpoint ? $"{endpoint.Scheme}://{endpoint.Authority}" : options.Account;
         var adapter = new SnowflakeAdapter(client,
             $"snowflake {options.User}@{where} ({options.Database}.{options.Schema}, warehouse {options.Warehouse ?? "default"})", secrets);
-        try
-        {
-            adapter.Execute("select 1");
-        }
-        catch
-        {
-            adapter.Dispose();
-            throw;
-        }
-
-        return adapter;
+        return Probed(adapter);
     }
 
     protected override void Send(string sql, WarehouseRowHandler? onRow) => SendAsync(sql, onRow).GetAwaiter().GetResult();

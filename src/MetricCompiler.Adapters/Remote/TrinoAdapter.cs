@@ -39,17 +39,7 @@ public sealed class TrinoAdapter : RemoteWarehouseAdapter
             TimeZone = "UTC",
         });
         var adapter = new TrinoAdapter(client, $"trino {user}@{endpoint.Scheme}://{endpoint.Authority} ({catalog}.{schema})", schema, secret);
-        try
-        {
-            adapter.Execute("select 1");
-        }
-        catch
-        {
-            adapter.Dispose();
-            throw;
-        }
-
-        return adapter;
+        return Probed(adapter);
     }
 
     protected override void Send(string sql, WarehouseRowHandler? onRow)

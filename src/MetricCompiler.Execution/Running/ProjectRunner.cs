@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Diagnostics;
 using MetricCompiler.Adapters;
 using MetricCompiler.Core.Diagnostics;
@@ -60,20 +61,8 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
             session = session with { PiiSalt = salt };
         else if (saltError is not null)
             return RunOutcome.Failed(ExitCodes.Usage, saltError, session.Diagnostics);
-        IWarehouseAdapter adapter;
-        try
-        {
-            adapter = _open(session.Target, session.Project.Definition.RootDirectory);
-        }
-        catch (TargetException e)
-        {
-            return RunOutcome.Failed(ExitCodes.Usage, e.Message, session.Diagnostics);
-        }
-        catch (Exception e) when (IsWarehouseFailure(e))
-        {
-            return RunOutcome.Failed(ExitCodes.Warehouse,
-                $"cannot open the warehouse of target `{session.Target.Name}`: {e.Message}; nothing was run or replaced", session.Diagnostics);
-        }
+        if (!TryOpen(session, out var adapter, out var cannotOpen))
+            return cannotOpen;
 
         try
         {
@@ -175,6 +164,31 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
     }
 
     /// <summary>
+    /// Opens the target's warehouse; otherwise the outcome that says why (a bad target is usage, exit 2; a warehouse that
+    /// cannot be opened is exit 3) and that nothing was run or replaced.
+    /// </summary>
+    private bool TryOpen(RunSession session, [NotNullWhen(true)] out IWarehouseAdapter? adapter, [NotNullWhen(false)] out RunOutcome? failure)
+    {
+        adapter = null;
+        failure = null;
+        try
+        {
+            adapter = _open(session.Target, session.Project.Definition.RootDirectory);
+        }
+        catch (TargetException e)
+        {
+            failure = RunOutcome.Failed(ExitCodes.Usage, e.Message, session.Diagnostics);
+        }
+        catch (Exception e) when (IsWarehouseFailure(e))
+        {
+            failure = RunOutcome.Failed(ExitCodes.Warehouse,
+                $"cannot open the warehouse of target `{session.Target.Name}`: {e.Message}; nothing was run or replaced", session.Diagnostics);
+        }
+
+        return adapter is not null;
+    }
+
+    /// <summary>
     /// <c>metricc test</c>: runs the data tests of the selection against the tables in place (nothing is built or
     /// replaced); a test whose tables are not built yet is skipped, with the reason.
     /// </summary>
@@ -185,19 +199,8 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
             return prepared!.Outcome;
         var startedAt = DateTime.UtcNow;
         var clock = Stopwatch.StartNew();
-        IWarehouseAdapter adapter;
-        try
-        {
-            adapter = _open(session.Target, session.Project.Definition.RootDirectory);
-        }
-        catch (TargetException e)
-        {
-            return RunOutcome.Failed(ExitCodes.Usage, e.Message, session.Diagnostics);
-        }
-        catch (Exception e) when (IsWarehouseFailure(e))
-        {
-            return RunOutcome.Failed(ExitCodes.Warehouse, $"cannot open the warehouse of target `{session.Target.Name}`: {e.Message}", session.Diagnostics);
-        }
+        if (!TryOpen(session, out var adapter, out var cannotOpen))
+            return cannotOpen;
 
         using (adapter)
         {
