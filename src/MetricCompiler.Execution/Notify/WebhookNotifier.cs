@@ -106,7 +106,7 @@ public static class WebhookNotifier
                 ? new NotificationResult(decision.ExperimentId, NotificationResult.Sent, $"notified the webhook: `{decision.ExperimentId}` is now {ExperimentDecision.Label(decision.Decision)}")
                 : new NotificationResult(decision.ExperimentId, NotificationResult.Failed, $"the webhook answered HTTP {code} to the notification for `{decision.ExperimentId}`; the run is not affected");
         }
-        catch (TaskCanceledException)
+        catch (OperationCanceledException)
         {
             return new NotificationResult(decision.ExperimentId, NotificationResult.Failed,
                 $"the webhook did not answer within {timeout:0.#}s (notify: timeout_seconds) for `{decision.ExperimentId}`; the run is not affected");
