@@ -115,7 +115,7 @@ public static class DiffMarkdown
         foreach (var e in running)
         {
             var verdict = e.CouldChange ? "**could change**" : "cannot change";
-            var why = e.CouldChange ? string.Join("; ", e.Reasons) : "only nodes it does not read changed";
+            var why = e.CouldChange ? string.Join("; ", e.Reasons) : "nothing it reads changed";
             sb.Append($"| `{e.Id}` | {Date(e.Start)} .. {Date(e.End)} | {verdict} | {Cell(why)} |\n");
         }
 

@@ -49,12 +49,14 @@ public sealed class GitCheckout : IDisposable
         if (commit.Exit != 0)
             throw new GitException($"--base `{gitRef}`: no such branch, tag or commit in the repository at `{top.Text.Trim()}`");
         var sha = commit.Text.Trim();
+        var topLevel = top.Text.Trim();
 
         var root = Path.Combine(Path.GetTempPath(), "metricc-diff-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(root);
         try
         {
-            var archive = Git(directory, "archive", "--format=tar", sha, "--", prefix.Length == 0 ? "." : prefix);
+            // Pathspecs are relative to the working folder: archive from the top, naming the project's folder.
+            var archive = Git(topLevel, "archive", "--format=tar", sha, "--", prefix.Length == 0 ? "." : prefix);
             if (archive.Exit != 0)
                 throw new GitException(prefix.Length == 0
                     ? $"--base `{gitRef}`: cannot read commit {sha[..12]}: {FirstLine(archive.Error)}"
