@@ -193,7 +193,9 @@ public sealed class ArtifactWriter(string targetDirectory)
     public void WriteRunResults(string command, TargetDefinition target, DateTime startedAt, double elapsedSeconds, IReadOnlyList<NodeResult> results, string? error) =>
         StageRunResults(command, target, startedAt, elapsedSeconds, results, error).Commit();
 
-    public StagedFile StageRunResults(string command, TargetDefinition target, DateTime startedAt, double elapsedSeconds, IReadOnlyList<NodeResult> results, string? error)
+    /// <param name="experiments">Each readout's decision (with the one it replaced and its files); a failed run reads out nothing.</param>
+    public StagedFile StageRunResults(string command, TargetDefinition target, DateTime startedAt, double elapsedSeconds, IReadOnlyList<NodeResult> results, string? error,
+        IReadOnlyList<Notify.ExperimentDecision>? experiments = null)
     {
         var document = new JsonObject
         {
@@ -230,6 +232,21 @@ public sealed class ArtifactWriter(string targetDirectory)
                     ["message"] = r.Message,
                     ["dropped"] = r.Dropped is null ? null : new JsonObject(r.Dropped.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value))),
                 })).ToArray()),
+            ["experiments"] = new JsonArray((experiments ?? []).Select(e => (JsonNode)new JsonObject
+            {
+                ["experiment_id"] = e.ExperimentId,
+                ["name"] = e.Name,
+                ["decision"] = e.Decision,
+                ["previous_decision"] = e.PreviousDecision,
+                ["decision_changed"] = e.Changed,
+                ["reasons"] = Array(e.Reasons),
+                ["readouts"] = new JsonObject
+                {
+                    ["json"] = e.ResultsPath,
+                    ["markdown"] = e.MarkdownPath,
+                    ["html"] = e.HtmlPath,
+                },
+            }).ToArray()),
         };
         return Stage(Path.Combine(targetDirectory, "run_results.json"), document.ToJsonString(Indented) + "\n");
     }

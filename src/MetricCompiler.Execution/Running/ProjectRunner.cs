@@ -68,7 +68,7 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
         {
             if (RunLock.HeldOnServer(adapter, session.Target) is { } holder)
                 return RunOutcome.Failed(ExitCodes.Warehouse, holder, session.Diagnostics);
-            observer.Info($"Running {session.Selected.Count} node(s) on target `{session.Target.Name}` ({adapter.Description})");
+            observer.RunStarted(session.Selected.Count, session.Target.Name, adapter.Description);
             try
             {
                 var repaired = adapter.RecoverInterruptedSwap();
@@ -89,6 +89,8 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
             var execution = new DagExecution(session, adapter, observer, parallel ? request.Threads : 1,
                 parallel ? () => _open(target, root) : null);
             var staged = new StagedFiles();
+            var previous = Notify.ExperimentDecision.ReadPrevious(session.TargetDirectory, session.Project.Experiments.Select(e => e.Id));
+            IReadOnlyList<Notify.ExperimentDecision> decisions = [];
 
             // Every artifact of the run is written (under temporary names) before the swap, so a full disk or a
             // read-only target/ fails the run while the previous tables are still in place; after the swap they are
@@ -98,7 +100,8 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
                 var analysedAt = DateTime.UtcNow;
                 foreach (var readout in readouts)
                     staged.AddRange(writer.StageReadout(readout, analysedAt, session.Project.FindExperiment(readout.ExperimentId)?.Definition, session.Project.Time.ZoneId));
-                staged.Add(writer.StageRunResults("run", session.Target, startedAt, clock.Elapsed.TotalSeconds, execution.Results, null));
+                decisions = readouts.Select(r => Notify.ExperimentDecision.Of(r, previous.GetValueOrDefault(r.ExperimentId))).ToList();
+                staged.Add(writer.StageRunResults("run", session.Target, startedAt, clock.Elapsed.TotalSeconds, execution.Results, null, decisions));
             });
             // The pii salt is in no statement of an embedded or PostgreSQL target, but a remote engine's error may quote the
             // insert that loaded it: it never reaches output or artifacts.
@@ -124,8 +127,17 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
                 TryWrite(() => writer.WriteRunResults("run", session.Target, startedAt, clock.Elapsed.TotalSeconds, results, error));
             }
 
-            return new RunOutcome(error is null ? ExitCodes.Success : Math.Max(exitCode, ExitCodes.Failure), session.Diagnostics, session.Compiled,
-                results, error is null ? execution.Readouts : [], error);
+            if (error is not null)
+                return new RunOutcome(Math.Max(exitCode, ExitCodes.Failure), session.Diagnostics, session.Compiled, results, [], error);
+            // After the swap and the artifacts: a notification cannot undo or fail what is already in place.
+            var notifications = session.Project.Definition.Notify is { } notify
+                ? Notify.WebhookNotifier.Notify(notify, session.Project.Definition.Name, session.Target.Name, session.TargetDirectory, decisions)
+                : [];
+            return new RunOutcome(ExitCodes.Success, session.Diagnostics, session.Compiled, results, execution.Readouts, null)
+            {
+                Decisions = decisions,
+                Notifications = notifications,
+            };
         }
         finally
         {
