@@ -111,7 +111,7 @@ internal static class BenchCommand
                     new RunBenchmarkOptions(Path.GetFullPath(parse.GetValue(ProjectCommands.ProjectDir)!), scratch, scales, chosen, runs, parse.GetValue(seed), metricc, prefix),
                     message =>
                     {
-                        o.WriteLine(message);
+                        o.WriteLine("  " + message);
                         o.Flush();
                     });
             }
