@@ -36,7 +36,7 @@ public sealed class PostgresFaultTests(ITestOutputHelper output) : IDisposable
 
         var report = KillTests.Count > 0
             ? harness.Run(KillHarness.Mix(KillTests.Count), recoverAfterEachKill: true)
-            : harness.Run([KillAim.Random, KillAim.InsideSwap], recoverAfterEachKill: false);
+            : harness.Run([KillAim.Random, KillAim.InsideSwap, KillAim.AfterSwap], recoverAfterEachKill: false);
         KillTests.Report(output, report);
 
         var betweenNodes = harness.StopTheServerDuringARun(FaultPoint.BeforeNode("exp_homepage_cta__unit_metrics"),
