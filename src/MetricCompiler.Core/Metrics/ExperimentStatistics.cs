@@ -356,6 +356,26 @@ public sealed record QuantileStatistics(string Value, double Level) : Experiment
         Interpolated(2).As(StatisticsColumns.QuantileUpper),
     ];
 
+    /// <summary>
+    /// The statistics SQL's three figures computed in memory from a variant's values sorted ascending (the simulation
+    /// re-splits units with it): numpy's linear quantile at p and at the two bound levels, the same arithmetic as SQL.
+    /// </summary>
+    public (double Quantile, double Lower, double Upper) FromSorted(ReadOnlySpan<double> sorted)
+    {
+        var n = (double)sorted.Length;
+        var spread = BoundZ * Math.Sqrt(Level * (1 - Level) / n);
+        var lower = Level - spread < LevelGuard ? LevelGuard : Level - spread;
+        var upper = Level + spread > 1 - LevelGuard ? 1 - LevelGuard : Level + spread;
+        return (At(sorted, Level * (n - 1)), At(sorted, lower * (n - 1)), At(sorted, upper * (n - 1)));
+    }
+
+    private static double At(ReadOnlySpan<double> sorted, double h)
+    {
+        var low = (int)Math.Floor(h);
+        var high = Math.Min(low + 1, sorted.Length - 1);
+        return sorted[low] + (h - low) * (sorted[high] - sorted[low]);
+    }
+
     /// <summary>A variant without a row has no values: n = 0 (the engine warns "no units").</summary>
     public override VariantStatistics Read(IReadOnlyDictionary<string, object?>? row) =>
         new(StatisticsColumns.Count(row),

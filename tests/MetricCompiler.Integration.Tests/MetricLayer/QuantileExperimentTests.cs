@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using MetricCompiler.Core.Model;
 using MetricCompiler.Execution.Readout;
+using MetricCompiler.Execution.Simulation;
 using MetricCompiler.Planning.Experiments;
 
 namespace MetricCompiler.Integration.Tests.MetricLayer;
@@ -203,6 +204,37 @@ public sealed class QuantileExperimentTests : IClassFixture<QuantileExperimentTe
                 [Expected(expected, "relative_lift"), Expected(expected, "harm_bound"), Expected(expected, "non_inferiority_p_value"), Expected(expected, "harm_p_value")],
                 [guardrail.RelativeLift, guardrail.HarmBound, guardrail.NonInferiorityPValue, guardrail.HarmPValue],
                 $"{engine} load_p95 guardrail ({key})", 1e-6);
+        }
+    }
+
+    [Fact]
+    public void The_simulation_resplits_quantiles_as_the_sql_computes_them_and_its_aa_rate_is_calibrated()
+    {
+        var lowered = ExperimentLowering.Lower(_data.Project.Project.Experiments.Single());
+        using var adapter = _data.Project.Open("duckdb");
+        var data = UnitMetricsReader.Read(adapter, lowered);
+        var variants = _data.Project.Rows("duckdb", "select variant from exp_trial__unit_metrics order by unit_id").Select(r => (string)r["variant"]! == "treatment").ToList();
+        var byVariant = CalibrationSimulator.SplitInputs(lowered, data, variants);
+        foreach (var input in byVariant)
+        {
+            var expected = _data.Fixture.GetProperty("statistics").GetProperty(input.Name);
+            foreach (var (arm, variant) in new[] { (CalibrationSimulator.ArmA, "control"), (CalibrationSimulator.ArmB, "treatment") })
+            {
+                var e = expected.GetProperty(variant);
+                var s = input.Variants[arm];
+                Assert.Equal(e.GetProperty("n").GetInt64(), s.N);
+                EngineProject.Close([Expected(e, "quantile"), Expected(e, "quantile_lower"), Expected(e, "quantile_upper")],
+                    [s.Quantile, s.QuantileLower, s.QuantileUpper], $"simulated {input.Name} {variant}");
+            }
+        }
+
+        // 400 A/A splits: each quantile test's false-positive rate within 3 binomial SE of alpha (the command's own check)
+        var report = CalibrationSimulator.Run(lowered, data, new SimulationOptions(Runs: 400, Seed: 7));
+        foreach (var metric in report.Metrics)
+        {
+            Assert.Equal(MetricCompiler.Statistics.MetricKind.Quantile, metric.Kind);
+            Assert.True(metric.Within3Se == true, $"{metric.Metric}: A/A rate {metric.FalsePositiveRate} (SE {metric.StandardError})");
+            Assert.True(metric.CoverageWithin3Se == true, $"{metric.Metric}: coverage {metric.CiCoverage}");
         }
     }
 }
