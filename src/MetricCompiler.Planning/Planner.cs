@@ -410,7 +410,8 @@ public static class Planner
 
         return new PlanNode(NodeNames.Statistics(experiment.Id), NodeKind.Statistics,
             $"Per-variant sufficient statistics for experiment `{experiment.Id}` (n, centred sums, sums of squares, cross-products).",
-            new UnionAllQuery(parts, comments) { With = [.. SharedExpressions(lowered, experiment.Metrics.Select(m => m.Metric))] }, [NodeNames.UnitMetrics(experiment.Id)], [], experiment.Definition.Location,
+            new UnionAllQuery(parts, comments) { With = [.. SharedExpressions(lowered, experiment.Metrics.Select(m => m.Metric)), .. QuantileExpressions(lowered, experiment.Metrics.Select(m => m.Metric), null)] },
+            [NodeNames.UnitMetrics(experiment.Id)], [], experiment.Definition.Location,
             ["experiment", .. experiment.Definition.Tags], experiment.Id);
     }
 
@@ -426,14 +427,21 @@ public static class Planner
             {
                 var column = Col(NodeNames.Segment(segment.Name));
                 parts.Add(StatisticsPart(experiment, metric.Metric, lowered.Of(metric.Metric),
-                    [Str(segment.Name).As(StatisticsColumns.Dimension), column.As(StatisticsColumns.Segment)], [column]));
+                    [Str(segment.Name).As(StatisticsColumns.Dimension), column.As(StatisticsColumns.Segment)], [column], QuantileSuffix(segment.Name)));
                 comments.Add($"{metric.Role.ToString().ToLowerInvariant()} metric `{metric.Metric.Name}` by segment `{segment.Name}`");
             }
         }
 
         return new PlanNode(NodeNames.SegmentStatistics(experiment.Id), NodeKind.Statistics,
             $"Per-segment, per-variant sufficient statistics for experiment `{experiment.Id}` (segment breakdowns).",
-            new UnionAllQuery(parts, comments) { With = [.. SharedExpressions(lowered, experiment.Metrics.Where(m => m.Role != MetricRole.Guardrail).Select(m => m.Metric))] },
+            new UnionAllQuery(parts, comments)
+            {
+                With =
+                [
+                    .. SharedExpressions(lowered, experiment.Metrics.Where(m => m.Role != MetricRole.Guardrail).Select(m => m.Metric)),
+                    .. experiment.Segments.SelectMany(segment => QuantileExpressions(lowered, experiment.Metrics.Where(m => m.Role != MetricRole.Guardrail).Select(m => m.Metric), segment.Name)),
+                ],
+            },
             [NodeNames.UnitMetrics(experiment.Id)], [], experiment.Definition.Location,
             ["experiment", "segments", .. experiment.Definition.Tags], experiment.Id);
     }
@@ -527,10 +535,28 @@ public static class Planner
             "each unit column's mean over every analysed unit: sums are taken about it, so squares do not cancel");
     }
 
+    /// <summary>
+    /// Each quantile metric's ranked values with the positions of its quantile and bounds, per variant (and per segment
+    /// of <paramref name="segment"/> for segment statistics): see <see cref="QuantileStatistics"/>.
+    /// </summary>
+    private static IEnumerable<CommonTableExpression> QuantileExpressions(LoweredExperiment lowered, IEnumerable<BoundMetric> metrics, string? segment)
+    {
+        var unitMetrics = From(new NodeRef(NodeNames.UnitMetrics(lowered.Experiment.Id)));
+        IReadOnlyList<SqlExpr> partition = segment is null
+            ? [Col(StatisticsColumns.Variant)]
+            : [Col(NodeNames.Segment(segment)), Col(StatisticsColumns.Variant)];
+        return metrics.Select(lowered.Of).OfType<QuantileStatistics>().DistinctBy(q => q.Value, StringComparer.Ordinal)
+            .SelectMany(q => q.Expressions(unitMetrics, partition, QuantileSuffix(segment)));
+    }
+
+    private static string QuantileSuffix(string? segment) => segment is null ? "" : $"__{segment}";
+
     private static SelectQuery StatisticsPart(BoundExperiment experiment, BoundMetric metric, ExperimentStatistics statistics,
-        IReadOnlyList<SelectItem> keys, IReadOnlyList<SqlExpr> groupBy) =>
+        IReadOnlyList<SelectItem> keys, IReadOnlyList<SqlExpr> groupBy, string quantileSuffix = "") =>
         new([.. keys, Str(metric.Name).As(StatisticsColumns.Metric), Col(StatisticsColumns.Variant).Item(), .. statistics.Aggregates()],
-            statistics.Cap is null
+            statistics is QuantileStatistics quantile
+                ? From(new CteRef(quantile.PositionsName(quantileSuffix)))
+                : statistics.Cap is null
                 ? new JoinFrom(From(new NodeRef(NodeNames.UnitMetrics(experiment.Id))), JoinKind.Cross, From(new CteRef(StatisticsColumns.Centres)), null)
                 : new JoinFrom(new JoinFrom(From(new NodeRef(NodeNames.UnitMetrics(experiment.Id))), JoinKind.Cross, From(new CteRef(StatisticsColumns.Centres)), null),
                     JoinKind.Cross, From(new CteRef(StatisticsColumns.Caps)), null),
