@@ -458,11 +458,12 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
             var type = column.Choice("type", ColumnTypes, required: true);
             var description = column.String("description");
             var pii = column.Boolean("pii") ?? false;
+            var nonNegative = column.Boolean("non_negative") ?? false;
             if (columnName is not null)
                 tests.AddRange(ReadTests(column, $"source `{name}` column `{columnName}`", new NameReference(columnName, column.At("name"))));
             column.Finish();
             if (columnName is not null)
-                columns.Add(new ColumnDefinition(columnName, type ?? ColumnType.String, description, column.Location(), pii));
+                columns.Add(new ColumnDefinition(columnName, type ?? ColumnType.String, description, column.Location(), pii, nonNegative));
         }
 
         ConsentDefinition? consent = null;

@@ -14,8 +14,11 @@ public sealed record TargetDefinition(string Name, string Adapter, IReadOnlyDict
     public string? Setting(string key) => Settings.TryGetValue(key, out var value) ? value : null;
 }
 
-/// <summary>A declared column; <paramref name="Pii"/> marks personal data that staging hashes (salted SHA-256) before any table keeps it.</summary>
-public sealed record ColumnDefinition(string Name, ColumnType Type, string? Description, SourceLocation Location, bool Pii = false);
+/// <summary>
+/// A declared column; <paramref name="Pii"/> marks personal data that staging hashes (salted SHA-256) before any table keeps
+/// it; <paramref name="NonNegative"/> (numbers only) says a negative value cannot occur, so staging makes one null and counts it.
+/// </summary>
+public sealed record ColumnDefinition(string Name, ColumnType Type, string? Description, SourceLocation Location, bool Pii = false, bool NonNegative = false);
 
 /// <summary><c>consent:</c> on a source: staging keeps only rows whose <paramref name="Column"/> equals <paramref name="Value"/>.</summary>
 public sealed record ConsentDefinition(NameReference Column, string Value, SourceLocation Location);

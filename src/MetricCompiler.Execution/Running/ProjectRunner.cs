@@ -57,6 +57,7 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
         var startedAt = DateTime.UtcNow;
         var clock = Stopwatch.StartNew();
         var writer = new ArtifactWriter(session.TargetDirectory);
+        writer.RemoveLeftovers(); // what a killed run could not remove
         if (PiiSalt(session, out var saltError) is { } salt)
             session = session with { PiiSalt = salt };
         else if (saltError is not null)
@@ -113,6 +114,7 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
             {
                 try
                 {
+                    FaultPoint.Reach(FaultPoint.AfterSwap);
                     staged.Commit();
                 }
                 catch (ArtifactException e)
@@ -392,6 +394,20 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         var renderer = new SqlRenderer(adapter.Dialect, node => adapter.Dialect.QuoteRelation(Relation(node)));
         try
         {
+            // A killed run can leave a view on its build tables behind (`<view>__mc_build`); on PostgreSQL that view would
+            // keep this run from dropping and rebuilding the tables it reads, so leftover build views go first.
+            foreach (var view in session.Plan.Nodes.Where(n => n.IsView))
+                adapter.Execute(adapter.Dialect.DropViewIfExists(adapter.Dialect.QuoteRelation(Build(view.Name))));
+        }
+        catch (Exception e) when (ProjectRunner.IsWarehouseFailure(e))
+        {
+            _results.AddRange(session.Selected.Select(n => new NodeResult(n.Name, NodeResult.Skipped, 0, null, "not run: the warehouse failed before the first node")));
+            ConnectionLost = !Alive();
+            return $"dropping what an earlier run left behind failed, so nothing was run: {e.Message}";
+        }
+
+        try
+        {
             return Build(renderer, beforeSwap);
         }
         finally
@@ -452,6 +468,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                     continue;
                 }
 
+                FaultPoint.Reach(FaultPoint.BeforeNode(node.Name));
                 observer.NodeStarted(i + 1, total, node);
                 var clock = Stopwatch.StartNew();
                 try

@@ -35,6 +35,9 @@ public sealed record RunRequest(
 /// <param name="Dropped">Staging only: the raw rows each staging rule dropped (and the duplicates removed), by reason.</param>
 public sealed record NodeResult(string Node, string Status, double Seconds, long? Rows, string? Message, IReadOnlyDictionary<string, long>? Dropped = null)
 {
+    /// <summary>Staging only: the values it made null in the rows it kept (not a number, negative in a `non_negative` column), by reason.</summary>
+    public IReadOnlyDictionary<string, long>? Nulled { get; init; }
+
     public const string Success = "success";
     public const string Error = "error";
     public const string Skipped = "skipped";
