@@ -15,9 +15,12 @@ public static class ProgressView
         var filled = s.Total == 0 ? 0 : (int)Math.Round(BarWidth * (double)s.Done / s.Total);
         var bar = new string('#', filled) + new string('-', BarWidth - filled);
         var state = s.Finished ? "finished" : $"{s.Running.Count} running";
+        // Two short lines rather than one long one: a frame that wraps on an 80-column terminal redraws badly.
         lines.Add(new Markup(
-            $"[bold]metricc {Markup.Escape(command)}[/]{(s.Target is null ? "" : $" on [blue]{Markup.Escape(s.Target)}[/]")}  " +
-            $"[[{bar}]] [bold]{s.Done} of {s.Total}[/] nodes done, {state}, elapsed {Clock(elapsed)}"));
+            $"[bold]metricc {Markup.Escape(command)}[/]{(s.Target is null ? "" : $" on [blue]{Markup.Escape(s.Target)}[/]")}: " +
+            $"[bold]{s.Done} of {s.Total}[/] nodes done, {state}, elapsed {Clock(elapsed)}"));
+        var percent = s.Total == 0 ? 0 : (int)Math.Floor(100.0 * s.Done / s.Total);
+        lines.Add(new Markup($"  [[{bar}]] {percent}%"));
         var counts = string.Join(", ", s.Nodes.Select(n => $"{n.Value} {n.Key}"));
         var tests = string.Join(", ", s.Tests.Select(t => $"{t.Value} {t.Key}"));
         if (counts.Length > 0 || tests.Length > 0)

@@ -85,9 +85,9 @@ public sealed class ProgressDisplayTests : IDisposable
     }
 
     [Theory]
-    [InlineData(0, 10, "[------------------------------] 0 of 10")]
-    [InlineData(5, 10, "[###############---------------] 5 of 10")]
-    [InlineData(10, 10, "[##############################] 10 of 10")]
+    [InlineData(0, 10, "[------------------------------] 0%")]
+    [InlineData(5, 10, "[###############---------------] 50%")]
+    [InlineData(10, 10, "[##############################] 100%")]
     public void The_bar_fills_with_the_nodes_done(int done, int total, string expected)
     {
         var snapshot = new ProgressSnapshot(total, done, "dev", [], new Dictionary<string, int>(), new Dictionary<string, int>(), [], [], [], false);
@@ -108,7 +108,7 @@ public sealed class ProgressDisplayTests : IDisposable
         var drawn = System.Text.RegularExpressions.Regex.Replace(screen.ToString(), @"\u001b\[[0-9;?]*[A-Za-z]", "");
         Assert.Contains($"{total} of {total} nodes done, finished", drawn);
         Assert.Contains("running ", drawn);
-        Assert.Contains("metricc run on dev", drawn);
+        Assert.Contains("metricc run on dev: ", drawn);
         Assert.DoesNotContain(" START ", output + drawn);
         Assert.Contains("Decision: ", output);
         Assert.Contains("Done. ", output);
