@@ -65,6 +65,23 @@ public sealed class JsonRunReport(string command, TextWriter output, TextWriter 
 
     public override void Seeding(string message) => Emit("log", new JsonObject { ["level"] = "info", ["message"] = message.Trim() });
 
+    /// <summary>Each diagnostic as a <c>diagnostic</c> event too (stderr keeps the text).</summary>
+    public override void Diagnostics(IReadOnlyList<Core.Diagnostics.Diagnostic> diagnostics)
+    {
+        base.Diagnostics(diagnostics);
+        foreach (var diagnostic in diagnostics)
+        {
+            Emit("diagnostic", new JsonObject
+            {
+                ["severity"] = diagnostic.IsError ? "error" : "warning",
+                ["code"] = diagnostic.Code,
+                ["location"] = diagnostic.Location.ToString(),
+                ["message"] = diagnostic.Message,
+                ["hint"] = diagnostic.Hint,
+            });
+        }
+    }
+
     public override int Finish(int exitCode, RunOutcome? outcome)
     {
         foreach (var decision in outcome?.Decisions ?? [])

@@ -59,7 +59,7 @@ public abstract class RunReport : IRunObserver, IDisposable
     public virtual T Track<T>(Func<T> run) => run();
 
     /// <summary>The diagnostics of loading and checking the project, on stderr.</summary>
-    public void Diagnostics(IReadOnlyList<Diagnostic> diagnostics)
+    public virtual void Diagnostics(IReadOnlyList<Diagnostic> diagnostics)
     {
         foreach (var diagnostic in diagnostics)
             Error.WriteLine(diagnostic.Format());

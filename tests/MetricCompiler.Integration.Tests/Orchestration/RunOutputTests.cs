@@ -99,6 +99,15 @@ public sealed class RunOutputTests : IDisposable
         Assert.Equal(1, events[^1]["exit_code"]!.GetValue<int>());
         Assert.Contains("source table `raw_events`", events[^1]["error"]!.GetValue<string>());
 
+        _project.WriteProject(WarehouseProject.ProjectYaml.Replace("source: events, agg: count", "source: evnts, agg: count"));
+        (exit, output, _) = ShopRun.Cli("run", "--project-dir", _project.Root, "--log-format", "json");
+        events = output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonNode.Parse(l)!).ToList();
+        Assert.Equal(ExitCodes.Failure, exit);
+        var diagnostic = Assert.Single(events, e => (string)e["event"]! == "diagnostic");
+        Assert.Equal("MC2002", diagnostic["code"]!.GetValue<string>());
+        Assert.Matches(@"^metrics\.yml:\d+:\d+$", diagnostic["location"]!.GetValue<string>());
+        Assert.Equal(["diagnostic", "run_finished"], events.Select(e => e["event"]!.GetValue<string>()));
+
         (exit, output, _) = ShopRun.Cli("run", "--project-dir", _project.Root, "--log-format", "json", "--threads", "0");
         Assert.Equal(ExitCodes.Usage, exit);
         Assert.Equal(2, JsonNode.Parse(output.Trim())!["exit_code"]!.GetValue<int>());
