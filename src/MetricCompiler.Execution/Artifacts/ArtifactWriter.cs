@@ -231,6 +231,7 @@ public sealed partial class ArtifactWriter(string targetDirectory)
                     ["rows"] = r.Rows,
                     ["message"] = r.Message,
                     ["dropped"] = r.Dropped is null ? null : new JsonObject(r.Dropped.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value))),
+                    ["nulled"] = r.Nulled is null ? null : new JsonObject(r.Nulled.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value))),
                 })).ToArray()),
             ["experiments"] = new JsonArray((experiments ?? []).Select(e => (JsonNode)new JsonObject
             {

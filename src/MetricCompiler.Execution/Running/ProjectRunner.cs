@@ -478,7 +478,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                         var built = node.Kind == NodeKind.Readout ? BuildReadout(adapter, node) : BuildTable(adapter, node, renderer);
                         return (built, node.Audit is { } audit ? Audit(adapter, audit, built, renderer) : null);
                     });
-                    var result = new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped);
+                    var result = new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped?.Dropped) { Nulled = dropped?.Nulled };
                     _results.Add(result);
                     observer.NodeFinished(i + 1, total, node, result);
                 }
@@ -761,7 +761,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                 var built = node.Kind == NodeKind.Readout ? BuildReadout(db, node) : BuildTable(db, node, renderer);
                 return (built, node.Audit is { } audit ? Audit(db, audit, built, renderer) : null);
             });
-            return new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped);
+            return new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped?.Dropped) { Nulled = dropped?.Nulled };
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -842,8 +842,11 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         return rows.Count;
     }
 
-    /// <summary>The rows each staging rule dropped, read over the raw table; what is left beyond the staged rows were duplicates.</summary>
-    private static IReadOnlyDictionary<string, long> Audit(IWarehouseAdapter db, StagingAudit audit, long staged, SqlRenderer renderer)
+    /// <summary>
+    /// The rows each staging rule dropped, read over the raw table (what is left beyond the staged rows were duplicates),
+    /// and the values it made null in the rows it kept.
+    /// </summary>
+    private static StagingCounts Audit(IWarehouseAdapter db, StagingAudit audit, long staged, SqlRenderer renderer)
     {
         var row = db.Query(renderer.Render(audit.Query)).Single();
         long Value(string column) => row.TryGetValue(column, out var v) && v is not null and not DBNull ? Convert.ToInt64(v, System.Globalization.CultureInfo.InvariantCulture) : 0;
@@ -851,8 +854,14 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         foreach (var column in audit.DroppedColumns)
             dropped[column] = Value(column);
         dropped[StagingAuditColumns.Duplicates] = Math.Max(0, Value(StagingAuditColumns.RawRows) - dropped.Values.Sum() - staged);
-        return dropped;
+        var nulled = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var column in audit.NulledColumns)
+            nulled[column] = Value(column);
+        return new StagingCounts(dropped, nulled);
     }
+
+    /// <summary>What a staging audit counted: rows dropped by reason, values made null by reason.</summary>
+    private sealed record StagingCounts(IReadOnlyDictionary<string, long> Dropped, IReadOnlyDictionary<string, long> Nulled);
 
     private long BuildReadout(IWarehouseAdapter db, PlanNode node)
     {

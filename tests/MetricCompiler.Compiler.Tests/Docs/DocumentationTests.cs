@@ -29,7 +29,7 @@ public sealed class DocumentationTests
         // demo_data (ReadDemoData)
         "users", "seed",
         // a source and its columns (ReadSource)
-        "description", "table", "entity", "event_time", "unique_key", "columns", "type", "tags",
+        "description", "table", "entity", "event_time", "unique_key", "columns", "type", "tags", "non_negative",
         // a metric (ReadMetric)
         "label", "owner", "source", "agg", "expr", "filter", "numerator", "denominator", "desired_direction",
         // an experiment (ReadExperiment)

@@ -30,10 +30,14 @@ public sealed class KillTests(ITestOutputHelper output)
     }
 
     /// <summary>Writes the report line to the test output and, with METRICC_KILL_REPORT, appends it (and the failures) to that file.</summary>
-    internal static void Report(ITestOutputHelper output, KillReport report)
+    internal static void Report(ITestOutputHelper output, KillReport report) =>
+        Report(output, [report.ToString(), .. report.Failures.Select(f => "  " + f)]);
+
+    internal static void Report(ITestOutputHelper output, IReadOnlyList<string> lines)
     {
-        output.WriteLine(report.ToString());
+        foreach (var line in lines)
+            output.WriteLine(line);
         if (Environment.GetEnvironmentVariable("METRICC_KILL_REPORT") is { Length: > 0 } file)
-            File.AppendAllLines(file, [report.ToString(), .. report.Failures.Select(f => "  " + f)]);
+            File.AppendAllLines(file, lines);
     }
 }
