@@ -48,7 +48,7 @@ public sealed class BenchRunCommandTests
             var floor = figures.GetProperty("floor_seconds").GetDouble();
             var analysis = figures.GetProperty("analysis_seconds").GetDouble();
             Assert.True(floor > 0 && analysis > floor, $"floor {floor}, analysis {analysis}");
-            Assert.Equal(analysis / floor, figures.GetProperty("analysis_over_floor").GetDouble(), 0.01 * analysis / floor);
+            Assert.Equal(analysis / floor, figures.GetProperty("analysis_over_floor").GetDouble(), 0.02 * analysis / floor); // the seconds are rounded to 1 µs
             Assert.Equal(figures.GetProperty("naive_seconds").GetDouble() / analysis, figures.GetProperty("naive_over_analysis").GetDouble(), 0.01);
             Assert.InRange(figures.GetProperty("build_peak_rss_bytes").GetInt64(), 20L << 20, 4L << 30); // a real .NET process's peak
             var nodes = figures.GetProperty("build_nodes").EnumerateArray().ToDictionary(n => n.GetProperty("node").GetString()!, n => n.GetProperty("share").GetDouble());

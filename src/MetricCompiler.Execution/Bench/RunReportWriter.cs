@@ -49,7 +49,7 @@ public static class RunReportWriter
     public static string Json(RunBenchmarkReport report, DateTime measuredAt)
     {
         ArgumentNullException.ThrowIfNull(report);
-        static JsonNode Round(double value) => Math.Round(value, 4);
+        static JsonNode Round(double value) => Math.Round(value, 6);
         var document = new JsonObject
         {
             ["measured_at"] = measuredAt.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
