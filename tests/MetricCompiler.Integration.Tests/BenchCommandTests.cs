@@ -56,6 +56,9 @@ public sealed class BenchRunCommandTests
             Assert.Contains("stg_events", nodes.Keys); // the demo's nodes, from the build's run_results.json
             Assert.Contains("exp_homepage_cta__unit_metrics", nodes.Keys);
             Assert.DoesNotContain("exp_bench_twenty__unit_metrics", nodes.Keys); // the build is of the demo alone
+            var analysed = figures.GetProperty("analysis_nodes").EnumerateArray().Select(n => n.GetProperty("node").GetString()).ToList();
+            Assert.Contains("exp_bench_twenty__unit_metrics", analysed);
+            Assert.DoesNotContain("fct_dau", analysed); // the selection builds only what the experiment needs
             Assert.StartsWith("<svg", File.ReadAllText(Path.Combine(root, "bench-run.svg")), StringComparison.Ordinal);
         }
         finally
