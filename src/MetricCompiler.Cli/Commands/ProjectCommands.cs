@@ -289,8 +289,12 @@ internal static class ProjectCommands
 
     private static Command Seed(CommandContext context)
     {
-        var command = new Command("seed", "Load the project's demo data (demo_data in metrics.yml) into the target, replacing it.") { ProjectDir, Target };
-        command.SetAction(parse => SeedDemoData(context, Request(parse), onlyIfMissing: false, context.Output.WriteLine));
+        var events = new Option<long?>("--events")
+        {
+            Description = "Scale the demo data to about this many raw events (as many users as that needs; the demo_data seed stays), e.g. 3000000",
+        };
+        var command = new Command("seed", "Load the project's demo data (demo_data in metrics.yml) into the target, replacing it.") { ProjectDir, Target, events };
+        command.SetAction(parse => SeedDemoData(context, Request(parse), onlyIfMissing: false, context.Output.WriteLine, parse.GetValue(events)));
         return command;
     }
 
@@ -324,8 +328,14 @@ internal static class ProjectCommands
     }
 
     /// <param name="say">Where progress lines go (stdout, or the run's report: quiet drops them, JSON makes events of them).</param>
-    private static int SeedDemoData(CommandContext context, RunRequest request, bool onlyIfMissing, Action<string> say)
+    private static int SeedDemoData(CommandContext context, RunRequest request, bool onlyIfMissing, Action<string> say, long? events = null)
     {
+        if (events is < 1)
+        {
+            context.Error.WriteLine($"error: --events {events}: give 1 or more");
+            return ExitCodes.Usage;
+        }
+
         var load = ProjectLoader.Load(request.ProjectPath);
         if (!load.Succeeded)
         {
@@ -349,9 +359,10 @@ internal static class ProjectCommands
             var tables = project.Sources.Where(s => s.Model is null).Select(s => s.Table).ToList();
             if (onlyIfMissing && tables.All(adapter.TableExists))
                 return ExitCodes.Success;
-            say($"Seeding demo data ({demo.Users.ToString("N0", CultureInfo.InvariantCulture)} users, seed {demo.Seed}) into {adapter.Description} ...");
+            var options = events is { } scale ? DemoDataOptions.ForEvents(scale, demo.Seed) : new DemoDataOptions(demo.Users, demo.Seed);
+            say($"Seeding demo data ({options.Users.ToString("N0", CultureInfo.InvariantCulture)} users, seed {demo.Seed}) into {adapter.Description} ...");
             var clock = Stopwatch.StartNew();
-            var summary = DemoDataGenerator.Seed(adapter, new DemoDataOptions(demo.Users, demo.Seed),
+            var summary = DemoDataGenerator.Seed(adapter, options,
                 new ImmediateProgress(message => say($"  {message}")));
             say(
                 $"Seeded {summary.Users:N0} users, {summary.Events:N0} events ({summary.DuplicateEvents:N0} duplicated), " +

@@ -30,6 +30,8 @@ public sealed record NodeShare(string Node, double Seconds, double Share);
 /// <summary>The figures of one engine at one scale; every time is the median of the repeats, in seconds.</summary>
 /// <param name="Build">Wall time of <c>metricc build</c> as a child process (start-up and compile included).</param>
 /// <param name="BuildPeakBytes">Peak resident memory of that process (the median over the repeats).</param>
+/// <param name="Nodes">The build's nodes, from the run whose time is the median.</param>
+/// <param name="AnalysisNodes">The analysis's nodes, from its last run.</param>
 public sealed record RunFigures(
     string Engine,
     string Target,
@@ -41,7 +43,8 @@ public sealed record RunFigures(
     double Naive,
     double Build,
     long BuildPeakBytes,
-    IReadOnlyList<NodeShare> Nodes)
+    IReadOnlyList<NodeShare> Nodes,
+    IReadOnlyList<NodeShare> AnalysisNodes)
 {
     public double AnalysisOverFloor => Analysis / Floor;
 
@@ -133,6 +136,7 @@ public static class RunBenchmark
 
         var floor = new List<double>();
         var analysis = new List<double>();
+        IReadOnlyList<NodeShare> analysisNodes = [];
         var naive = new List<double>();
         var builds = new List<(double Seconds, long Peak, IReadOnlyList<NodeShare> Nodes)>();
         Floor(target, project); // warm the file cache once: every measure after it reads warm pages
@@ -140,6 +144,7 @@ public static class RunBenchmark
         {
             floor.Add(Floor(target, project));
             analysis.Add(Analyse(project, target, selection));
+            analysisNodes = NodeShares(Path.Combine(project, "target", "run_results.json"), analysis[^1]);
             naive.Add(Naive(target, project));
             builds.Add(Build(options, project, target));
             progress(string.Create(CultureInfo.InvariantCulture,
@@ -148,7 +153,7 @@ public static class RunBenchmark
 
         var median = builds.OrderBy(b => b.Seconds).ElementAt(builds.Count / 2);
         return new RunFigures(engine, target.Name, summary.Events, summary.Users, seedSeconds, Median(floor), Median(analysis), Median(naive),
-            Median(builds.Select(b => b.Seconds).ToList()), (long)Median(builds.Select(b => (double)b.Peak).ToList()), median.Nodes);
+            Median(builds.Select(b => b.Seconds).ToList()), (long)Median(builds.Select(b => (double)b.Peak).ToList()), median.Nodes, analysisNodes);
     }
 
     /// <summary>The floor's seconds. Opening the warehouse is outside the time (for the naive way too): both are timed from their first query.</summary>

@@ -38,6 +38,9 @@ public static class RunReportWriter
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"build of the demo, {f.Engine}, {f.Events:N0} events: share of each node (the largest)"));
             foreach (var node in f.Nodes.Take(8))
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {node.Node,-52} {node.Seconds,8:0.000} s {node.Share * 100,6:0.0}%"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"analysis of {BenchExperiment.Id}, {f.Engine}, {f.Events:N0} events: share of each node (the largest)"));
+            foreach (var node in f.AnalysisNodes.Take(6))
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {node.Node,-52} {node.Seconds,8:0.000} s {node.Share * 100,6:0.0}%"));
         }
 
         output.WriteLine();
@@ -49,7 +52,7 @@ public static class RunReportWriter
     public static string Json(RunBenchmarkReport report, DateTime measuredAt)
     {
         ArgumentNullException.ThrowIfNull(report);
-        static JsonNode Round(double value) => Math.Round(value, 4);
+        static JsonNode Round(double value) => Math.Round(value, 6);
         var document = new JsonObject
         {
             ["measured_at"] = measuredAt.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture),
@@ -76,12 +79,8 @@ public static class RunReportWriter
                 ["analysis_over_floor"] = Round(f.AnalysisOverFloor),
                 ["naive_over_analysis"] = Round(f.NaiveOverAnalysis),
                 ["build_over_floor"] = Round(f.BuildOverFloor),
-                ["build_nodes"] = new JsonArray([.. f.Nodes.Select(n => (JsonNode)new JsonObject
-                {
-                    ["node"] = n.Node,
-                    ["seconds"] = Round(n.Seconds),
-                    ["share"] = Round(n.Share),
-                })]),
+                ["build_nodes"] = Shares(f.Nodes),
+                ["analysis_nodes"] = Shares(f.AnalysisNodes),
             })]),
             ["incremental_daily_refresh"] = RunBenchmark.IncrementalNotMeasured,
             ["skipped"] = new JsonArray([.. report.Skipped.Select(s => (JsonNode)new JsonObject { ["engine"] = s.Engine, ["reason"] = s.Reason })]),
@@ -89,13 +88,20 @@ public static class RunReportWriter
         return document.ToJsonString(Indented) + "\n";
     }
 
+    private static JsonArray Shares(IReadOnlyList<NodeShare> nodes) => new([.. nodes.Select(n => (JsonNode)new JsonObject
+    {
+        ["node"] = n.Node,
+        ["seconds"] = Math.Round(n.Seconds, 6),
+        ["share"] = Math.Round(n.Share, 6),
+    })]);
+
     /// <summary>One panel per engine: seconds against events, one line per measure, on linear axes (a line means linear cost).</summary>
     public static string Svg(RunBenchmarkReport report)
     {
         ArgumentNullException.ThrowIfNull(report);
         const double panelWidth = 320, panelHeight = 240, left = 56, top = 34, plotWidth = 240, plotHeight = 160;
         var engines = report.Rows.Select(r => r.Engine).Distinct().ToList();
-        var width = Math.Max(1, engines.Count) * panelWidth;
+        var width = Math.Max(480, engines.Count * panelWidth); // room for the legend under a single panel
         var svg = new StringBuilder();
         string F(double v) => v.ToString("0.#", CultureInfo.InvariantCulture);
         svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{F(width)}\" height=\"{F(panelHeight + 30)}\" font-family=\"sans-serif\" font-size=\"11\">\n");
