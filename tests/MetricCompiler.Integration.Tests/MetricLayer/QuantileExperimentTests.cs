@@ -48,7 +48,10 @@ public sealed class QuantileExperimentTests : IClassFixture<QuantileExperimentTe
                 events.Add([$"{id}_b", id, "page_view", LifecycleEvents.Text(exposedAt.AddDays(-1)), 99999.0]);
             }
 
+            var units = Fixture.GetProperty("units").EnumerateArray().Select(u => u.GetProperty("unit").GetString()!).ToList();
             Project = new EngineProject(Definitions,
+                new RawTable("raw_users", [EngineProject.Text("user_id"), EngineProject.Text("signup_at"), EngineProject.Text("platform")],
+                    units.Select((u, j) => new object?[] { u, "2025-12-01 00:00:00", Platform(j) }).ToList()),
                 new RawTable("raw_events", [EngineProject.Text("event_id"), EngineProject.Text("user_id"), EngineProject.Text("event_type"), EngineProject.Text("occurred_at"), EngineProject.Number("load_ms")], events),
                 new RawTable("raw_exposures", [EngineProject.Text("user_id"), EngineProject.Text("variant"), EngineProject.Text("exposed_at")], exposures));
             foreach (var engine in EngineProject.Engines)
@@ -57,6 +60,9 @@ public sealed class QuantileExperimentTests : IClassFixture<QuantileExperimentTe
 
         public void Dispose() => Project.Dispose();
     }
+
+    /// <summary>The segment of the fixture's j-th unit: three platforms of unequal size.</summary>
+    private static string Platform(int j) => j % 5 == 0 ? "ios" : j % 5 < 3 ? "android" : "web";
 
     private const string Definitions = """
         sources:
@@ -71,6 +77,15 @@ public sealed class QuantileExperimentTests : IClassFixture<QuantileExperimentTe
               - {name: event_type, type: string}
               - {name: occurred_at, type: timestamp}
               - {name: load_ms, type: number}
+          - name: users
+            table: raw_users
+            entity: user_id
+            event_time: signup_at
+            unique_key: user_id
+            columns:
+              - {name: user_id, type: string}
+              - {name: signup_at, type: timestamp}
+              - {name: platform, type: string}
           - name: exposures
             table: raw_exposures
             entity: user_id
@@ -104,8 +119,12 @@ public sealed class QuantileExperimentTests : IClassFixture<QuantileExperimentTe
             end: 2026-01-25
             metrics:
               primary: [load_p50]
+              secondary: [load_p95]
               guardrails:
                 - {metric: load_p95, harmful_direction: increase, margin: 0.08}
+            analysis:
+              segments:
+                - {name: platform, source: users}
 
         """;
 
@@ -204,6 +223,38 @@ public sealed class QuantileExperimentTests : IClassFixture<QuantileExperimentTe
                 [Expected(expected, "relative_lift"), Expected(expected, "harm_bound"), Expected(expected, "non_inferiority_p_value"), Expected(expected, "harm_p_value")],
                 [guardrail.RelativeLift, guardrail.HarmBound, guardrail.NonInferiorityPValue, guardrail.HarmPValue],
                 $"{engine} load_p95 guardrail ({key})", 1e-6);
+        }
+    }
+
+    /// <summary>numpy.quantile(values, level) with its default linear method, written out independently.</summary>
+    private static double NumpyQuantile(IReadOnlyList<double> values, double level)
+    {
+        var sorted = values.Order().ToArray();
+        var h = level * (sorted.Length - 1);
+        var low = (int)Math.Floor(h);
+        return sorted[low] + (h - low) * (sorted[Math.Min(low + 1, sorted.Length - 1)] - sorted[low]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public void Segment_statistics_rank_each_segment_and_variant_on_its_own(string engine)
+    {
+        var units = _data.Project.Rows(engine, "select * from exp_trial__unit_metrics");
+        var rows = _data.Project.Rows(engine, "select * from exp_trial__segment_statistics order by metric, segment, variant");
+        Assert.Equal(2 * 3 * 2, rows.Count);
+        foreach (var row in rows)
+        {
+            var metric = (string)row["metric"]!;
+            var level = metric == "load_p50" ? 0.5 : 0.95;
+            var values = units.Where(u => (string)u["variant"]! == (string)row["variant"]! && (string)u["segment__platform"]! == (string)row["segment"]! && u[metric] is not null)
+                .Select(u => Number(u, metric)!.Value).ToList();
+            var n = (double)values.Count;
+            var spread = 1.959963984540054 * Math.Sqrt(level * (1 - level) / n);
+            Assert.Equal(values.Count, Convert.ToInt32(row["n"], CultureInfo.InvariantCulture));
+            EngineProject.Close(
+                [NumpyQuantile(values, level), NumpyQuantile(values, Math.Max(1e-8, level - spread)), NumpyQuantile(values, Math.Min(1 - 1e-8, level + spread))],
+                [Number(row, "quantile"), Number(row, "quantile_lower"), Number(row, "quantile_upper")],
+                $"{engine} {metric} {row["segment"]} {row["variant"]}");
         }
     }
 
