@@ -397,7 +397,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
         var mapping = reader.Mapping("notify");
         if (mapping is null)
             return;
-        var notify = new YamlMappingReader(mapping, file, diagnostics, "notify");
+        var notify = new YamlMappingReader(mapping, file, diagnostics, "notify", YamlKeys.Notify);
         if (notify.Peek("webhook_url") is not null)
         {
             // Read (so it is not reported again as unknown), never echoed: the value is the credential.

@@ -11,6 +11,7 @@ public static class YamlKeys
     public const string Project = "project";
     public const string IncludedFile = "included_file";
     public const string DemoData = "demo_data";
+    public const string Notify = "notify";
     public const string Source = "source";
     public const string SourceColumn = "source_column";
     public const string Consent = "consent";
@@ -46,11 +47,13 @@ public static class YamlKeys
 
     public static IReadOnlyDictionary<string, IReadOnlyList<string>> ByMapping { get; } = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal)
     {
-        [Project] = ["version", "name", "default_target", "time_zone", "pii_salt_env", "targets", "demo_data", "include", .. Definitions, "sql_models", "sql_tests"],
+        [Project] = ["version", "name", "default_target", "time_zone", "pii_salt_env", "targets", "demo_data", "notify", "include", .. Definitions, "sql_models", "sql_tests"],
         [IncludedFile] = Definitions,
         [DemoData] = ["users", "seed"],
+        // `webhook_url` is read only to refuse it (MC1005): the URL of a webhook is its credential
+        [Notify] = ["webhook_url_env", "timeout_seconds", "readout_base_url", "webhook_url"],
         [Source] = ["name", "description", "table", "model", "entity", "event_time", "unique_key", "columns", "tags", "consent", "retention_days", "tests"],
-        [SourceColumn] = ["name", "type", "description", "pii", "tests"],
+        [SourceColumn] = ["name", "type", "description", "pii", "non_negative", "tests"],
         [Consent] = ["column", "value"],
         [DataTest] = ["severity", "column", "values", "to", "field"],
         [Model] = ["name", "description", "tags", "tests", "columns"],
@@ -92,6 +95,9 @@ public static class YamlKeys
         [Segment] = ["name", "source", "column"],
         [Decision] = ["ship_when_primary", "guardrails", "require_srm_clean"],
     };
+
+    /// <summary>Keys the loader reads only to refuse them with a clear error (a literal secret): the schema forbids them.</summary>
+    public static IReadOnlyList<string> Refused { get; } = ["webhook_url"];
 
     /// <summary>Every key of every mapping (and a target's <c>adapter</c>), each once, in order.</summary>
     public static IReadOnlyList<string> All() =>

@@ -86,6 +86,9 @@ public sealed class JsonSchemaTests
                 problems.Add($"the loader reads `{key}` in a `{mapping}` mapping; $defs/{mapping} lacks it");
             foreach (var key in properties.Where(k => !keys.Contains(k)))
                 problems.Add($"$defs/{mapping} allows `{key}`, which the loader rejects there (MC1002)");
+            foreach (var key in keys.Where(k => YamlKeys.Refused.Contains(k) && properties.Contains(k)))
+                if (definition["properties"]![key]?.GetValueKind() != JsonValueKind.False)
+                    problems.Add($"$defs/{mapping}: the loader refuses `{key}` with an error; the schema must say `\"{key}\": false`");
             if (definition["additionalProperties"]?.GetValue<bool>() != false)
                 problems.Add($"$defs/{mapping} must say additionalProperties: false, as the loader reports unknown keys");
         }
