@@ -44,11 +44,19 @@ public sealed class DemoRunFixture : IDisposable
     }
 }
 
+/// <summary>The demo run, shared by every test class that reads its artifacts (readouts and the docs site).</summary>
+[CollectionDefinition(Name)]
+public sealed class DemoRunCollection : ICollectionFixture<DemoRunFixture>
+{
+    public const string Name = "demo run";
+}
+
 /// <summary>
 /// The readouts of a real demo run: written next to the JSON by <c>metricc run</c>, and the HTML rendered by headless
 /// Chromium. Screenshots (and the HTML and Markdown they show) are kept under the test output folder, <c>artifacts/readouts/</c>.
 /// </summary>
-public sealed class DemoReadoutReportTests(DemoRunFixture demo) : IClassFixture<DemoRunFixture>
+[Collection(DemoRunCollection.Name)]
+public sealed class DemoReadoutReportTests(DemoRunFixture demo)
 {
     /// <summary>tests/MetricCompiler.Integration.Tests/bin/&lt;configuration&gt;/net10.0/artifacts/readouts</summary>
     public static string ArtifactFolder { get; } = Path.Combine(AppContext.BaseDirectory, "artifacts", "readouts");
