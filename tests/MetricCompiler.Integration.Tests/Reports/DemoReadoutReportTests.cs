@@ -153,6 +153,16 @@ public sealed class DemoReadoutReportTests(DemoRunFixture demo)
             Assert.Matches($"<tr><td><code>{variant}</code>[^<]*</td>(<td class=\"num\">[^<]*</td>){{2}}<td class=\"num\">{Count(units)}</td>", population);
         Assert.Matches($"Sample ratio: <span class=\"pill [a-z-]+\">{(readout.Srm.Result!.Mismatch ? "MISMATCH" : "clean")}</span> chi-square", population);
 
+        if (readout.Assignment is { } audit)
+        {
+            // The audit's prose is generated: its `code` spans render as <code>, no backtick is left on the page.
+            Assert.Contains("<p class=\"audit\">Assignment audit: ", population);
+            Assert.DoesNotContain("`", population);
+            Assert.NotEmpty(audit.LikelyCauses);
+            foreach (var cause in audit.LikelyCauses)
+                Assert.Contains($"<li>Likely cause: {Regex.Replace(Text(cause), "`([^`]*)`", "<code>$1</code>")}</li>", population);
+        }
+
         var quality = Section("data-quality");
         Assert.Contains($"Units exposed to more than one variant (excluded): <strong>{Count(readout.Srm.MultipleVariantUnits)}</strong>", quality);
         Assert.Contains($"Units exposed to an undeclared variant (excluded): <strong>{Count(readout.Srm.UndeclaredVariantUnits)}</strong>", quality);
