@@ -72,10 +72,8 @@ public sealed class DocsBrowserTests(DemoRunFixture demo)
         Assert.Contains("<h1>Purchase conversion</h1>", metric);
         Assert.Contains("<section id=\"sql\">", metric);
 
-        Screenshot(root + "lineage.html", "lineage.png", 2400, 1150);
-        Screenshot(root + "metrics/purchased.html", "metric_purchased.png", 1280, 1600);
+        Screenshot(root + "lineage.html", "lineage.png", 2400, 1300);
         Screenshot(root + "search.html#q=purchase", "search_purchase.png", 1280, 900);
-        Screenshot(root + "experiments/homepage_cta.html", "experiment_homepage_cta.png", 1280, 1300);
     }
 
     [Fact]
