@@ -16,3 +16,57 @@ public sealed class BenchCommandTests
         Assert.Equal(2, CommandLine.Run(["bench", "compile", "--metrics", "5"], new StringWriter(), new StringWriter()));
     }
 }
+
+/// <summary>
+/// <c>metricc bench run</c> at a tiny scale on SQLite: the table has the row with its ratios, the JSON parses and agrees
+/// with it, the plot is written, and the build ran as a child process whose peak memory was read.
+/// </summary>
+public sealed class BenchRunCommandTests
+{
+    [Fact]
+    public void Bench_run_prints_the_figures_and_ratios_and_writes_json_and_svg()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "metricc-bench-run-test-" + Guid.NewGuid().ToString("N"));
+        var output = new StringWriter();
+        var error = new StringWriter();
+        try
+        {
+            var exit = CommandLine.Run(["bench", "run", "--project-dir", DemoCopy.RepositoryRoot(), "--events", "3000", "--engines", "sqlite", "--repeat", "1", "--output", root], output, error);
+            Assert.True(exit == 0, error.ToString() + output);
+            var text = output.ToString();
+            var row = Assert.Single(text.Split('\n'), l => l.StartsWith("sqlite ", StringComparison.Ordinal));
+            var cells = row.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(10, cells.Length);
+            Assert.All(cells[^3..], c => Assert.EndsWith("x", c, StringComparison.Ordinal));
+            Assert.Contains("not measured: incremental models land in issue 8", text, StringComparison.Ordinal);
+            Assert.Contains("exp_homepage_cta__unit_metrics", text, StringComparison.Ordinal); // the build's nodes, with their shares
+
+            using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "bench-run.json")));
+            var figures = Assert.Single(json.RootElement.GetProperty("rows").EnumerateArray());
+            Assert.Equal("sqlite", figures.GetProperty("engine").GetString());
+            Assert.InRange(figures.GetProperty("events").GetInt64(), 2_500, 3_500);
+            var floor = figures.GetProperty("floor_seconds").GetDouble();
+            var analysis = figures.GetProperty("analysis_seconds").GetDouble();
+            Assert.True(floor > 0 && analysis > floor, $"floor {floor}, analysis {analysis}");
+            Assert.Equal(analysis / floor, figures.GetProperty("analysis_over_floor").GetDouble(), 0.01 * analysis / floor);
+            Assert.Equal(figures.GetProperty("naive_seconds").GetDouble() / analysis, figures.GetProperty("naive_over_analysis").GetDouble(), 0.01);
+            Assert.InRange(figures.GetProperty("build_peak_rss_bytes").GetInt64(), 20L << 20, 4L << 30); // a real .NET process's peak
+            var shares = figures.GetProperty("build_nodes").EnumerateArray().Select(n => n.GetProperty("share").GetDouble()).ToList();
+            Assert.InRange(shares.Sum(), 0.95, 1.05);
+            Assert.StartsWith("<svg", File.ReadAllText(Path.Combine(root, "bench-run.svg")), StringComparison.Ordinal);
+        }
+        finally
+        {
+            if (Directory.Exists(root))
+                Directory.Delete(root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Bench_run_refuses_bad_options()
+    {
+        Assert.Equal(2, CommandLine.Run(["bench", "run", "--events", "10"], new StringWriter(), new StringWriter()));
+        Assert.Equal(2, CommandLine.Run(["bench", "run", "--engines", "oracle"], new StringWriter(), new StringWriter()));
+        Assert.Equal(2, CommandLine.Run(["bench", "run", "--project-dir", Path.GetTempPath(), "--events", "3000", "--engines", "sqlite"], new StringWriter(), new StringWriter()));
+    }
+}

@@ -66,6 +66,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
     private NameReference? _timeZone;
     private DemoDataSettings? _demoData;
     private NameReference? _piiSaltEnv;
+    private NotifySettings? _notify;
 
     public void ReadProjectFile(string file, YamlMappingNode mapping)
     {
@@ -82,6 +83,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
         _piiSaltEnv = reader.Reference("pii_salt_env");
         ReadTargets(reader.Mapping("targets"), file);
         ReadDemoData(reader, file);
+        ReadNotify(reader, file);
         ReadDefinitions(reader, file);
 
         foreach (var include in ReadIncludes(reader, file))
@@ -106,6 +108,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
             Models = _models.OrderBy(m => m.Name, StringComparer.Ordinal).ToList(),
             ModelProperties = _modelProperties,
             SqlTests = _sqlTests.OrderBy(t => t.Name, StringComparer.Ordinal).ToList(),
+            Notify = _notify,
         };
 
     /// <summary>
@@ -385,6 +388,40 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
         }
     }
 
+    /// <summary>
+    /// <c>notify: {webhook_url_env: METRICC_WEBHOOK_URL, timeout_seconds: 5, readout_base_url: https://...}</c>. A literal
+    /// <c>webhook_url</c> is refused: the URL of a Slack-style webhook is its credential.
+    /// </summary>
+    private void ReadNotify(YamlMappingReader reader, string file)
+    {
+        var mapping = reader.Mapping("notify");
+        if (mapping is null)
+            return;
+        var notify = new YamlMappingReader(mapping, file, diagnostics, "notify");
+        if (notify.Peek("webhook_url") is not null)
+        {
+            // Read (so it is not reported again as unknown), never echoed: the value is the credential.
+            notify.Node("webhook_url");
+            diagnostics.Error(DiagnosticCodes.InvalidValue, notify.At("webhook_url"), "notify: `webhook_url` must not be written in the project file",
+                "a webhook URL is a secret: put it in an environment variable and write `webhook_url_env: VARIABLE_NAME`");
+        }
+
+        var variable = notify.Reference("webhook_url_env", required: true);
+        var timeout = notify.Number("timeout_seconds") ?? NotifySettings.DefaultTimeoutSeconds;
+        if (timeout is <= 0 or > 60)
+            diagnostics.Error(DiagnosticCodes.OutOfRange, notify.At("timeout_seconds"), $"notify: timeout_seconds must be above 0 and at most 60, not {timeout.ToString(CultureInfo.InvariantCulture)}");
+        var baseUrl = notify.String("readout_base_url");
+        if (baseUrl is not null && !(Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+            diagnostics.Error(DiagnosticCodes.InvalidValue, notify.At("readout_base_url"), $"notify: readout_base_url `{baseUrl}` is not an http(s) URL",
+                "write where target/ is published, e.g. `https://ci.example.com/artifacts/target/`");
+        if (variable is not null && !System.Text.RegularExpressions.Regex.IsMatch(variable.Name, "^[A-Za-z_][A-Za-z0-9_]*$"))
+            diagnostics.Error(DiagnosticCodes.InvalidValue, variable.Location, $"notify: `{variable.Name}` is not an environment variable name",
+                "write the variable's name (`METRICC_WEBHOOK_URL`), never the URL itself");
+        notify.Finish();
+        if (variable is not null)
+            _notify = new NotifySettings(variable, timeout, baseUrl, notify.Location());
+    }
+
     private void ReadDemoData(YamlMappingReader reader, string file)
     {
         var mapping = reader.Mapping("demo_data");
@@ -421,11 +458,12 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
             var type = column.Choice("type", ColumnTypes, required: true);
             var description = column.String("description");
             var pii = column.Boolean("pii") ?? false;
+            var nonNegative = column.Boolean("non_negative") ?? false;
             if (columnName is not null)
                 tests.AddRange(ReadTests(column, $"source `{name}` column `{columnName}`", new NameReference(columnName, column.At("name"))));
             column.Finish();
             if (columnName is not null)
-                columns.Add(new ColumnDefinition(columnName, type ?? ColumnType.String, description, column.Location(), pii));
+                columns.Add(new ColumnDefinition(columnName, type ?? ColumnType.String, description, column.Location(), pii, nonNegative));
         }
 
         ConsentDefinition? consent = null;

@@ -62,7 +62,7 @@ public static class CalibrationSimulator
             var goal = new List<MetricInput>();
             var guardrails = new List<MetricInput>();
             foreach (var metric in plan.Metrics)
-                (metric.Role == MetricRole.Guardrail ? guardrails : goal).Add(plan.Input(metric, sumsB));
+                (metric.Role == MetricRole.Guardrail ? guardrails : goal).Add(plan.Input(metric, sumsB, mask));
             var (goalRequest, guardrailRequest) = EngineRequests.GoalAndGuardrails(experiment, ArmA, goal, guardrails);
 
             var familyError = false;
@@ -115,7 +115,7 @@ public static class CalibrationSimulator
         var mask = inB.Select(b => b ? 1.0 : 0.0).ToArray();
         var sums = new double[plan.TermCount];
         plan.SumB(mask, sums);
-        return plan.Metrics.Select(m => plan.Input(m, sums)).ToList();
+        return plan.Metrics.Select(m => plan.Input(m, sums, mask)).ToList();
     }
 
     /// <summary>The share of units the A arm gets: the control's traffic weight (a two-arm A/A even for multi-arm experiments).</summary>

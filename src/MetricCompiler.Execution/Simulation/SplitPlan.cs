@@ -72,6 +72,15 @@ internal sealed class SplitPlan
                     break;
                 }
 
+                case QuantileStatistics quantile:
+                    // Order statistics are no sums: each split sorts the arm's values (lifted: B's times 1 + lift).
+                    metrics.Add(new SplitMetric(name, statistics, entry.Role, false, isLifted, [builder.Present(quantile.Value)], [1], null)
+                    {
+                        Values = data.Column(quantile.Value),
+                        LiftFactor = f,
+                    });
+                    break;
+
                 default:
                     throw new SimulationDataException($"metric `{name}`: the simulation cannot re-split {statistics.GetType().Name} statistics");
             }
@@ -88,9 +97,30 @@ internal sealed class SplitPlan
     }
 
     /// <summary>The metric's engine input for the split whose B-half sums are <paramref name="sumsB"/>: arms A (control) and B.</summary>
-    public MetricInput Input(SplitMetric metric, double[] sumsB) =>
-        SimulationInputs.Input(metric.Name, metric.Statistics,
-            [(CalibrationSimulator.ArmA, Row(metric, sumsB, armB: false)), (CalibrationSimulator.ArmB, Row(metric, sumsB, armB: true))]);
+    public MetricInput Input(SplitMetric metric, double[] sumsB, double[] mask) =>
+        SimulationInputs.Input(metric.Name, metric.Statistics, metric.Statistics is QuantileStatistics quantile
+            ? [(CalibrationSimulator.ArmA, QuantileRow(metric, quantile, mask, armB: false)), (CalibrationSimulator.ArmB, QuantileRow(metric, quantile, mask, armB: true))]
+            : [(CalibrationSimulator.ArmA, Row(metric, sumsB, armB: false)), (CalibrationSimulator.ArmB, Row(metric, sumsB, armB: true))]);
+
+    /// <summary>An arm's quantile row: its non-null values sorted, the quantile and bounds as the statistics SQL computes them.</summary>
+    private static StatisticsRow QuantileRow(SplitMetric metric, QuantileStatistics quantile, double[] mask, bool armB)
+    {
+        var values = metric.Values!;
+        var arm = new List<double>(values.Length);
+        var side = armB ? 1.0 : 0.0;
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (mask[i] == side && !double.IsNaN(values[i]))
+                arm.Add(armB ? values[i] * metric.LiftFactor : values[i]);
+        }
+
+        if (arm.Count == 0)
+            return new StatisticsRow(0, null, null);
+        var sorted = CollectionsMarshal.AsSpan(arm);
+        sorted.Sort();
+        var (q, lower, upper) = quantile.FromSorted(sorted);
+        return new StatisticsRow(arm.Count, null, null, Quantile: q, QuantileLower: lower, QuantileUpper: upper);
+    }
 
     private StatisticsRow Row(SplitMetric metric, double[] sumsB, bool armB)
     {
