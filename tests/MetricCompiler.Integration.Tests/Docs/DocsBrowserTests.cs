@@ -101,6 +101,8 @@ public sealed class DocsBrowserTests(DemoRunFixture demo)
             var dom = HeadlessChromium.DumpUrl(url + "search.html#q=dau");
             Assert.Matches("<li class=\"result\" data-kind=\"metric\" data-name=\"dau\">", dom);
             Assert.Contains("<a href=\"metrics/dau.html\">dau</a>", dom);
+            // The header's search box submits ?q= to the search page, which reads it as well.
+            Assert.Matches("<li class=\"result\" data-kind=\"metric\" data-name=\"revenue\">", HeadlessChromium.DumpUrl(url + "search.html?q=revenue"));
             var lineage = HeadlessChromium.DumpUrl(url + "lineage.html");
             Assert.Equal(18 + 22 + 3, Regex.Matches(lineage, "<a class=\"node ").Count);
             Screenshot(url + "experiments/onboarding_flow.html", "served_onboarding_flow.png", 1280, 1300);
