@@ -40,6 +40,7 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor MetricListedTwice = new("MC3006", "Metric listed twice in one experiment");
     public static readonly DiagnosticDescriptor UnsupportedCombination = new("MC3007", "Unsupported combination");
     public static readonly DiagnosticDescriptor NamespaceOverlap = new("MC3008", "Experiments overlap in a namespace");
+    public static readonly DiagnosticDescriptor InvalidCovariate = new("MC3009", "Invalid covariate");
 
     public static readonly DiagnosticDescriptor MinimumDetectableEffectUnreachable = new("MC5001", "Experiment cannot reach its minimum detectable effect");
     public static readonly DiagnosticDescriptor PowerCheckSkipped = new("MC5002", "Power check skipped");

@@ -43,7 +43,7 @@ public sealed class DocumentationTests
         // analysis (ReadAnalysis), its cuped and prior mappings and its segments
         "alpha", "correction", "method", "cuped", "srm_threshold", "minimum_detectable_effect", "power",
         "enabled", "lookback_days", "sequential_tuning", "balance_threshold", "prior", "mean", "variance",
-        "segments", "column",
+        "segments", "column", "covariates",
         // decision (ReadDecision; its `guardrails` key is listed above)
         "decision", "ship_when_primary", "require_srm_clean",
         // target settings read by AdapterFactory.Open for postgres
