@@ -128,9 +128,11 @@ public sealed class UnitValueBuilder(int cupedLookbackDays)
             foreach (var input in _covariates)
             {
                 var name = Covariate(input.Name);
+                columns.Add(name);
+                if (_columns.Any(c => c.Name == name))
+                    continue; // registered by an earlier metric: one measure per covariate
                 Column(name, Finish(input.PerUnit(this, new UnitTimeFrame.BeforeExposure(_covariateLookbackDays)), true),
                     $"covariate: `{input.Name}` in the {_covariateLookbackDays} days before first exposure");
-                columns.Add(name);
             }
 
             return new MeanStatistics(metric.Name, null, kind) { Covariates = columns };
