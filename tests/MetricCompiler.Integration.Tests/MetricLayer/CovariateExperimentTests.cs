@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
 using MetricCompiler.Execution.Readout;
+using MetricCompiler.Execution.Simulation;
+using MetricCompiler.Statistics;
 using MetricCompiler.Planning.Experiments;
 
 namespace MetricCompiler.Integration.Tests.MetricLayer;
@@ -137,5 +139,26 @@ public sealed class CovariateExperimentTests : IClassFixture<CovariateExperiment
         }
 
         Assert.True(readout.Metrics.Single(m => m.Metric == "views").Comparison.VarianceReduction > 0.3, "the pre-period counts explain much of the variance of views");
+    }
+
+    [Fact]
+    public void The_simulation_resplits_with_the_covariates_and_reproduces_the_adjusted_comparison()
+    {
+        var lowered = ExperimentLowering.Lower(_data.Project.Project.Experiments.Single());
+        using var adapter = _data.Project.Open("sqlite");
+        var data = UnitMetricsReader.Read(adapter, lowered);
+        var inB = _data.Project.Rows("sqlite", "select variant from exp_trial__unit_metrics order by unit_id").Select(r => (string)r["variant"]! == "treatment").ToList();
+        var inputs = CalibrationSimulator.SplitInputs(lowered, data, inB);
+        var result = ExperimentAnalyzer.Analyze(new AnalysisRequest(CalibrationSimulator.ArmA, inputs));
+        foreach (var c in result.Comparisons)
+        {
+            var e = _data.Fixture.GetProperty("comparisons").GetProperty(c.Metric);
+            Assert.NotNull(c.Regression);
+            EngineProject.Close([Expected(e, "absolute_lift"), Expected(e, "std_error"), Expected(e, "variance_reduction"), Expected(e, "p_value")],
+                [c.AbsoluteLift, c.StdError, c.VarianceReduction, c.PValue], $"simulated {c.Metric}", 1e-6);
+        }
+
+        var report = CalibrationSimulator.Run(lowered, data, new SimulationOptions(Runs: 300, Seed: 5));
+        Assert.All(report.Metrics, m => Assert.True(m.Within3Se == true, $"{m.Metric}: A/A rate {m.FalsePositiveRate}"));
     }
 }
