@@ -115,7 +115,15 @@ public static class Planner
     private static PlanNode Staging(BoundSource source)
     {
         // Timestamps follow the timestamp contract (UtcTimestampExpr): the same UTC instant on every engine, null when unparsable.
-        SqlExpr Typed(BoundColumn c) => c.Type == ColumnType.Timestamp ? new UtcTimestampExpr(Col(c.Name)) : Cast(Col(c.Name), ToSqlType(c.Type));
+        // Numbers likewise: a value that is not a number ('N/A') is null, and so is a negative one in a `non_negative` column;
+        // the audit counts both.
+        SqlExpr Typed(BoundColumn c) => c.Type switch
+        {
+            ColumnType.Timestamp => new UtcTimestampExpr(Col(c.Name)),
+            ColumnType.Integer or ColumnType.Number when c.NonNegative => When(Ge(Number(c), Num(0)), Number(c)),
+            ColumnType.Integer or ColumnType.Number => Number(c),
+            _ => Cast(Col(c.Name), ToSqlType(c.Type)),
+        };
         var keep = StagingRules(source, Typed);
         var typedItems = source.Columns.Select(c => Typed(c).As(c.Name)).ToList();
         RelationRef raw = source.Definition.Model is { } model ? new NodeRef(model.Name) : new SourceTableRef(source.Table);
@@ -157,9 +165,11 @@ public static class Planner
             query, source.Definition.Model is { } reads ? [reads.Name] : [], source.Definition.Model is null ? [source.Table] : [], source.Location,
             ["staging", .. source.Definition.Tags])
         {
-            Audit = StagingAudit(raw, keep),
+            Audit = StagingAudit(raw, keep, source),
         };
     }
+
+    private static NumberOrNullExpr Number(BoundColumn column) => new(Col(column.Name), ToSqlType(column.Type));
 
     /// <summary>A rule of staging: the rows it keeps, the audit column counting the rows it drops, and a comment.</summary>
     private sealed record StagingRule(string DroppedColumn, SqlExpr Keep, string Description);
@@ -181,8 +191,11 @@ public static class Planner
         return rules;
     }
 
-    /// <summary>One row: the raw rows, and per rule the rows it dropped (the rest either staged or were duplicates).</summary>
-    private static StagingAudit StagingAudit(RelationRef raw, IReadOnlyList<StagingRule> rules)
+    /// <summary>
+    /// One row: the raw rows, per rule the rows it dropped (the rest either staged or were duplicates), and over the rows
+    /// every rule kept, the values staging made null: numbers that are not numbers, negatives in `non_negative` columns.
+    /// </summary>
+    private static StagingAudit StagingAudit(RelationRef raw, IReadOnlyList<StagingRule> rules, BoundSource source)
     {
         var items = new List<SelectItem> { CountStar().As(StagingAuditColumns.RawRows) };
         for (var i = 0; i < rules.Count; i++)
@@ -192,7 +205,24 @@ public static class Planner
             items.Add(Coalesce(Sum(counted), Num(0)).As(rules[i].DroppedColumn));
         }
 
-        return new StagingAudit(new SelectQuery(items, From(raw)), [.. rules.Select(r => r.DroppedColumn)]);
+        var numbers = source.Columns.Where(c => c.Type is ColumnType.Integer or ColumnType.Number).ToList();
+        var nulled = new List<string>();
+        SqlExpr Kept(SqlExpr condition) => And([.. rules.Select(r => r.Keep), condition]);
+        if (numbers.Count > 0)
+        {
+            nulled.Add(StagingAuditColumns.NotANumber);
+            items.Add(Coalesce(Sum(numbers.Select(c => (SqlExpr)When(Kept(And([new IsNullExpr(Col(c.Name), Negated: true), new IsNullExpr(Number(c))])), Num(1), Num(0)))
+                .Aggregate((a, b) => new BinaryExpr(a, BinaryOperator.Add, b))), Num(0)).As(StagingAuditColumns.NotANumber));
+        }
+
+        if (numbers.Where(c => c.NonNegative).ToList() is { Count: > 0 } nonNegative)
+        {
+            nulled.Add(StagingAuditColumns.Negative);
+            items.Add(Coalesce(Sum(nonNegative.Select(c => (SqlExpr)When(Kept(Lt(Number(c), Num(0))), Num(1), Num(0)))
+                .Aggregate((a, b) => new BinaryExpr(a, BinaryOperator.Add, b))), Num(0)).As(StagingAuditColumns.Negative));
+        }
+
+        return new StagingAudit(new SelectQuery(items, From(raw)), [.. rules.Select(r => r.DroppedColumn)]) { NulledColumns = nulled };
     }
 
     /// <summary>

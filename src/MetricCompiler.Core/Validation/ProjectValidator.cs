@@ -150,7 +150,15 @@ public static partial class ProjectValidator
             }
         }
 
-        var columns = source.Columns.Select(c => new BoundColumn(c.Name, c.Type, c.Description, c.Pii)).ToList();
+        var columns = source.Columns.Select(c => new BoundColumn(c.Name, c.Type, c.Description, c.Pii, c.NonNegative)).ToList();
+        foreach (var column in source.Columns.Where(c => c.NonNegative && c.Type is not (ColumnType.Integer or ColumnType.Number)))
+        {
+            diagnostics.Error(DiagnosticCodes.ColumnTypeMismatch, column.Location,
+                $"source `{source.Name}`: column `{column.Name}` is declared as {column.Type.ToString().ToLowerInvariant()}; `non_negative` applies to numbers",
+                "declare it with `type: number` or `type: integer`, or remove `non_negative`");
+            ok = false;
+        }
+
         foreach (var column in source.Columns.Where(c => c.Pii && c.Type != ColumnType.String))
         {
             diagnostics.Error(DiagnosticCodes.ColumnTypeMismatch, column.Location,
