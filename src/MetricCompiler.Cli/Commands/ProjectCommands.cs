@@ -245,46 +245,44 @@ internal static class ProjectCommands
         return command;
     }
 
+    private static readonly Option<bool> Quiet = new("--quiet", "-q")
+    {
+        Description = "Print only errors, each experiment's decision and the final summary (no progress, no readouts)",
+    };
+
+    private static readonly Option<string> LogFormatOption = new Option<string>("--log-format")
+    {
+        Description = "text (progress lines, or a live display on a terminal) or json (one event per line on stdout; docs/orchestration.md)",
+        DefaultValueFactory = _ => "text",
+    }.AcceptOnlyFromAmong("text", "json");
+
     private static Command RunCommand(CommandContext context, string name, string description, bool seedFirst)
     {
-        var command = new Command(name, description) { ProjectDir, Target, Select, Exclude, Vars, State, Threads };
+        var command = new Command(name, description) { ProjectDir, Target, Select, Exclude, Vars, State, Threads, Quiet, LogFormatOption };
         command.SetAction(parse =>
         {
+            var format = parse.GetValue(LogFormatOption) == "json" ? LogFormat.Json : LogFormat.Text;
+            using var report = RunReport.Create(name, context.Output, context.Error, format, parse.GetValue(Quiet), context.Terminal);
             if (TryRequest(context, parse) is not { } request)
-                return ExitCodes.Usage;
+                return report.Finish(ExitCodes.Usage, null);
             var threads = parse.GetValue(Threads);
             if (threads < 1)
             {
                 context.Error.WriteLine($"error: --threads {threads}: give 1 or more");
-                return ExitCodes.Usage;
+                return report.Finish(ExitCodes.Usage, null);
             }
 
             request = request with { Threads = threads };
             if (seedFirst)
             {
-                var seeded = SeedIfMissing(context, request);
+                var seeded = SeedDemoData(context, request, onlyIfMissing: true, report.Seeding);
                 if (seeded != ExitCodes.Success)
-                    return seeded;
+                    return report.Finish(seeded, null);
             }
 
-            var outcome = new ProjectRunner(new ConsoleRunObserver(context.Output)).Run(request);
-            PrintDiagnostics(context, outcome.Diagnostics);
-            foreach (var readout in outcome.Readouts)
-                ReadoutPrinter.Print(context.Output, readout);
-            if (outcome.Error is not null)
-            {
-                context.Error.WriteLine();
-                context.Error.WriteLine($"error: {outcome.Error}");
-                return outcome.ExitCode;
-            }
-
-            var ok = outcome.Results.Count(r => r.Status == NodeResult.Success);
-            var tests = outcome.Results.Where(r => r.ResourceType == "test").GroupBy(r => r.Status).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}").ToList();
-            context.Output.WriteLine();
-            if (tests.Count > 0)
-                context.Output.WriteLine($"Tests: {string.Join(", ", tests)}");
-            context.Output.WriteLine($"Done. {ok} node(s) built; artifacts in target/ (manifest.json, run_results.json, compiled/, results/)");
-            return ExitCodes.Success;
+            var outcome = report.Track(() => new ProjectRunner(report).Run(request));
+            report.Diagnostics(outcome.Diagnostics);
+            return report.Finish(outcome.Error is null ? ExitCodes.Success : outcome.ExitCode, outcome);
         });
         return command;
     }
@@ -296,7 +294,7 @@ internal static class ProjectCommands
             Description = "Scale the demo data to about this many raw events (as many users as that needs; the demo_data seed stays), e.g. 3000000",
         };
         var command = new Command("seed", "Load the project's demo data (demo_data in metrics.yml) into the target, replacing it.") { ProjectDir, Target, events };
-        command.SetAction(parse => SeedDemoData(context, Request(parse), onlyIfMissing: false, parse.GetValue(events)));
+        command.SetAction(parse => SeedDemoData(context, Request(parse), onlyIfMissing: false, context.Output.WriteLine, parse.GetValue(events)));
         return command;
     }
 
@@ -329,9 +327,8 @@ internal static class ProjectCommands
         return command;
     }
 
-    private static int SeedIfMissing(CommandContext context, RunRequest request) => SeedDemoData(context, request, onlyIfMissing: true);
-
-    private static int SeedDemoData(CommandContext context, RunRequest request, bool onlyIfMissing, long? events = null)
+    /// <param name="say">Where progress lines go (stdout, or the run's report: quiet drops them, JSON makes events of them).</param>
+    private static int SeedDemoData(CommandContext context, RunRequest request, bool onlyIfMissing, Action<string> say, long? events = null)
     {
         if (events is < 1)
         {
@@ -363,11 +360,11 @@ internal static class ProjectCommands
             if (onlyIfMissing && tables.All(adapter.TableExists))
                 return ExitCodes.Success;
             var options = events is { } scale ? DemoDataOptions.ForEvents(scale, demo.Seed) : new DemoDataOptions(demo.Users, demo.Seed);
-            context.Output.WriteLine($"Seeding demo data ({options.Users.ToString("N0", CultureInfo.InvariantCulture)} users, seed {demo.Seed}) into {adapter.Description} ...");
+            say($"Seeding demo data ({options.Users.ToString("N0", CultureInfo.InvariantCulture)} users, seed {demo.Seed}) into {adapter.Description} ...");
             var clock = Stopwatch.StartNew();
             var summary = DemoDataGenerator.Seed(adapter, options,
-                new ImmediateProgress(message => context.Output.WriteLine($"  {message}")));
-            context.Output.WriteLine(
+                new ImmediateProgress(message => say($"  {message}")));
+            say(
                 $"Seeded {summary.Users:N0} users, {summary.Events:N0} events ({summary.DuplicateEvents:N0} duplicated), " +
                 $"{summary.Exposures:N0} exposures in {clock.Elapsed.TotalSeconds:0.0}s; checksum {summary.Checksum[..12]}");
             return ExitCodes.Success;
