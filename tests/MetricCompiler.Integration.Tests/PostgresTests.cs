@@ -127,6 +127,26 @@ public sealed class PostgresTests : IDisposable
         Assert.DoesNotContain(Environment.GetEnvironmentVariable("METRICC_PG_PASSWORD")!, error.ToString());
     }
 
+    /// <summary>
+    /// PostgreSQL binds a view to the table, not its name: after a build has created the `page_loads` view over
+    /// `stg_events`, a run that selects only an experiment (and so swaps `stg_events` but not the view) must recreate
+    /// the view over the new table, or the retired table cannot be dropped (found by `metricc bench run`).
+    /// </summary>
+    [Fact]
+    public void A_selection_that_replaces_a_table_an_unselected_view_reads_keeps_the_view()
+    {
+        Build("warehouse");
+        var viewRows = Count("page_loads");
+
+        var error = new StringWriter();
+        var exit = CommandLine.Run(["run", "--project-dir", _root, "--target", "warehouse", "--select", "+exp_homepage_cta__statistics"], new StringWriter(), error);
+
+        Assert.True(exit == 0, error.ToString());
+        Assert.Equal(viewRows, Count("page_loads"));
+        Assert.Equal(0L, Scalar($"select count(*) from information_schema.tables where table_schema = '{_schema}' and table_name like '%__mc_retired'"));
+        Assert.Equal(1L, Scalar($"select count(*) from information_schema.views where table_schema = '{_schema}' and table_name = 'page_loads'"));
+    }
+
     private Dictionary<string, string> Build(string target)
     {
         var output = new StringWriter();

@@ -520,11 +520,17 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
 
         try
         {
-            var views = session.Plan.Nodes.Where(n => n.IsView && _built.Contains(n.Name)).ToList();
+            var views = ViewsToRecreate();
+            var builtViews = views.Where(v => _built.Contains(v.Name)).Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
             var final = new SqlRenderer(adapter.Dialect, node => adapter.Dialect.QuoteRelation(node));
-            adapter.SwapTables(_built.Where(b => views.All(v => v.Name != b)).Select(b => (Build(b), b)).ToList(),
-                views.SelectMany(v => new[] { adapter.Dialect.DropViewIfExists(adapter.Dialect.QuoteRelation(Build(v.Name))), adapter.Dialect.DropViewIfExists(adapter.Dialect.QuoteRelation(v.Name)) }).ToList(),
-                views.Select(v => adapter.Dialect.CreateViewAs(adapter.Dialect.QuoteRelation(v.Name), final.Render(v.Query!))).ToList());
+            var dialect = adapter.Dialect;
+            // Dependents first: PostgreSQL refuses to drop a view another view reads.
+            var dropViews = Enumerable.Reverse(views).SelectMany(v => builtViews.Contains(v.Name)
+                ? new[] { dialect.DropViewIfExists(dialect.QuoteRelation(Build(v.Name))), dialect.DropViewIfExists(dialect.QuoteRelation(v.Name)) }
+                : new[] { dialect.DropViewIfExists(dialect.QuoteRelation(v.Name)) }).ToList();
+            adapter.SwapTables(_built.Where(b => !builtViews.Contains(b)).Select(b => (Build(b), b)).ToList(),
+                dropViews,
+                views.Select(v => dialect.CreateViewAs(dialect.QuoteRelation(v.Name), final.Render(v.Query!))).ToList());
         }
         catch (WarehouseException e) when (e.SwapPending)
         {
@@ -541,6 +547,32 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The views the swap drops and creates again, in plan order: every view this run built, and every view already in
+    /// the warehouse that reads (directly or through such a view) a table this run swaps in. PostgreSQL binds a view to
+    /// the table itself, not its name, so a view left alone would follow the replaced table to its retired name and keep
+    /// the drop of that table from happening.
+    /// </summary>
+    private List<PlanNode> ViewsToRecreate()
+    {
+        var replaced = new HashSet<string>(_built, StringComparer.Ordinal);
+        var views = new List<PlanNode>();
+        foreach (var node in session.Plan.Nodes)
+        {
+            if (!node.IsView || node.Query is null)
+                continue;
+            if (_built.Contains(node.Name))
+                views.Add(node);
+            else if (node.DependsOn.Any(replaced.Contains) && adapter.TableExists(node.Name))
+            {
+                views.Add(node);
+                replaced.Add(node.Name);
+            }
+        }
+
+        return views;
     }
 
     /// <summary>One finished piece of parallel work: a node (<paramref name="Node"/>) or a data test.</summary>
