@@ -58,6 +58,7 @@ internal static class ModelPlanner
                 new TemplateQuery(parts), refs, tables, model.Location, ["model", .. props?.Tags ?? []])
             {
                 IsView = model.Sql.Materialization == ModelMaterialization.View,
+                Incremental = model.Sql.Incremental,
                 DefinitionChecksum = model.Checksum,
             });
         }

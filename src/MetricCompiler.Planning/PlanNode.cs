@@ -50,6 +50,15 @@ public sealed record PlanNode(
     /// <summary>A view is created instead of a table (SQL models with <c>config(materialized='view')</c>).</summary>
     public bool IsView { get; init; }
 
+    /// <summary>
+    /// A SQL model with <c>config(materialized='incremental')</c>: a run may keep the days of the table before its window
+    /// and recompute the rest (<see cref="IncrementalSql"/>).
+    /// </summary>
+    public Core.Models.IncrementalConfig? Incremental { get; init; }
+
+    /// <summary><c>table</c>, <c>view</c> or <c>incremental</c>.</summary>
+    public string MaterializedName => IsView ? "view" : Incremental is not null ? "incremental" : "table";
+
     /// <summary>The checksum of the definition as written (a SQL model's file), when there is one.</summary>
     public string? DefinitionChecksum { get; init; }
 

@@ -38,6 +38,11 @@ internal static class ProjectCommands
         DefaultValueFactory = _ => 1,
     };
 
+    private static readonly Option<bool> FullRefresh = new("--full-refresh")
+    {
+        Description = "Rebuild incremental models from all their rows instead of recomputing only their latest days",
+    };
+
     private static readonly Option<string?> Vars = new("--vars") { Description = "Values for {{ var('x') }} in SQL models and tests, as YAML: '{x: 1, countries: [DE, FR]}'" };
 
     public static IEnumerable<Command> All(CommandContext context)
@@ -247,7 +252,7 @@ internal static class ProjectCommands
 
     private static Command RunCommand(CommandContext context, string name, string description, bool seedFirst)
     {
-        var command = new Command(name, description) { ProjectDir, Target, Select, Exclude, Vars, State, Threads };
+        var command = new Command(name, description) { ProjectDir, Target, Select, Exclude, Vars, State, Threads, FullRefresh };
         command.SetAction(parse =>
         {
             if (TryRequest(context, parse) is not { } request)
@@ -259,7 +264,7 @@ internal static class ProjectCommands
                 return ExitCodes.Usage;
             }
 
-            request = request with { Threads = threads };
+            request = request with { Threads = threads, FullRefresh = parse.GetValue(FullRefresh) };
             if (seedFirst)
             {
                 var seeded = SeedIfMissing(context, request);

@@ -57,4 +57,6 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor ModelCycle = new("MC6005", "Dependency cycle through a model");
     public static readonly DiagnosticDescriptor InvalidModelConfig = new("MC6006", "Invalid model config");
     public static readonly DiagnosticDescriptor InvalidDataTest = new("MC6007", "Invalid data test");
+    public static readonly DiagnosticDescriptor InvalidIncrementalConfig = new("MC6008", "Invalid incremental model config");
+    public static readonly DiagnosticDescriptor DbtIncrementalFilter = new("MC6009", "dbt's incremental filter in a model");
 }

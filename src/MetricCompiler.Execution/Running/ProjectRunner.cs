@@ -61,6 +61,7 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
             session = session with { PiiSalt = salt };
         else if (saltError is not null)
             return RunOutcome.Failed(ExitCodes.Usage, saltError, session.Diagnostics);
+        session = session with { FullRefresh = request.FullRefresh, IncrementalState = IncrementalState.Read(session.TargetDirectory) };
         if (!TryOpen(session, out var adapter, out var cannotOpen))
             return cannotOpen;
 
@@ -99,6 +100,10 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
                 foreach (var readout in readouts)
                     staged.AddRange(writer.StageReadout(readout, analysedAt, session.Project.FindExperiment(readout.ExperimentId)?.Definition, session.Project.Time.ZoneId));
                 staged.Add(writer.StageRunResults("run", session.Target, startedAt, clock.Elapsed.TotalSeconds, execution.Results, null));
+                var incremental = execution.Results.Where(r => r.Incremental is not null && r.Status == NodeResult.Success)
+                    .ToDictionary(r => r.Node, r => session.Compiled.First(c => c.Node.Name == r.Node).Checksum, StringComparer.Ordinal);
+                if (incremental.Count > 0)
+                    staged.Add(IncrementalState.Stage(session.TargetDirectory, session.IncrementalState, session.Target.Name, incremental));
             });
             // The pii salt is in no statement of an embedded or PostgreSQL target, but a remote engine's error may quote the
             // insert that loaded it: it never reaches output or artifacts.
@@ -344,6 +349,12 @@ internal sealed record RunSession(
 {
     /// <summary>The salt of pii columns (a secret: never printed, written to a file or put in SQL text).</summary>
     public string? PiiSalt { get; init; }
+
+    /// <summary><c>--full-refresh</c>.</summary>
+    public bool FullRefresh { get; init; }
+
+    /// <summary>What <c>target/incremental_state.json</c> said before the run (target → model → checksum).</summary>
+    public Dictionary<string, Dictionary<string, string>> IncrementalState { get; init; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>One run of the selected nodes against one warehouse.</summary>
@@ -354,6 +365,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
 {
     private readonly HashSet<string> _selected = session.Selected.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
     private readonly List<string> _built = [];
+    private readonly Dictionary<string, IncrementalBuild> _incremental = new(StringComparer.Ordinal);
     private readonly List<NodeResult> _results = [];
     private readonly List<ExperimentReadout> _readouts = [];
 
@@ -449,7 +461,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                         var built = node.Kind == NodeKind.Readout ? BuildReadout(adapter, node) : BuildTable(adapter, node, renderer);
                         return (built, node.Audit is { } audit ? Audit(adapter, audit, built, renderer) : null);
                     });
-                    var result = new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped);
+                    var result = new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped) { Incremental = BuildOf(node) };
                     _results.Add(result);
                     observer.NodeFinished(i + 1, total, node, result);
                 }
@@ -732,7 +744,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                 var built = node.Kind == NodeKind.Readout ? BuildReadout(db, node) : BuildTable(db, node, renderer);
                 return (built, node.Audit is { } audit ? Audit(db, audit, built, renderer) : null);
             });
-            return new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped);
+            return new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped) { Incremental = BuildOf(node) };
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -776,10 +788,64 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             return db.CountRows(build);
         }
 
+        var query = node.Query!;
+        if (node.Incremental is not null)
+        {
+            var decision = Decide(db, node, renderer);
+            lock (_incremental)
+                _incremental[node.Name] = decision;
+            if (decision.RecomputedFrom is { } start)
+                query = IncrementalSql.Rebuild(node, start);
+        }
+
         db.Execute(db.Dialect.DropTableIfExists(relation));
         MarkBuilt(node.Name);
-        db.Execute(db.Dialect.CreateTableAs(relation, renderer.Render(node.Query!)));
+        db.Execute(db.Dialect.CreateTableAs(relation, renderer.Render(query)));
         return db.CountRows(build);
+    }
+
+    /// <summary>
+    /// Whether an incremental model can keep the older days of its table in place: not with <c>--full-refresh</c>, not
+    /// on its first build, not when its definition changed since that table was built (or nothing says what it was built
+    /// from), not when the table is empty. Otherwise the run recomputes from <c>lookback_days</c> before its latest day.
+    /// </summary>
+    private IncrementalBuild Decide(IWarehouseAdapter db, PlanNode node, SqlRenderer renderer)
+    {
+        var config = node.Incremental!;
+        if (session.FullRefresh)
+            return new IncrementalBuild(IncrementalBuild.Full, "--full-refresh");
+        if (!db.TableExists(node.Name))
+            return new IncrementalBuild(IncrementalBuild.Full, "first build: the table does not exist yet");
+        var checksum = session.Compiled.First(c => c.Node.Name == node.Name).Checksum;
+        if (!session.IncrementalState.TryGetValue(session.Target.Name, out var recorded) || !recorded.TryGetValue(node.Name, out var previous))
+            return new IncrementalBuild(IncrementalBuild.Full, $"no record of the definition the table in place was built from (target/{IncrementalState.FileName})");
+        if (previous != checksum)
+            return new IncrementalBuild(IncrementalBuild.Full, $"the definition changed since the table in place was built (checksum {previous[..Math.Min(12, previous.Length)]} -> {checksum[..12]})");
+        var latest = LatestDay(db.Query(renderer.Render(IncrementalSql.Latest(node))).Single()["latest"]);
+        if (latest is not { } day)
+            return new IncrementalBuild(IncrementalBuild.Full, $"the table in place has no row with a `{config.EventTime}`");
+        var start = IncrementalSql.WindowStart(day, config.LookbackDays);
+        return new IncrementalBuild(IncrementalBuild.Incremental,
+            $"kept the days before {start:yyyy-MM-dd}; recomputed {start:yyyy-MM-dd} on ({config.LookbackDays} lookback day{(config.LookbackDays == 1 ? "" : "s")} up to the latest day {day:yyyy-MM-dd}, and every later day)",
+            start);
+    }
+
+    /// <summary>The day of an event-time value as a driver returns it (a date, a timestamp or ISO text).</summary>
+    private static DateOnly? LatestDay(object? value) => value switch
+    {
+        null or DBNull => null,
+        DateOnly d => d,
+        DateTime t => DateOnly.FromDateTime(t),
+        DateTimeOffset o => DateOnly.FromDateTime(o.UtcDateTime),
+        string text when text.Length >= 10 && DateOnly.TryParseExact(text[..10], "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.None, out var parsed) => parsed,
+        _ => throw new WarehouseException($"the event time `{value}` is not a date or a timestamp: an incremental model's `event_time` must be one"),
+    };
+
+    private IncrementalBuild? BuildOf(PlanNode node)
+    {
+        lock (_incremental)
+            return _incremental.GetValueOrDefault(node.Name);
     }
 
     /// <summary>The columns of every exposures table, as a holdout's is written.</summary>
