@@ -66,7 +66,7 @@ public static class SqlTemplate
     public static readonly IReadOnlyList<string> Functions = ["ref", "source", "var", "config"];
 
     private static readonly Regex Config = new(@"\{\{-?\s*config\s*\((?<args>[^)]*)\)\s*-?\}\}", RegexOptions.CultureInvariant);
-    private static readonly Regex ConfigArgument = new(@"^\s*(?<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?:'(?<value>[^']*)'|""(?<value>[^""]*)""|(?<value>[A-Za-z0-9_.]+))\s*$", RegexOptions.CultureInvariant);
+    private static readonly Regex ConfigArgument = new(@"^\s*(?<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?:'(?<value>[^']*)'|""(?<value>[^""]*)""|(?<value>[A-Za-z0-9_.-]+))\s*$", RegexOptions.CultureInvariant);
     private static readonly Regex Elif = new(@"\{%(?<dash>-?)(?<space>\s+)elif\b", RegexOptions.CultureInvariant);
     private static readonly Regex Comment = new(@"\{#.*?#\}", RegexOptions.CultureInvariant | RegexOptions.Singleline);
     private static readonly Regex Marker = new("\u0001(?<index>[0-9]+)\u0001", RegexOptions.CultureInvariant);
@@ -82,7 +82,7 @@ public static class SqlTemplate
     private static readonly IReadOnlyList<string> ModelSettings = ["materialized", "event_time", "lookback_days"];
 
     /// <summary>dbt's own incremental filter: not needed here, since the compiler filters on <c>event_time</c>.</summary>
-    private static readonly Regex DbtIncrementalFilter = new(@"is_incremental\s*\(|\{\{-?\s*this\s*-?\}\}", RegexOptions.CultureInvariant);
+    private static readonly Regex DbtIncrementalFilter = new(@"\bis_incremental\s*\(|\{\{-?\s*this\s*-?\}\}", RegexOptions.CultureInvariant);
 
     /// <summary>
     /// Renders <paramref name="text"/> (the contents of <paramref name="file"/>); every problem is a located diagnostic
