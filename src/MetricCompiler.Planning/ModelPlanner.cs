@@ -164,6 +164,18 @@ internal static class ModelPlanner
             }
         }
 
+        foreach (var source in project.Sources.Where(s => s.Definition.Freshness is not null))
+        {
+            // Measured on the staged rows (typed, parsed event times), so it runs right after staging.
+            var staging = NodeNames.Staging(source.Name);
+            var freshness = source.Definition.Freshness!;
+            var limits = string.Join(", ", new[] { freshness.WarnAfter is { } w ? $"warn after {w}" : null, freshness.ErrorAfter is { } e ? $"error after {e}" : null }.OfType<string>());
+            tests.Add(new PlannedTest($"source_freshness_{source.Name}", "freshness", staging, [staging],
+                new SelectQuery([Max(Col(source.EventTime.Name)).As(FreshnessColumns.Latest)], From(new NodeRef(staging))),
+                freshness.ErrorAfter is null ? TestSeverity.Warn : TestSeverity.Error, freshness.Location,
+                $"the latest `{source.EventTime.Name}` of source `{source.Name}` is recent ({limits})") { Freshness = freshness });
+        }
+
         foreach (var props in definition.ModelProperties.Where(p => byName.TryGetValue(p.Name.Name, out var n) && n.Kind == NodeKind.Model))
             foreach (var test in props.Tests)
                 if (Generic(project, test, props.Name.Name, new NodeRef(props.Name.Name), test.Column.Name, null, props.Name.Name, byName, diagnostics) is { } planned)

@@ -114,4 +114,15 @@ public sealed record PlannedTest(
     string Description)
 {
     public string SeverityName => Severity == Core.Model.TestSeverity.Warn ? "warn" : "error";
+
+    /// <summary>
+    /// A source freshness test: <see cref="FailingRows"/> returns the latest event time (<see cref="FreshnessColumns.Latest"/>),
+    /// which the runner compares with the run's reference time.
+    /// </summary>
+    public Core.Model.FreshnessDefinition? Freshness { get; init; }
+}
+
+public static class FreshnessColumns
+{
+    public const string Latest = "latest_event_at";
 }

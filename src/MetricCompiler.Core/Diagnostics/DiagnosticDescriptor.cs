@@ -59,4 +59,5 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor InvalidDataTest = new("MC6007", "Invalid data test");
     public static readonly DiagnosticDescriptor InvalidIncrementalConfig = new("MC6008", "Invalid incremental model config");
     public static readonly DiagnosticDescriptor DbtIncrementalFilter = new("MC6009", "dbt's incremental filter in a model");
+    public static readonly DiagnosticDescriptor InvalidFreshness = new("MC6010", "Invalid source freshness");
 }

@@ -448,6 +448,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
         }
 
         tests.AddRange(ReadTests(reader, $"source `{name}`", null));
+        var freshness = ReadFreshness(reader, name);
         var model = reader.Reference("model");
         if (model is not null && reader.Has("table"))
             diagnostics.Error(DiagnosticCodes.UnsupportedCombination, reader.At("model"), $"source `{name}`: `model` and `table` both say where the rows are",
@@ -469,9 +470,57 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
         {
             Model = model,
             Tests = tests,
+            Freshness = freshness,
         };
         reader.Finish();
         _sources.Add(source);
+    }
+
+    private static readonly Dictionary<string, FreshnessPeriod> FreshnessPeriods = new(StringComparer.Ordinal)
+    {
+        ["minute"] = FreshnessPeriod.Minute,
+        ["hour"] = FreshnessPeriod.Hour,
+        ["day"] = FreshnessPeriod.Day,
+    };
+
+    /// <summary><c>freshness: {warn_after: {count: 12, period: hour}, error_after: {count: 1, period: day}}</c>, as dbt spells it.</summary>
+    private FreshnessDefinition? ReadFreshness(YamlMappingReader source, string name)
+    {
+        if (source.Mapping("freshness") is not { } node)
+            return null;
+        var reader = source.Nested(node, "freshness");
+        FreshnessThreshold? Threshold(string key)
+        {
+            if (reader.Mapping(key) is not { } thresholdNode)
+                return null;
+            var threshold = reader.Nested(thresholdNode, key);
+            var count = threshold.Integer("count", required: true);
+            var period = threshold.Choice("period", FreshnessPeriods, required: true);
+            threshold.Finish();
+            if (count is < 1 or > 100_000)
+            {
+                diagnostics.Error(DiagnosticCodes.InvalidFreshness, threshold.At("count"), $"source `{name}` freshness `{key}`: count must be between 1 and 100,000, not {count}",
+                    "how many minutes, hours or days old the latest event may be");
+                return null;
+            }
+
+            return count is null || period is null ? null : new FreshnessThreshold(count.Value, period.Value);
+        }
+
+        var warn = Threshold("warn_after");
+        var error = Threshold("error_after");
+        reader.Finish();
+        if (warn is null && error is null)
+        {
+            diagnostics.Error(DiagnosticCodes.InvalidFreshness, source.At("freshness"), $"source `{name}`: `freshness` needs `warn_after` or `error_after`",
+                "write `freshness: {warn_after: {count: 12, period: hour}, error_after: {count: 1, period: day}}`");
+            return null;
+        }
+
+        if (warn is not null && error is not null && warn.Span > error.Span)
+            diagnostics.Error(DiagnosticCodes.InvalidFreshness, source.At("freshness"), $"source `{name}`: `warn_after` ({warn}) is later than `error_after` ({error})",
+                "a source warns first and fails later: make `warn_after` the shorter age");
+        return new FreshnessDefinition(warn, error, source.At("freshness"));
     }
 
     private void ReadMetric(YamlMappingNode node, string file)

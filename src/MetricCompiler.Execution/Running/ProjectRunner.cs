@@ -61,7 +61,7 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
             session = session with { PiiSalt = salt };
         else if (saltError is not null)
             return RunOutcome.Failed(ExitCodes.Usage, saltError, session.Diagnostics);
-        session = session with { FullRefresh = request.FullRefresh, IncrementalState = IncrementalState.Read(session.TargetDirectory) };
+        session = session with { FullRefresh = request.FullRefresh, IncrementalState = IncrementalState.Read(session.TargetDirectory), Now = request.Now ?? DateTime.UtcNow };
         if (!TryOpen(session, out var adapter, out var cannotOpen))
             return cannotOpen;
 
@@ -202,6 +202,7 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
         var prepared = Prepare(request, out var session, compileSelectionOnly: false);
         if (session is null)
             return prepared!.Outcome;
+        session = session with { Now = request.Now ?? DateTime.UtcNow };
         var startedAt = DateTime.UtcNow;
         var clock = Stopwatch.StartNew();
         if (!TryOpen(session, out var adapter, out var cannotOpen))
@@ -217,7 +218,7 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
                 var missing = test.Reads.FirstOrDefault(r => !adapter.TableExists(r));
                 var result = missing is not null
                     ? TestRunner.Skip(test, $"not run: `{missing}` has not been built yet; run `metricc build` first")
-                    : TestRunner.Run(adapter, renderer, test);
+                    : TestRunner.Run(adapter, renderer, test, session.Now);
                 results.Add(result);
                 observer.TestFinished(test, result);
             }
@@ -353,6 +354,9 @@ internal sealed record RunSession(
     /// <summary><c>--full-refresh</c>.</summary>
     public bool FullRefresh { get; init; }
 
+    /// <summary>The reference time of source freshness tests, in UTC (<c>--now</c>, or when the run started).</summary>
+    public DateTime Now { get; init; } = DateTime.UtcNow;
+
     /// <summary>What <c>target/incremental_state.json</c> said before the run (target → model → checksum).</summary>
     public Dictionary<string, Dictionary<string, string>> IncrementalState { get; init; } = new(StringComparer.Ordinal);
 }
@@ -420,7 +424,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                 var blocked = test.Reads.FirstOrDefault(skipped.ContainsKey);
                 var result = blocked is not null
                     ? TestRunner.Skip(test, $"not run: `{blocked}` was skipped ({skipped[blocked]})")
-                    : TestRunner.Run(adapter, renderer, test);
+                    : TestRunner.Run(adapter, renderer, test, session.Now);
                 _results.Add(result);
                 observer.TestFinished(test, result);
                 if (result.Status is not (NodeResult.Fail or NodeResult.Error))
@@ -625,7 +629,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             {
                 pendingTests.Remove(readyTest);
                 runningTests.Add(readyTest);
-                running.Add(Task.Run(() => new Finished(null, readyTest, TestRunner.Run(worker, Renderer(worker), readyTest), worker)));
+                running.Add(Task.Run(() => new Finished(null, readyTest, TestRunner.Run(worker, Renderer(worker), readyTest, session.Now), worker)));
             }
             else
             {

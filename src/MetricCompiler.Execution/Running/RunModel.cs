@@ -27,6 +27,9 @@ public sealed record RunRequest(
     /// <summary><c>--threads</c>: how many independent nodes run at once (1: one after the other).</summary>
     public int Threads { get; init; } = 1;
 
+    /// <summary><c>--now</c>: the reference time (UTC) source freshness is measured at; null: the current time.</summary>
+    public DateTime? Now { get; init; }
+
     /// <summary><c>--full-refresh</c>: incremental models are rebuilt from all their rows.</summary>
     public bool FullRefresh { get; init; }
 }

@@ -13,11 +13,14 @@ internal static class TestRunner
     /// <summary>How many failing rows a result keeps (and the console prints).</summary>
     public const int PreviewRows = 5;
 
-    public static NodeResult Run(IWarehouseAdapter adapter, SqlRenderer renderer, PlannedTest test)
+    /// <param name="now">The reference time source freshness is measured at (<c>--now</c>, or the current UTC time).</param>
+    public static NodeResult Run(IWarehouseAdapter adapter, SqlRenderer renderer, PlannedTest test, DateTime now)
     {
         var clock = Stopwatch.StartNew();
         try
         {
+            if (test.Freshness is { } freshness)
+                return Freshness(adapter, renderer, test, freshness, now, clock);
             var sql = renderer.Render(test.FailingRows).TrimEnd();
             var counted = adapter.Query($"select count(*) as failures from ({Environment.NewLine}{sql}{Environment.NewLine}) as failing_rows");
             var failures = Convert.ToInt64(counted[0].Values.First(), CultureInfo.InvariantCulture);
@@ -31,6 +34,64 @@ internal static class TestRunner
             return Result(test, NodeResult.Error, clock.Elapsed.TotalSeconds, null, $"the test's query failed: {e.Message}");
         }
     }
+
+    /// <summary>
+    /// A source freshness test: the age of the latest event time at <paramref name="now"/> against <c>error_after</c>
+    /// (a failure, or a warning with only <c>warn_after</c>) and <c>warn_after</c> (a warning).
+    /// </summary>
+    private static NodeResult Freshness(IWarehouseAdapter adapter, SqlRenderer renderer, PlannedTest test, FreshnessDefinition freshness, DateTime now, Stopwatch clock)
+    {
+        var value = adapter.Query(renderer.Render(test.FailingRows)).Single()[FreshnessColumns.Latest];
+        var latest = TimeOf(value);
+        var at = now.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+        string status;
+        string? message;
+        double? ageHours = null;
+        if (latest is null)
+        {
+            status = freshness.ErrorAfter is null ? NodeResult.Warn : NodeResult.Fail;
+            message = $"no event time at all: the source has no rows with one (reference time {at} UTC)";
+        }
+        else
+        {
+            var age = now - latest.Value;
+            ageHours = Math.Round(age.TotalHours, 2);
+            var stale = freshness.ErrorAfter is { } error && age > error.Span ? ("error", error)
+                : freshness.WarnAfter is { } warn && age > warn.Span ? ("warn", warn)
+                : default((string, FreshnessThreshold)?);
+            status = stale is null ? NodeResult.Pass : stale.Value.Item1 == "error" ? NodeResult.Fail : NodeResult.Warn;
+            message = $"the latest event is at {latest.Value.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture)} UTC, {Age(age)} before the reference time {at} UTC" +
+                (stale is { } s ? $": older than `{s.Item1}_after` ({s.Item2})" : "");
+        }
+
+        var failing = status == NodeResult.Pass ? 0 : 1;
+        IReadOnlyList<IReadOnlyDictionary<string, object?>> rows = failing == 0 ? [] :
+        [
+            new Dictionary<string, object?>(StringComparer.Ordinal)
+            {
+                [FreshnessColumns.Latest] = latest,
+                ["age_hours"] = ageHours,
+                ["reference_time"] = now,
+            },
+        ];
+        return Result(test, status, clock.Elapsed.TotalSeconds, failing, message) with { FailingRows = rows };
+    }
+
+    private static string Age(TimeSpan age) =>
+        age.TotalHours >= 48 ? $"{age.TotalDays.ToString("0.#", CultureInfo.InvariantCulture)} days"
+            : age.TotalMinutes >= 120 ? $"{age.TotalHours.ToString("0.#", CultureInfo.InvariantCulture)} hours"
+            : $"{age.TotalMinutes.ToString("0", CultureInfo.InvariantCulture)} minutes";
+
+    /// <summary>A timestamp as a driver returns it (SQLite: ISO text), in UTC.</summary>
+    private static DateTime? TimeOf(object? value) => value switch
+    {
+        null or DBNull => null,
+        DateTime t => DateTime.SpecifyKind(t.Kind == DateTimeKind.Local ? t.ToUniversalTime() : t, DateTimeKind.Utc),
+        DateTimeOffset o => o.UtcDateTime,
+        DateOnly d => d.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc),
+        string text when DateTime.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var parsed) => parsed,
+        _ => throw new WarehouseException($"the event time `{value}` is not a timestamp"),
+    };
 
     public static NodeResult Skip(PlannedTest test, string why) => Result(test, NodeResult.Skipped, 0, null, why);
 

@@ -52,6 +52,8 @@ public sealed class DocumentationTests
         "cohort_filter", "return_filter", "return_on", "return_within", "measure", "gap", "session_id", "percentile",
         // outlier capping on a metric (ReadCap)
         "cap", "value",
+        // source freshness (ReadFreshness)
+        "freshness", "warn_after", "error_after", "period",
     ];
 
     /// <summary>
