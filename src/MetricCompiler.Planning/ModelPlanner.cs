@@ -150,6 +150,20 @@ internal static class ModelPlanner
             var relation = source.Definition.Model is { } model ? (RelationRef)new NodeRef(model.Name) : new SourceTableRef(source.Table);
             foreach (var test in source.Definition.Tests)
             {
+                if (test.Kind == DataTestKind.RowCountParity)
+                {
+                    var staging = NodeNames.Staging(source.Name);
+                    if (byName.GetValueOrDefault(staging)?.Audit is not { } audit)
+                        continue;
+                    var limits = string.Join(", ", new[] { test.WarnDroppedShare is { } w ? $"warn above {RowCountParity.Percent(w)}" : null, test.MaxDroppedShare is { } m ? $"fail above {RowCountParity.Percent(m)}" : null }.OfType<string>());
+                    tests.Add(new PlannedTest($"row_count_parity_source_{source.Name}", "row_count_parity", staging, [staging], audit.Query, test.Severity, test.Location,
+                        $"staging `{staging}` keeps the raw rows of `{source.Name}` but a small share ({limits.Replace(",", ";", StringComparison.Ordinal)})")
+                    {
+                        Parity = new RowCountParity(audit, test.MaxDroppedShare, test.WarnDroppedShare),
+                    });
+                    continue;
+                }
+
                 var column = source.FindColumn(test.Column.Name);
                 if (column is null)
                 {
@@ -323,6 +337,7 @@ internal static class ModelPlanner
         DataTestKind.Unique => "unique",
         DataTestKind.AcceptedValues => "accepted_values",
         DataTestKind.Relationships => "relationships",
+        DataTestKind.RowCountParity => "row_count_parity",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 

@@ -120,6 +120,19 @@ public sealed record PlannedTest(
     /// which the runner compares with the run's reference time.
     /// </summary>
     public Core.Model.FreshnessDefinition? Freshness { get; init; }
+
+    /// <summary>A row-count parity test: <see cref="FailingRows"/> is the staging audit query.</summary>
+    public RowCountParity? Parity { get; init; }
+}
+
+/// <summary>
+/// Row-count parity between a source and its staging: <see cref="Audit"/> counts the raw rows and what each staging rule
+/// dropped; the runner adds the duplicates (raw minus drops minus staged rows) and compares the dropped share.
+/// </summary>
+public sealed record RowCountParity(StagingAudit Audit, double? MaxDroppedShare, double? WarnDroppedShare)
+{
+    /// <summary>0.015 as <c>1.5%</c>.</summary>
+    public static string Percent(double share) => (share * 100).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) + "%";
 }
 
 public static class FreshnessColumns

@@ -179,6 +179,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
         ["unique"] = DataTestKind.Unique,
         ["accepted_values"] = DataTestKind.AcceptedValues,
         ["relationships"] = DataTestKind.Relationships,
+        ["row_count_parity"] = DataTestKind.RowCountParity,
     };
 
     /// <summary>
@@ -225,6 +226,13 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
             }
 
             var severity = arguments?.Choice("severity", Severities) ?? TestSeverity.Error;
+            if (kind == DataTestKind.RowCountParity)
+            {
+                if (ReadParity(arguments, context, at, column is not null || !context.StartsWith("source ", StringComparison.Ordinal), severity) is { } parity)
+                    result.Add(parity);
+                continue;
+            }
+
             var testColumn = column ?? arguments?.Reference("column");
             if (testColumn is null)
             {
@@ -259,6 +267,39 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// <c>row_count_parity: {max_dropped_share: 0.01, warn_dropped_share: 0.001}</c> on a source (not on a column): how
+    /// much of the raw rows staging may drop.
+    /// </summary>
+    private DataTestDefinition? ReadParity(YamlMappingReader? arguments, string context, SourceLocation at, bool misplaced, TestSeverity severity)
+    {
+        var max = arguments?.Number("max_dropped_share");
+        var warn = arguments?.Number("warn_dropped_share");
+        arguments?.Finish();
+        if (misplaced)
+        {
+            diagnostics.Error(DiagnosticCodes.InvalidDataTest, at, $"{context}: `row_count_parity` compares a source with its staging, so it goes under the source's own `tests:`",
+                "write it under the source: `tests: [{row_count_parity: {max_dropped_share: 0.01}}]`");
+            return null;
+        }
+
+        if (max is null && warn is null)
+        {
+            diagnostics.Error(DiagnosticCodes.InvalidDataTest, at, $"{context}: `row_count_parity` needs `max_dropped_share` or `warn_dropped_share`",
+                "write `- row_count_parity: {max_dropped_share: 0.01}`: the share of raw rows staging may drop (0.01 = 1%)");
+            return null;
+        }
+
+        if (max is < 0 or > 1 || warn is < 0 or > 1 || max is not null && warn > max)
+        {
+            diagnostics.Error(DiagnosticCodes.InvalidDataTest, at, $"{context}: `row_count_parity` shares are between 0 and 1, with `warn_dropped_share` at most `max_dropped_share`",
+                "0.01 is 1% of the raw rows");
+            return null;
+        }
+
+        return new DataTestDefinition(DataTestKind.RowCountParity, new NameReference("", at), severity, at) { MaxDroppedShare = max, WarnDroppedShare = warn };
     }
 
     /// <summary><c>models:</c> entries: YAML about SQL models (description, tags, column tests and model-level tests).</summary>

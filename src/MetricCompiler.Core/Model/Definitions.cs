@@ -307,6 +307,8 @@ public enum DataTestKind
     Unique,
     AcceptedValues,
     Relationships,
+    /// <summary>On a source: the share of its raw rows staging dropped, by reason, against thresholds.</summary>
+    RowCountParity,
 }
 
 /// <summary>
@@ -323,7 +325,14 @@ public sealed record DataTestDefinition(
     SourceLocation Location,
     IReadOnlyList<string>? Values = null,
     NameReference? To = null,
-    string? Field = null);
+    string? Field = null)
+{
+    /// <summary>For row_count_parity: above this share of dropped raw rows the test fails (or warns, with severity warn).</summary>
+    public double? MaxDroppedShare { get; init; }
+
+    /// <summary>For row_count_parity: above this share it warns.</summary>
+    public double? WarnDroppedShare { get; init; }
+}
 
 /// <summary>
 /// A SQL model: a <c>.sql</c> file under the model paths, rendered once at load (ref, source, var, config, if, for).

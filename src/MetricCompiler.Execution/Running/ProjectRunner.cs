@@ -463,7 +463,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                     var (rows, dropped) = Retry(node.Name).Execute(() =>
                     {
                         var built = node.Kind == NodeKind.Readout ? BuildReadout(adapter, node) : BuildTable(adapter, node, renderer);
-                        return (built, node.Audit is { } audit ? Audit(adapter, audit, built, renderer) : null);
+                        return (built, node.Audit is { } audit ? TestRunner.Audit(adapter, audit, built, renderer) : null);
                     });
                     var result = new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped) { Incremental = BuildOf(node) };
                     _results.Add(result);
@@ -746,7 +746,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             var (rows, dropped) = Retry(node.Name).Execute(() =>
             {
                 var built = node.Kind == NodeKind.Readout ? BuildReadout(db, node) : BuildTable(db, node, renderer);
-                return (built, node.Audit is { } audit ? Audit(db, audit, built, renderer) : null);
+                return (built, node.Audit is { } audit ? TestRunner.Audit(db, audit, built, renderer) : null);
             });
             return new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped) { Incremental = BuildOf(node) };
         }
@@ -881,18 +881,6 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         MarkBuilt(node.Name);
         db.WriteTable(Build(node.Name), ExposureColumns, rows);
         return rows.Count;
-    }
-
-    /// <summary>The rows each staging rule dropped, read over the raw table; what is left beyond the staged rows were duplicates.</summary>
-    private static IReadOnlyDictionary<string, long> Audit(IWarehouseAdapter db, StagingAudit audit, long staged, SqlRenderer renderer)
-    {
-        var row = db.Query(renderer.Render(audit.Query)).Single();
-        long Value(string column) => row.TryGetValue(column, out var v) && v is not null and not DBNull ? Convert.ToInt64(v, System.Globalization.CultureInfo.InvariantCulture) : 0;
-        var dropped = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        foreach (var column in audit.DroppedColumns)
-            dropped[column] = Value(column);
-        dropped[StagingAuditColumns.Duplicates] = Math.Max(0, Value(StagingAuditColumns.RawRows) - dropped.Values.Sum() - staged);
-        return dropped;
     }
 
     private long BuildReadout(IWarehouseAdapter db, PlanNode node)

@@ -21,6 +21,8 @@ internal static class TestRunner
         {
             if (test.Freshness is { } freshness)
                 return Freshness(adapter, renderer, test, freshness, now, clock);
+            if (test.Parity is { } parity)
+                return Parity(adapter, renderer, test, parity, clock);
             var sql = renderer.Render(test.FailingRows).TrimEnd();
             var counted = adapter.Query($"select count(*) as failures from ({Environment.NewLine}{sql}{Environment.NewLine}) as failing_rows");
             var failures = Convert.ToInt64(counted[0].Values.First(), CultureInfo.InvariantCulture);
@@ -75,6 +77,54 @@ internal static class TestRunner
             },
         ];
         return Result(test, status, clock.Elapsed.TotalSeconds, failing, message) with { FailingRows = rows };
+    }
+
+    /// <summary>The rows each staging rule dropped, read over the raw table; what is left beyond the staged rows were duplicates.</summary>
+    public static IReadOnlyDictionary<string, long> Audit(IWarehouseAdapter db, StagingAudit audit, long staged, SqlRenderer renderer) =>
+        Audit(db, audit, staged, renderer, out _);
+
+    private static IReadOnlyDictionary<string, long> Audit(IWarehouseAdapter db, StagingAudit audit, long staged, SqlRenderer renderer, out long raw)
+    {
+        var row = db.Query(renderer.Render(audit.Query)).Single();
+        long Value(string column) => row.TryGetValue(column, out var v) && v is not null and not DBNull ? Convert.ToInt64(v, CultureInfo.InvariantCulture) : 0;
+        var dropped = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var column in audit.DroppedColumns)
+            dropped[column] = Value(column);
+        dropped[StagingAuditColumns.Duplicates] = Math.Max(0, Value(StagingAuditColumns.RawRows) - dropped.Values.Sum() - staged);
+        raw = Value(StagingAuditColumns.RawRows);
+        return dropped;
+    }
+
+    /// <summary>
+    /// Row-count parity: the staging audit over the raw rows and the staged rows (this run's build table, or the table
+    /// in place for <c>metricc test</c>); the share of raw rows dropped against the thresholds, with every reason.
+    /// </summary>
+    private static NodeResult Parity(IWarehouseAdapter adapter, SqlRenderer renderer, PlannedTest test, RowCountParity parity, Stopwatch clock)
+    {
+        var staging = test.AttachedTo!;
+        var staged = Convert.ToInt64(adapter.Query(renderer.Render(new Sql.Model.SelectQuery([Sql.Model.Sql.As(Sql.Model.Sql.CountStar(), "staged_rows")],
+            Sql.Model.Sql.From(new Sql.Model.NodeRef(staging))))).Single()["staged_rows"], CultureInfo.InvariantCulture);
+        var reasons = Audit(adapter, parity.Audit, staged, renderer, out var raw).ToList();
+        var dropped = reasons.Sum(r => r.Value);
+        var share = raw == 0 ? 0 : (double)dropped / raw;
+        var status = parity.MaxDroppedShare is { } max && share > max ? test.Severity == TestSeverity.Warn ? NodeResult.Warn : NodeResult.Fail
+            : parity.WarnDroppedShare is { } warn && share > warn ? NodeResult.Warn
+            : NodeResult.Pass;
+        var why = dropped == 0 ? "none" : string.Join(", ", reasons.Where(r => r.Value > 0).Select(r => $"{r.Value.ToString("N0", CultureInfo.InvariantCulture)} {r.Key.Replace('_', ' ')}"));
+        var message = $"staging dropped {dropped.ToString("N0", CultureInfo.InvariantCulture)} of {raw.ToString("N0", CultureInfo.InvariantCulture)} raw rows " +
+            $"({RowCountParity.Percent(share)}): {why}" +
+            (status == NodeResult.Pass ? "" : parity.MaxDroppedShare is { } m && share > m ? $"; more than `max_dropped_share` ({RowCountParity.Percent(m)})" : $"; more than `warn_dropped_share` ({RowCountParity.Percent(parity.WarnDroppedShare!.Value)})");
+        var row = new Dictionary<string, object?>(StringComparer.Ordinal)
+        {
+            [StagingAuditColumns.RawRows] = raw,
+            ["staged_rows"] = staged,
+            ["dropped_rows"] = dropped,
+            ["dropped_share"] = Math.Round(share, 6),
+        };
+        foreach (var (reason, count) in reasons)
+            row[reason] = count;
+        // The counts are the result even when it passes: what staging dropped, and why, is always reported.
+        return Result(test, status, clock.Elapsed.TotalSeconds, status == NodeResult.Pass ? 0 : dropped, message) with { FailingRows = [row] };
     }
 
     private static string Age(TimeSpan age) =>

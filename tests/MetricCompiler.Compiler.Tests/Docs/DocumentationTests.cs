@@ -54,6 +54,8 @@ public sealed class DocumentationTests
         "cap", "value",
         // source freshness (ReadFreshness)
         "freshness", "warn_after", "error_after", "period",
+        // row-count parity (ReadParity)
+        "row_count_parity", "max_dropped_share", "warn_dropped_share",
     ];
 
     /// <summary>
