@@ -3,8 +3,16 @@
 #   launcher overhead of ./metricc once built, compile, demo seeding and a full run of the DAG on both embedded engines
 #   (DuckDB, the default, and SQLite) with their ratio, A/A simulation.
 # Usage: scripts/benchmark.sh [repetitions]   (default 5; medians are printed)
+#        scripts/benchmark.sh run [options]   the analysis benchmark on the demo scaled up: `metricc bench run` (floor,
+#                                             20-metric analysis, naive way, full build, peak memory; JSON and SVG),
+#                                             e.g. `scripts/benchmark.sh run --events 1000000,3000000 --repeat 3`;
+#                                             PostgreSQL is measured when the variables of scripts/postgres.sh are set
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+if [ "${1:-}" = "run" ]; then
+  shift
+  exec "$root/metricc" bench run --project-dir "$root" "$@"
+fi
 reps="${1:-5}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT

@@ -126,11 +126,20 @@ public abstract class DbWarehouseAdapter(DbConnection connection, SqlDialect dia
 
             foreach (var statement in after ?? [])
                 ExecuteIn(transaction, statement);
+            FaultPoint.Reach(FaultPoint.InsideSwap);
             transaction.Commit();
         }
         catch
         {
-            transaction.Rollback();
+            try
+            {
+                transaction.Rollback();
+            }
+            catch (Exception e) when (e is DbException or InvalidOperationException)
+            {
+                // The connection is gone (the server stopped): the server rolled the transaction back; report why it failed.
+            }
+
             throw;
         }
     }

@@ -24,7 +24,9 @@ public sealed class SqliteAdapter : DbWarehouseAdapter
         using (var pragma = connection.CreateCommand())
         {
             // case_sensitive_like: `like` means what it means on every other engine (the dialect spells ilike with lower()).
-            pragma.CommandText = "pragma journal_mode = wal; pragma synchronous = normal; pragma temp_store = memory; pragma cache_size = -65536; pragma case_sensitive_like = on;";
+            // temp_store stays SQLite's default (files): with it in memory, the sorts of staging held the whole history and
+            // a build's peak memory grew with the events (docs/performance.md).
+            pragma.CommandText = "pragma journal_mode = wal; pragma synchronous = normal; pragma cache_size = -65536; pragma case_sensitive_like = on;";
             pragma.ExecuteNonQuery();
         }
 

@@ -16,7 +16,30 @@ public sealed record DemoDataOptions
     /// <summary>User ids are <c>u</c> + six digits, so at most 999,999 users.</summary>
     public const int MaxUsers = 999_999;
 
-    public DemoDataOptions(int Users = 40_000, ulong Seed = 20260105, DateOnly? PeriodStart = null, DateOnly? PeriodEnd = null)
+    /// <summary>Users of the default options, and the events they generate (README.md): the ratio <see cref="ForEvents"/> scales by.</summary>
+    public const int DefaultUsers = 40_000;
+
+    public const long DefaultEvents = 1_115_054;
+
+    public const ulong DefaultSeed = 20260105;
+
+    /// <summary>
+    /// The demo scaled to about <paramref name="events"/> raw events (within a fraction of a percent): the same period and
+    /// behaviour, with as many users as the default options' events per user need (40,000 users give 1,115,054
+    /// events). Deterministic per seed like any other options; the exact count is in the seeding summary.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Fewer than one user or more than <see cref="MaxUsers"/> would be needed
+    /// (at most about 27.9 million events).</exception>
+    public static DemoDataOptions ForEvents(long events, ulong seed = DefaultSeed)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(events);
+        var users = Math.Round((double)events * DefaultUsers / DefaultEvents, MidpointRounding.AwayFromZero);
+        if (users > MaxUsers)
+            throw new ArgumentOutOfRangeException(nameof(events), events, $"{events:N0} events need more than {MaxUsers:N0} users, the most the demo data holds");
+        return new DemoDataOptions(Math.Max(1, (int)users), seed);
+    }
+
+    public DemoDataOptions(int Users = DefaultUsers, ulong Seed = DefaultSeed, DateOnly? PeriodStart = null, DateOnly? PeriodEnd = null)
     {
         this.Users = Users;
         this.Seed = Seed;

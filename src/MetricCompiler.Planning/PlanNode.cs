@@ -81,7 +81,11 @@ public sealed record PlanNode(
 /// <see cref="DroppedColumns"/>, the rows that rule dropped. Raw rows minus every drop minus the staged rows are the
 /// duplicates removed.
 /// </summary>
-public sealed record StagingAudit(QueryExpr Query, IReadOnlyList<string> DroppedColumns);
+public sealed record StagingAudit(QueryExpr Query, IReadOnlyList<string> DroppedColumns)
+{
+    /// <summary>Counts of values (not rows) staging made null in the rows it kept: <see cref="StagingAuditColumns.NotANumber"/>, <see cref="StagingAuditColumns.Negative"/>.</summary>
+    public IReadOnlyList<string> NulledColumns { get; init; } = [];
+}
 
 /// <summary>The columns of a staging audit, declared once.</summary>
 public static class StagingAuditColumns
@@ -91,6 +95,12 @@ public static class StagingAuditColumns
     public const string MissingTime = "missing_or_unparsable_time";
     public const string OutsideRetention = "outside_retention";
     public const string WithoutConsent = "without_consent";
+
+    /// <summary>Values of integer and number columns that are not numbers (`'N/A'`, `''`): null in staging.</summary>
+    public const string NotANumber = "not_a_number";
+
+    /// <summary>Negative values of `non_negative` columns: null in staging.</summary>
+    public const string Negative = "negative";
 
     /// <summary>Not a column of the audit query: computed by the runner from the staged row count.</summary>
     public const string Duplicates = "duplicates";

@@ -115,7 +115,15 @@ public static class Planner
     private static PlanNode Staging(BoundSource source)
     {
         // Timestamps follow the timestamp contract (UtcTimestampExpr): the same UTC instant on every engine, null when unparsable.
-        SqlExpr Typed(BoundColumn c) => c.Type == ColumnType.Timestamp ? new UtcTimestampExpr(Col(c.Name)) : Cast(Col(c.Name), ToSqlType(c.Type));
+        // Numbers likewise: a value that is not a number ('N/A') is null, and so is a negative one in a `non_negative` column;
+        // the audit counts both.
+        SqlExpr Typed(BoundColumn c) => c.Type switch
+        {
+            ColumnType.Timestamp => new UtcTimestampExpr(Col(c.Name)),
+            ColumnType.Integer or ColumnType.Number when c.NonNegative => When(Ge(Number(c), Num(0)), Number(c)),
+            ColumnType.Integer or ColumnType.Number => Number(c),
+            _ => Cast(Col(c.Name), ToSqlType(c.Type)),
+        };
         var keep = StagingRules(source, Typed);
         var typedItems = source.Columns.Select(c => Typed(c).As(c.Name)).ToList();
         RelationRef raw = source.Definition.Model is { } model ? new NodeRef(model.Name) : new SourceTableRef(source.Table);
@@ -157,9 +165,11 @@ public static class Planner
             query, source.Definition.Model is { } reads ? [reads.Name] : [], source.Definition.Model is null ? [source.Table] : [], source.Location,
             ["staging", .. source.Definition.Tags])
         {
-            Audit = StagingAudit(raw, keep),
+            Audit = StagingAudit(raw, keep, source),
         };
     }
+
+    private static NumberOrNullExpr Number(BoundColumn column) => new(Col(column.Name), ToSqlType(column.Type));
 
     /// <summary>A rule of staging: the rows it keeps, the audit column counting the rows it drops, and a comment.</summary>
     private sealed record StagingRule(string DroppedColumn, SqlExpr Keep, string Description);
@@ -181,8 +191,11 @@ public static class Planner
         return rules;
     }
 
-    /// <summary>One row: the raw rows, and per rule the rows it dropped (the rest either staged or were duplicates).</summary>
-    private static StagingAudit StagingAudit(RelationRef raw, IReadOnlyList<StagingRule> rules)
+    /// <summary>
+    /// One row: the raw rows, per rule the rows it dropped (the rest either staged or were duplicates), and over the rows
+    /// every rule kept, the values staging made null: numbers that are not numbers, negatives in `non_negative` columns.
+    /// </summary>
+    private static StagingAudit StagingAudit(RelationRef raw, IReadOnlyList<StagingRule> rules, BoundSource source)
     {
         var items = new List<SelectItem> { CountStar().As(StagingAuditColumns.RawRows) };
         for (var i = 0; i < rules.Count; i++)
@@ -192,7 +205,24 @@ public static class Planner
             items.Add(Coalesce(Sum(counted), Num(0)).As(rules[i].DroppedColumn));
         }
 
-        return new StagingAudit(new SelectQuery(items, From(raw)), [.. rules.Select(r => r.DroppedColumn)]);
+        var numbers = source.Columns.Where(c => c.Type is ColumnType.Integer or ColumnType.Number).ToList();
+        var nulled = new List<string>();
+        SqlExpr Kept(SqlExpr condition) => And([.. rules.Select(r => r.Keep), condition]);
+        if (numbers.Count > 0)
+        {
+            nulled.Add(StagingAuditColumns.NotANumber);
+            items.Add(Coalesce(Sum(numbers.Select(c => (SqlExpr)When(Kept(And([new IsNullExpr(Col(c.Name), Negated: true), new IsNullExpr(Number(c))])), Num(1), Num(0)))
+                .Aggregate((a, b) => new BinaryExpr(a, BinaryOperator.Add, b))), Num(0)).As(StagingAuditColumns.NotANumber));
+        }
+
+        if (numbers.Where(c => c.NonNegative).ToList() is { Count: > 0 } nonNegative)
+        {
+            nulled.Add(StagingAuditColumns.Negative);
+            items.Add(Coalesce(Sum(nonNegative.Select(c => (SqlExpr)When(Kept(Lt(Number(c), Num(0))), Num(1), Num(0)))
+                .Aggregate((a, b) => new BinaryExpr(a, BinaryOperator.Add, b))), Num(0)).As(StagingAuditColumns.Negative));
+        }
+
+        return new StagingAudit(new SelectQuery(items, From(raw)), [.. rules.Select(r => r.DroppedColumn)]) { NulledColumns = nulled };
     }
 
     /// <summary>
@@ -380,7 +410,8 @@ public static class Planner
 
         return new PlanNode(NodeNames.Statistics(experiment.Id), NodeKind.Statistics,
             $"Per-variant sufficient statistics for experiment `{experiment.Id}` (n, centred sums, sums of squares, cross-products).",
-            new UnionAllQuery(parts, comments) { With = [.. SharedExpressions(lowered, experiment.Metrics.Select(m => m.Metric))] }, [NodeNames.UnitMetrics(experiment.Id)], [], experiment.Definition.Location,
+            new UnionAllQuery(parts, comments) { With = [.. SharedExpressions(lowered, experiment.Metrics.Select(m => m.Metric)), .. QuantileExpressions(lowered, experiment.Metrics.Select(m => m.Metric), null)] },
+            [NodeNames.UnitMetrics(experiment.Id)], [], experiment.Definition.Location,
             ["experiment", .. experiment.Definition.Tags], experiment.Id);
     }
 
@@ -396,14 +427,21 @@ public static class Planner
             {
                 var column = Col(NodeNames.Segment(segment.Name));
                 parts.Add(StatisticsPart(experiment, metric.Metric, lowered.Of(metric.Metric),
-                    [Str(segment.Name).As(StatisticsColumns.Dimension), column.As(StatisticsColumns.Segment)], [column]));
+                    [Str(segment.Name).As(StatisticsColumns.Dimension), column.As(StatisticsColumns.Segment)], [column], QuantileSuffix(segment.Name)));
                 comments.Add($"{metric.Role.ToString().ToLowerInvariant()} metric `{metric.Metric.Name}` by segment `{segment.Name}`");
             }
         }
 
         return new PlanNode(NodeNames.SegmentStatistics(experiment.Id), NodeKind.Statistics,
             $"Per-segment, per-variant sufficient statistics for experiment `{experiment.Id}` (segment breakdowns).",
-            new UnionAllQuery(parts, comments) { With = [.. SharedExpressions(lowered, experiment.Metrics.Where(m => m.Role != MetricRole.Guardrail).Select(m => m.Metric))] },
+            new UnionAllQuery(parts, comments)
+            {
+                With =
+                [
+                    .. SharedExpressions(lowered, experiment.Metrics.Where(m => m.Role != MetricRole.Guardrail).Select(m => m.Metric)),
+                    .. experiment.Segments.SelectMany(segment => QuantileExpressions(lowered, experiment.Metrics.Where(m => m.Role != MetricRole.Guardrail).Select(m => m.Metric), segment.Name)),
+                ],
+            },
             [NodeNames.UnitMetrics(experiment.Id)], [], experiment.Definition.Location,
             ["experiment", "segments", .. experiment.Definition.Tags], experiment.Id);
     }
@@ -497,10 +535,28 @@ public static class Planner
             "each unit column's mean over every analysed unit: sums are taken about it, so squares do not cancel");
     }
 
+    /// <summary>
+    /// Each quantile metric's ranked values with the positions of its quantile and bounds, per variant (and per segment
+    /// of <paramref name="segment"/> for segment statistics): see <see cref="QuantileStatistics"/>.
+    /// </summary>
+    private static IEnumerable<CommonTableExpression> QuantileExpressions(LoweredExperiment lowered, IEnumerable<BoundMetric> metrics, string? segment)
+    {
+        var unitMetrics = From(new NodeRef(NodeNames.UnitMetrics(lowered.Experiment.Id)));
+        IReadOnlyList<SqlExpr> partition = segment is null
+            ? [Col(StatisticsColumns.Variant)]
+            : [Col(NodeNames.Segment(segment)), Col(StatisticsColumns.Variant)];
+        return metrics.Select(lowered.Of).OfType<QuantileStatistics>().DistinctBy(q => q.Value, StringComparer.Ordinal)
+            .SelectMany(q => q.Expressions(unitMetrics, partition, QuantileSuffix(segment)));
+    }
+
+    private static string QuantileSuffix(string? segment) => segment is null ? "" : $"__{segment}";
+
     private static SelectQuery StatisticsPart(BoundExperiment experiment, BoundMetric metric, ExperimentStatistics statistics,
-        IReadOnlyList<SelectItem> keys, IReadOnlyList<SqlExpr> groupBy) =>
+        IReadOnlyList<SelectItem> keys, IReadOnlyList<SqlExpr> groupBy, string quantileSuffix = "") =>
         new([.. keys, Str(metric.Name).As(StatisticsColumns.Metric), Col(StatisticsColumns.Variant).Item(), .. statistics.Aggregates()],
-            statistics.Cap is null
+            statistics is QuantileStatistics quantile
+                ? From(new CteRef(quantile.PositionsName(quantileSuffix)))
+                : statistics.Cap is null
                 ? new JoinFrom(From(new NodeRef(NodeNames.UnitMetrics(experiment.Id))), JoinKind.Cross, From(new CteRef(StatisticsColumns.Centres)), null)
                 : new JoinFrom(new JoinFrom(From(new NodeRef(NodeNames.UnitMetrics(experiment.Id))), JoinKind.Cross, From(new CteRef(StatisticsColumns.Centres)), null),
                     JoinKind.Cross, From(new CteRef(StatisticsColumns.Caps)), null),

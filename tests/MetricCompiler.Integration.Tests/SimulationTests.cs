@@ -184,6 +184,38 @@ public sealed class SimulationTests : IDisposable
         Assert.DoesNotContain("   at ", error);
     }
 
+    [Fact]
+    public void Daily_monitoring_of_a_guardrail_raises_false_alarms_with_the_fixed_horizon_test_only()
+    {
+        BuildSyntheticUnitMetrics();
+        var (exit, output, error) = Simulate(_project.Root, "--experiment", "checkout", "--runs", "400", "--seed", "3", "--looks", "14", "--format", "json");
+        Assert.True(exit == 0, error);
+        using var report = JsonDocument.Parse(output);
+        var alpha = report.RootElement.GetProperty("alpha").GetDouble();
+        var monitoring = report.RootElement.GetProperty("guardrail_monitoring");
+        Assert.Equal(14, monitoring.GetProperty("looks").GetInt32());
+        Assert.Equal("fixed_horizon", monitoring.GetProperty("readout_test").GetString());
+        var guardrail = Assert.Single(monitoring.GetProperty("guardrails").EnumerateArray());
+        Assert.Equal("load_time", guardrail.GetProperty("metric").GetString());
+        var limit = alpha + (3 * Math.Sqrt(alpha * (1 - alpha) / 400));
+        var fixedRate = guardrail.GetProperty("fixed_horizon_harm_rate").GetDouble();
+        var validRate = guardrail.GetProperty("always_valid_harm_rate").GetDouble();
+        // One-sided at alpha checked 14 times: the fixed-horizon test alarms far more often than alpha (about 3x here),
+        // the always-valid confidence sequence stays within alpha + 3 SE.
+        Assert.True(fixedRate > limit, $"fixed-horizon false-alarm rate {fixedRate} should exceed {limit} over 14 looks");
+        Assert.True(validRate <= limit, $"always-valid false-alarm rate {validRate} > {limit}");
+        Assert.True(guardrail.GetProperty("always_valid_at_most_alpha").GetBoolean());
+        Assert.True(guardrail.GetProperty("always_valid_breach_rate").GetDouble() <= guardrail.GetProperty("fixed_horizon_breach_rate").GetDouble());
+
+        var (_, text, _) = Simulate(_project.Root, "--experiment", "checkout", "--runs", "50", "--looks", "14");
+        Assert.Contains("Guardrails monitored at 14 looks", text);
+        var (off, quiet, _) = Simulate(_project.Root, "--experiment", "checkout", "--runs", "50", "--looks", "0", "--format", "json");
+        Assert.Equal(0, off);
+        using var none = JsonDocument.Parse(quiet);
+        Assert.Equal(JsonValueKind.Null, none.RootElement.GetProperty("guardrail_monitoring").ValueKind);
+        Assert.Equal(2, Simulate(_project.Root, "--experiment", "checkout", "--looks", "-1").Exit);
+    }
+
     /// <summary>Runs `metricc simulate` through the real command line.</summary>
     internal static (int Exit, string Output, string Error) Simulate(string projectDir, params string[] args)
     {

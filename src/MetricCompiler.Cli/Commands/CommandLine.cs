@@ -4,19 +4,21 @@ using MetricCompiler.Execution.Running;
 namespace MetricCompiler.Cli.Commands;
 
 /// <summary>
-/// The <c>metricc</c> command line. Exit codes follow dbt: 0 success, 1 invalid project or failed run, 2 bad usage.
+/// The <c>metricc</c> command line. Exit codes follow dbt: 0 success, 1 invalid project or failed run, 2 bad usage;
+/// 3 the warehouse could not be opened or reached (retrying is safe). docs/orchestration.md lists them for schedulers.
 /// </summary>
 public static class CommandLine
 {
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    public static int Run(string[] args, TextWriter output, TextWriter error, Func<Spectre.Console.IAnsiConsole>? terminal = null)
     {
         var root = new RootCommand("metricc: compiles metric and experiment YAML into warehouse SQL, runs it, and reads out experiments.");
-        var context = new CommandContext(output, error);
+        var context = new CommandContext(output, error, terminal);
         foreach (var command in ProjectCommands.All(context).Concat(QueryCommands.All(context)).Concat(StatisticsCommands.All(context)))
             root.Subcommands.Add(command);
         root.Subcommands.Add(SimulateCommand.Create(context));
         root.Subcommands.Add(AssignCommand.Create(context));
         root.Subcommands.Add(BenchCommand.Create(context));
+        root.Subcommands.Add(DiffCommand.Create(context));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
@@ -52,4 +54,6 @@ public static class CommandLine
 /// <summary>Bad usage detected after parsing (an unreadable input file, say): exit code 2, no stack trace.</summary>
 public sealed class UsageException(string message) : Exception(message);
 
-public sealed record CommandContext(TextWriter Output, TextWriter Error);
+/// <summary>Where a command writes.</summary>
+/// <param name="Terminal">The console to draw the live display of <c>run</c>/<c>build</c> on, when stdout is a terminal; null otherwise (plain lines).</param>
+public sealed record CommandContext(TextWriter Output, TextWriter Error, Func<Spectre.Console.IAnsiConsole>? Terminal = null);

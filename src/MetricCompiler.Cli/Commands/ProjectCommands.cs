@@ -272,54 +272,56 @@ internal static class ProjectCommands
         return command;
     }
 
+    private static readonly Option<bool> Quiet = new("--quiet", "-q")
+    {
+        Description = "Print only errors, each experiment's decision and the final summary (no progress, no readouts)",
+    };
+
+    private static readonly Option<string> LogFormatOption = new Option<string>("--log-format")
+    {
+        Description = "text (progress lines, or a live display on a terminal) or json (one event per line on stdout; docs/orchestration.md)",
+        DefaultValueFactory = _ => "text",
+    }.AcceptOnlyFromAmong("text", "json");
+
     private static Command RunCommand(CommandContext context, string name, string description, bool seedFirst)
     {
-        var command = new Command(name, description) { ProjectDir, Target, Select, Exclude, Vars, State, Threads, FullRefresh, Now };
+        var command = new Command(name, description) { ProjectDir, Target, Select, Exclude, Vars, State, Threads, Quiet, LogFormatOption, FullRefresh, Now };
         command.SetAction(parse =>
         {
+            var format = parse.GetValue(LogFormatOption) == "json" ? LogFormat.Json : LogFormat.Text;
+            using var report = RunReport.Create(name, context.Output, context.Error, format, parse.GetValue(Quiet), context.Terminal);
             if (TryRequest(context, parse) is not { } request)
-                return ExitCodes.Usage;
+                return report.Finish(ExitCodes.Usage, null);
             var threads = parse.GetValue(Threads);
             if (threads < 1)
             {
                 context.Error.WriteLine($"error: --threads {threads}: give 1 or more");
-                return ExitCodes.Usage;
+                return report.Finish(ExitCodes.Usage, null);
             }
 
             request = request with { Threads = threads, FullRefresh = parse.GetValue(FullRefresh) };
             if (seedFirst)
             {
-                var seeded = SeedIfMissing(context, request);
+                var seeded = SeedDemoData(context, request, onlyIfMissing: true, report.Seeding);
                 if (seeded != ExitCodes.Success)
-                    return seeded;
+                    return report.Finish(seeded, null);
             }
 
-            var outcome = new ProjectRunner(new ConsoleRunObserver(context.Output)).Run(request);
-            PrintDiagnostics(context, outcome.Diagnostics);
-            foreach (var readout in outcome.Readouts)
-                ReadoutPrinter.Print(context.Output, readout);
-            if (outcome.Error is not null)
-            {
-                context.Error.WriteLine();
-                context.Error.WriteLine($"error: {outcome.Error}");
-                return outcome.ExitCode;
-            }
-
-            var ok = outcome.Results.Count(r => r.Status == NodeResult.Success);
-            var tests = outcome.Results.Where(r => r.ResourceType == "test").GroupBy(r => r.Status).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => $"{g.Count()} {g.Key}").ToList();
-            context.Output.WriteLine();
-            if (tests.Count > 0)
-                context.Output.WriteLine($"Tests: {string.Join(", ", tests)}");
-            context.Output.WriteLine($"Done. {ok} node(s) built; artifacts in target/ (manifest.json, run_results.json, compiled/, results/)");
-            return ExitCodes.Success;
+            var outcome = report.Track(() => new ProjectRunner(report).Run(request));
+            report.Diagnostics(outcome.Diagnostics);
+            return report.Finish(outcome.Error is null ? ExitCodes.Success : outcome.ExitCode, outcome);
         });
         return command;
     }
 
     private static Command Seed(CommandContext context)
     {
-        var command = new Command("seed", "Load the project's demo data (demo_data in metrics.yml) into the target, replacing it.") { ProjectDir, Target };
-        command.SetAction(parse => SeedDemoData(context, Request(parse), onlyIfMissing: false));
+        var events = new Option<long?>("--events")
+        {
+            Description = "Scale the demo data to about this many raw events (as many users as that needs; the demo_data seed stays), e.g. 3000000",
+        };
+        var command = new Command("seed", "Load the project's demo data (demo_data in metrics.yml) into the target, replacing it.") { ProjectDir, Target, events };
+        command.SetAction(parse => SeedDemoData(context, Request(parse), onlyIfMissing: false, context.Output.WriteLine, parse.GetValue(events)));
         return command;
     }
 
@@ -352,10 +354,15 @@ internal static class ProjectCommands
         return command;
     }
 
-    private static int SeedIfMissing(CommandContext context, RunRequest request) => SeedDemoData(context, request, onlyIfMissing: true);
-
-    private static int SeedDemoData(CommandContext context, RunRequest request, bool onlyIfMissing)
+    /// <param name="say">Where progress lines go (stdout, or the run's report: quiet drops them, JSON makes events of them).</param>
+    private static int SeedDemoData(CommandContext context, RunRequest request, bool onlyIfMissing, Action<string> say, long? events = null)
     {
+        if (events is < 1)
+        {
+            context.Error.WriteLine($"error: --events {events}: give 1 or more");
+            return ExitCodes.Usage;
+        }
+
         var load = ProjectLoader.Load(request.ProjectPath);
         if (!load.Succeeded)
         {
@@ -379,11 +386,12 @@ internal static class ProjectCommands
             var tables = project.Sources.Where(s => s.Model is null).Select(s => s.Table).ToList();
             if (onlyIfMissing && tables.All(adapter.TableExists))
                 return ExitCodes.Success;
-            context.Output.WriteLine($"Seeding demo data ({demo.Users.ToString("N0", CultureInfo.InvariantCulture)} users, seed {demo.Seed}) into {adapter.Description} ...");
+            var options = events is { } scale ? DemoDataOptions.ForEvents(scale, demo.Seed) : new DemoDataOptions(demo.Users, demo.Seed);
+            say($"Seeding demo data ({options.Users.ToString("N0", CultureInfo.InvariantCulture)} users, seed {demo.Seed}) into {adapter.Description} ...");
             var clock = Stopwatch.StartNew();
-            var summary = DemoDataGenerator.Seed(adapter, new DemoDataOptions(demo.Users, demo.Seed),
-                new ImmediateProgress(message => context.Output.WriteLine($"  {message}")));
-            context.Output.WriteLine(
+            var summary = DemoDataGenerator.Seed(adapter, options,
+                new ImmediateProgress(message => say($"  {message}")));
+            say(
                 $"Seeded {summary.Users:N0} users, {summary.Events:N0} events ({summary.DuplicateEvents:N0} duplicated), " +
                 $"{summary.Exposures:N0} exposures in {clock.Elapsed.TotalSeconds:0.0}s; checksum {summary.Checksum[..12]}");
             return ExitCodes.Success;

@@ -28,13 +28,14 @@ internal static class SimulateCommand
         var metricOption = new Option<string[]>("--metric", "-m") { Description = "Metric the lift applies to (repeatable; default: each primary metric)" };
         var projectDirOption = new Option<string>("--project-dir") { Description = "Folder holding metrics.yml (default: the current folder)", DefaultValueFactory = _ => "." };
         var targetOption = new Option<string?>("--target", "-t") { Description = "Target from metrics.yml to use (default: default_target)" };
+        var looksOption = new Option<int?>("--looks") { Description = "Guardrails are also checked at this many looks, as daily monitoring would (default: one per day of the window; 0: off)" };
         var formatOption = new Option<string>("--format") { Description = "table or json", DefaultValueFactory = _ => "table" };
         formatOption.AcceptOnlyFromAmong("table", "json");
 
         var command = new Command("simulate",
             "Replay random A/A splits of an experiment's per-unit data through the statistics engine: false-positive rate and CI coverage per metric (power with --lift).")
         {
-            experimentOption, runsOption, seedOption, liftOption, metricOption, projectDirOption, targetOption, formatOption,
+            experimentOption, runsOption, seedOption, liftOption, metricOption, looksOption, projectDirOption, targetOption, formatOption,
         };
         command.SetAction(parse =>
         {
@@ -45,6 +46,9 @@ internal static class SimulateCommand
             var lift = parse.GetValue(liftOption);
             if (lift is { } l && (!double.IsFinite(l) || l <= -1))
                 throw new UsageException($"--lift is relative (0.05 = +5%) and must be greater than -1, not {l.ToString(CultureInfo.InvariantCulture)}");
+            var looks = parse.GetValue(looksOption);
+            if (looks is < 0 or > 366)
+                throw new UsageException($"--looks must be between 0 (off) and 366, not {looks}");
             var metrics = parse.GetValue(metricOption) ?? [];
             if (metrics.Length > 0 && lift is null)
                 throw new UsageException("--metric chooses the metric(s) --lift applies to; give --lift too (without it every metric is simulated A/A)");
@@ -96,7 +100,7 @@ internal static class SimulateCommand
             Action<int, int>? progress = runs >= ProgressFromRuns
                 ? (done, total) => progressWriter.WriteLine($"  simulated {done.ToString("N0", CultureInfo.InvariantCulture)} of {total.ToString("N0", CultureInfo.InvariantCulture)} runs ({done * 100L / total}%)")
                 : null;
-            var options = new SimulationOptions(runs, parse.GetValue(seedOption), lift ?? 0, metrics.Length > 0 ? metrics : null);
+            var options = new SimulationOptions(runs, parse.GetValue(seedOption), lift ?? 0, metrics.Length > 0 ? metrics : null, looks);
             var clock = Stopwatch.StartNew();
             var report = CalibrationSimulator.Run(lowered, data, options, progress);
             if (json)

@@ -66,11 +66,12 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
     private NameReference? _timeZone;
     private DemoDataSettings? _demoData;
     private NameReference? _piiSaltEnv;
+    private NotifySettings? _notify;
 
     public void ReadProjectFile(string file, YamlMappingNode mapping)
     {
         _files.Add(file);
-        var reader = new YamlMappingReader(mapping, file, diagnostics, file);
+        var reader = new YamlMappingReader(mapping, file, diagnostics, file, YamlKeys.Project);
         var version = reader.Integer("version", required: true);
         if (version is { } v && v != ProjectLoader.SupportedVersion)
             diagnostics.Error(DiagnosticCodes.UnsupportedVersion, reader.At("version"),
@@ -82,6 +83,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
         _piiSaltEnv = reader.Reference("pii_salt_env");
         ReadTargets(reader.Mapping("targets"), file);
         ReadDemoData(reader, file);
+        ReadNotify(reader, file);
         ReadDefinitions(reader, file);
 
         foreach (var include in ReadIncludes(reader, file))
@@ -90,7 +92,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
             if (mappingNode is null)
                 continue;
             _files.Add(include);
-            var included = new YamlMappingReader(mappingNode, include, diagnostics, include);
+            var included = new YamlMappingReader(mappingNode, include, diagnostics, include, YamlKeys.IncludedFile);
             ReadDefinitions(included, include);
             included.Finish();
         }
@@ -106,6 +108,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
             Models = _models.OrderBy(m => m.Name, StringComparer.Ordinal).ToList(),
             ModelProperties = _modelProperties,
             SqlTests = _sqlTests.OrderBy(t => t.Name, StringComparer.Ordinal).ToList(),
+            Notify = _notify,
         };
 
     /// <summary>
@@ -203,7 +206,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
                 case YamlMappingNode { Children.Count: 1 } mapping when mapping.Children[0].Key is YamlScalarNode { Value: { } named }:
                     kindName = named;
                     if (mapping.Children[0].Value is YamlMappingNode argumentNode)
-                        arguments = owner.Nested(argumentNode, $"test `{named}`");
+                        arguments = owner.Nested(argumentNode, $"test `{named}`", YamlKeys.DataTest);
                     else if (mapping.Children[0].Value is not YamlScalarNode { Value: null or "" })
                     {
                         diagnostics.Error(DiagnosticCodes.WrongNodeType, owner.Location(mapping.Children[0].Value), $"{context}: the arguments of test `{named}` must be a mapping",
@@ -307,7 +310,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
     {
         var name = NameOf(node, file, "model");
         var context = $"model `{name}`";
-        var reader = new YamlMappingReader(node, file, diagnostics, context);
+        var reader = new YamlMappingReader(node, file, diagnostics, context, YamlKeys.Model);
         var reference = reader.Reference("name", required: true);
         var tests = ReadTests(reader, context, null);
         foreach (var columnNode in reader.Sequence("columns")?.Children ?? [])
@@ -318,7 +321,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
                 continue;
             }
 
-            var column = new YamlMappingReader(columnMapping, file, diagnostics, $"{context} column");
+            var column = new YamlMappingReader(columnMapping, file, diagnostics, $"{context} column", YamlKeys.ModelColumn);
             var columnName = column.Reference("name", required: true);
             column.String("description");
             if (columnName is not null)
@@ -426,12 +429,46 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
         }
     }
 
+    /// <summary>
+    /// <c>notify: {webhook_url_env: METRICC_WEBHOOK_URL, timeout_seconds: 5, readout_base_url: https://...}</c>. A literal
+    /// <c>webhook_url</c> is refused: the URL of a Slack-style webhook is its credential.
+    /// </summary>
+    private void ReadNotify(YamlMappingReader reader, string file)
+    {
+        var mapping = reader.Mapping("notify");
+        if (mapping is null)
+            return;
+        var notify = new YamlMappingReader(mapping, file, diagnostics, "notify", YamlKeys.Notify);
+        if (notify.Peek("webhook_url") is not null)
+        {
+            // Read (so it is not reported again as unknown), never echoed: the value is the credential.
+            notify.Node("webhook_url");
+            diagnostics.Error(DiagnosticCodes.InvalidValue, notify.At("webhook_url"), "notify: `webhook_url` must not be written in the project file",
+                "a webhook URL is a secret: put it in an environment variable and write `webhook_url_env: VARIABLE_NAME`");
+        }
+
+        var variable = notify.Reference("webhook_url_env", required: true);
+        var timeout = notify.Number("timeout_seconds") ?? NotifySettings.DefaultTimeoutSeconds;
+        if (timeout is <= 0 or > 60)
+            diagnostics.Error(DiagnosticCodes.OutOfRange, notify.At("timeout_seconds"), $"notify: timeout_seconds must be above 0 and at most 60, not {timeout.ToString(CultureInfo.InvariantCulture)}");
+        var baseUrl = notify.String("readout_base_url");
+        if (baseUrl is not null && !(Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"))
+            diagnostics.Error(DiagnosticCodes.InvalidValue, notify.At("readout_base_url"), $"notify: readout_base_url `{baseUrl}` is not an http(s) URL",
+                "write where target/ is published, e.g. `https://ci.example.com/artifacts/target/`");
+        if (variable is not null && !System.Text.RegularExpressions.Regex.IsMatch(variable.Name, "^[A-Za-z_][A-Za-z0-9_]*$"))
+            diagnostics.Error(DiagnosticCodes.InvalidValue, variable.Location, $"notify: `{variable.Name}` is not an environment variable name",
+                "write the variable's name (`METRICC_WEBHOOK_URL`), never the URL itself");
+        notify.Finish();
+        if (variable is not null)
+            _notify = new NotifySettings(variable, timeout, baseUrl, notify.Location());
+    }
+
     private void ReadDemoData(YamlMappingReader reader, string file)
     {
         var mapping = reader.Mapping("demo_data");
         if (mapping is null)
             return;
-        var demo = new YamlMappingReader(mapping, file, diagnostics, "demo_data");
+        var demo = new YamlMappingReader(mapping, file, diagnostics, "demo_data", YamlKeys.DemoData);
         var users = demo.Integer("users") ?? 40_000;
         var seed = demo.Integer("seed") ?? 20260105;
         if (users is < 1 or > 999_999)
@@ -445,7 +482,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
     private void ReadSource(YamlMappingNode node, string file)
     {
         var name = NameOf(node, file, "source");
-        var reader = new YamlMappingReader(node, file, diagnostics, $"source `{name}`");
+        var reader = new YamlMappingReader(node, file, diagnostics, $"source `{name}`", YamlKeys.Source);
         reader.String("name", required: true);
         var columns = new List<ColumnDefinition>();
         var tests = new List<DataTestDefinition>();
@@ -457,22 +494,23 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
                 continue;
             }
 
-            var column = new YamlMappingReader(columnMapping, file, diagnostics, $"source `{name}` column");
+            var column = new YamlMappingReader(columnMapping, file, diagnostics, $"source `{name}` column", YamlKeys.SourceColumn);
             var columnName = column.String("name", required: true);
             var type = column.Choice("type", ColumnTypes, required: true);
             var description = column.String("description");
             var pii = column.Boolean("pii") ?? false;
+            var nonNegative = column.Boolean("non_negative") ?? false;
             if (columnName is not null)
                 tests.AddRange(ReadTests(column, $"source `{name}` column `{columnName}`", new NameReference(columnName, column.At("name"))));
             column.Finish();
             if (columnName is not null)
-                columns.Add(new ColumnDefinition(columnName, type ?? ColumnType.String, description, column.Location(), pii));
+                columns.Add(new ColumnDefinition(columnName, type ?? ColumnType.String, description, column.Location(), pii, nonNegative));
         }
 
         ConsentDefinition? consent = null;
         if (reader.Mapping("consent") is { } consentNode)
         {
-            var consentReader = reader.Nested(consentNode, "consent");
+            var consentReader = reader.Nested(consentNode, "consent", YamlKeys.Consent);
             var consentColumn = consentReader.Reference("column", required: true);
             var consentValue = consentReader.String("value", required: true);
             consentReader.Finish();
@@ -529,12 +567,12 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
     {
         if (source.Mapping("freshness") is not { } node)
             return null;
-        var reader = source.Nested(node, "freshness");
+        var reader = source.Nested(node, "freshness", YamlKeys.Freshness);
         FreshnessThreshold? Threshold(string key)
         {
             if (reader.Mapping(key) is not { } thresholdNode)
                 return null;
-            var threshold = reader.Nested(thresholdNode, key);
+            var threshold = reader.Nested(thresholdNode, key, YamlKeys.FreshnessThreshold);
             var count = threshold.Integer("count", required: true);
             var period = threshold.Choice("period", FreshnessPeriods, required: true);
             threshold.Finish();
@@ -567,7 +605,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
     private void ReadMetric(YamlMappingNode node, string file)
     {
         var name = NameOf(node, file, "metric");
-        var reader = new YamlMappingReader(node, file, diagnostics, $"metric `{name}`");
+        var reader = new YamlMappingReader(node, file, diagnostics, $"metric `{name}`", YamlKeys.Metric);
         reader.String("name", required: true);
         var label = reader.String("label");
         var description = reader.String("description");
@@ -600,7 +638,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
         if (reader.Mapping("cap") is not { } node)
             return null;
         var at = reader.At("cap");
-        var nested = reader.Nested(node, "cap");
+        var nested = reader.Nested(node, "cap", YamlKeys.Cap);
         var percentile = nested.Number("percentile");
         var value = nested.Number("value");
         nested.Finish();
@@ -628,7 +666,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
     {
         if (reader.Mapping("materialize") is not { } node)
             return null;
-        var nested = reader.Nested(node, "materialize");
+        var nested = reader.Nested(node, "materialize", YamlKeys.Materialize);
         var grain = nested.Choice("grain", Grains) ?? MetricCompiler.Sql.Model.TimeGrain.Day;
         var dimensions = nested.Names("dimensions");
         nested.Finish();
@@ -654,14 +692,14 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
     {
         var id = NameOf(node, file, "experiment", key: "id");
         var context = $"experiment `{id}`";
-        var reader = new YamlMappingReader(node, file, diagnostics, context);
+        var reader = new YamlMappingReader(node, file, diagnostics, context, YamlKeys.Experiment);
         reader.String("id", required: true);
 
         ExposureDefinition exposure;
         var exposureNode = reader.Mapping("exposure", required: true);
         if (exposureNode is not null)
         {
-            var exposureReader = new YamlMappingReader(exposureNode, file, diagnostics, $"{context} exposure");
+            var exposureReader = new YamlMappingReader(exposureNode, file, diagnostics, $"{context} exposure", YamlKeys.Exposure);
             exposure = new ExposureDefinition(
                 exposureReader.Reference("source", required: true) ?? new NameReference("", exposureReader.Location()),
                 exposureReader.String("variant_column") ?? "variant",
@@ -697,7 +735,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
                 continue;
             }
 
-            var variant = new YamlMappingReader(variantMapping, file, diagnostics, $"{context} variant");
+            var variant = new YamlMappingReader(variantMapping, file, diagnostics, $"{context} variant", YamlKeys.Variant);
             var variantName = variant.String("name", required: true);
             var weight = variant.Number("weight", required: true);
             var control = variant.Boolean("control") ?? false;
@@ -712,7 +750,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
         var metricsNode = reader.Mapping("metrics", required: true);
         if (metricsNode is not null)
         {
-            var metrics = new YamlMappingReader(metricsNode, file, diagnostics, $"{context} metrics");
+            var metrics = new YamlMappingReader(metricsNode, file, diagnostics, $"{context} metrics", YamlKeys.ExperimentMetrics);
             primary = metrics.Names("primary");
             secondary = metrics.Names("secondary");
             foreach (var guardrailNode in metrics.Sequence("guardrails")?.Children ?? [])
@@ -724,7 +762,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
                     continue;
                 }
 
-                var guardrail = new YamlMappingReader(guardrailMapping, file, diagnostics, $"{context} guardrail");
+                var guardrail = new YamlMappingReader(guardrailMapping, file, diagnostics, $"{context} guardrail", YamlKeys.Guardrail);
                 var metric = guardrail.Reference("metric", required: true);
                 var harm = guardrail.Choice("harmful_direction", Directions, required: true);
                 var margin = guardrail.Number("margin", required: true);
@@ -798,7 +836,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
         if (node is null)
             return null;
         context = $"{context} holdout";
-        var reader = new YamlMappingReader(node, file, diagnostics, context);
+        var reader = new YamlMappingReader(node, file, diagnostics, context, YamlKeys.Holdout);
         var share = ReadNamespaceShare(reader, context, nameKey: "namespace");
         var attributes = reader.Names("hash_attribute");
         reader.Finish();
@@ -811,7 +849,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
         if (node is null)
             return null;
         context = $"{context} assignment";
-        var reader = new YamlMappingReader(node, file, diagnostics, context);
+        var reader = new YamlMappingReader(node, file, diagnostics, context, YamlKeys.Assignment);
         var attributes = reader.Names("hash_attribute");
         if (attributes.Count == 0)
             attributes = reader.Names("hash_attributes");
@@ -827,7 +865,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
         NamespaceShare? share = null;
         if (reader.Mapping("namespace") is { } nsNode)
         {
-            var ns = reader.Nested(nsNode, "namespace");
+            var ns = reader.Nested(nsNode, "namespace", YamlKeys.Namespace);
             share = ReadNamespaceShare(ns, context);
             ns.Finish();
         }
@@ -855,7 +893,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
             SequentialTuning: 5000, Prior: null, BalanceThreshold: 0.001, Segments: []);
         if (node is null)
             return defaults;
-        var reader = new YamlMappingReader(node, file, diagnostics, $"{context} analysis");
+        var reader = new YamlMappingReader(node, file, diagnostics, $"{context} analysis", YamlKeys.Analysis);
         var alpha = reader.Number("alpha") ?? defaults.Alpha;
         if (alpha is <= 0 or >= 1)
             diagnostics.Error(DiagnosticCodes.OutOfRange, reader.At("alpha"), $"{context}: alpha must be between 0 and 1 (exclusive), not {alpha}", "0.05 is the usual choice");
@@ -877,7 +915,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
         }
         else if (cupedNode is YamlMappingNode cupedMapping)
         {
-            var cupedReader = new YamlMappingReader(cupedMapping, file, diagnostics, $"{context} cuped");
+            var cupedReader = new YamlMappingReader(cupedMapping, file, diagnostics, $"{context} cuped", YamlKeys.Cuped);
             var lookback = cupedReader.Integer("lookback_days") ?? defaults.Cuped.LookbackDays;
             if (lookback is < 1 or > MaxLookbackDays)
                 diagnostics.Error(DiagnosticCodes.OutOfRange, cupedReader.At("lookback_days"), $"{context}: cuped lookback_days must be between 1 and {MaxLookbackDays}, not {lookback}",
@@ -898,7 +936,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
         PriorSettings? prior = null;
         if (reader.Mapping("prior") is { } priorNode)
         {
-            var priorReader = new YamlMappingReader(priorNode, file, diagnostics, $"{context} prior");
+            var priorReader = new YamlMappingReader(priorNode, file, diagnostics, $"{context} prior", YamlKeys.Prior);
             var mean = priorReader.Number("mean") ?? 0;
             var variance = priorReader.Number("variance", required: true) ?? 1;
             if (variance <= 0)
@@ -916,7 +954,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
                 continue;
             }
 
-            var segment = new YamlMappingReader(segmentMapping, file, diagnostics, $"{context} segment");
+            var segment = new YamlMappingReader(segmentMapping, file, diagnostics, $"{context} segment", YamlKeys.Segment);
             var name = segment.String("name", required: true);
             var source = segment.Reference("source", required: true);
             var column = segment.String("column") ?? name;
@@ -961,7 +999,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
     {
         if (node is null)
             return DecisionRules.Default;
-        var reader = new YamlMappingReader(node, file, diagnostics, $"{context} decision");
+        var reader = new YamlMappingReader(node, file, diagnostics, $"{context} decision", YamlKeys.Decision);
         var rules = new DecisionRules(
             reader.Choice("ship_when_primary", PrimaryRules) ?? DecisionRules.Default.Primary,
             reader.Choice("guardrails", GuardrailRules) ?? DecisionRules.Default.Guardrails,

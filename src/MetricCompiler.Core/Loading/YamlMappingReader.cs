@@ -20,9 +20,16 @@ internal sealed class YamlMappingReader
     private readonly Dictionary<string, (YamlNode Key, YamlNode Value)> _entries = new(StringComparer.Ordinal);
     private readonly HashSet<string> _known = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SourceLocation> _locations = new(StringComparer.Ordinal);
+    private readonly string _mapping;
+    private readonly IReadOnlyList<string> _allowed;
 
-    public YamlMappingReader(YamlMappingNode node, string file, DiagnosticBag diagnostics, string context)
+    /// <param name="mapping">The kind of mapping (a <see cref="YamlKeys"/> constant): the keys it may be asked for.</param>
+    public YamlMappingReader(YamlMappingNode node, string file, DiagnosticBag diagnostics, string context, string mapping)
     {
+        _mapping = mapping;
+        _allowed = YamlKeys.ByMapping.TryGetValue(mapping, out var allowed)
+            ? allowed
+            : throw new ArgumentException($"YamlKeys declares no mapping `{mapping}`", nameof(mapping));
         _node = node;
         _file = file;
         _diagnostics = diagnostics;
@@ -39,7 +46,7 @@ internal sealed class YamlMappingReader
     public SourceLocation Location() => Location(_node);
 
     /// <summary>A reader of a mapping nested in this one, reporting into the same diagnostics.</summary>
-    public YamlMappingReader Nested(YamlMappingNode node, string what) => new(node, _file, _diagnostics, $"{_context} {what}");
+    public YamlMappingReader Nested(YamlMappingNode node, string what, string mapping) => new(node, _file, _diagnostics, $"{_context} {what}", mapping);
 
     /// <summary>Reports a problem in this mapping's context.</summary>
     public void Report(DiagnosticDescriptor descriptor, SourceLocation location, string message, string? hint = null) =>
@@ -57,13 +64,13 @@ internal sealed class YamlMappingReader
 
     public bool Has(string key)
     {
-        _known.Add(key);
+        Know(key);
         return _entries.ContainsKey(key);
     }
 
     public YamlNode? Node(string key)
     {
-        _known.Add(key);
+        Know(key);
         if (!_entries.TryGetValue(key, out var entry))
             return null;
         _locations[key] = Location(entry.Value);
@@ -255,6 +262,14 @@ internal sealed class YamlMappingReader
                 : $"keys allowed here: {string.Join(", ", _known.Order(StringComparer.Ordinal))}";
             _diagnostics.Error(DiagnosticCodes.UnknownKey, Location(entry.Key), $"{_context}: unknown key `{name}`", hint);
         }
+    }
+
+    /// <summary>Marks a key as read here; only a key <see cref="YamlKeys"/> lists for this mapping can be.</summary>
+    private void Know(string key)
+    {
+        if (!_allowed.Contains(key))
+            throw new InvalidOperationException($"metricc bug: the loader reads `{key}` from a `{_mapping}` mapping, but YamlKeys.ByMapping does not list it there");
+        _known.Add(key);
     }
 
     private void Missing(string key) =>

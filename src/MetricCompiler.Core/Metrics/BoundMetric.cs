@@ -41,6 +41,9 @@ public abstract record BoundMetric(MetricDefinition Definition)
     /// <summary>Whether <see cref="Experiment"/> gives a value per unit (the check binding runs before an experiment uses it).</summary>
     public abstract bool HasUnitValue { get; }
 
+    /// <summary>Whether an experiment can analyse the metric: a value per unit, or a percentile (compared as a quantile of per-unit values).</summary>
+    public virtual bool InExperiments => HasUnitValue;
+
     /// <summary>The metric's value per time bucket and dimensions, as an expression over the grain query's measures.</summary>
     public abstract GrainValue AtGrain(GrainQueryBuilder query);
 }

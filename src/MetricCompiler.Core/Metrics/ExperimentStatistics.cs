@@ -30,10 +30,19 @@ public static class StatisticsColumns
     public const string ValueCap = "value_cap";
     public const string DenominatorCap = "denominator_cap";
     public const string CovariateCap = "covariate_cap";
+    /// <summary>A quantile metric's level p (section 1.1 of docs/statistics.md); null for every other metric.</summary>
+    public const string QuantileLevel = "quantile_level";
+    /// <summary>The variant's sample quantile at p (numpy's linear interpolation, as <c>percentile_cont</c>).</summary>
+    public const string Quantile = "quantile";
+    /// <summary>The sample quantile at max(1e-8, p - z(0.975) sqrt(p(1 - p)/n)).</summary>
+    public const string QuantileLower = "quantile_lower";
+    /// <summary>The sample quantile at min(1 - 1e-8, p + z(0.975) sqrt(p(1 - p)/n)).</summary>
+    public const string QuantileUpper = "quantile_upper";
 
     /// <summary>Every statistic column, in table order (after the keys).</summary>
     public static IReadOnlyList<string> Values { get; } =
-        [N, ValueSum, ValueSumSquares, DenominatorSum, DenominatorSumSquares, CovariateSum, CovariateSumSquares, CrossSum, ValueShift, DenominatorShift, CovariateShift, ValueCap, DenominatorCap, CovariateCap];
+        [N, ValueSum, ValueSumSquares, DenominatorSum, DenominatorSumSquares, CovariateSum, CovariateSumSquares, CrossSum, ValueShift, DenominatorShift, CovariateShift, ValueCap, DenominatorCap, CovariateCap,
+         QuantileLevel, Quantile, QuantileLower, QuantileUpper];
 
     /// <summary>The common table expression holding, in one row, every capped unit column's cap.</summary>
     public const string Caps = "caps";
@@ -117,6 +126,15 @@ public abstract record ExperimentStatistics(MetricKind EngineKind)
     public abstract VariantStatistics Read(IReadOnlyDictionary<string, object?>? row);
 
     protected static SqlExpr NoValue() => new NullLiteral(SqlType.Double);
+
+    /// <summary>The quantile columns of a metric that is not a quantile (all null).</summary>
+    protected static IEnumerable<SelectItem> NoQuantile() =>
+    [
+        NoValue().As(StatisticsColumns.QuantileLevel),
+        NoValue().As(StatisticsColumns.Quantile),
+        NoValue().As(StatisticsColumns.QuantileLower),
+        NoValue().As(StatisticsColumns.QuantileUpper),
+    ];
 }
 
 /// <summary>
@@ -153,6 +171,7 @@ public sealed record MeanStatistics(string Value, string? Covariate, MetricKind 
             CapOf(Value).As(StatisticsColumns.ValueCap),
             NoValue().As(StatisticsColumns.DenominatorCap),
             CapOf(Covariate).As(StatisticsColumns.CovariateCap),
+            .. NoQuantile(),
         ];
     }
 
@@ -195,6 +214,7 @@ public sealed record RatioStatistics(string Numerator, string Denominator) : Exp
             CapOf(Numerator).As(StatisticsColumns.ValueCap),
             CapOf(Denominator).As(StatisticsColumns.DenominatorCap),
             NoValue().As(StatisticsColumns.CovariateCap),
+            .. NoQuantile(),
         ];
     }
 
@@ -207,4 +227,160 @@ public sealed record RatioStatistics(string Numerator, string Denominator) : Exp
             CrossSum: StatisticsColumns.Number(row, StatisticsColumns.CrossSum) ?? 0,
             Shift: StatisticsColumns.Number(row, StatisticsColumns.ValueShift) ?? 0,
             DenominatorShift: StatisticsColumns.Number(row, StatisticsColumns.DenominatorShift) ?? 0);
+}
+
+/// <summary>
+/// The <see cref="Level"/>-quantile of a per-unit value (units without a value left out), compared between variants
+/// with the quantile test (docs/statistics.md 1.1 and 2.4.1): per variant n, the sample quantile and the sample
+/// quantiles at the bound levels p -/+ z(0.975) sqrt(p(1 - p)/n), all with numpy's default linear interpolation.
+/// <para>
+/// Computed portably by ranks (no engine needs <c>percentile_cont</c> with a level that depends on n, which DuckDB,
+/// Snowflake and Trino do not accept): <see cref="Expressions"/> ranks each partition's values 0..n-1 and gives every
+/// row the three positions h = level (n - 1); the part then takes, per position, the largest value ranked at or below
+/// h (x[floor h]), its rank, and the smallest value ranked above (x[floor h + 1]), and interpolates, as the percentile
+/// caps do. Tied values ranked in any order give the same quantiles.
+/// </para>
+/// </summary>
+public sealed record QuantileStatistics(string Value, double Level) : ExperimentStatistics(MetricKind.Quantile)
+{
+    /// <summary>z(0.975), fixed whatever the analysis alpha (gbstats fixes it too).</summary>
+    public const double BoundZ = 1.959963984540054;
+
+    /// <summary>The bound levels are kept inside (0, 1) by this much.</summary>
+    public const double LevelGuard = 1e-8;
+
+    public override IReadOnlyList<string> UnitColumns => [Value];
+
+    public override IReadOnlyList<string> CentredColumns => [];
+
+    public override bool Cuped => false;
+
+    /// <summary>The common table expression the statistics part reads: the ranked values with their positions (<paramref name="suffix"/> tells the expressions of several segment dimensions apart).</summary>
+    public string PositionsName(string suffix) => $"{Value}__quantile_positions{suffix}";
+
+    private string RanksName(string suffix) => $"{Value}__quantile_ranks{suffix}";
+
+    private const string RankedValue = "quantile_value";
+    private const string Rank = "quantile_rank";
+    private const string Count = "quantile_n";
+    private static readonly string[] Positions = ["quantile_h", "quantile_lower_h", "quantile_upper_h"];
+
+    /// <summary>
+    /// The ranked values of <paramref name="unitMetrics"/>, partitioned by <paramref name="partition"/> (the variant, and
+    /// the segment for segment statistics), then each row with the positions h of the quantile and of its two bounds.
+    /// </summary>
+    public IReadOnlyList<CommonTableExpression> Expressions(FromItem unitMetrics, IReadOnlyList<SqlExpr> partition, string suffix)
+    {
+        var ranked = new SelectQuery(
+            [
+                .. partition.Select(p => p.Item()),
+                Cast(Col(Value), SqlType.Double).As(RankedValue),
+                new BinaryExpr(new RowNumberExpr(partition, [new MetricCompiler.Sql.Model.SortKey(Col(Value))]), BinaryOperator.Subtract, Num(1)).As(Rank),
+                new WindowExpr(Sql.Model.Sql.Count(Col(Value)), partition, []).As(Count),
+            ],
+            unitMetrics,
+            Where: new IsNullExpr(Col(Value), Negated: true));
+        var positioned = new SelectQuery(
+            [
+                new StarExpr().Item(),
+                Position(0).As(Positions[0], "h = p (n - 1)"),
+                Position(1).As(Positions[1], "at the lower bound level max(1e-8, p - z(0.975) sqrt(p (1 - p) / n))"),
+                Position(2).As(Positions[2], "at the upper bound level min(1 - 1e-8, p + z(0.975) sqrt(p (1 - p) / n))"),
+            ],
+            From(new CteRef(RanksName(suffix))));
+        var level = Level.ToString(CultureInfo.InvariantCulture);
+        return
+        [
+            new CommonTableExpression(RanksName(suffix), ranked,
+                $"`{Value}` ranked 0..n-1 per variant (units without a value left out), for its {level} quantile"),
+            new CommonTableExpression(PositionsName(suffix), positioned,
+                $"the positions h = level (n - 1) of the {level} quantile and of its bounds"),
+        ];
+    }
+
+    /// <summary>The position h = level (n - 1) of a level: the quantile's own, or a bound's (clamped into (0, 1)).</summary>
+    private SqlExpr Position(int which)
+    {
+        var n = Cast(Col(Count), SqlType.Double);
+        SqlExpr level = Cast(Num(Level), SqlType.Double);
+        if (which > 0)
+        {
+            var spread = Mul(Cast(Num(BoundZ), SqlType.Double),
+                Fn("sqrt", new BinaryExpr(Num(Level * (1 - Level)), BinaryOperator.Divide, n)));
+            if (which == 1)
+            {
+                var lower = new BinaryExpr(level, BinaryOperator.Subtract, spread);
+                level = When(Lt(lower, Num(LevelGuard)), Cast(Num(LevelGuard), SqlType.Double), lower);
+            }
+            else
+            {
+                var upper = new BinaryExpr(level, BinaryOperator.Add, spread);
+                level = When(Gt(upper, Num(1 - LevelGuard)), Cast(Num(1 - LevelGuard), SqlType.Double), upper);
+            }
+        }
+
+        return Mul(level, new BinaryExpr(n, BinaryOperator.Subtract, Num(1)));
+    }
+
+    /// <summary>numpy's linear quantile at a position: x[floor h] + (h - floor h)(x[floor h + 1] - x[floor h]).</summary>
+    private static SqlExpr Interpolated(int which)
+    {
+        var h = Col(Positions[which]);
+        var below = new BinaryExpr(Col(Rank), BinaryOperator.LessOrEqual, h);
+        var low = Max(When(below, Col(RankedValue)));
+        var lowRank = Max(When(below, Col(Rank)));
+        var high = Min(When(Gt(Col(Rank), h), Col(RankedValue)));
+        var fraction = new BinaryExpr(Max(h), BinaryOperator.Subtract, lowRank);
+        return new BinaryExpr(low, BinaryOperator.Add, Mul(fraction, new BinaryExpr(Coalesce(high, low), BinaryOperator.Subtract, low)));
+    }
+
+    public override IReadOnlyList<SelectItem> Aggregates() =>
+    [
+        CountStar().As(StatisticsColumns.N),
+        NoValue().As(StatisticsColumns.ValueSum),
+        NoValue().As(StatisticsColumns.ValueSumSquares),
+        NoValue().As(StatisticsColumns.DenominatorSum),
+        NoValue().As(StatisticsColumns.DenominatorSumSquares),
+        NoValue().As(StatisticsColumns.CovariateSum),
+        NoValue().As(StatisticsColumns.CovariateSumSquares),
+        NoValue().As(StatisticsColumns.CrossSum),
+        NoValue().As(StatisticsColumns.ValueShift),
+        NoValue().As(StatisticsColumns.DenominatorShift),
+        NoValue().As(StatisticsColumns.CovariateShift),
+        NoValue().As(StatisticsColumns.ValueCap),
+        NoValue().As(StatisticsColumns.DenominatorCap),
+        NoValue().As(StatisticsColumns.CovariateCap),
+        Cast(Num(Level), SqlType.Double).As(StatisticsColumns.QuantileLevel),
+        Interpolated(0).As(StatisticsColumns.Quantile, "numpy's linear quantile: x[floor h] + (h - floor h) (x[floor h + 1] - x[floor h])"),
+        Interpolated(1).As(StatisticsColumns.QuantileLower),
+        Interpolated(2).As(StatisticsColumns.QuantileUpper),
+    ];
+
+    /// <summary>
+    /// The statistics SQL's three figures computed in memory from a variant's values sorted ascending (the simulation
+    /// re-splits units with it): numpy's linear quantile at p and at the two bound levels, the same arithmetic as SQL.
+    /// </summary>
+    public (double Quantile, double Lower, double Upper) FromSorted(ReadOnlySpan<double> sorted)
+    {
+        var n = (double)sorted.Length;
+        var spread = BoundZ * Math.Sqrt(Level * (1 - Level) / n);
+        var lower = Level - spread < LevelGuard ? LevelGuard : Level - spread;
+        var upper = Level + spread > 1 - LevelGuard ? 1 - LevelGuard : Level + spread;
+        return (At(sorted, Level * (n - 1)), At(sorted, lower * (n - 1)), At(sorted, upper * (n - 1)));
+    }
+
+    private static double At(ReadOnlySpan<double> sorted, double h)
+    {
+        var low = (int)Math.Floor(h);
+        var high = Math.Min(low + 1, sorted.Length - 1);
+        return sorted[low] + (h - low) * (sorted[high] - sorted[low]);
+    }
+
+    /// <summary>A variant without a row has no values: n = 0 (the engine warns "no units").</summary>
+    public override VariantStatistics Read(IReadOnlyDictionary<string, object?>? row) =>
+        new(StatisticsColumns.Count(row),
+            QuantileLevel: Level,
+            Quantile: StatisticsColumns.Number(row, StatisticsColumns.Quantile) ?? 0,
+            QuantileLower: StatisticsColumns.Number(row, StatisticsColumns.QuantileLower) ?? 0,
+            QuantileUpper: StatisticsColumns.Number(row, StatisticsColumns.QuantileUpper) ?? 0);
 }

@@ -14,8 +14,11 @@ public sealed record TargetDefinition(string Name, string Adapter, IReadOnlyDict
     public string? Setting(string key) => Settings.TryGetValue(key, out var value) ? value : null;
 }
 
-/// <summary>A declared column; <paramref name="Pii"/> marks personal data that staging hashes (salted SHA-256) before any table keeps it.</summary>
-public sealed record ColumnDefinition(string Name, ColumnType Type, string? Description, SourceLocation Location, bool Pii = false);
+/// <summary>
+/// A declared column; <paramref name="Pii"/> marks personal data that staging hashes (salted SHA-256) before any table keeps
+/// it; <paramref name="NonNegative"/> (numbers only) says a negative value cannot occur, so staging makes one null and counts it.
+/// </summary>
+public sealed record ColumnDefinition(string Name, ColumnType Type, string? Description, SourceLocation Location, bool Pii = false, bool NonNegative = false);
 
 /// <summary><c>consent:</c> on a source: staging keeps only rows whose <paramref name="Column"/> equals <paramref name="Value"/>.</summary>
 public sealed record ConsentDefinition(NameReference Column, string Value, SourceLocation Location);
@@ -234,6 +237,19 @@ public sealed record ExperimentDefinition(
 /// <summary>Settings of the built-in demo data generator (<c>metricc seed</c>).</summary>
 public sealed record DemoDataSettings(int Users, ulong Seed, SourceLocation Location);
 
+/// <summary>
+/// <c>notify:</c>: where a changed experiment decision is posted (Slack-compatible JSON). The URL is a secret, so the
+/// project names only the environment variable that holds it.
+/// </summary>
+/// <param name="WebhookUrlEnv">The environment variable holding the webhook URL.</param>
+/// <param name="TimeoutSeconds">How long one post may take before it is given up (with a warning; the run still succeeds).</param>
+/// <param name="ReadoutBaseUrl">Where <c>target/</c> is published (a CI artifacts URL, say): the link is this plus
+/// <c>readouts/&lt;experiment&gt;.html</c>; without it the message names the readout's path on disk.</param>
+public sealed record NotifySettings(NameReference WebhookUrlEnv, double TimeoutSeconds, string? ReadoutBaseUrl, SourceLocation Location)
+{
+    public const double DefaultTimeoutSeconds = 5;
+}
+
 /// <summary>A loaded project: every definition from <c>metrics.yml</c> and the files it includes.</summary>
 public sealed record ProjectDefinition(
     string Name,
@@ -254,6 +270,9 @@ public sealed record ProjectDefinition(
     public const string DefaultPiiSaltEnv = "METRICC_PII_SALT";
 
     public string PiiSaltVariable => PiiSaltEnv?.Name ?? DefaultPiiSaltEnv;
+
+    /// <summary><c>notify:</c>, null when the project posts no notification.</summary>
+    public NotifySettings? Notify { get; init; }
 
     /// <summary>The SQL models (<c>sql_models:</c> patterns, default <c>models/**/*.sql</c>), in name order.</summary>
     public IReadOnlyList<SqlModelDefinition> Models { get; init; } = [];

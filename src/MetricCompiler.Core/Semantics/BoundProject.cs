@@ -6,7 +6,7 @@ using MetricCompiler.Sql.Model;
 namespace MetricCompiler.Core.Semantics;
 
 /// <summary>A declared column of a source, as bound: its name as declared, its type, and whether it is personal data.</summary>
-public sealed record BoundColumn(string Name, ColumnType Type, string? Description, bool Pii = false);
+public sealed record BoundColumn(string Name, ColumnType Type, string? Description, bool Pii = false, bool NonNegative = false);
 
 /// <summary>A source's consent rule, bound: staging keeps the rows whose column equals the value (of the column's type).</summary>
 public sealed record BoundConsent(BoundColumn Column, SqlExpr Value, string ValueText);

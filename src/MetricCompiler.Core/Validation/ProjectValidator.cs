@@ -150,7 +150,15 @@ public static partial class ProjectValidator
             }
         }
 
-        var columns = source.Columns.Select(c => new BoundColumn(c.Name, c.Type, c.Description, c.Pii)).ToList();
+        var columns = source.Columns.Select(c => new BoundColumn(c.Name, c.Type, c.Description, c.Pii, c.NonNegative)).ToList();
+        foreach (var column in source.Columns.Where(c => c.NonNegative && c.Type is not (ColumnType.Integer or ColumnType.Number)))
+        {
+            diagnostics.Error(DiagnosticCodes.ColumnTypeMismatch, column.Location,
+                $"source `{source.Name}`: column `{column.Name}` is declared as {column.Type.ToString().ToLowerInvariant()}; `non_negative` applies to numbers",
+                "declare it with `type: number` or `type: integer`, or remove `non_negative`");
+            ok = false;
+        }
+
         foreach (var column in source.Columns.Where(c => c.Pii && c.Type != ColumnType.String))
         {
             diagnostics.Error(DiagnosticCodes.ColumnTypeMismatch, column.Location,
@@ -305,10 +313,18 @@ public static partial class ProjectValidator
             var metric = binder.Metric(reference, $"{context}: {roleName} metric");
             if (metric is null)
                 continue;
-            if (!metric.HasUnitValue)
+            if (metric is SimpleMetric { Aggregation: Aggregation.Percentile, Fraction: { } fraction } && !(fraction > 0 && fraction < 1))
             {
                 diagnostics.Error(DiagnosticCodes.UnsupportedCombination, reference.Location,
-                    $"{context}: {roleName} metric `{reference.Name}` is {(metric is SimpleMetric { Aggregation: Aggregation.Percentile } ? "an `agg: percentile`" : $"a {metric.Type.Name}")} metric, which has no value per exposed unit",
+                    $"{context}: {roleName} metric `{reference.Name}` is the percentile {fraction.ToString(System.Globalization.CultureInfo.InvariantCulture)}, which an experiment cannot compare",
+                    "the quantile test needs a level strictly between 0 and 1, such as `percentile: 0.95`; the minimum and maximum have no confidence interval");
+                continue;
+            }
+
+            if (!metric.InExperiments)
+            {
+                diagnostics.Error(DiagnosticCodes.UnsupportedCombination, reference.Location,
+                    $"{context}: {roleName} metric `{reference.Name}` is a {metric.Type.Name} metric, which has no value per exposed unit",
                     $"experiments analyse metrics with a value per unit: {string.Join(", ", UnitValueTypes)}; derived metrics qualify when none of their inputs is offset");
                 continue;
             }
@@ -440,6 +456,13 @@ public static partial class ProjectValidator
         if (metric.Definition.Cap is not { } cap)
             return;
         const string hint = "cap a count, sum, average or ratio metric; a proportion is 0 or 1 per unit, so there is no outlier to cap";
+        if (metric is SimpleMetric { Aggregation: Aggregation.Percentile })
+        {
+            diagnostics.Error(DiagnosticCodes.UnsupportedCombination, cap.Location,
+                $"metric `{metric.Name}`: a percentile cannot be capped", "a quantile is robust to outliers already: capping values above it does not move it");
+            return;
+        }
+
         if (!metric.HasUnitValue)
         {
             diagnostics.Error(DiagnosticCodes.UnsupportedCombination, cap.Location,

@@ -17,7 +17,7 @@ namespace MetricCompiler.Execution.Artifacts;
 /// same project, same bytes), <c>run_results.json</c> and <c>results/&lt;experiment&gt;.json</c>. Files are written to a
 /// temporary name and moved into place, so a reader never sees half a file.
 /// </summary>
-public sealed class ArtifactWriter(string targetDirectory)
+public sealed partial class ArtifactWriter(string targetDirectory)
 {
     public const string Version = "0.1.0";
 
@@ -195,7 +195,9 @@ public sealed class ArtifactWriter(string targetDirectory)
     public void WriteRunResults(string command, TargetDefinition target, DateTime startedAt, double elapsedSeconds, IReadOnlyList<NodeResult> results, string? error) =>
         StageRunResults(command, target, startedAt, elapsedSeconds, results, error).Commit();
 
-    public StagedFile StageRunResults(string command, TargetDefinition target, DateTime startedAt, double elapsedSeconds, IReadOnlyList<NodeResult> results, string? error)
+    /// <param name="experiments">Each readout's decision (with the one it replaced and its files); a failed run reads out nothing.</param>
+    public StagedFile StageRunResults(string command, TargetDefinition target, DateTime startedAt, double elapsedSeconds, IReadOnlyList<NodeResult> results, string? error,
+        IReadOnlyList<Notify.ExperimentDecision>? experiments = null)
     {
         var document = new JsonObject
         {
@@ -231,6 +233,7 @@ public sealed class ArtifactWriter(string targetDirectory)
                     ["rows"] = r.Rows,
                     ["message"] = r.Message,
                     ["dropped"] = r.Dropped is null ? null : new JsonObject(r.Dropped.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value))),
+                    ["nulled"] = r.Nulled is null ? null : new JsonObject(r.Nulled.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value))),
                     ["incremental"] = r.Incremental is not { } build ? null : new JsonObject
                     {
                         ["mode"] = build.Mode,
@@ -238,6 +241,21 @@ public sealed class ArtifactWriter(string targetDirectory)
                         ["recomputed_from"] = build.RecomputedFrom?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
                     },
                 })).ToArray()),
+            ["experiments"] = new JsonArray((experiments ?? []).Select(e => (JsonNode)new JsonObject
+            {
+                ["experiment_id"] = e.ExperimentId,
+                ["name"] = e.Name,
+                ["decision"] = e.Decision,
+                ["previous_decision"] = e.PreviousDecision,
+                ["decision_changed"] = e.Changed,
+                ["reasons"] = Array(e.Reasons),
+                ["readouts"] = new JsonObject
+                {
+                    ["json"] = e.ResultsPath,
+                    ["markdown"] = e.MarkdownPath,
+                    ["html"] = e.HtmlPath,
+                },
+            }).ToArray()),
         };
         return Stage(Path.Combine(targetDirectory, "run_results.json"), document.ToJsonString(Indented) + "\n");
     }
@@ -304,6 +322,52 @@ public sealed class ArtifactWriter(string targetDirectory)
             return false; // unreadable: write it, and report a failure there
         }
     }
+
+    /// <summary>
+    /// Removes the temporary files (<c>&lt;file&gt;.&lt;process id&gt;.&lt;guid&gt;.tmp</c>) that a process killed before it
+    /// could rename or remove them left under <c>target/</c>; those of a process still running are left alone. Returns
+    /// how many were removed.
+    /// </summary>
+    public int RemoveLeftovers()
+    {
+        var removed = 0;
+        try
+        {
+            if (!Directory.Exists(targetDirectory))
+                return 0;
+            foreach (var file in Directory.EnumerateFiles(targetDirectory, "*.tmp", SearchOption.AllDirectories))
+            {
+                if (LeftoverOwner().Match(Path.GetFileName(file)) is not { Success: true } match
+                    || !int.TryParse(match.Groups[1].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out var owner)
+                    || owner == Environment.ProcessId || Running(owner))
+                    continue;
+                TryDelete(file);
+                removed += File.Exists(file) ? 0 : 1;
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Best effort, as for every temporary file: a leftover is never read.
+        }
+
+        return removed;
+
+        static bool Running(int processId)
+        {
+            try
+            {
+                using var process = System.Diagnostics.Process.GetProcessById(processId);
+                return !process.HasExited;
+            }
+            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+            {
+                return false;
+            }
+        }
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\.([0-9]+)\.[0-9a-f]{32}\.tmp$")]
+    private static partial System.Text.RegularExpressions.Regex LeftoverOwner();
 
     /// <summary>Writes the temporary file only; <see cref="StagedFile.Commit"/> renames it into place, <see cref="StagedFile.Discard"/> removes it.</summary>
     public static StagedFile Stage(string path, string content)

@@ -57,6 +57,7 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
         var startedAt = DateTime.UtcNow;
         var clock = Stopwatch.StartNew();
         var writer = new ArtifactWriter(session.TargetDirectory);
+        writer.RemoveLeftovers(); // what a killed run could not remove
         if (PiiSalt(session, out var saltError) is { } salt)
             session = session with { PiiSalt = salt };
         else if (saltError is not null)
@@ -69,7 +70,7 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
         {
             if (RunLock.HeldOnServer(adapter, session.Target) is { } holder)
                 return RunOutcome.Failed(ExitCodes.Warehouse, holder, session.Diagnostics);
-            observer.Info($"Running {session.Selected.Count} node(s) on target `{session.Target.Name}` ({adapter.Description})");
+            observer.RunStarted(session.Selected.Count, session.Target.Name, adapter.Description);
             try
             {
                 var repaired = adapter.RecoverInterruptedSwap();
@@ -90,6 +91,8 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
             var execution = new DagExecution(session, adapter, observer, parallel ? request.Threads : 1,
                 parallel ? () => _open(target, root) : null);
             var staged = new StagedFiles();
+            var previous = Notify.ExperimentDecision.ReadPrevious(session.TargetDirectory, session.Project.Experiments.Select(e => e.Id));
+            IReadOnlyList<Notify.ExperimentDecision> decisions = [];
 
             // Every artifact of the run is written (under temporary names) before the swap, so a full disk or a
             // read-only target/ fails the run while the previous tables are still in place; after the swap they are
@@ -99,7 +102,8 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
                 var analysedAt = DateTime.UtcNow;
                 foreach (var readout in readouts)
                     staged.AddRange(writer.StageReadout(readout, analysedAt, session.Project.FindExperiment(readout.ExperimentId)?.Definition, session.Project.Time.ZoneId));
-                staged.Add(writer.StageRunResults("run", session.Target, startedAt, clock.Elapsed.TotalSeconds, execution.Results, null));
+                decisions = readouts.Select(r => Notify.ExperimentDecision.Of(r, previous.GetValueOrDefault(r.ExperimentId))).ToList();
+                staged.Add(writer.StageRunResults("run", session.Target, startedAt, clock.Elapsed.TotalSeconds, execution.Results, null, decisions));
                 var incremental = execution.Results.Where(r => r.Incremental is not null && r.Status == NodeResult.Success)
                     .ToDictionary(r => r.Node, r => session.Compiled.First(c => c.Node.Name == r.Node).Checksum, StringComparer.Ordinal);
                 if (incremental.Count > 0)
@@ -115,6 +119,7 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
             {
                 try
                 {
+                    FaultPoint.Reach(FaultPoint.AfterSwap);
                     staged.Commit();
                 }
                 catch (ArtifactException e)
@@ -129,8 +134,17 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
                 TryWrite(() => writer.WriteRunResults("run", session.Target, startedAt, clock.Elapsed.TotalSeconds, results, error));
             }
 
-            return new RunOutcome(error is null ? ExitCodes.Success : Math.Max(exitCode, ExitCodes.Failure), session.Diagnostics, session.Compiled,
-                results, error is null ? execution.Readouts : [], error);
+            if (error is not null)
+                return new RunOutcome(Math.Max(exitCode, ExitCodes.Failure), session.Diagnostics, session.Compiled, results, [], error);
+            // After the swap and the artifacts: a notification cannot undo or fail what is already in place.
+            var notifications = session.Project.Definition.Notify is { } notify
+                ? Notify.WebhookNotifier.Notify(notify, session.Project.Definition.Name, session.Target.Name, session.TargetDirectory, decisions)
+                : [];
+            return new RunOutcome(ExitCodes.Success, session.Diagnostics, session.Compiled, results, execution.Readouts, null)
+            {
+                Decisions = decisions,
+                Notifications = notifications,
+            };
         }
         finally
         {
@@ -396,6 +410,20 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         var renderer = new SqlRenderer(adapter.Dialect, node => adapter.Dialect.QuoteRelation(Relation(node)));
         try
         {
+            // A killed run can leave a view on its build tables behind (`<view>__mc_build`); on PostgreSQL that view would
+            // keep this run from dropping and rebuilding the tables it reads, so leftover build views go first.
+            foreach (var view in session.Plan.Nodes.Where(n => n.IsView))
+                adapter.Execute(adapter.Dialect.DropViewIfExists(adapter.Dialect.QuoteRelation(Build(view.Name))));
+        }
+        catch (Exception e) when (ProjectRunner.IsWarehouseFailure(e))
+        {
+            _results.AddRange(session.Selected.Select(n => new NodeResult(n.Name, NodeResult.Skipped, 0, null, "not run: the warehouse failed before the first node")));
+            ConnectionLost = !Alive();
+            return $"dropping what an earlier run left behind failed, so nothing was run: {e.Message}";
+        }
+
+        try
+        {
             return Build(renderer, beforeSwap);
         }
         finally
@@ -456,6 +484,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                     continue;
                 }
 
+                FaultPoint.Reach(FaultPoint.BeforeNode(node.Name));
                 observer.NodeStarted(i + 1, total, node);
                 var clock = Stopwatch.StartNew();
                 try
@@ -465,7 +494,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                         var built = node.Kind == NodeKind.Readout ? BuildReadout(adapter, node) : BuildTable(adapter, node, renderer);
                         return (built, node.Audit is { } audit ? TestRunner.Audit(adapter, audit, built, renderer) : null);
                     });
-                    var result = new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped) { Incremental = BuildOf(node) };
+                    var result = new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped?.Dropped) { Nulled = dropped?.Nulled, Incremental = BuildOf(node) };
                     _results.Add(result);
                     observer.NodeFinished(i + 1, total, node, result);
                 }
@@ -748,7 +777,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                 var built = node.Kind == NodeKind.Readout ? BuildReadout(db, node) : BuildTable(db, node, renderer);
                 return (built, node.Audit is { } audit ? TestRunner.Audit(db, audit, built, renderer) : null);
             });
-            return new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped) { Incremental = BuildOf(node) };
+            return new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped?.Dropped) { Nulled = dropped?.Nulled, Incremental = BuildOf(node) };
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

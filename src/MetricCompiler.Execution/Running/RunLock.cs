@@ -69,7 +69,7 @@ public sealed class RunLock : IDisposable
 
     /// <summary>
     /// PostgreSQL: takes a session advisory lock keyed on the schema on the run's own connection (released when it
-    /// closes, even if the process dies). Returns null when taken (or for another engine), else why the run cannot go on,
+    /// closes, even if the process dies: the server notices a dead client within a second, also mid-statement). Returns null when taken (or for another engine), else why the run cannot go on,
     /// naming the server process that holds it.
     /// </summary>
     public static string? HeldOnServer(IWarehouseAdapter adapter, TargetDefinition target)
@@ -77,6 +77,10 @@ public sealed class RunLock : IDisposable
         if (target.Adapter != "postgres")
             return null;
         const string key = "hashtext('metricc_run:' || current_schema())";
+        // A run killed in the middle of a statement leaves its backend running that statement, holding the lock until it
+        // tries to answer; from PostgreSQL 14 the backend also checks every second whether its client is still there.
+        adapter.Query("select case when current_setting('server_version_num')::int >= 140000 " +
+            "then set_config('client_connection_check_interval', '1000', false) end as checked");
         var taken = adapter.Query($"select pg_try_advisory_lock({key}) as taken")[0]["taken"];
         if (taken is true)
             return null;

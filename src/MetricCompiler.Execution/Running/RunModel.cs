@@ -41,6 +41,9 @@ public sealed record RunRequest(
 /// <param name="Dropped">Staging only: the raw rows each staging rule dropped (and the duplicates removed), by reason.</param>
 public sealed record NodeResult(string Node, string Status, double Seconds, long? Rows, string? Message, IReadOnlyDictionary<string, long>? Dropped = null)
 {
+    /// <summary>Staging only: the values it made null in the rows it kept (not a number, negative in a `non_negative` column), by reason.</summary>
+    public IReadOnlyDictionary<string, long>? Nulled { get; init; }
+
     public const string Success = "success";
     public const string Error = "error";
     public const string Skipped = "skipped";
@@ -73,11 +76,23 @@ public sealed record RunOutcome(
 {
     public static RunOutcome Failed(int exitCode, string error, IReadOnlyList<Diagnostic>? diagnostics = null) =>
         new(exitCode, diagnostics ?? [], [], [], [], error);
+
+    /// <summary>Each readout's decision next to the one it replaced (empty when the run failed or read out nothing).</summary>
+    public IReadOnlyList<Notify.ExperimentDecision> Decisions { get; init; } = [];
+
+    /// <summary>What became of the webhook posts of changed decisions (<c>notify:</c>); a failed one never fails the run.</summary>
+    public IReadOnlyList<Notify.NotificationResult> Notifications { get; init; } = [];
 }
 
 /// <summary>Receives progress as the DAG runs (the CLI prints it; tests record it).</summary>
 public interface IRunObserver
 {
+    /// <summary>The run is about to build <paramref name="total"/> selected nodes on <paramref name="target"/>.</summary>
+    void RunStarted(int total, string target, string adapter)
+    {
+        Info($"Running {total} node(s) on target `{target}` ({adapter})");
+    }
+
     void NodeStarted(int index, int total, PlanNode node);
 
     void NodeFinished(int index, int total, PlanNode node, NodeResult result);

@@ -79,11 +79,11 @@ internal static class TestRunner
         return Result(test, status, clock.Elapsed.TotalSeconds, failing, message) with { FailingRows = rows };
     }
 
-    /// <summary>The rows each staging rule dropped, read over the raw table; what is left beyond the staged rows were duplicates.</summary>
-    public static IReadOnlyDictionary<string, long> Audit(IWarehouseAdapter db, StagingAudit audit, long staged, SqlRenderer renderer) =>
-        Audit(db, audit, staged, renderer, out _);
-
-    private static IReadOnlyDictionary<string, long> Audit(IWarehouseAdapter db, StagingAudit audit, long staged, SqlRenderer renderer, out long raw)
+    /// <summary>
+    /// The rows each staging rule dropped, read over the raw table (what is left beyond the staged rows were duplicates),
+    /// the values it made null in the rows it kept, and the raw rows.
+    /// </summary>
+    public static StagingCounts Audit(IWarehouseAdapter db, StagingAudit audit, long staged, SqlRenderer renderer)
     {
         var row = db.Query(renderer.Render(audit.Query)).Single();
         long Value(string column) => row.TryGetValue(column, out var v) && v is not null and not DBNull ? Convert.ToInt64(v, CultureInfo.InvariantCulture) : 0;
@@ -91,8 +91,10 @@ internal static class TestRunner
         foreach (var column in audit.DroppedColumns)
             dropped[column] = Value(column);
         dropped[StagingAuditColumns.Duplicates] = Math.Max(0, Value(StagingAuditColumns.RawRows) - dropped.Values.Sum() - staged);
-        raw = Value(StagingAuditColumns.RawRows);
-        return dropped;
+        var nulled = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var column in audit.NulledColumns)
+            nulled[column] = Value(column);
+        return new StagingCounts(dropped, nulled, Value(StagingAuditColumns.RawRows));
     }
 
     /// <summary>
@@ -104,7 +106,9 @@ internal static class TestRunner
         var staging = test.AttachedTo!;
         var staged = Convert.ToInt64(adapter.Query(renderer.Render(new Sql.Model.SelectQuery([Sql.Model.Sql.As(Sql.Model.Sql.CountStar(), "staged_rows")],
             Sql.Model.Sql.From(new Sql.Model.NodeRef(staging))))).Single()["staged_rows"], CultureInfo.InvariantCulture);
-        var reasons = Audit(adapter, parity.Audit, staged, renderer, out var raw).ToList();
+        var counts = Audit(adapter, parity.Audit, staged, renderer);
+        var raw = counts.RawRows;
+        var reasons = counts.Dropped.ToList();
         var dropped = reasons.Sum(r => r.Value);
         var share = raw == 0 ? 0 : (double)dropped / raw;
         var status = parity.MaxDroppedShare is { } max && share > max ? test.Severity == TestSeverity.Warn ? NodeResult.Warn : NodeResult.Fail
@@ -148,3 +152,6 @@ internal static class TestRunner
     private static NodeResult Result(PlannedTest test, string status, double seconds, long? failures, string? message) =>
         new(test.Name, status, seconds, failures, message) { ResourceType = "test", AttachedTo = test.AttachedTo, Severity = test.SeverityName };
 }
+
+/// <summary>What a staging audit counted: rows dropped by reason, values made null by reason, and the raw rows.</summary>
+internal sealed record StagingCounts(IReadOnlyDictionary<string, long> Dropped, IReadOnlyDictionary<string, long> Nulled, long RawRows);

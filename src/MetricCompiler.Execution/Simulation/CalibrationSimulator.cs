@@ -1,3 +1,4 @@
+using MetricCompiler.Core.Metrics;
 using MetricCompiler.Execution.Readout;
 using MetricCompiler.Core.Model;
 using MetricCompiler.Core.Semantics;
@@ -52,17 +53,19 @@ public static class CalibrationSimulator
 
         var mask = new double[plan.Units];
         var sumsB = new double[plan.TermCount];
+        var monitor = GuardrailMonitor.Create(lowered, plan, options);
         for (var run = 0; run < options.Runs; run++)
         {
             var random = SplitMix64.ForRun(options.Seed, run);
             for (var i = 0; i < mask.Length; i++)
                 mask[i] = random.NextDouble() < controlShare ? 0.0 : 1.0;
             plan.SumB(mask, sumsB);
+            monitor?.Run(random, mask);
 
             var goal = new List<MetricInput>();
             var guardrails = new List<MetricInput>();
             foreach (var metric in plan.Metrics)
-                (metric.Role == MetricRole.Guardrail ? guardrails : goal).Add(plan.Input(metric, sumsB));
+                (metric.Role == MetricRole.Guardrail ? guardrails : goal).Add(plan.Input(metric, sumsB, mask));
             var (goalRequest, guardrailRequest) = EngineRequests.GoalAndGuardrails(experiment, ArmA, goal, guardrails);
 
             var familyError = false;
@@ -99,7 +102,96 @@ public static class CalibrationSimulator
         }
 
         return new SimulationReport(experiment.Id, options.Runs, options.Seed, alpha, EngineRequests.CorrectionName(settings.Correction),
-            settings.Method.ToString().ToLowerInvariant(), options.Lift, lifted, data.Units, controlShare, metrics, family, warnings);
+            settings.Method.ToString().ToLowerInvariant(), options.Lift, lifted, data.Units, controlShare, metrics, family, warnings)
+        {
+            Monitoring = monitor?.Summarize(options.Runs),
+        };
+    }
+
+    /// <summary>
+    /// The guardrails of each A/A run checked at every look, fixed-horizon and always-valid, on the run's own split
+    /// (units arrive at random looks drawn after the split from the run's stream, so the other figures do not change).
+    /// </summary>
+    private sealed class GuardrailMonitor
+    {
+        private readonly SplitPlan _plan;
+        private readonly BoundExperiment _experiment;
+        private readonly List<(SplitMetric Metric, GuardrailDefinition Guardrail, int[] Alarms)> _guardrails;
+        private readonly IReadOnlyList<(SplitMetric Metric, GuardrailDefinition Guardrail)> _skipped;
+        private readonly int _looks;
+        private readonly int[] _look;
+        private readonly double[][] _sumsB;
+        private readonly double[][] _sumsAll;
+
+        private GuardrailMonitor(SplitPlan plan, BoundExperiment experiment, List<(SplitMetric, GuardrailDefinition, int[])> guardrails,
+            IReadOnlyList<(SplitMetric, GuardrailDefinition)> skipped, int looks)
+        {
+            _plan = plan;
+            _experiment = experiment;
+            _guardrails = guardrails;
+            _skipped = skipped;
+            _looks = looks;
+            _look = new int[plan.Units];
+            _sumsB = Enumerable.Range(0, looks).Select(_ => new double[plan.TermCount]).ToArray();
+            _sumsAll = Enumerable.Range(0, looks).Select(_ => new double[plan.TermCount]).ToArray();
+        }
+
+        public static GuardrailMonitor? Create(LoweredExperiment lowered, SplitPlan plan, SimulationOptions options)
+        {
+            var experiment = lowered.Experiment;
+            var looks = options.Looks ?? experiment.Definition.End.DayNumber - experiment.Definition.Start.DayNumber + 1;
+            var guarded = experiment.Metrics.Where(m => m.Guardrail is not null && options.Lift == 0)
+                .Select(m => (Metric: plan.Metrics.First(s => s.Name == m.Metric.Name), Guardrail: m.Guardrail!)).ToList();
+            if (looks < 2 || guarded.Count == 0)
+                return null;
+            var monitored = guarded.Where(g => g.Metric.Statistics is not QuantileStatistics).Select(g => (g.Metric, g.Guardrail, new int[4])).ToList();
+            var skipped = guarded.Where(g => g.Metric.Statistics is QuantileStatistics).ToList();
+            return new GuardrailMonitor(plan, experiment, monitored, skipped, looks);
+        }
+
+        public void Run(SplitMix64 random, double[] mask)
+        {
+            if (_guardrails.Count == 0)
+                return;
+            for (var i = 0; i < _look.Length; i++)
+                _look[i] = Math.Min(_looks - 1, (int)(random.NextDouble() * _looks));
+            _plan.SumByLook(mask, _look, _sumsB, _sumsAll);
+            var settings = _experiment.Analysis;
+            foreach (var (metric, guardrail, alarms) in _guardrails)
+            {
+                var harm = guardrail.HarmfulDirection == Direction.Increase ? HarmDirection.Increase : HarmDirection.Decrease;
+                bool fixedHarm = false, validHarm = false, fixedBreach = false, validBreach = false;
+                for (var k = 0; k < _looks; k++)
+                {
+                    var input = _plan.InputOf(metric, _sumsB[k], _sumsAll[k]);
+                    var fixedResult = Guardrails.Evaluate(input, ArmA, ArmB, harm, guardrail.Margin, settings.Alpha, InferenceMethod.Frequentist, settings.SequentialTuning);
+                    var validResult = Guardrails.Evaluate(input, ArmA, ArmB, harm, guardrail.Margin, settings.Alpha, InferenceMethod.Sequential, settings.SequentialTuning);
+                    fixedHarm |= fixedResult.HarmPValue < settings.Alpha;
+                    validHarm |= validResult.HarmPValue < settings.Alpha;
+                    fixedBreach |= fixedResult.Status == GuardrailStatus.Breached;
+                    validBreach |= validResult.Status == GuardrailStatus.Breached;
+                }
+
+                alarms[0] += fixedHarm ? 1 : 0;
+                alarms[1] += validHarm ? 1 : 0;
+                alarms[2] += fixedBreach ? 1 : 0;
+                alarms[3] += validBreach ? 1 : 0;
+            }
+        }
+
+        public GuardrailMonitoring Summarize(int runs)
+        {
+            var alpha = _experiment.Analysis.Alpha;
+            var se = BinomialError(alpha, runs);
+            var rates = _guardrails.Select(g => (g.Metric, g.Guardrail, Rates: g.Alarms.Select(a => (double?)a / runs).ToArray()))
+                .Concat(_skipped.Select(g => (g.Metric, g.Guardrail, Rates: new double?[4])))
+                .OrderBy(g => _experiment.Metrics.ToList().FindIndex(m => m.Metric.Name == g.Metric.Name))
+                .Select(g => new GuardrailAlarmRate(g.Metric.Name, g.Guardrail.HarmfulDirection.ToString().ToLowerInvariant(), g.Guardrail.Margin, runs,
+                    g.Rates[0], g.Rates[1], g.Rates[2], g.Rates[3], se, g.Rates[1] is { } valid ? valid <= alpha + (3 * se) : null))
+                .ToList();
+            var readout = _experiment.Analysis.Method == AnalysisMethod.Sequential ? "always_valid" : "fixed_horizon";
+            return new GuardrailMonitoring(_looks, readout, rates);
+        }
     }
 
     /// <summary>
@@ -115,7 +207,7 @@ public static class CalibrationSimulator
         var mask = inB.Select(b => b ? 1.0 : 0.0).ToArray();
         var sums = new double[plan.TermCount];
         plan.SumB(mask, sums);
-        return plan.Metrics.Select(m => plan.Input(m, sums)).ToList();
+        return plan.Metrics.Select(m => plan.Input(m, sums, mask)).ToList();
     }
 
     /// <summary>The share of units the A arm gets: the control's traffic weight (a two-arm A/A even for multi-arm experiments).</summary>

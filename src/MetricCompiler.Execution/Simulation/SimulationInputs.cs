@@ -13,10 +13,13 @@ public sealed record StatisticsRow(
     double? DenominatorSumSquares = null,
     double? CovariateSum = null,
     double? CovariateSumSquares = null,
-    double? CrossSum = null)
+    double? CrossSum = null,
+    double? Quantile = null,
+    double? QuantileLower = null,
+    double? QuantileUpper = null)
 {
     /// <summary>The row as the warehouse returns it (the statistics table's column names), for <see cref="ReadoutBuilder.ToInput"/>.</summary>
-    public IReadOnlyDictionary<string, object?> ToRow(string metric, string variant) => new Dictionary<string, object?>(10, StringComparer.OrdinalIgnoreCase)
+    public IReadOnlyDictionary<string, object?> ToRow(string metric, string variant) => new Dictionary<string, object?>(13, StringComparer.OrdinalIgnoreCase)
     {
         [StatisticsColumns.Metric] = metric,
         [StatisticsColumns.Variant] = variant,
@@ -28,6 +31,9 @@ public sealed record StatisticsRow(
         [StatisticsColumns.CovariateSum] = CovariateSum,
         [StatisticsColumns.CovariateSumSquares] = CovariateSumSquares,
         [StatisticsColumns.CrossSum] = CrossSum,
+        [StatisticsColumns.Quantile] = Quantile,
+        [StatisticsColumns.QuantileLower] = QuantileLower,
+        [StatisticsColumns.QuantileUpper] = QuantileUpper,
     };
 }
 

@@ -7,7 +7,9 @@ namespace MetricCompiler.Execution.Simulation;
 /// What to simulate. <paramref name="Lift"/> is relative (0.05 = +5%) and applies to the B half of
 /// <paramref name="LiftedMetrics"/> (null: the experiment's primary metrics); 0 is a plain A/A.
 /// </summary>
-public sealed record SimulationOptions(int Runs = 1000, ulong Seed = 1, double Lift = 0, IReadOnlyList<string>? LiftedMetrics = null);
+/// <paramref name="Looks"/>: guardrails are also monitored at that many equally spaced looks (each unit arrives at a
+/// uniformly random one); null: one look per day of the experiment window; 0 or 1: no monitoring.
+public sealed record SimulationOptions(int Runs = 1000, ulong Seed = 1, double Lift = 0, IReadOnlyList<string>? LiftedMetrics = null, int? Looks = null);
 
 /// <summary>The outcome of <see cref="CalibrationSimulator.Run"/>: one entry per metric of the experiment.</summary>
 public sealed record SimulationReport(
@@ -23,7 +25,33 @@ public sealed record SimulationReport(
     double ControlShare,
     IReadOnlyList<MetricCalibration> Metrics,
     FamilyCalibration? Family,
-    IReadOnlyList<string> Warnings);
+    IReadOnlyList<string> Warnings)
+{
+    /// <summary>Guardrails checked at every look (null when there are none or monitoring is off).</summary>
+    public GuardrailMonitoring? Monitoring { get; init; }
+}
+
+/// <summary>
+/// Daily monitoring of the guardrails in the A/A runs: <see cref="Looks"/> looks, each unit arriving at a uniformly
+/// random one (its final per-unit values are used at every look). A run raises a false alarm for a guardrail when, at
+/// any look, its one-sided harm test is significant (harm p &lt; alpha: "significantly worse", whatever the margin), or
+/// when it is <c>breached</c> (harmful beyond the margin as well). Both with the fixed-horizon test and with the
+/// always-valid confidence sequence (docs/statistics.md 2.9); <see cref="ReadoutMethod"/> says which one the readout uses.
+/// </summary>
+public sealed record GuardrailMonitoring(int Looks, string ReadoutMethod, IReadOnlyList<GuardrailAlarmRate> Guardrails);
+
+/// <summary>One guardrail's false-alarm rates over the runs (null for a quantile guardrail: not monitored).</summary>
+public sealed record GuardrailAlarmRate(
+    string Metric,
+    string HarmfulDirection,
+    double Margin,
+    int Runs,
+    double? FixedHorizonHarmRate,
+    double? AlwaysValidHarmRate,
+    double? FixedHorizonBreachRate,
+    double? AlwaysValidBreachRate,
+    double StandardError,
+    bool? AlwaysValidAtMostAlpha);
 
 /// <summary>
 /// One metric over all runs. <see cref="Runs"/> counts the runs whose test was defined. Not lifted (A/A):

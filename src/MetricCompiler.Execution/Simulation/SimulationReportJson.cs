@@ -52,6 +52,24 @@ public static class SimulationReportJson
                 ["standard_error"] = Round(f.StandardError),
                 ["at_most_alpha"] = f.AtMostAlpha,
             },
+            ["guardrail_monitoring"] = r.Monitoring is not { } g ? null : new JsonObject
+            {
+                ["looks"] = g.Looks,
+                ["readout_test"] = g.ReadoutMethod,
+                ["guardrails"] = new JsonArray(g.Guardrails.Select(a => (JsonNode)new JsonObject
+                {
+                    ["metric"] = a.Metric,
+                    ["harmful_direction"] = a.HarmfulDirection,
+                    ["margin"] = a.Margin,
+                    ["runs"] = a.Runs,
+                    ["fixed_horizon_harm_rate"] = Round(a.FixedHorizonHarmRate),
+                    ["always_valid_harm_rate"] = Round(a.AlwaysValidHarmRate),
+                    ["fixed_horizon_breach_rate"] = Round(a.FixedHorizonBreachRate),
+                    ["always_valid_breach_rate"] = Round(a.AlwaysValidBreachRate),
+                    ["standard_error"] = Round(a.StandardError),
+                    ["always_valid_at_most_alpha"] = a.AlwaysValidAtMostAlpha,
+                }).ToArray()),
+            },
             ["warnings"] = new JsonArray(r.Warnings.Select(w => (JsonNode)JsonValue.Create(w)).ToArray()),
         };
         return document.ToJsonString(Indented);

@@ -60,6 +60,24 @@ public static class SimulationReportText
                 $"({verdict} alpha {Pct(r.Alpha, 1)} + 3 SE{note})");
         }
 
+        if (r.Monitoring is { } monitoring)
+        {
+            var readout = monitoring.ReadoutMethod == "always_valid" ? "always valid (method sequential)" : "fixed horizon";
+            o.WriteLine($"Guardrails monitored at {monitoring.Looks} looks (one a day; the readout's test: {readout}); runs with a false alarm at any look:");
+            foreach (var g in monitoring.Guardrails)
+            {
+                if (g.AlwaysValidHarmRate is null)
+                {
+                    o.WriteLine($"  {g.Metric}: a quantile guardrail, not monitored (each look would re-sort every arm)");
+                    continue;
+                }
+
+                var verdict = g.AlwaysValidAtMostAlpha == true ? "at most" : "ABOVE";
+                o.WriteLine($"  {g.Metric} ({g.HarmfulDirection} harmful, margin {Pct(g.Margin, 1)}): significantly harmful: fixed horizon {Pct(g.FixedHorizonHarmRate, 1)}, " +
+                    $"always valid {Pct(g.AlwaysValidHarmRate, 1)} ({verdict} alpha {Pct(r.Alpha, 1)} + 3 SE); breached: {Pct(g.FixedHorizonBreachRate, 1)} vs {Pct(g.AlwaysValidBreachRate, 1)}");
+            }
+        }
+
         foreach (var m in r.Metrics.Where(m => m.UntestableRuns > 0))
             o.WriteLine($"`{m.Metric}`: the test was undefined in {N(m.UntestableRuns)} run(s) (see warnings)");
         foreach (var warning in r.Warnings)

@@ -17,4 +17,11 @@ internal sealed record SplitMetric(
     bool Lifted,
     int[] Terms,
     double[] BScale,
-    int[]? Presence);
+    int[]? Presence)
+{
+    /// <summary>A quantile metric's per-unit values (NaN = no value): its arms are sorted per split, not summed.</summary>
+    public double[]? Values { get; init; }
+
+    /// <summary>The factor a quantile metric's B values take under an injected lift.</summary>
+    public double LiftFactor { get; init; } = 1;
+}

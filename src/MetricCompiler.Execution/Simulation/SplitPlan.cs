@@ -72,6 +72,15 @@ internal sealed class SplitPlan
                     break;
                 }
 
+                case QuantileStatistics quantile:
+                    // Order statistics are no sums: each split sorts the arm's values (lifted: B's times 1 + lift).
+                    metrics.Add(new SplitMetric(name, statistics, entry.Role, false, isLifted, [builder.Present(quantile.Value)], [1], null)
+                    {
+                        Values = data.Column(quantile.Value),
+                        LiftFactor = f,
+                    });
+                    break;
+
                 default:
                     throw new SimulationDataException($"metric `{name}`: the simulation cannot re-split {statistics.GetType().Name} statistics");
             }
@@ -87,20 +96,75 @@ internal sealed class SplitPlan
             sums[t] = Dot(mask, _terms[t]);
     }
 
-    /// <summary>The metric's engine input for the split whose B-half sums are <paramref name="sumsB"/>: arms A (control) and B.</summary>
-    public MetricInput Input(SplitMetric metric, double[] sumsB) =>
-        SimulationInputs.Input(metric.Name, metric.Statistics,
-            [(CalibrationSimulator.ArmA, Row(metric, sumsB, armB: false)), (CalibrationSimulator.ArmB, Row(metric, sumsB, armB: true))]);
+    /// <summary>
+    /// Cumulative sums per look for daily monitoring: unit i arrives at look <paramref name="look"/>[i] (0-based), and
+    /// <paramref name="sumsB"/>[k] / <paramref name="sumsAll"/>[k] hold the B-half and both-arm sums of every term over the
+    /// units arrived by look k.
+    /// </summary>
+    public void SumByLook(double[] mask, int[] look, double[][] sumsB, double[][] sumsAll)
+    {
+        foreach (var row in sumsB.Concat(sumsAll))
+            Array.Clear(row);
+        for (var t = 0; t < _terms.Count; t++)
+        {
+            var term = _terms[t];
+            for (var i = 0; i < term.Length; i++)
+            {
+                sumsAll[look[i]][t] += term[i];
+                sumsB[look[i]][t] += mask[i] * term[i];
+            }
+        }
 
-    private StatisticsRow Row(SplitMetric metric, double[] sumsB, bool armB)
+        for (var k = 1; k < sumsB.Length; k++)
+        {
+            for (var t = 0; t < _terms.Count; t++)
+            {
+                sumsB[k][t] += sumsB[k - 1][t];
+                sumsAll[k][t] += sumsAll[k - 1][t];
+            }
+        }
+    }
+
+    /// <summary>A sum-based metric's input over a subset of units whose B-half and both-arm sums are given.</summary>
+    public MetricInput InputOf(SplitMetric metric, double[] sumsB, double[] sumsAll) =>
+        SimulationInputs.Input(metric.Name, metric.Statistics,
+            [(CalibrationSimulator.ArmA, Row(metric, sumsB, sumsAll, armB: false)), (CalibrationSimulator.ArmB, Row(metric, sumsB, sumsAll, armB: true))]);
+
+    /// <summary>The metric's engine input for the split whose B-half sums are <paramref name="sumsB"/>: arms A (control) and B.</summary>
+    public MetricInput Input(SplitMetric metric, double[] sumsB, double[] mask) =>
+        SimulationInputs.Input(metric.Name, metric.Statistics, metric.Statistics is QuantileStatistics quantile
+            ? [(CalibrationSimulator.ArmA, QuantileRow(metric, quantile, mask, armB: false)), (CalibrationSimulator.ArmB, QuantileRow(metric, quantile, mask, armB: true))]
+            : [(CalibrationSimulator.ArmA, Row(metric, sumsB, _totals, armB: false)), (CalibrationSimulator.ArmB, Row(metric, sumsB, _totals, armB: true))]);
+
+    /// <summary>An arm's quantile row: its non-null values sorted, the quantile and bounds as the statistics SQL computes them.</summary>
+    private static StatisticsRow QuantileRow(SplitMetric metric, QuantileStatistics quantile, double[] mask, bool armB)
+    {
+        var values = metric.Values!;
+        var arm = new List<double>(values.Length);
+        var side = armB ? 1.0 : 0.0;
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (mask[i] == side && !double.IsNaN(values[i]))
+                arm.Add(armB ? values[i] * metric.LiftFactor : values[i]);
+        }
+
+        if (arm.Count == 0)
+            return new StatisticsRow(0, null, null);
+        var sorted = CollectionsMarshal.AsSpan(arm);
+        sorted.Sort();
+        var (q, lower, upper) = quantile.FromSorted(sorted);
+        return new StatisticsRow(arm.Count, null, null, Quantile: q, QuantileLower: lower, QuantileUpper: upper);
+    }
+
+    private static StatisticsRow Row(SplitMetric metric, double[] sumsB, double[] totals, bool armB)
     {
         double Sum(int k)
         {
             var t = metric.Terms[k];
-            return armB ? sumsB[t] * metric.BScale[k] : _totals[t] - sumsB[t];
+            return armB ? sumsB[t] * metric.BScale[k] : totals[t] - sumsB[t];
         }
 
-        double Count(int t) => armB ? sumsB[t] : _totals[t] - sumsB[t];
+        double Count(int t) => armB ? sumsB[t] : totals[t] - sumsB[t];
 
         var n = (long)Math.Round(Sum(0));
         if (metric.Statistics is RatioStatistics)

@@ -37,6 +37,14 @@ public sealed class PostgresDialect : SqlDialect
     public override string UtcTimestamp(string operand) =>
         $"case when cast({operand} as text) ~ '{IsoTimestampPattern}' then cast(cast({operand} as text) as timestamptz) at time zone 'UTC' end";
 
+    /// <summary>PostgreSQL has no try_cast: a value is read as a number only when its text is a decimal number (`NaN` and `Infinity` are not).</summary>
+    public override string NumberOrNull(string operand, SqlType type) =>
+        $"case when cast({operand} as text) ~ '{(type == SqlType.Integer ? IntegerPattern : NumberPattern)}' then {Cast($"cast({operand} as text)", type)} end";
+
+    private const string IntegerPattern = @"^\s*[+-]?\d+\s*$";
+
+    private const string NumberPattern = @"^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$";
+
     /// <summary>ISO dates and times with fields in range (a day past the month's end, such as 02-30, still fails the cast).</summary>
     private const string IsoTimestampPattern =
         @"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])([ T]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?)? ?(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?$";

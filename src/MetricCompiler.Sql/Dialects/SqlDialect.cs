@@ -65,6 +65,9 @@ public abstract partial class SqlDialect
     /// <summary>A UTC timestamp as wall-clock time in <paramref name="zoneId"/> (an IANA name, validated by the loader).</summary>
     public abstract string LocalTime(string timestamp, string zoneId);
 
+    /// <summary>A raw value as a number of <paramref name="type"/> (integer or double), null when it is not a number.</summary>
+    public virtual string NumberOrNull(string operand, SqlType type) => $"try_cast({operand} as {TypeName(type)})";
+
     /// <summary>A raw timestamp (ISO text with `T`, `Z` or an offset, or native) as a UTC timestamp; null when unparsable.</summary>
     public abstract string UtcTimestamp(string operand);
 

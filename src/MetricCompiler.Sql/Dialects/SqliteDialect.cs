@@ -33,6 +33,13 @@ public sealed class SqliteDialect : SqlDialect
         _ => base.Cast(operand, type),
     };
 
+    /// <summary>
+    /// SQLite's cast reads the longest numeric prefix, so `'N/A'` would be 0: a value is a number when it equals its own
+    /// cast (comparing with the cast applies numeric affinity, which converts only well-formed numeric text).
+    /// </summary>
+    public override string NumberOrNull(string operand, SqlType type) =>
+        $"case when {operand} = {Cast(operand, type)} then {Cast(operand, type)} end";
+
     public override string TimestampLiteral(DateTime value) => $"'{FormatTimestamp(value)}'";
 
     public override string DateLiteral(DateOnly value) => $"'{value:yyyy-MM-dd}'";

@@ -83,6 +83,12 @@ public sealed record CaseExpr(IReadOnlyList<WhenClause> Whens, SqlExpr? Else = n
 
 public sealed record CastExpr(SqlExpr Operand, SqlType Type) : SqlExpr;
 
+/// <summary>
+/// A raw value as a number of <paramref name="Type"/> (<see cref="SqlType.Integer"/> or <see cref="SqlType.Double"/>),
+/// or null when it is not one (text such as <c>'N/A'</c>): never an error, and never the 0 that SQLite's cast gives.
+/// </summary>
+public sealed record NumberOrNullExpr(SqlExpr Operand, SqlType Type) : SqlExpr;
+
 /// <summary>A timestamp moved by whole days; each dialect spells date arithmetic differently.</summary>
 public sealed record AddDaysExpr(SqlExpr Timestamp, int Days) : SqlExpr;
 

@@ -21,6 +21,7 @@ public static class SqlExprRewriter
             LikeExpr l => l with { Operand = R(l.Operand), Pattern = R(l.Pattern) },
             CaseExpr c => c with { Whens = c.Whens.Select(w => new WhenClause(R(w.Condition), R(w.Result))).ToList(), Else = c.Else is null ? null : R(c.Else) },
             CastExpr c => c with { Operand = R(c.Operand) },
+            NumberOrNullExpr n => n with { Operand = R(n.Operand) },
             AddDaysExpr a => a with { Timestamp = R(a.Timestamp) },
             DateTruncExpr d => d with { Operand = R(d.Operand) },
             LocalTimeExpr l => l with { Timestamp = R(l.Timestamp) },

@@ -251,6 +251,7 @@ public sealed class SqlRenderer(SqlDialect dialect, Func<string, string> resolve
             LikeExpr l => (dialect.Like(Expr(l.Operand, Precedence.Additive), Expr(l.Pattern, Precedence.Additive), l.CaseInsensitive, l.Negated), Precedence.Comparison),
             CaseExpr c => (Case(c), Precedence.Primary),
             CastExpr c => (dialect.Cast(Expr(c.Operand), c.Type), Precedence.Primary),
+            NumberOrNullExpr n => (dialect.NumberOrNull(Expr(n.Operand, Precedence.Primary), n.Type), Precedence.Primary),
             AddDaysExpr a => (dialect.AddDays(Expr(a.Timestamp, Precedence.Multiplicative), a.Days), Precedence.Additive),
             DateTruncExpr d => (dialect.DateTrunc(Expr(d.Operand), d.Grain), Precedence.Primary),
             LocalTimeExpr l => (dialect.LocalTime(Expr(l.Timestamp, Precedence.Primary), l.ZoneId), Precedence.Primary),

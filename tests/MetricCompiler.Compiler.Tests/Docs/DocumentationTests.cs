@@ -14,49 +14,13 @@ public sealed class DocumentationTests
     private const string InvalidMarker = "# invalid";
 
     /// <summary>
-    /// Every key the loader reads, taken from src/MetricCompiler.Core/Loading/ProjectBuilder.cs (the key names passed to
-    /// YamlMappingReader in ReadProjectFile, ReadIncludes, ReadDefinitions, ReadTargets, ReadDemoData, ReadSource,
-    /// ReadMetric, ReadExperiment, ReadAnalysis and ReadDecision), plus the target settings that
-    /// src/MetricCompiler.Adapters/AdapterFactory.cs reads (sqlite `path`; postgres `host`, `port`, `database`, `user`,
-    /// `schema`). Update this list when the loader or an adapter learns a key.
+    /// Every key the loader reads: <see cref="YamlKeys"/> (the loader's own table, mapping by mapping), plus the target
+    /// settings that src/MetricCompiler.Adapters/AdapterFactory.cs reads (sqlite and duckdb `path`; postgres `host`,
+    /// `port`, `database`, `user`, `schema`), which a target holds as free-form settings; less the keys it reads only to
+    /// refuse them (<see cref="YamlKeys.Refused"/>).
     /// </summary>
     private static readonly string[] LoaderKeys =
-    [
-        // project file (ReadProjectFile, ReadIncludes, ReadDefinitions)
-        "version", "name", "default_target", "targets", "demo_data", "include", "sources", "metrics", "experiments",
-        // a target (ReadTargets; every other key is a free-form setting) and the sqlite setting (AdapterFactory)
-        "adapter", "path",
-        // demo_data (ReadDemoData)
-        "users", "seed",
-        // a source and its columns (ReadSource)
-        "description", "table", "entity", "event_time", "unique_key", "columns", "type", "tags",
-        // a metric (ReadMetric)
-        "label", "owner", "source", "agg", "expr", "filter", "numerator", "denominator", "desired_direction",
-        // an experiment (ReadExperiment)
-        "id", "hypothesis", "exposure", "variants", "start", "end", "analysis",
-        // exposure
-        "variant_column",
-        // a variant
-        "weight", "control",
-        // metrics of an experiment and a guardrail
-        "primary", "secondary", "guardrails", "metric", "harmful_direction", "margin",
-        // analysis (ReadAnalysis), its cuped and prior mappings and its segments
-        "alpha", "correction", "method", "cuped", "srm_threshold", "minimum_detectable_effect", "power",
-        "enabled", "lookback_days", "sequential_tuning", "balance_threshold", "prior", "mean", "variance",
-        "segments", "column",
-        // decision (ReadDecision; its `guardrails` key is listed above)
-        "decision", "ship_when_primary", "require_srm_clean",
-        // target settings read by AdapterFactory.Open for postgres
-        "host", "port", "database", "user", "schema",
-        // retention, sessions and percentile metrics (RetentionMetricType, SessionsMetricType, SimpleMetricType)
-        "cohort_filter", "return_filter", "return_on", "return_within", "measure", "gap", "session_id", "percentile",
-        // outlier capping on a metric (ReadCap)
-        "cap", "value",
-        // source freshness (ReadFreshness)
-        "freshness", "warn_after", "error_after", "period",
-        // row-count parity (ReadParity)
-        "row_count_parity", "max_dropped_share", "warn_dropped_share",
-    ];
+        [.. YamlKeys.All().Except(YamlKeys.Refused), "path", "host", "port", "database", "user", "schema"];
 
     /// <summary>
     /// Every word of a fixed vocabulary, from the dictionaries of ProjectBuilder.cs (ColumnTypes, Aggregations,

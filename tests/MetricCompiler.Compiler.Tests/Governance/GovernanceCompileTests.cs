@@ -58,6 +58,7 @@ public sealed class GovernanceCompileTests
     [InlineData("{name: email, type: string, pii: true}", "{column: consnt, value: \"true\"}", "MC2004", "consent column `consnt` is not declared")]
     [InlineData("{name: email, type: string, pii: true}", "{column: analytics_consent, value: granted}", "MC4002", "consent value `granted` is not a boolean value")]
     [InlineData("{name: email, type: string, pii: true}", "{column: email, value: x}", "MC3007", "consent column `email` is pii")]
+    [InlineData("{name: email, type: string, non_negative: true}", "{column: analytics_consent, value: \"true\"}", "MC4002", "column `email` is declared as string; `non_negative` applies to numbers")]
     public void Bad_governance_is_reported_at_its_line(string emailColumn, string consent, string code, string message)
     {
         var yaml = Governed.Replace("{name: email, type: string, pii: true}", emailColumn, StringComparison.Ordinal)

@@ -167,7 +167,7 @@ public sealed class MetricTypeDiagnosticTests
             """, "p95, window", "MC3007", "is a percentile");
 
     [Fact]
-    public void Percentile_in_an_experiment_is_mc3007_naming_the_accepted_types()
+    public void A_percentile_in_an_experiment_needs_a_level_strictly_between_0_and_1_and_no_cap()
     {
         const string Experiment = """
             experiments:
@@ -180,19 +180,29 @@ public sealed class MetricTypeDiagnosticTests
                 end: 2026-01-18
                 metrics:
                   primary: [page_views]
-                  secondary: [p95_load]
+                  secondary: [max_load]
 
             """;
         AssertAt("""
-              - {name: p95_load, source: events, agg: percentile, percentile: 0.95, expr: page_load_ms}
+              - {name: max_load, source: events, agg: percentile, percentile: 1, expr: page_load_ms}
 
-            """, "p95_load]", "MC3007", "`agg: percentile` metric, which has no value per exposed unit", Experiment);
+            """, "max_load]", "MC3007", "the percentile 1, which an experiment cannot compare", Experiment);
         var (error, _, _) = Single("""
-              - {name: p95_load, source: events, agg: percentile, percentile: 0.95, expr: page_load_ms}
+              - {name: max_load, source: events, agg: percentile, percentile: 1, expr: page_load_ms}
 
-            """, "p95_load]", Experiment);
-        Assert.Contains("retention", error.Hint);
-        Assert.Contains("sessions", error.Hint);
+            """, "max_load]", Experiment);
+        Assert.Contains("strictly between 0 and 1", error.Hint);
+        AssertAt("""
+              - {name: max_load, source: events, agg: percentile, percentile: 0.95, expr: page_load_ms, cap: {value: 9}}
+
+            """, "{value: 9}", "MC3007", "a percentile cannot be capped");
+
+        using var accepted = new TempProject(("metrics.yml", Header + """
+              - {name: max_load, source: events, agg: percentile, percentile: 0.95, expr: page_load_ms}
+
+            """ + Experiment));
+        var load = accepted.Load();
+        Assert.True(load.Succeeded, string.Join("\n", load.Diagnostics.Select(d => d.Format())));
     }
 
     [Fact]

@@ -65,7 +65,7 @@ public sealed partial class DerivedMetricType : MetricType
                 continue;
             }
 
-            var entry = reader.Nested(mapping, "metrics entry");
+            var entry = reader.Nested(mapping, "metrics entry", YamlKeys.DerivedInput);
             var metric = entry.Reference("name", required: true);
             var alias = entry.String("alias");
             var offsetText = entry.String("offset");

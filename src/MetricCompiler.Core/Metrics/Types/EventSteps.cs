@@ -42,7 +42,7 @@ internal static partial class EventSteps
                 continue;
             }
 
-            var step = reader.Nested(mapping, what);
+            var step = reader.Nested(mapping, what, YamlKeys.EventStep);
             steps.Add(new EventStepSpec(step.String("name", required: true), step.Snippet("filter"), step.Reference("source"), step.Location()));
             step.Finish();
         }

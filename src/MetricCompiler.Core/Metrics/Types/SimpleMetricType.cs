@@ -115,8 +115,22 @@ public sealed record SimpleMetric(
     /// <summary>Every aggregation but a percentile has a value per unit (a percentile of one unit's rows compares nothing useful).</summary>
     public override bool HasUnitValue => Aggregation != Aggregation.Percentile;
 
-    public override ExperimentStatistics? Experiment(UnitValueBuilder units) =>
-        !HasUnitValue ? null : units.MeanOf(this, frame => PerUnit(units, frame), ZeroWhenEmpty, binary: Aggregation == Aggregation.Proportion);
+    /// <summary>A percentile is compared in experiments as the quantile of a per-unit value (below), though it has no mean per unit.</summary>
+    public override bool InExperiments => true;
+
+    /// <summary>
+    /// A percentile in an experiment: the <see cref="Fraction"/>-quantile, over the variant's units, of each unit's
+    /// average of <c>expr</c> over its qualifying rows after first exposure (units without such rows left out), so the
+    /// units stay the independent observations the quantile test assumes. No CUPED, no cap.
+    /// </summary>
+    public override ExperimentStatistics? Experiment(UnitValueBuilder units)
+    {
+        if (HasUnitValue)
+            return units.MeanOf(this, frame => PerUnit(units, frame), ZeroWhenEmpty, binary: Aggregation == Aggregation.Proportion);
+        var average = units.Measure(Name, Source, Aggregation.Average, Expr, Filter, UnitTimeFrame.After, $"average of {ExprText?.Text} per unit, for the {Summary}");
+        units.Column(Name, Cast(average, SqlType.Double), $"percentile metric defined at {Location}: the unit's average; its quantile is compared");
+        return new QuantileStatistics(Name, Fraction ?? throw new InvalidOperationException("binding checks `percentile`"));
+    }
 
     /// <summary>The unit's value over a time frame, as a measure of its source's single pass (null when it has no rows).</summary>
     public SqlExpr PerUnit(UnitValueBuilder units, UnitTimeFrame frame) =>

@@ -61,7 +61,11 @@ select
     cast(null as double precision) as covariate_shift,
     cast(null as double precision) as value_cap,
     cast(null as double precision) as denominator_cap,
-    cast(null as double precision) as covariate_cap
+    cast(null as double precision) as covariate_cap,
+    cast(null as double precision) as quantile_level,
+    cast(null as double precision) as quantile,
+    cast(null as double precision) as quantile_lower,
+    cast(null as double precision) as quantile_upper
 from exp_checkout__unit_metrics
 cross join centres
 group by
@@ -86,7 +90,11 @@ select
     cast(null as double precision) as covariate_shift,
     max(caps.revenue__cap_p99) as value_cap,
     cast(null as double precision) as denominator_cap,
-    cast(null as double precision) as covariate_cap
+    cast(null as double precision) as covariate_cap,
+    cast(null as double precision) as quantile_level,
+    cast(null as double precision) as quantile,
+    cast(null as double precision) as quantile_lower,
+    cast(null as double precision) as quantile_upper
 from exp_checkout__unit_metrics
 cross join centres
 cross join caps
@@ -112,7 +120,11 @@ select
     cast(null as double precision) as covariate_shift,
     max(caps.revenue__cap_v250) as value_cap,
     max(caps.purchases__cap_v250) as denominator_cap,
-    cast(null as double precision) as covariate_cap
+    cast(null as double precision) as covariate_cap,
+    cast(null as double precision) as quantile_level,
+    cast(null as double precision) as quantile,
+    cast(null as double precision) as quantile_lower,
+    cast(null as double precision) as quantile_upper
 from exp_checkout__unit_metrics
 cross join centres
 cross join caps
@@ -138,7 +150,11 @@ select
     cast(null as double precision) as covariate_shift,
     cast(null as double precision) as value_cap,
     cast(null as double precision) as denominator_cap,
-    cast(null as double precision) as covariate_cap
+    cast(null as double precision) as covariate_cap,
+    cast(null as double precision) as quantile_level,
+    cast(null as double precision) as quantile,
+    cast(null as double precision) as quantile_lower,
+    cast(null as double precision) as quantile_upper
 from exp_checkout__unit_metrics
 cross join centres
 group by

@@ -13,8 +13,8 @@ with typed as (
         cast(event_type as varchar) as event_type,
         cast(try_cast(cast(occurred_at as varchar) as timestamptz) as timestamp) as occurred_at,
         cast(page as varchar) as page,
-        cast(page_load_ms as double) as page_load_ms,
-        cast(revenue as double) as revenue
+        try_cast(page_load_ms as double) as page_load_ms,
+        try_cast(revenue as double) as revenue
     from raw_events
     where
         user_id is not null

@@ -12,7 +12,7 @@ with typed as (
         cast(user_id as varchar) as user_id,
         cast(try_cast(cast(occurred_at as varchar) as timestamptz) as timestamp) as occurred_at,
         cast(page as varchar) as page,
-        cast(page_load_ms as double) as page_load_ms
+        try_cast(page_load_ms as double) as page_load_ms
     from page_loads
     where
         user_id is not null

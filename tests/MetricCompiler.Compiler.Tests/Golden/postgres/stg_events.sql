@@ -13,8 +13,8 @@ with typed as (
         cast(event_type as text) as event_type,
         case when cast(occurred_at as text) ~ '^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])([ T]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?)? ?(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?$' then cast(cast(occurred_at as text) as timestamptz) at time zone 'UTC' end as occurred_at,
         cast(page as text) as page,
-        cast(page_load_ms as double precision) as page_load_ms,
-        cast(revenue as double precision) as revenue
+        case when cast(page_load_ms as text) ~ '^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$' then cast(cast(page_load_ms as text) as double precision) end as page_load_ms,
+        case when cast(revenue as text) ~ '^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$' then cast(cast(revenue as text) as double precision) end as revenue
     from raw_events
     where
         user_id is not null

@@ -12,7 +12,7 @@ with typed as (
         cast(user_id as text) as user_id,
         case when cast(occurred_at as text) ~ '^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])([ T]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?)? ?(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?$' then cast(cast(occurred_at as text) as timestamptz) at time zone 'UTC' end as occurred_at,
         cast(page as text) as page,
-        cast(page_load_ms as double precision) as page_load_ms
+        case when cast(page_load_ms as text) ~ '^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$' then cast(cast(page_load_ms as text) as double precision) end as page_load_ms
     from page_loads
     where
         user_id is not null

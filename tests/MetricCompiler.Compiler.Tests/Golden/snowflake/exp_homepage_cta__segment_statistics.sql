@@ -36,7 +36,11 @@ select
     max(centres.purchased__pre__centre) as covariate_shift,
     cast(null as double) as value_cap,
     cast(null as double) as denominator_cap,
-    cast(null as double) as covariate_cap
+    cast(null as double) as covariate_cap,
+    cast(null as double) as quantile_level,
+    cast(null as double) as quantile,
+    cast(null as double) as quantile_lower,
+    cast(null as double) as quantile_upper
 from exp_homepage_cta__unit_metrics
 cross join centres
 group by
@@ -64,7 +68,11 @@ select
     max(centres.revenue__pre__centre) as covariate_shift,
     cast(null as double) as value_cap,
     cast(null as double) as denominator_cap,
-    cast(null as double) as covariate_cap
+    cast(null as double) as covariate_cap,
+    cast(null as double) as quantile_level,
+    cast(null as double) as quantile,
+    cast(null as double) as quantile_lower,
+    cast(null as double) as quantile_upper
 from exp_homepage_cta__unit_metrics
 cross join centres
 group by
@@ -92,7 +100,11 @@ select
     cast(null as double) as covariate_shift,
     cast(null as double) as value_cap,
     cast(null as double) as denominator_cap,
-    cast(null as double) as covariate_cap
+    cast(null as double) as covariate_cap,
+    cast(null as double) as quantile_level,
+    cast(null as double) as quantile,
+    cast(null as double) as quantile_lower,
+    cast(null as double) as quantile_upper
 from exp_homepage_cta__unit_metrics
 cross join centres
 group by
@@ -120,7 +132,11 @@ select
     max(centres.clicks__pre__centre) as covariate_shift,
     cast(null as double) as value_cap,
     cast(null as double) as denominator_cap,
-    cast(null as double) as covariate_cap
+    cast(null as double) as covariate_cap,
+    cast(null as double) as quantile_level,
+    cast(null as double) as quantile,
+    cast(null as double) as quantile_lower,
+    cast(null as double) as quantile_upper
 from exp_homepage_cta__unit_metrics
 cross join centres
 group by

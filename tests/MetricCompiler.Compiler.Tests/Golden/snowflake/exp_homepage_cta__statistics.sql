@@ -37,7 +37,11 @@ select
     max(centres.purchased__pre__centre) as covariate_shift,
     cast(null as double) as value_cap,
     cast(null as double) as denominator_cap,
-    cast(null as double) as covariate_cap
+    cast(null as double) as covariate_cap,
+    cast(null as double) as quantile_level,
+    cast(null as double) as quantile,
+    cast(null as double) as quantile_lower,
+    cast(null as double) as quantile_upper
 from exp_homepage_cta__unit_metrics
 cross join centres
 group by
@@ -62,7 +66,11 @@ select
     max(centres.revenue__pre__centre) as covariate_shift,
     cast(null as double) as value_cap,
     cast(null as double) as denominator_cap,
-    cast(null as double) as covariate_cap
+    cast(null as double) as covariate_cap,
+    cast(null as double) as quantile_level,
+    cast(null as double) as quantile,
+    cast(null as double) as quantile_lower,
+    cast(null as double) as quantile_upper
 from exp_homepage_cta__unit_metrics
 cross join centres
 group by
@@ -87,7 +95,11 @@ select
     cast(null as double) as covariate_shift,
     cast(null as double) as value_cap,
     cast(null as double) as denominator_cap,
-    cast(null as double) as covariate_cap
+    cast(null as double) as covariate_cap,
+    cast(null as double) as quantile_level,
+    cast(null as double) as quantile,
+    cast(null as double) as quantile_lower,
+    cast(null as double) as quantile_upper
 from exp_homepage_cta__unit_metrics
 cross join centres
 group by
@@ -112,7 +124,11 @@ select
     max(centres.clicks__pre__centre) as covariate_shift,
     cast(null as double) as value_cap,
     cast(null as double) as denominator_cap,
-    cast(null as double) as covariate_cap
+    cast(null as double) as covariate_cap,
+    cast(null as double) as quantile_level,
+    cast(null as double) as quantile,
+    cast(null as double) as quantile_lower,
+    cast(null as double) as quantile_upper
 from exp_homepage_cta__unit_metrics
 cross join centres
 group by
@@ -137,7 +153,11 @@ select
     cast(null as double) as covariate_shift,
     cast(null as double) as value_cap,
     cast(null as double) as denominator_cap,
-    cast(null as double) as covariate_cap
+    cast(null as double) as covariate_cap,
+    cast(null as double) as quantile_level,
+    cast(null as double) as quantile,
+    cast(null as double) as quantile_lower,
+    cast(null as double) as quantile_upper
 from exp_homepage_cta__unit_metrics
 cross join centres
 group by
@@ -162,7 +182,11 @@ select
     max(centres.errors__pre__centre) as covariate_shift,
     cast(null as double) as value_cap,
     cast(null as double) as denominator_cap,
-    cast(null as double) as covariate_cap
+    cast(null as double) as covariate_cap,
+    cast(null as double) as quantile_level,
+    cast(null as double) as quantile,
+    cast(null as double) as quantile_lower,
+    cast(null as double) as quantile_upper
 from exp_homepage_cta__unit_metrics
 cross join centres
 group by

@@ -34,7 +34,11 @@ select
     max(centres.signed_up__pre__centre) as covariate_shift,
     cast(null as double) as value_cap,
     cast(null as double) as denominator_cap,
-    cast(null as double) as covariate_cap
+    cast(null as double) as covariate_cap,
+    cast(null as double) as quantile_level,
+    cast(null as double) as quantile,
+    cast(null as double) as quantile_lower,
+    cast(null as double) as quantile_upper
 from exp_onboarding_flow__unit_metrics
 cross join centres
 group by
@@ -59,7 +63,11 @@ select
     max(centres.page_views__pre__centre) as covariate_shift,
     cast(null as double) as value_cap,
     cast(null as double) as denominator_cap,
-    cast(null as double) as covariate_cap
+    cast(null as double) as covariate_cap,
+    cast(null as double) as quantile_level,
+    cast(null as double) as quantile,
+    cast(null as double) as quantile_lower,
+    cast(null as double) as quantile_upper
 from exp_onboarding_flow__unit_metrics
 cross join centres
 group by
@@ -84,7 +92,11 @@ select
     cast(null as double) as covariate_shift,
     cast(null as double) as value_cap,
     cast(null as double) as denominator_cap,
-    cast(null as double) as covariate_cap
+    cast(null as double) as covariate_cap,
+    cast(null as double) as quantile_level,
+    cast(null as double) as quantile,
+    cast(null as double) as quantile_lower,
+    cast(null as double) as quantile_upper
 from exp_onboarding_flow__unit_metrics
 cross join centres
 group by
@@ -109,7 +121,11 @@ select
     max(centres.errors__pre__centre) as covariate_shift,
     cast(null as double) as value_cap,
     cast(null as double) as denominator_cap,
-    cast(null as double) as covariate_cap
+    cast(null as double) as covariate_cap,
+    cast(null as double) as quantile_level,
+    cast(null as double) as quantile,
+    cast(null as double) as quantile_lower,
+    cast(null as double) as quantile_upper
 from exp_onboarding_flow__unit_metrics
 cross join centres
 group by

@@ -34,7 +34,11 @@ select
     max(centres.signed_up__pre__centre) as covariate_shift,
     cast(null as real) as value_cap,
     cast(null as real) as denominator_cap,
-    cast(null as real) as covariate_cap
+    cast(null as real) as covariate_cap,
+    cast(null as real) as quantile_level,
+    cast(null as real) as quantile,
+    cast(null as real) as quantile_lower,
+    cast(null as real) as quantile_upper
 from exp_onboarding_flow__unit_metrics
 cross join centres
 group by
@@ -59,7 +63,11 @@ select
     max(centres.page_views__pre__centre) as covariate_shift,
     cast(null as real) as value_cap,
     cast(null as real) as denominator_cap,
-    cast(null as real) as covariate_cap
+    cast(null as real) as covariate_cap,
+    cast(null as real) as quantile_level,
+    cast(null as real) as quantile,
+    cast(null as real) as quantile_lower,
+    cast(null as real) as quantile_upper
 from exp_onboarding_flow__unit_metrics
 cross join centres
 group by
@@ -84,7 +92,11 @@ select
     cast(null as real) as covariate_shift,
     cast(null as real) as value_cap,
     cast(null as real) as denominator_cap,
-    cast(null as real) as covariate_cap
+    cast(null as real) as covariate_cap,
+    cast(null as real) as quantile_level,
+    cast(null as real) as quantile,
+    cast(null as real) as quantile_lower,
+    cast(null as real) as quantile_upper
 from exp_onboarding_flow__unit_metrics
 cross join centres
 group by
@@ -109,7 +121,11 @@ select
     max(centres.errors__pre__centre) as covariate_shift,
     cast(null as real) as value_cap,
     cast(null as real) as denominator_cap,
-    cast(null as real) as covariate_cap
+    cast(null as real) as covariate_cap,
+    cast(null as real) as quantile_level,
+    cast(null as real) as quantile,
+    cast(null as real) as quantile_lower,
+    cast(null as real) as quantile_upper
 from exp_onboarding_flow__unit_metrics
 cross join centres
 group by

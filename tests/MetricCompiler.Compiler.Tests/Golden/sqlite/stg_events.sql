@@ -13,8 +13,8 @@ with typed as (
         cast(event_type as text) as event_type,
         strftime('%Y-%m-%d %H:%M:%f', occurred_at) as occurred_at,
         cast(page as text) as page,
-        cast(page_load_ms as real) as page_load_ms,
-        cast(revenue as real) as revenue
+        case when page_load_ms = cast(page_load_ms as real) then cast(page_load_ms as real) end as page_load_ms,
+        case when revenue = cast(revenue as real) then cast(revenue as real) end as revenue
     from raw_events
     where
         user_id is not null

@@ -12,7 +12,7 @@ with typed as (
         cast(user_id as text) as user_id,
         strftime('%Y-%m-%d %H:%M:%f', occurred_at) as occurred_at,
         cast(page as text) as page,
-        cast(page_load_ms as real) as page_load_ms
+        case when page_load_ms = cast(page_load_ms as real) then cast(page_load_ms as real) end as page_load_ms
     from page_loads
     where
         user_id is not null

@@ -13,8 +13,8 @@ with typed as (
         cast(event_type as varchar) as event_type,
         cast(at_timezone(try(from_iso8601_timestamp(replace(cast(occurred_at as varchar), ' ', 'T'))), 'UTC') as timestamp(3)) as occurred_at,
         cast(page as varchar) as page,
-        cast(page_load_ms as double) as page_load_ms,
-        cast(revenue as double) as revenue
+        try_cast(page_load_ms as double) as page_load_ms,
+        try_cast(revenue as double) as revenue
     from raw_events
     where
         user_id is not null

@@ -12,7 +12,7 @@ with typed as (
         cast(user_id as varchar) as user_id,
         cast(at_timezone(try(from_iso8601_timestamp(replace(cast(occurred_at as varchar), ' ', 'T'))), 'UTC') as timestamp(3)) as occurred_at,
         cast(page as varchar) as page,
-        cast(page_load_ms as double) as page_load_ms
+        try_cast(page_load_ms as double) as page_load_ms
     from page_loads
     where
         user_id is not null
