@@ -234,6 +234,7 @@ public sealed partial class ArtifactWriter(string targetDirectory)
                     ["message"] = r.Message,
                     ["dropped"] = r.Dropped is null ? null : new JsonObject(r.Dropped.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value))),
                     ["nulled"] = r.Nulled is null ? null : new JsonObject(r.Nulled.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value))),
+                    ["excluded_units"] = r.Excluded is null ? null : new JsonObject(r.Excluded.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value))),
                     ["incremental"] = r.Incremental is not { } build ? null : new JsonObject
                     {
                         ["mode"] = build.Mode,

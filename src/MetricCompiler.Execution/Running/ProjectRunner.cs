@@ -494,7 +494,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                         var built = node.Kind == NodeKind.Readout ? BuildReadout(adapter, node) : BuildTable(adapter, node, renderer);
                         return (built, node.Audit is { } audit ? TestRunner.Audit(adapter, audit, built, renderer) : null);
                     });
-                    var result = new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped?.Dropped) { Nulled = dropped?.Nulled, Incremental = BuildOf(node) };
+                    var result = new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped?.Dropped) { Nulled = dropped?.Nulled, Incremental = BuildOf(node), Excluded = ExcludedUnits(adapter, node, renderer) };
                     _results.Add(result);
                     observer.NodeFinished(i + 1, total, node, result);
                 }
@@ -777,7 +777,10 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                 var built = node.Kind == NodeKind.Readout ? BuildReadout(db, node) : BuildTable(db, node, renderer);
                 return (built, node.Audit is { } audit ? TestRunner.Audit(db, audit, built, renderer) : null);
             });
-            return new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped?.Dropped) { Nulled = dropped?.Nulled, Incremental = BuildOf(node) };
+            return new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped?.Dropped)
+            {
+                Nulled = dropped?.Nulled, Incremental = BuildOf(node), Excluded = ExcludedUnits(db, node, renderer),
+            };
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -874,6 +877,24 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             System.Globalization.DateTimeStyles.None, out var parsed) => parsed,
         _ => throw new WarehouseException($"the event time `{value}` is not a date or a timestamp: an incremental model's `event_time` must be one"),
     };
+
+    /// <summary>
+    /// An experiment's SRM counts: the exposed units left out of the analysis, by status (a variant the YAML does not
+    /// declare, several variants); null for every other node.
+    /// </summary>
+    private static IReadOnlyDictionary<string, long>? ExcludedUnits(IWarehouseAdapter db, PlanNode node, SqlRenderer renderer)
+    {
+        if (node.Kind != NodeKind.SrmCounts)
+            return null;
+        var query = new Sql.Model.SelectQuery(
+            [Sql.Model.Sql.Item(Sql.Model.Sql.Col("assignment_status")), Sql.Model.Sql.As(Sql.Model.Sql.Sum(Sql.Model.Sql.Col("units")), "units")],
+            Sql.Model.Sql.From(new Sql.Model.NodeRef(node.Name)), GroupBy: [Sql.Model.Sql.Col("assignment_status")]);
+        var excluded = new SortedDictionary<string, long>(StringComparer.Ordinal) { [AssignmentStatus.UndeclaredVariant] = 0, [AssignmentStatus.MultipleVariants] = 0 };
+        foreach (var row in db.Query(renderer.Render(query)))
+            if (row["assignment_status"] is string status && status != AssignmentStatus.Analysed && row["units"] is not (null or DBNull))
+                excluded[status] = excluded.GetValueOrDefault(status) + Convert.ToInt64(row["units"], System.Globalization.CultureInfo.InvariantCulture);
+        return excluded;
+    }
 
     private IncrementalBuild? BuildOf(PlanNode node)
     {

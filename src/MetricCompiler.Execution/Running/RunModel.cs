@@ -61,6 +61,9 @@ public sealed record NodeResult(string Node, string Status, double Seconds, long
 
     public IReadOnlyList<IReadOnlyDictionary<string, object?>> FailingRows { get; init; } = [];
 
+    /// <summary>For an experiment's SRM counts: the exposed units left out of the analysis, by status.</summary>
+    public IReadOnlyDictionary<string, long>? Excluded { get; init; }
+
     /// <summary>For an incremental model: whether it was built incrementally or in full, and why.</summary>
     public IncrementalBuild? Incremental { get; init; }
 }
