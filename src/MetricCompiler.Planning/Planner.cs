@@ -553,7 +553,7 @@ public static class Planner
 
     private static SelectQuery StatisticsPart(BoundExperiment experiment, BoundMetric metric, ExperimentStatistics statistics,
         IReadOnlyList<SelectItem> keys, IReadOnlyList<SqlExpr> groupBy, string quantileSuffix = "") =>
-        new([.. keys, Str(metric.Name).As(StatisticsColumns.Metric), Col(StatisticsColumns.Variant).Item(), .. statistics.Aggregates()],
+        new([.. keys, Str(metric.Name).As(StatisticsColumns.Metric), Col(StatisticsColumns.Variant).Item(), .. statistics.Aggregates(), .. statistics.CovariateMatrix(experiment.Covariates.Count)],
             statistics is QuantileStatistics quantile
                 ? From(new CteRef(quantile.PositionsName(quantileSuffix)))
                 : statistics.Cap is null

@@ -15,6 +15,11 @@ quantile_experiment.json
   max(1e-8, p - z sqrt(p(1-p)/n)) / min(1 - 1e-8, p + z sqrt(p(1-p)/n)), z = z(0.975); the comparison (gbstats'
   QuantileStatistic, as the oracle transcribes it); scipy.stats.bootstrap of the difference and of the relative lift
   (percentile, 2000 resamples) with the oracle's tolerance; the P95 guardrail status (fixed horizon and sequential).
+
+covariates_experiment.json
+  Page views and purchases of 2 x 1500 units before (14 days) and after exposure. `views` (count) and `purchased`
+  (proportion) adjusted by both pre-period counts: theta from statsmodels OLS(y ~ 1 + X) on the pooled arms, the
+  effect and its SE from OLS(y - X theta ~ 1 + T) with HC2 (the oracle's regression_moments).
 """
 
 import json
@@ -80,9 +85,45 @@ def quantile_experiment():
     }
 
 
+def covariates_experiment():
+    """Per unit: page views and purchases in the 14 days before exposure and after it, correlated through the unit's
+    activity. Metrics `views` (count) and `purchased` (proportion) are adjusted by both pre-period counts together."""
+    rng = np.random.default_rng(20261204)
+    units = []
+    data = {"control": [], "treatment": []}
+    for variant, effect, count in [("control", 1.0, 1500), ("treatment", 1.06, 1500)]:
+        for i in range(count):
+            activity = float(rng.lognormal(0.0, 0.6))
+            row = {"unit": "%s_%05d" % (variant[0], i), "variant": variant,
+                   "pre_views": int(rng.poisson(3 * activity)), "pre_purchases": int(rng.poisson(0.4 * activity)),
+                   "views": int(rng.poisson(3 * activity * effect)), "purchases": int(rng.poisson(0.4 * activity * effect))}
+            units.append(row)
+            data[variant].append(row)
+    names = ["views__pre", "purchases__pre"]
+    comparisons = {}
+    for metric, column, kind in [("views", "views", "mean"), ("purchased", "purchases", "proportion")]:
+        arms = {}
+        for v in ("control", "treatment"):
+            y = np.array([float(r[column]) for r in data[v]])
+            if kind == "proportion":
+                y = (y > 0).astype(float)
+            X = np.column_stack([[float(r["pre_views"]) for r in data[v]], [float(r["pre_purchases"]) for r in data[v]]])
+            arms[v] = oracle.Arm(y=y, X=X)
+        m = oracle.Metric(metric, kind, arms, covariate_names=names)
+        comparisons[metric], _ = oracle.comparison(m, "control", "treatment", 0.05, "frequentist", 5000.0, None, "relative")
+    return {
+        "header": HEADER,
+        "description": "pre-period page views and purchases as two covariates of a count and a proportion; theta from statsmodels OLS on the pooled arms, effect and SE from OLS with HC2",
+        "tolerances": {"comparison": 1e-6},
+        "covariates": names,
+        "units": units,
+        "comparisons": comparisons,
+    }
+
+
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
-    for name, body in [("quantile_experiment", quantile_experiment())]:
+    for name, body in [("quantile_experiment", quantile_experiment()), ("covariates_experiment", covariates_experiment())]:
         path = os.path.join(OUT_DIR, name + ".json")
         with open(path, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(json.dumps(body, indent=None, separators=(",", ":"), allow_nan=False) + "\n")

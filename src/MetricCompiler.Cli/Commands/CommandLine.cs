@@ -19,6 +19,7 @@ public static class CommandLine
         root.Subcommands.Add(AssignCommand.Create(context));
         root.Subcommands.Add(BenchCommand.Create(context));
         root.Subcommands.Add(DiffCommand.Create(context));
+        root.Subcommands.Add(DocsCommand.Create(context));
 
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

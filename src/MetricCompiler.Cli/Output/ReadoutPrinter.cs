@@ -70,6 +70,9 @@ public static class ReadoutPrinter
 
         foreach (var capped in r.Metrics.Where(m => m.Cap is not null).DistinctBy(m => m.Metric))
             o.WriteLine($"  cap: `{capped.Metric}` values capped at {capped.Cap!.Describe()}");
+        foreach (var adjusted in r.Metrics.Where(m => m.Comparison.Regression is { Covariates.Count: > 1 }))
+            o.WriteLine($"  covariates: `{adjusted.Metric}` ({adjusted.Comparison.Variant}) adjusted by {string.Join(", ", adjusted.Comparison.Regression!.Covariates)}: " +
+                $"variance reduction {Pct(adjusted.Comparison.VarianceReduction, 1, signed: false)}");
 
         if (r.Balance.Count > 0)
         {

@@ -109,6 +109,9 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor NamespaceOverlap = new("MC3008", "Experiments overlap in a namespace", DescriptorSeverity.Error,
         "Two experiments take overlapping shares of the same namespace while their dates overlap.",
         "Give them disjoint `range`s of the namespace, or dates that do not overlap.");
+    public static readonly DiagnosticDescriptor InvalidCovariate = new("MC3009", "Invalid covariate", DescriptorSeverity.Error,
+        "An entry of `analysis.covariates` is not a simple count, sum, count_distinct or proportion metric, or is listed twice.",
+        "Name count-like metrics of one source, each once.");
 
     public static readonly DiagnosticDescriptor MinimumDetectableEffectUnreachable = new("MC5001", "Experiment cannot reach its minimum detectable effect", DescriptorSeverity.Warning,
         "`metricc validate`: given the baseline data in the warehouse, an experiment cannot reach its declared `minimum_detectable_effect`.",

@@ -978,7 +978,10 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
             prior,
             balance,
             segments,
-            reader.Choice("scale", Scales) ?? TestScale.Relative);
+            reader.Choice("scale", Scales) ?? TestScale.Relative)
+        {
+            Covariates = reader.Names("covariates"),
+        };
         reader.Finish();
         return result;
     }

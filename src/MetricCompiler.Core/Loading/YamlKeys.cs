@@ -93,7 +93,7 @@ public static class YamlKeys
         [Assignment] = ["hash_attribute", "hash_attributes", "seed", "hash_version", "coverage", "namespace", "overrides"],
         [Namespace] = ["name", "range"],
         [Holdout] = ["namespace", "range", "hash_attribute"],
-        [Analysis] = ["alpha", "correction", "method", "cuped", "srm_threshold", "minimum_detectable_effect", "power", "sequential_tuning", "balance_threshold", "prior", "segments", "scale"],
+        [Analysis] = ["alpha", "correction", "method", "cuped", "srm_threshold", "minimum_detectable_effect", "power", "sequential_tuning", "balance_threshold", "prior", "segments", "scale", "covariates"],
         [Cuped] = ["enabled", "lookback_days"],
         [Prior] = ["mean", "variance"],
         [Segment] = ["name", "source", "column"],

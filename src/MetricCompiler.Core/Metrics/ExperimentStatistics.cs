@@ -44,6 +44,18 @@ public static class StatisticsColumns
         [N, ValueSum, ValueSumSquares, DenominatorSum, DenominatorSumSquares, CovariateSum, CovariateSumSquares, CrossSum, ValueShift, DenominatorShift, CovariateShift, ValueCap, DenominatorCap, CovariateCap,
          QuantileLevel, Quantile, QuantileLower, QuantileUpper];
 
+    /// <summary>
+    /// The regression-adjustment columns of an experiment with k covariates (docs/statistics.md 1.2), in order:
+    /// <c>x{i}_sum</c> = sum of (x_i - c_i), <c>x{i}_x{j}</c> (i &lt;= j) = sum of (x_i - c_i)(x_j - c_j),
+    /// <c>x{i}_y</c> = sum of (x_i - c_i)(y - c); all null for a metric without covariates. Centred like every sum.
+    /// </summary>
+    public static IReadOnlyList<string> MatrixColumns(int k) =>
+    [
+        .. Enumerable.Range(1, k).Select(i => $"x{i}_sum"),
+        .. Enumerable.Range(1, k).SelectMany(i => Enumerable.Range(i, k - i + 1).Select(j => $"x{i}_x{j}")),
+        .. Enumerable.Range(1, k).Select(i => $"x{i}_y"),
+    ];
+
     /// <summary>The common table expression holding, in one row, every capped unit column's cap.</summary>
     public const string Caps = "caps";
 
@@ -127,6 +139,12 @@ public abstract record ExperimentStatistics(MetricKind EngineKind)
 
     protected static SqlExpr NoValue() => new NullLiteral(SqlType.Double);
 
+    /// <summary>The covariate columns' names for the engine (null: no several-covariate adjustment).</summary>
+    public virtual IReadOnlyList<string>? CovariateNames => null;
+
+    /// <summary>The <paramref name="k"/> covariates' matrix columns (<see cref="StatisticsColumns.MatrixColumns"/>); null unless overridden.</summary>
+    public virtual IReadOnlyList<SelectItem> CovariateMatrix(int k) => [.. StatisticsColumns.MatrixColumns(k).Select(c => NoValue().As(c))];
+
     /// <summary>The quantile columns of a metric that is not a quantile (all null).</summary>
     protected static IEnumerable<SelectItem> NoQuantile() =>
     [
@@ -143,10 +161,34 @@ public abstract record ExperimentStatistics(MetricKind EngineKind)
 /// </summary>
 public sealed record MeanStatistics(string Value, string? Covariate, MetricKind Kind) : ExperimentStatistics(Kind)
 {
-    public override IReadOnlyList<string> UnitColumns => Covariate is null ? [Value] : [Value, Covariate];
+    /// <summary>The unit columns of the experiment's covariates (<c>analysis.covariates</c>): regression adjustment with all of them.</summary>
+    public IReadOnlyList<string> Covariates { get; init; } = [];
 
-    /// <summary>A proportion's 0/1 values are summed exactly (and its sum of squares is its sum), so only a covariate is centred.</summary>
-    public override IReadOnlyList<string> CentredColumns => Kind == MetricKind.Proportion ? Covariate is null ? [] : [Covariate] : UnitColumns;
+    public override IReadOnlyList<string> UnitColumns => [Value, .. Covariate is null ? Array.Empty<string>() : [Covariate], .. Covariates];
+
+    /// <summary>A proportion's 0/1 values are summed exactly (and its sum of squares is its sum), so only covariates are centred.</summary>
+    public override IReadOnlyList<string> CentredColumns => Kind == MetricKind.Proportion ? [.. UnitColumns.Skip(1)] : UnitColumns;
+
+    public override IReadOnlyList<string>? CovariateNames => Covariates.Count == 0 ? null : Covariates;
+
+    public override IReadOnlyList<SelectItem> CovariateMatrix(int k)
+    {
+        if (Covariates.Count == 0)
+            return base.CovariateMatrix(k);
+        var value = Kind != MetricKind.Proportion ? Centred(Value) : Capped(Value);
+        var x = Covariates.Select(Centred).ToList();
+        var names = StatisticsColumns.MatrixColumns(k);
+        var items = new List<SqlExpr>();
+        items.AddRange(x.Select(Sum));
+        for (var i = 0; i < k; i++)
+        {
+            for (var j = i; j < k; j++)
+                items.Add(Sum(Mul(x[i], x[j])));
+        }
+
+        items.AddRange(x.Select(xi => (SqlExpr)Sum(Mul(xi, value))));
+        return [.. items.Select((e, i) => e.As(names[i]))];
+    }
 
     public override bool Cuped => Covariate is not null;
 
@@ -184,7 +226,29 @@ public sealed record MeanStatistics(string Value, string? Covariate, MetricKind 
             CovariateSumSquares: Cuped ? StatisticsColumns.Number(row, StatisticsColumns.CovariateSumSquares) ?? 0 : null,
             CrossSum: Cuped ? StatisticsColumns.Number(row, StatisticsColumns.CrossSum) ?? 0 : null,
             Shift: StatisticsColumns.Number(row, StatisticsColumns.ValueShift) ?? 0,
-            CovariateShift: Cuped ? StatisticsColumns.Number(row, StatisticsColumns.CovariateShift) ?? 0 : 0);
+            CovariateShift: Cuped ? StatisticsColumns.Number(row, StatisticsColumns.CovariateShift) ?? 0 : 0,
+            Covariates: Matrix(row));
+
+    /// <summary>
+    /// The covariates' sums, cross-products and y-cross sums from a row (zeros for a variant without a row; null when
+    /// the row has no such columns, as the simulation's, which then analyses without them).
+    /// </summary>
+    private CovariateStatistics? Matrix(IReadOnlyDictionary<string, object?>? row)
+    {
+        var k = Covariates.Count;
+        if (k == 0 || row is not null && !row.ContainsKey("x1_sum"))
+            return null;
+        double Get(string column) => StatisticsColumns.Number(row, column) ?? 0;
+        var cross = new double[k][];
+        for (var i = 0; i < k; i++)
+        {
+            cross[i] = new double[k];
+            for (var j = 0; j < k; j++)
+                cross[i][j] = Get($"x{Math.Min(i, j) + 1}_x{Math.Max(i, j) + 1}");
+        }
+
+        return new CovariateStatistics([.. Enumerable.Range(1, k).Select(i => Get($"x{i}_sum"))], cross, [.. Enumerable.Range(1, k).Select(i => Get($"x{i}_y"))]);
+    }
 }
 
 /// <summary>The ratio of two per-unit sums over all analysed units (delta method), e.g. revenue per order.</summary>

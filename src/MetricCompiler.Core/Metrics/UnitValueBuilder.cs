@@ -30,6 +30,23 @@ public sealed record UnitColumn(string Name, SqlExpr Expression, string? Comment
 /// </summary>
 public sealed class UnitValueBuilder(int cupedLookbackDays)
 {
+    /// <summary>
+    /// <c>analysis.covariates</c> with their look-back: when set, every count-like metric is adjusted by all of them
+    /// together (their values before first exposure) instead of by its own pre-exposure value alone.
+    /// </summary>
+    public UnitValueBuilder(int cupedLookbackDays, IReadOnlyList<Types.SimpleMetric> covariates, int covariateLookbackDays)
+        : this(cupedLookbackDays)
+    {
+        _covariates = covariates;
+        _covariateLookbackDays = covariateLookbackDays;
+    }
+
+    private readonly IReadOnlyList<Types.SimpleMetric> _covariates = [];
+    private readonly int _covariateLookbackDays;
+
+    /// <summary>The number of covariates k of the experiment's regression adjustment (0: none).</summary>
+    public int CovariateCount => _covariates.Count;
+
     /// <summary>The alias of the source rows inside a measure.</summary>
     public const string RowAlias = "e";
 
@@ -104,6 +121,23 @@ public sealed class UnitValueBuilder(int cupedLookbackDays)
     public ExperimentStatistics MeanOf(BoundMetric metric, Func<UnitTimeFrame, SqlExpr> perUnit, bool zeroWhenEmpty, bool binary)
     {
         Column(metric.Name, Finish(perUnit(UnitTimeFrame.After), zeroWhenEmpty), $"{metric.Type.Name} metric defined at {metric.Location}");
+        var kind = binary ? MetricCompiler.Statistics.MetricKind.Proportion : MetricCompiler.Statistics.MetricKind.Mean;
+        if (_covariates.Count > 0 && zeroWhenEmpty)
+        {
+            var columns = new List<string>();
+            foreach (var input in _covariates)
+            {
+                var name = Covariate(input.Name);
+                columns.Add(name);
+                if (_columns.Any(c => c.Name == name))
+                    continue; // registered by an earlier metric: one measure per covariate
+                Column(name, Finish(input.PerUnit(this, new UnitTimeFrame.BeforeExposure(_covariateLookbackDays)), true),
+                    $"covariate: `{input.Name}` in the {_covariateLookbackDays} days before first exposure");
+            }
+
+            return new MeanStatistics(metric.Name, null, kind) { Covariates = columns };
+        }
+
         string? covariate = null;
         if (CupedLookbackDays > 0 && zeroWhenEmpty)
         {
@@ -111,7 +145,7 @@ public sealed class UnitValueBuilder(int cupedLookbackDays)
             Column(covariate, Finish(perUnit(new UnitTimeFrame.BeforeExposure(CupedLookbackDays)), true));
         }
 
-        return new MeanStatistics(metric.Name, covariate, binary ? MetricCompiler.Statistics.MetricKind.Proportion : MetricCompiler.Statistics.MetricKind.Mean);
+        return new MeanStatistics(metric.Name, covariate, kind);
     }
 
     private static string Describe(UnitTimeFrame frame) => frame switch

@@ -162,7 +162,14 @@ public sealed record AnalysisSettings(
     PriorSettings? Prior,
     double BalanceThreshold,
     IReadOnlyList<SegmentDefinition> Segments,
-    TestScale Scale = TestScale.Relative);
+    TestScale Scale = TestScale.Relative)
+{
+    /// <summary>
+    /// <c>covariates:</c> metrics whose values in the <c>cuped.lookback_days</c> before first exposure adjust every
+    /// count-like metric of the experiment together (regression adjustment with a covariate vector); empty: none.
+    /// </summary>
+    public IReadOnlyList<NameReference> Covariates { get; init; } = [];
+}
 
 /// <summary>The scale the readout's p-value, interval and significance are on (one test, one scale).</summary>
 public enum TestScale

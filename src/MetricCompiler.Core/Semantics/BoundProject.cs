@@ -1,3 +1,4 @@
+using MetricCompiler.Core.Metrics.Types;
 using MetricCompiler.Core.Diagnostics;
 using MetricCompiler.Core.Metrics;
 using MetricCompiler.Core.Model;
@@ -98,6 +99,12 @@ public sealed record BoundExperiment(
     public string Id => Definition.Id;
 
     public AnalysisSettings Analysis => Definition.Analysis;
+
+    /// <summary>
+    /// <c>analysis.covariates</c>, bound: simple count-like metrics whose pre-exposure values adjust every count-like
+    /// metric of the experiment together (empty: none).
+    /// </summary>
+    public IReadOnlyList<SimpleMetric> Covariates { get; init; } = [];
 
     /// <summary>The holdout this experiment is, or null for an experiment whose variants are logged.</summary>
     public BoundHoldout? Holdout => (Exposure.Variant as HeldOutByHash)?.Holdout;

@@ -344,10 +344,44 @@ public static partial class ProjectValidator
         }
 
         var assignment = exposure is null ? null : ValidateAssignment(experiment, exposure, context, diagnostics);
+        var covariates = ValidateCovariates(experiment, binder, context, diagnostics);
         var control = experiment.Control;
         if (diagnostics.Items.Count(d => d.IsError) > errorsBefore || exposure is null || control is null || segments is null)
             return null;
-        return new BoundExperiment(experiment, exposure, control, metrics, segments, assignment);
+        return new BoundExperiment(experiment, exposure, control, metrics, segments, assignment) { Covariates = covariates };
+    }
+
+    /// <summary>
+    /// <c>analysis.covariates</c>: each a declared simple metric that is 0 for a unit without rows (count, sum,
+    /// count_distinct, proportion), so its pre-exposure value is defined for every unit; each once.
+    /// </summary>
+    private static IReadOnlyList<SimpleMetric> ValidateCovariates(ExperimentDefinition experiment, MetricBinder binder, string context, DiagnosticBag diagnostics)
+    {
+        var result = new List<SimpleMetric>();
+        foreach (var reference in experiment.Analysis.Covariates)
+        {
+            var metric = binder.Metric(reference, $"{context}: covariate");
+            if (metric is null)
+                continue;
+            if (metric is not SimpleMetric { ZeroWhenEmpty: true, HasUnitValue: true } simple)
+            {
+                diagnostics.Error(DiagnosticCodes.InvalidCovariate, reference.Location,
+                    $"{context}: covariate `{reference.Name}` is a {(metric is SimpleMetric s ? $"`agg: {Aggregations.YamlName(s.Aggregation)}`" : metric.Type.Name)} metric; its value before exposure is not defined for every unit",
+                    "a covariate is a count, sum, count_distinct or proportion metric of one source: its value in the `cuped.lookback_days` before first exposure, 0 without events");
+                continue;
+            }
+
+            if (result.Any(r => r.Name == simple.Name))
+            {
+                diagnostics.Error(DiagnosticCodes.InvalidCovariate, reference.Location, $"{context}: covariate `{reference.Name}` is listed twice",
+                    "list each covariate once: the same column twice is collinear");
+                continue;
+            }
+
+            result.Add(simple);
+        }
+
+        return result;
     }
 
     /// <summary>The hash attributes are columns of the exposure source; overrides name declared variants.</summary>

@@ -101,6 +101,8 @@ public static class ReadoutJson
                 ["significant"] = m.Comparison.Significant,
                 ["chance_to_win"] = m.Comparison.ChanceToWin,
                 ["cuped_theta"] = m.Comparison.CupedTheta,
+                ["variance_reduction"] = m.Comparison.VarianceReduction,
+                ["covariates"] = m.Comparison.Regression is { } regression ? new JsonArray(regression.Covariates.Select(c => (JsonNode)JsonValue.Create(c)).ToArray()) : null,
                 ["cap"] = m.Cap is null ? null : new JsonObject
                 {
                     ["rule"] = m.Cap.Rule,

@@ -131,7 +131,7 @@ public static class DiffMarkdown
             .ToList();
         if (items.Count == 0)
             return;
-        sb.Append("### SQL changes\n\n");
+        sb.Append("### Diffs\n\n");
         foreach (var (title, text) in items)
         {
             var fence = Fence(text);

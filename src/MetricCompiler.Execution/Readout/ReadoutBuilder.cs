@@ -216,7 +216,8 @@ public static class ReadoutBuilder
             v => v,
             v => statistics.Read(rowList.FirstOrDefault(r => Text(r, StatisticsColumns.Variant) == v)),
             StringComparer.Ordinal);
-        return new MetricInput(metric, statistics.EngineKind, byVariant, statistics.Cuped);
+        return new MetricInput(metric, statistics.EngineKind, byVariant, statistics.Cuped,
+            byVariant.Values.Any(v => v.Covariates is not null) ? statistics.CovariateNames : null);
     }
 
     /// <summary>The caps from a capped metric's statistics rows (the same on every row: they are taken over all units).</summary>

@@ -149,11 +149,12 @@ public static class ReadoutHtml
         o.Append($"p = {F.P(r.Srm.Result?.PValue)} (threshold {F.Invariant(r.Srm.Threshold)}).</p>\n");
         if (r.Assignment is { } audit)
         {
-            o.Append($"<p class=\"audit\">Assignment audit: {X(AssignmentAuditText.Summary(audit))}.</p>\n<ul>\n");
+            // Generated prose: `code` spans become <code>, everything else is escaped (as for reasons and warnings).
+            o.Append($"<p class=\"audit\">Assignment audit: {F.HtmlProse(AssignmentAuditText.Summary(audit))}.</p>\n<ul>\n");
             foreach (var line in AssignmentAuditText.Pairs(audit).Concat(AssignmentAuditText.Days(audit) is { } days ? [days] : []))
-                o.Append($"<li>{X(line)}</li>\n");
+                o.Append($"<li>{F.HtmlProse(line)}</li>\n");
             foreach (var cause in audit.LikelyCauses)
-                o.Append($"<li>Likely cause: {X(cause)}</li>\n");
+                o.Append($"<li>Likely cause: {F.HtmlProse(cause)}</li>\n");
             o.Append("</ul>\n");
         }
 

@@ -18,8 +18,24 @@ public sealed record StatisticsRow(
     double? QuantileLower = null,
     double? QuantileUpper = null)
 {
+    /// <summary>A regression-adjusted metric's covariate columns, in <see cref="StatisticsColumns.MatrixColumns"/> order (null: none).</summary>
+    public IReadOnlyList<double>? Matrix { get; init; }
+
     /// <summary>The row as the warehouse returns it (the statistics table's column names), for <see cref="ReadoutBuilder.ToInput"/>.</summary>
-    public IReadOnlyDictionary<string, object?> ToRow(string metric, string variant) => new Dictionary<string, object?>(13, StringComparer.OrdinalIgnoreCase)
+    public IReadOnlyDictionary<string, object?> ToRow(string metric, string variant)
+    {
+        var row = Row(metric, variant);
+        if (Matrix is { } matrix)
+        {
+            var k = (int)Math.Round((Math.Sqrt(25 + (8.0 * matrix.Count)) - 5) / 2); // k(k + 5)/2 columns
+            foreach (var (column, value) in StatisticsColumns.MatrixColumns(k).Zip(matrix))
+                row[column] = value;
+        }
+
+        return row;
+    }
+
+    private Dictionary<string, object?> Row(string metric, string variant) => new(13, StringComparer.OrdinalIgnoreCase)
     {
         [StatisticsColumns.Metric] = metric,
         [StatisticsColumns.Variant] = variant,

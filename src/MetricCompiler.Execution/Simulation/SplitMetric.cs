@@ -22,6 +22,9 @@ internal sealed record SplitMetric(
     /// <summary>A quantile metric's per-unit values (NaN = no value): its arms are sorted per split, not summed.</summary>
     public double[]? Values { get; init; }
 
+    /// <summary>The number of covariates k of a regression-adjusted metric (<c>Cuped</c> is then true: the report marks it adjusted) (its terms after n, sum and squares are the matrix columns).</summary>
+    public int CovariateCount { get; init; }
+
     /// <summary>The factor a quantile metric's B values take under an injected lift.</summary>
     public double LiftFactor { get; init; } = 1;
 }

@@ -61,6 +61,31 @@ internal sealed class SplitPlan
                     break;
                 }
 
+                case MeanStatistics { Covariates.Count: > 0 } adjusted:
+                {
+                    // several covariates: n, sum and squares of y, then the matrix columns in StatisticsColumns.MatrixColumns order
+                    var value = adjusted.Value;
+                    var x = adjusted.Covariates;
+                    var k = x.Count;
+                    var terms = new List<int> { builder.Present(value), builder.Value(value), builder.Square(value) };
+                    var scale = new List<double> { 1, f, f * f };
+                    terms.AddRange(x.Select(builder.Value));
+                    scale.AddRange(Enumerable.Repeat(1.0, k));
+                    for (var i = 0; i < k; i++)
+                    {
+                        for (var j = i; j < k; j++)
+                        {
+                            terms.Add(builder.Product(x[i], x[j]));
+                            scale.Add(1);
+                        }
+                    }
+
+                    terms.AddRange(x.Select(xi => builder.Product(xi, value)));
+                    scale.AddRange(Enumerable.Repeat(f, k));
+                    metrics.Add(new SplitMetric(name, statistics, entry.Role, true, isLifted, [.. terms], [.. scale], null) { CovariateCount = k });
+                    break;
+                }
+
                 case MeanStatistics mean:
                 {
                     var value = mean.Value;
@@ -180,6 +205,8 @@ internal sealed class SplitPlan
         }
 
         double? Value(int k) => n > 0 ? Sum(k) : null;
+        if (metric.CovariateCount > 0)
+            return new StatisticsRow(n, Value(1), Value(2)) { Matrix = [.. Enumerable.Range(3, metric.Terms.Length - 3).Select(Sum)] };
         return metric.Cuped
             ? new StatisticsRow(n, Value(1), Value(2), CovariateSum: Sum(3), CovariateSumSquares: Sum(4), CrossSum: Value(5))
             : new StatisticsRow(n, Value(1), Value(2));

@@ -13,7 +13,7 @@ public sealed class SnowflakeDialect : SqlDialect
     public override IReadOnlySet<string> Keywords => SnowflakeKeywords.Words;
 
     /// <summary>Snowflake's try_cast takes text only.</summary>
-    public override string NumberOrNull(string operand, SqlType type) => $"try_cast(to_varchar({operand}) as {TypeName(type)})";
+    public override string NumberOrNull(string operand, SqlType type) => $"try_cast(cast({operand} as varchar) as {TypeName(type)})";
 
     public override string TypeName(SqlType type) => type switch
     {

@@ -92,6 +92,24 @@ public sealed class DiffCommandTests : IDisposable
     }
 
     [Fact]
+    public void A_changed_analysis_setting_or_exposure_is_an_experiment_change_that_could_change_its_decision()
+    {
+        Edit("project_template/models/experiments/homepage_cta.yml", text => Replace(
+            Replace(text, "      alpha: 0.05\n", "      alpha: 0.01\n"),
+            "      filter: experiment_id = 'homepage_cta'\n", "      filter: experiment_id = 'homepage_cta' and variant is not null\n"));
+
+        var (exit, markdown, err) = Diff("--as-of", "2026-01-13");
+
+        Assert.True(exit == 0, err);
+        Assert.Contains("| experiment `homepage_cta` | changed |", markdown);
+        Assert.Contains("| `exp_homepage_cta__exposures` | exposures | changed |", markdown);
+        Assert.Contains("| `homepage_cta` | 2026-01-05 .. 2026-01-18 | **could change** | its design or analysis settings changed; its compiled SQL changed: `exp_homepage_cta__exposures`", markdown);
+        Assert.Contains("| `onboarding_flow` | 2026-01-12 .. 2026-01-25 | cannot change | nothing it reads changed |", markdown);
+        var settings = Section(markdown, "#### experiment `homepage_cta` (the settings its decision reads)");
+        Assert.Contains("\n-alpha=0.05\n+alpha=0.01\n", settings);
+    }
+
+    [Fact]
     public void Experiments_outside_their_dates_are_not_running()
     {
         Edit(Reliability, text => Replace(text, "    filter: event_type = 'error'\n", "    filter: event_type = 'error' and page_load_ms is null\n"));

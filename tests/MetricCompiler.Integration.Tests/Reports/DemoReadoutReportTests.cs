@@ -44,11 +44,19 @@ public sealed class DemoRunFixture : IDisposable
     }
 }
 
+/// <summary>The demo run, shared by every test class that reads its artifacts (readouts and the docs site).</summary>
+[CollectionDefinition(Name)]
+public sealed class DemoRunCollection : ICollectionFixture<DemoRunFixture>
+{
+    public const string Name = "demo run";
+}
+
 /// <summary>
 /// The readouts of a real demo run: written next to the JSON by <c>metricc run</c>, and the HTML rendered by headless
 /// Chromium. Screenshots (and the HTML and Markdown they show) are kept under the test output folder, <c>artifacts/readouts/</c>.
 /// </summary>
-public sealed class DemoReadoutReportTests(DemoRunFixture demo) : IClassFixture<DemoRunFixture>
+[Collection(DemoRunCollection.Name)]
+public sealed class DemoReadoutReportTests(DemoRunFixture demo)
 {
     /// <summary>tests/MetricCompiler.Integration.Tests/bin/&lt;configuration&gt;/net10.0/artifacts/readouts</summary>
     public static string ArtifactFolder { get; } = Path.Combine(AppContext.BaseDirectory, "artifacts", "readouts");
@@ -90,10 +98,12 @@ public sealed class DemoReadoutReportTests(DemoRunFixture demo) : IClassFixture<
         var definition = demo.Project.FindExperiment(experimentId)!;
         Directory.CreateDirectory(ArtifactFolder);
         var page = Path.Combine(ArtifactFolder, $"{experimentId}.html");
-        File.WriteAllText(page, ReadoutHtml.Render(readout, definition));
-        File.WriteAllText(Path.ChangeExtension(page, ".md"), ReadoutMarkdown.Render(readout, definition));
+        // The files the run wrote (with the project's time zone), kept next to their screenshots.
+        File.Copy(Path.Combine(demo.Root, "target", "readouts", $"{experimentId}.html"), page, overwrite: true);
+        File.Copy(Path.Combine(demo.Root, "target", "readouts", $"{experimentId}.md"), Path.ChangeExtension(page, ".md"), overwrite: true);
 
         var dom = HeadlessChromium.DumpDom(page);
+        AssertEveryReadoutItem(dom, readout, ProjectLoader.Load(demo.Root).Bound!.Time.ZoneId);
 
         Assert.Matches(new Regex($"<section class=\"decision [a-z-]+\" id=\"decision\">\\s*<p class=\"verdict\"><span class=\"label\">Decision</span> <strong>{decision}</strong>"), dom);
         Assert.Contains(definition.Owner!, dom);
@@ -108,12 +118,74 @@ public sealed class DemoReadoutReportTests(DemoRunFixture demo) : IClassFixture<
         }
 
         var png = Path.Combine(ArtifactFolder, $"{experimentId}.png");
-        HeadlessChromium.Screenshot(page, png);
+        HeadlessChromium.Screenshot(page, png, height: 3000);
         var bytes = File.ReadAllBytes(png);
         Assert.True(bytes.Length > 20_000, $"screenshot {png} is suspiciously small ({bytes.Length} bytes)");
         Assert.Equal(new byte[] { 0x89, 0x50, 0x4E, 0x47 }, bytes[..4]);
         // IHDR: width and height, big-endian, right after the signature and chunk header.
         Assert.Equal(1280, (bytes[16] << 24) | (bytes[17] << 16) | (bytes[18] << 8) | bytes[19]);
+    }
+
+    /// <summary>
+    /// What issue 11 lists for every readout, as the browser shows it: hypothesis, owner, dates, population and time
+    /// zone; SRM status and data quality; the guardrail table, the decision and its reasons; power and days to the MDE.
+    /// (The forest plot is asserted by the caller.)
+    /// </summary>
+    private static void AssertEveryReadoutItem(string dom, ExperimentReadout readout, string timeZone)
+    {
+        static string Text(string text) => Regex.Replace(text, "\\s+", " ").Trim().Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
+        static string Count(long n) => n.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
+        string Section(string id) => Regex.Match(dom, $"<section[^>]* id=\"{id}\">.*?</section>", RegexOptions.Singleline) is { Success: true } m
+            ? m.Value
+            : throw new Xunit.Sdk.XunitException($"no section `{id}` in the rendered readout");
+
+        Assert.Contains($"<dt>Hypothesis</dt><dd>{Text(readout.Hypothesis!)}</dd>", dom);
+        Assert.Contains($"<dt>Dates</dt><dd>{readout.Start:yyyy-MM-dd} .. {readout.End:yyyy-MM-dd} ({readout.End.DayNumber - readout.Start.DayNumber + 1} days)</dd>", dom);
+        Assert.Contains($"<dt>Time zone</dt><dd>{Text(timeZone)}</dd>", dom);
+
+        var decision = Section("decision");
+        Assert.NotEmpty(readout.Reasons);
+        foreach (var reason in readout.Reasons)
+            Assert.Contains($"<li>{Regex.Replace(Text(reason), "`([^`]*)`", "<code>$1</code>")}</li>", decision);
+
+        var population = Section("population");
+        foreach (var (variant, units) in readout.Srm.Counts)
+            Assert.Matches($"<tr><td><code>{variant}</code>[^<]*</td>(<td class=\"num\">[^<]*</td>){{2}}<td class=\"num\">{Count(units)}</td>", population);
+        Assert.Matches($"Sample ratio: <span class=\"pill [a-z-]+\">{(readout.Srm.Result!.Mismatch ? "MISMATCH" : "clean")}</span> chi-square", population);
+
+        if (readout.Assignment is { } audit)
+        {
+            // The audit's prose is generated: its `code` spans render as <code>, no backtick is left on the page.
+            Assert.Contains("<p class=\"audit\">Assignment audit: ", population);
+            Assert.DoesNotContain("`", population);
+            Assert.NotEmpty(audit.LikelyCauses);
+            foreach (var cause in audit.LikelyCauses)
+                Assert.Contains($"<li>Likely cause: {Regex.Replace(Text(cause), "`([^`]*)`", "<code>$1</code>")}</li>", population);
+        }
+
+        var quality = Section("data-quality");
+        Assert.Contains($"Units exposed to more than one variant (excluded): <strong>{Count(readout.Srm.MultipleVariantUnits)}</strong>", quality);
+        Assert.Contains($"Units exposed to an undeclared variant (excluded): <strong>{Count(readout.Srm.UndeclaredVariantUnits)}</strong>", quality);
+
+        var guardrails = Section("guardrails");
+        var expected = readout.Metrics.Where(m => m.Guardrail is not null).ToList();
+        Assert.NotEmpty(expected);
+        Assert.Equal(expected.Count, Regex.Matches(guardrails, "<tr class=\"guardrail\"").Count);
+        foreach (var m in expected)
+            Assert.Contains($"<tr class=\"guardrail\" data-metric=\"{m.Metric}\" data-variant=\"{m.Comparison.Variant}\" data-status=\"{m.Guardrail!.Status}\">", guardrails);
+
+        var power = Section("power");
+        Assert.NotEmpty(readout.Power);
+        foreach (var p in readout.Power)
+        {
+            var days = p.AdditionalDays switch
+            {
+                null => "n/a",
+                <= 0 => "reached",
+                { } d => $"~{Math.Ceiling(d).ToString("0", System.Globalization.CultureInfo.InvariantCulture)} more day(s)",
+            };
+            Assert.Matches($"<tr><td><code>{p.Metric}</code></td>.*<td class=\"num\">{Count(p.RequiredPerVariant)}</td><td class=\"num\">{Count(p.ObservedPerVariant)}</td>.*<td class=\"num\">{Regex.Escape(days)}</td></tr>", power);
+        }
     }
 
     [Fact]

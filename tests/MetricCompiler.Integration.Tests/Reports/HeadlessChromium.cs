@@ -17,13 +17,19 @@ public static class HeadlessChromium
     public static string Executable => Binary.Value;
 
     /// <summary>The page's DOM after load, as Chromium serialises it.</summary>
-    public static string DumpDom(string htmlFile) => Run(["--dump-dom", new Uri(htmlFile).AbsoluteUri]).Output;
+    public static string DumpDom(string htmlFile) => DumpUrl(new Uri(htmlFile).AbsoluteUri);
 
-    public static void Screenshot(string htmlFile, string pngFile, int width = 1280, int height = 2000)
+    /// <summary>The DOM of any URL (a <c>file://</c> one with a <c>#fragment</c>, or <c>http://127.0.0.1</c>), after its scripts ran.</summary>
+    public static string DumpUrl(string url) => Run(["--dump-dom", url]).Output;
+
+    public static void Screenshot(string htmlFile, string pngFile, int width = 1280, int height = 2000) =>
+        ScreenshotUrl(new Uri(htmlFile).AbsoluteUri, pngFile, width, height);
+
+    public static void ScreenshotUrl(string url, string pngFile, int width = 1280, int height = 2000)
     {
         Directory.CreateDirectory(Path.GetDirectoryName(pngFile)!);
         File.Delete(pngFile);
-        var result = Run([$"--screenshot={pngFile}", $"--window-size={width},{height}", "--hide-scrollbars", new Uri(htmlFile).AbsoluteUri]);
+        var result = Run([$"--screenshot={pngFile}", $"--window-size={width},{height}", "--hide-scrollbars", url]);
         Assert.True(File.Exists(pngFile), $"chromium wrote no screenshot to {pngFile}:\n{result.Error}");
     }
 

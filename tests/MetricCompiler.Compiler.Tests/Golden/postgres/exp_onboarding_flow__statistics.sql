@@ -9,11 +9,11 @@
 with centres as (
     select
         coalesce(cast(avg(signed_up__pre) as double precision), 0) as signed_up__pre__centre,
-        coalesce(cast(avg(page_views) as double precision), 0) as page_views__centre,
         coalesce(cast(avg(page_views__pre) as double precision), 0) as page_views__pre__centre,
+        coalesce(cast(avg(errors__pre) as double precision), 0) as errors__pre__centre,
+        coalesce(cast(avg(page_views) as double precision), 0) as page_views__centre,
         coalesce(cast(avg(page_load_time) as double precision), 0) as page_load_time__centre,
-        coalesce(cast(avg(errors) as double precision), 0) as errors__centre,
-        coalesce(cast(avg(errors__pre) as double precision), 0) as errors__pre__centre
+        coalesce(cast(avg(errors) as double precision), 0) as errors__centre
     from exp_onboarding_flow__unit_metrics
 )
 
@@ -26,19 +26,31 @@ select
     sum(signed_up * signed_up) as value_sum_squares,
     cast(null as double precision) as denominator_sum,
     cast(null as double precision) as denominator_sum_squares,
-    sum(signed_up__pre - centres.signed_up__pre__centre) as covariate_sum,
-    sum((signed_up__pre - centres.signed_up__pre__centre) * (signed_up__pre - centres.signed_up__pre__centre)) as covariate_sum_squares,
-    sum(signed_up * (signed_up__pre - centres.signed_up__pre__centre)) as cross_sum,
+    cast(null as double precision) as covariate_sum,
+    cast(null as double precision) as covariate_sum_squares,
+    cast(null as double precision) as cross_sum,
     cast(0 as double precision) as value_shift,
     cast(null as double precision) as denominator_shift,
-    max(centres.signed_up__pre__centre) as covariate_shift,
+    cast(null as double precision) as covariate_shift,
     cast(null as double precision) as value_cap,
     cast(null as double precision) as denominator_cap,
     cast(null as double precision) as covariate_cap,
     cast(null as double precision) as quantile_level,
     cast(null as double precision) as quantile,
     cast(null as double precision) as quantile_lower,
-    cast(null as double precision) as quantile_upper
+    cast(null as double precision) as quantile_upper,
+    sum(signed_up__pre - centres.signed_up__pre__centre) as x1_sum,
+    sum(page_views__pre - centres.page_views__pre__centre) as x2_sum,
+    sum(errors__pre - centres.errors__pre__centre) as x3_sum,
+    sum((signed_up__pre - centres.signed_up__pre__centre) * (signed_up__pre - centres.signed_up__pre__centre)) as x1_x1,
+    sum((signed_up__pre - centres.signed_up__pre__centre) * (page_views__pre - centres.page_views__pre__centre)) as x1_x2,
+    sum((signed_up__pre - centres.signed_up__pre__centre) * (errors__pre - centres.errors__pre__centre)) as x1_x3,
+    sum((page_views__pre - centres.page_views__pre__centre) * (page_views__pre - centres.page_views__pre__centre)) as x2_x2,
+    sum((page_views__pre - centres.page_views__pre__centre) * (errors__pre - centres.errors__pre__centre)) as x2_x3,
+    sum((errors__pre - centres.errors__pre__centre) * (errors__pre - centres.errors__pre__centre)) as x3_x3,
+    sum((signed_up__pre - centres.signed_up__pre__centre) * signed_up) as x1_y,
+    sum((page_views__pre - centres.page_views__pre__centre) * signed_up) as x2_y,
+    sum((errors__pre - centres.errors__pre__centre) * signed_up) as x3_y
 from exp_onboarding_flow__unit_metrics
 cross join centres
 group by
@@ -55,19 +67,31 @@ select
     sum((page_views - centres.page_views__centre) * (page_views - centres.page_views__centre)) as value_sum_squares,
     cast(null as double precision) as denominator_sum,
     cast(null as double precision) as denominator_sum_squares,
-    sum(page_views__pre - centres.page_views__pre__centre) as covariate_sum,
-    sum((page_views__pre - centres.page_views__pre__centre) * (page_views__pre - centres.page_views__pre__centre)) as covariate_sum_squares,
-    sum((page_views - centres.page_views__centre) * (page_views__pre - centres.page_views__pre__centre)) as cross_sum,
+    cast(null as double precision) as covariate_sum,
+    cast(null as double precision) as covariate_sum_squares,
+    cast(null as double precision) as cross_sum,
     max(centres.page_views__centre) as value_shift,
     cast(null as double precision) as denominator_shift,
-    max(centres.page_views__pre__centre) as covariate_shift,
+    cast(null as double precision) as covariate_shift,
     cast(null as double precision) as value_cap,
     cast(null as double precision) as denominator_cap,
     cast(null as double precision) as covariate_cap,
     cast(null as double precision) as quantile_level,
     cast(null as double precision) as quantile,
     cast(null as double precision) as quantile_lower,
-    cast(null as double precision) as quantile_upper
+    cast(null as double precision) as quantile_upper,
+    sum(signed_up__pre - centres.signed_up__pre__centre) as x1_sum,
+    sum(page_views__pre - centres.page_views__pre__centre) as x2_sum,
+    sum(errors__pre - centres.errors__pre__centre) as x3_sum,
+    sum((signed_up__pre - centres.signed_up__pre__centre) * (signed_up__pre - centres.signed_up__pre__centre)) as x1_x1,
+    sum((signed_up__pre - centres.signed_up__pre__centre) * (page_views__pre - centres.page_views__pre__centre)) as x1_x2,
+    sum((signed_up__pre - centres.signed_up__pre__centre) * (errors__pre - centres.errors__pre__centre)) as x1_x3,
+    sum((page_views__pre - centres.page_views__pre__centre) * (page_views__pre - centres.page_views__pre__centre)) as x2_x2,
+    sum((page_views__pre - centres.page_views__pre__centre) * (errors__pre - centres.errors__pre__centre)) as x2_x3,
+    sum((errors__pre - centres.errors__pre__centre) * (errors__pre - centres.errors__pre__centre)) as x3_x3,
+    sum((signed_up__pre - centres.signed_up__pre__centre) * (page_views - centres.page_views__centre)) as x1_y,
+    sum((page_views__pre - centres.page_views__pre__centre) * (page_views - centres.page_views__centre)) as x2_y,
+    sum((errors__pre - centres.errors__pre__centre) * (page_views - centres.page_views__centre)) as x3_y
 from exp_onboarding_flow__unit_metrics
 cross join centres
 group by
@@ -96,7 +120,19 @@ select
     cast(null as double precision) as quantile_level,
     cast(null as double precision) as quantile,
     cast(null as double precision) as quantile_lower,
-    cast(null as double precision) as quantile_upper
+    cast(null as double precision) as quantile_upper,
+    cast(null as double precision) as x1_sum,
+    cast(null as double precision) as x2_sum,
+    cast(null as double precision) as x3_sum,
+    cast(null as double precision) as x1_x1,
+    cast(null as double precision) as x1_x2,
+    cast(null as double precision) as x1_x3,
+    cast(null as double precision) as x2_x2,
+    cast(null as double precision) as x2_x3,
+    cast(null as double precision) as x3_x3,
+    cast(null as double precision) as x1_y,
+    cast(null as double precision) as x2_y,
+    cast(null as double precision) as x3_y
 from exp_onboarding_flow__unit_metrics
 cross join centres
 group by
@@ -113,19 +149,31 @@ select
     sum((errors - centres.errors__centre) * (errors - centres.errors__centre)) as value_sum_squares,
     cast(null as double precision) as denominator_sum,
     cast(null as double precision) as denominator_sum_squares,
-    sum(errors__pre - centres.errors__pre__centre) as covariate_sum,
-    sum((errors__pre - centres.errors__pre__centre) * (errors__pre - centres.errors__pre__centre)) as covariate_sum_squares,
-    sum((errors - centres.errors__centre) * (errors__pre - centres.errors__pre__centre)) as cross_sum,
+    cast(null as double precision) as covariate_sum,
+    cast(null as double precision) as covariate_sum_squares,
+    cast(null as double precision) as cross_sum,
     max(centres.errors__centre) as value_shift,
     cast(null as double precision) as denominator_shift,
-    max(centres.errors__pre__centre) as covariate_shift,
+    cast(null as double precision) as covariate_shift,
     cast(null as double precision) as value_cap,
     cast(null as double precision) as denominator_cap,
     cast(null as double precision) as covariate_cap,
     cast(null as double precision) as quantile_level,
     cast(null as double precision) as quantile,
     cast(null as double precision) as quantile_lower,
-    cast(null as double precision) as quantile_upper
+    cast(null as double precision) as quantile_upper,
+    sum(signed_up__pre - centres.signed_up__pre__centre) as x1_sum,
+    sum(page_views__pre - centres.page_views__pre__centre) as x2_sum,
+    sum(errors__pre - centres.errors__pre__centre) as x3_sum,
+    sum((signed_up__pre - centres.signed_up__pre__centre) * (signed_up__pre - centres.signed_up__pre__centre)) as x1_x1,
+    sum((signed_up__pre - centres.signed_up__pre__centre) * (page_views__pre - centres.page_views__pre__centre)) as x1_x2,
+    sum((signed_up__pre - centres.signed_up__pre__centre) * (errors__pre - centres.errors__pre__centre)) as x1_x3,
+    sum((page_views__pre - centres.page_views__pre__centre) * (page_views__pre - centres.page_views__pre__centre)) as x2_x2,
+    sum((page_views__pre - centres.page_views__pre__centre) * (errors__pre - centres.errors__pre__centre)) as x2_x3,
+    sum((errors__pre - centres.errors__pre__centre) * (errors__pre - centres.errors__pre__centre)) as x3_x3,
+    sum((signed_up__pre - centres.signed_up__pre__centre) * (errors - centres.errors__centre)) as x1_y,
+    sum((page_views__pre - centres.page_views__pre__centre) * (errors - centres.errors__centre)) as x2_y,
+    sum((errors__pre - centres.errors__pre__centre) * (errors - centres.errors__centre)) as x3_y
 from exp_onboarding_flow__unit_metrics
 cross join centres
 group by

@@ -13,8 +13,8 @@ with typed as (
         cast(event_type as varchar) as event_type,
         cast(convert_timezone('UTC', try_to_timestamp_tz(cast(occurred_at as varchar))) as timestamp_ntz) as occurred_at,
         cast(page as varchar) as page,
-        try_cast(to_varchar(page_load_ms) as double) as page_load_ms,
-        try_cast(to_varchar(revenue) as double) as revenue
+        try_cast(cast(page_load_ms as varchar) as double) as page_load_ms,
+        try_cast(cast(revenue as varchar) as double) as revenue
     from raw_events
     where
         user_id is not null

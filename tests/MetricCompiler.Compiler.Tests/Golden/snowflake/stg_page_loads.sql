@@ -12,7 +12,7 @@ with typed as (
         cast(user_id as varchar) as user_id,
         cast(convert_timezone('UTC', try_to_timestamp_tz(cast(occurred_at as varchar))) as timestamp_ntz) as occurred_at,
         cast(page as varchar) as page,
-        try_cast(to_varchar(page_load_ms) as double) as page_load_ms
+        try_cast(cast(page_load_ms as varchar) as double) as page_load_ms
     from page_loads
     where
         user_id is not null

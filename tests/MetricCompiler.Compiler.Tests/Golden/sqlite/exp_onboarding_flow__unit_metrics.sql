@@ -16,7 +16,7 @@ with exposed_units as (
         assignment_status = 'analysed'
 ),
 
--- one pass over `events`: signed_up, signed_up__pre, page_views, page_views__pre, page_load_time, errors, errors__pre
+-- one pass over `events`: signed_up, signed_up__pre, page_views__pre, errors__pre, page_views, page_load_time, errors
 events_values as (
     select
         x.unit_id,
@@ -24,16 +24,16 @@ events_values as (
         max(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'sign_up' then 1 else 0 end) as signed_up,
         -- proportion over events where event_type = 'sign_up'; CUPED covariate: the 14 days before first exposure
         max(case when e.occurred_at >= strftime('%Y-%m-%d %H:%M:%f', x.first_exposure_at, '-14 days') and e.occurred_at < x.first_exposure_at and e.event_type = 'sign_up' then 1 else 0 end) as signed_up__pre,
-        -- count over events where event_type = 'page_view'
-        count(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'page_view' then 1 end) as page_views,
         -- count over events where event_type = 'page_view'; CUPED covariate: the 14 days before first exposure
         count(case when e.occurred_at >= strftime('%Y-%m-%d %H:%M:%f', x.first_exposure_at, '-14 days') and e.occurred_at < x.first_exposure_at and e.event_type = 'page_view' then 1 end) as page_views__pre,
+        -- count over events where event_type = 'error'; CUPED covariate: the 14 days before first exposure
+        count(case when e.occurred_at >= strftime('%Y-%m-%d %H:%M:%f', x.first_exposure_at, '-14 days') and e.occurred_at < x.first_exposure_at and e.event_type = 'error' then 1 end) as errors__pre,
+        -- count over events where event_type = 'page_view'
+        count(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'page_view' then 1 end) as page_views,
         -- average of page_load_ms over events where event_type = 'page_view'
         avg(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'page_view' then cast(e.page_load_ms as real) end) as page_load_time,
         -- count over events where event_type = 'error'
-        count(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'error' then 1 end) as errors,
-        -- count over events where event_type = 'error'; CUPED covariate: the 14 days before first exposure
-        count(case when e.occurred_at >= strftime('%Y-%m-%d %H:%M:%f', x.first_exposure_at, '-14 days') and e.occurred_at < x.first_exposure_at and e.event_type = 'error' then 1 end) as errors__pre
+        count(case when e.occurred_at >= x.first_exposure_at and e.event_type = 'error' then 1 end) as errors
     from exposed_units as x
     inner join stg_events as e
         on e.user_id = x.unit_id
@@ -49,15 +49,18 @@ select
     x.variant,
     -- simple metric defined at project_template/models/metrics/engagement.yml:20:5
     cast(coalesce(v_events.signed_up, 0) as real) as signed_up,
+    -- covariate: `signed_up` in the 14 days before first exposure
     cast(coalesce(v_events.signed_up__pre, 0) as real) as signed_up__pre,
+    -- covariate: `page_views` in the 14 days before first exposure
+    cast(coalesce(v_events.page_views__pre, 0) as real) as page_views__pre,
+    -- covariate: `errors` in the 14 days before first exposure
+    cast(coalesce(v_events.errors__pre, 0) as real) as errors__pre,
     -- simple metric defined at project_template/models/metrics/engagement.yml:2:5
     cast(coalesce(v_events.page_views, 0) as real) as page_views,
-    cast(coalesce(v_events.page_views__pre, 0) as real) as page_views__pre,
     -- simple metric defined at project_template/models/metrics/reliability.yml:12:5
     cast(v_events.page_load_time as real) as page_load_time,
     -- simple metric defined at project_template/models/metrics/reliability.yml:2:5
-    cast(coalesce(v_events.errors, 0) as real) as errors,
-    cast(coalesce(v_events.errors__pre, 0) as real) as errors__pre
+    cast(coalesce(v_events.errors, 0) as real) as errors
 from exposed_units as x
 left join events_values as v_events
     on v_events.unit_id = x.unit_id
