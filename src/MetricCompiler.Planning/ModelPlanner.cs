@@ -58,6 +58,7 @@ internal static class ModelPlanner
                 new TemplateQuery(parts), refs, tables, model.Location, ["model", .. props?.Tags ?? []])
             {
                 IsView = model.Sql.Materialization == ModelMaterialization.View,
+                Incremental = model.Sql.Incremental,
                 DefinitionChecksum = model.Checksum,
             });
         }
@@ -149,6 +150,20 @@ internal static class ModelPlanner
             var relation = source.Definition.Model is { } model ? (RelationRef)new NodeRef(model.Name) : new SourceTableRef(source.Table);
             foreach (var test in source.Definition.Tests)
             {
+                if (test.Kind == DataTestKind.RowCountParity)
+                {
+                    var staging = NodeNames.Staging(source.Name);
+                    if (byName.GetValueOrDefault(staging)?.Audit is not { } audit)
+                        continue;
+                    var limits = string.Join(", ", new[] { test.WarnDroppedShare is { } w ? $"warn above {RowCountParity.Percent(w)}" : null, test.MaxDroppedShare is { } m ? $"fail above {RowCountParity.Percent(m)}" : null }.OfType<string>());
+                    tests.Add(new PlannedTest($"row_count_parity_source_{source.Name}", "row_count_parity", staging, [staging], audit.Query, test.Severity, test.Location,
+                        $"staging `{staging}` keeps the raw rows of `{source.Name}` but a small share ({limits.Replace(",", ";", StringComparison.Ordinal)})")
+                    {
+                        Parity = new RowCountParity(audit, test.MaxDroppedShare, test.WarnDroppedShare),
+                    });
+                    continue;
+                }
+
                 var column = source.FindColumn(test.Column.Name);
                 if (column is null)
                 {
@@ -161,6 +176,18 @@ internal static class ModelPlanner
                 if (planned is not null)
                     tests.Add(planned);
             }
+        }
+
+        foreach (var source in project.Sources.Where(s => s.Definition.Freshness is not null))
+        {
+            // Measured on the staged rows (typed, parsed event times), so it runs right after staging.
+            var staging = NodeNames.Staging(source.Name);
+            var freshness = source.Definition.Freshness!;
+            var limits = string.Join(", ", new[] { freshness.WarnAfter is { } w ? $"warn after {w}" : null, freshness.ErrorAfter is { } e ? $"error after {e}" : null }.OfType<string>());
+            tests.Add(new PlannedTest($"source_freshness_{source.Name}", "freshness", staging, [staging],
+                new SelectQuery([Max(Col(source.EventTime.Name)).As(FreshnessColumns.Latest)], From(new NodeRef(staging))),
+                freshness.ErrorAfter is null ? TestSeverity.Warn : TestSeverity.Error, freshness.Location,
+                $"the latest `{source.EventTime.Name}` of source `{source.Name}` is recent ({limits})") { Freshness = freshness });
         }
 
         foreach (var props in definition.ModelProperties.Where(p => byName.TryGetValue(p.Name.Name, out var n) && n.Kind == NodeKind.Model))
@@ -310,6 +337,7 @@ internal static class ModelPlanner
         DataTestKind.Unique => "unique",
         DataTestKind.AcceptedValues => "accepted_values",
         DataTestKind.Relationships => "relationships",
+        DataTestKind.RowCountParity => "row_count_parity",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 

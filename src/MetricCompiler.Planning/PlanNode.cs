@@ -50,6 +50,15 @@ public sealed record PlanNode(
     /// <summary>A view is created instead of a table (SQL models with <c>config(materialized='view')</c>).</summary>
     public bool IsView { get; init; }
 
+    /// <summary>
+    /// A SQL model with <c>config(materialized='incremental')</c>: a run may keep the days of the table before its window
+    /// and recompute the rest (<see cref="IncrementalSql"/>).
+    /// </summary>
+    public Core.Models.IncrementalConfig? Incremental { get; init; }
+
+    /// <summary><c>table</c>, <c>view</c> or <c>incremental</c>.</summary>
+    public string MaterializedName => IsView ? "view" : Incremental is not null ? "incremental" : "table";
+
     /// <summary>The checksum of the definition as written (a SQL model's file), when there is one.</summary>
     public string? DefinitionChecksum { get; init; }
 
@@ -115,4 +124,28 @@ public sealed record PlannedTest(
     string Description)
 {
     public string SeverityName => Severity == Core.Model.TestSeverity.Warn ? "warn" : "error";
+
+    /// <summary>
+    /// A source freshness test: <see cref="FailingRows"/> returns the latest event time (<see cref="FreshnessColumns.Latest"/>),
+    /// which the runner compares with the run's reference time.
+    /// </summary>
+    public Core.Model.FreshnessDefinition? Freshness { get; init; }
+
+    /// <summary>A row-count parity test: <see cref="FailingRows"/> is the staging audit query.</summary>
+    public RowCountParity? Parity { get; init; }
+}
+
+/// <summary>
+/// Row-count parity between a source and its staging: <see cref="Audit"/> counts the raw rows and what each staging rule
+/// dropped; the runner adds the duplicates (raw minus drops minus staged rows) and compares the dropped share.
+/// </summary>
+public sealed record RowCountParity(StagingAudit Audit, double? MaxDroppedShare, double? WarnDroppedShare)
+{
+    /// <summary>0.015 as <c>1.5%</c>.</summary>
+    public static string Percent(double share) => (share * 100).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture) + "%";
+}
+
+public static class FreshnessColumns
+{
+    public const string Latest = "latest_event_at";
 }

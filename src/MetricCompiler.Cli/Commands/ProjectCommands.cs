@@ -38,6 +38,16 @@ internal static class ProjectCommands
         DefaultValueFactory = _ => 1,
     };
 
+    private static readonly Option<string?> Now = new("--now")
+    {
+        Description = "The reference time source freshness is measured at, in UTC (2026-01-26T06:00:00Z); default: the current time",
+    };
+
+    private static readonly Option<bool> FullRefresh = new("--full-refresh")
+    {
+        Description = "Rebuild incremental models from all their rows instead of recomputing only their latest days",
+    };
+
     private static readonly Option<string?> Vars = new("--vars") { Description = "Values for {{ var('x') }} in SQL models and tests, as YAML: '{x: 1, countries: [DE, FR]}'" };
 
     public static IEnumerable<Command> All(CommandContext context)
@@ -55,7 +65,7 @@ internal static class ProjectCommands
     {
         var command = new Command("test", "Run the data tests (YAML tests on sources, models and metrics; tests/*.sql) against the tables in place.")
         {
-            ProjectDir, Target, Select, Exclude, Vars, State,
+            ProjectDir, Target, Select, Exclude, Vars, State, Now,
         };
         command.SetAction(parse =>
         {
@@ -86,13 +96,30 @@ internal static class ProjectCommands
     {
         try
         {
-            return Request(parse) with { Vars = Core.Models.SqlTemplate.ParseVars(parse.GetValue(Vars)), StateDirectory = parse.GetValue(State) };
+            return Request(parse) with
+            {
+                Vars = Core.Models.SqlTemplate.ParseVars(parse.GetValue(Vars)),
+                StateDirectory = parse.GetValue(State),
+                Now = ReferenceTime(parse.GetValue(Now)),
+            };
         }
         catch (FormatException e)
         {
             context.Error.WriteLine($"error: {e.Message}");
             return null;
         }
+    }
+
+    /// <summary><c>--now</c>: an ISO date and time, in UTC unless it names its offset.</summary>
+    /// <exception cref="FormatException">It is not one.</exception>
+    private static DateTime? ReferenceTime(string? text)
+    {
+        if (text is null)
+            return null;
+        if (DateTime.TryParse(text, System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var now))
+            return now;
+        throw new FormatException($"--now `{text}` is not a date and time; write it as 2026-01-26T06:00:00Z");
     }
 
     private static Command Validate(CommandContext context)
@@ -258,7 +285,7 @@ internal static class ProjectCommands
 
     private static Command RunCommand(CommandContext context, string name, string description, bool seedFirst)
     {
-        var command = new Command(name, description) { ProjectDir, Target, Select, Exclude, Vars, State, Threads, Quiet, LogFormatOption };
+        var command = new Command(name, description) { ProjectDir, Target, Select, Exclude, Vars, State, Threads, Quiet, LogFormatOption, FullRefresh, Now };
         command.SetAction(parse =>
         {
             var format = parse.GetValue(LogFormatOption) == "json" ? LogFormat.Json : LogFormat.Text;
@@ -272,7 +299,7 @@ internal static class ProjectCommands
                 return report.Finish(ExitCodes.Usage, null);
             }
 
-            request = request with { Threads = threads };
+            request = request with { Threads = threads, FullRefresh = parse.GetValue(FullRefresh) };
             if (seedFirst)
             {
                 var seeded = SeedDemoData(context, request, onlyIfMissing: true, report.Seeding);

@@ -26,6 +26,8 @@ public sealed class ConsoleRunObserver(TextWriter output) : IRunObserver
                 output.WriteLine($"{Now()}    dropped from raw rows: {string.Join(", ", dropped.Select(d => $"{d.Value.ToString("N0", CultureInfo.InvariantCulture)} {d.Key.Replace('_', ' ')}"))}");
             if (result.Nulled?.Where(d => d.Value > 0).ToList() is { Count: > 0 } nulled)
                 output.WriteLine($"{Now()}    values made null: {string.Join(", ", nulled.Select(d => $"{d.Value.ToString("N0", CultureInfo.InvariantCulture)} {d.Key.Replace('_', ' ')}"))}");
+            if (result.Incremental is { } build)
+                output.WriteLine($"{Now()}    {build.Mode}: {build.Reason}");
         }
         else
             Write($"{index} of {total} ERROR {node.KindName} {node.Name}", $"[ERROR in {seconds}s]");

@@ -153,8 +153,17 @@ public static class DiagnosticCodes
         "Break the cycle; the position is the `ref` that names the next node of it.");
     public static readonly DiagnosticDescriptor InvalidModelConfig = new("MC6006", "Invalid model config", DescriptorSeverity.Error,
         "`{{ config(...) }}` sets something the compiler does not have (a model takes `materialized`, a SQL test `severity`).",
-        "Use `materialized='table'` or `'view'` in a model, `severity='error'` or `'warn'` in a test.");
+        "Use `materialized='table'`, `'view'` or `'incremental'` in a model, `severity='error'` or `'warn'` in a test.");
     public static readonly DiagnosticDescriptor InvalidDataTest = new("MC6007", "Invalid data test", DescriptorSeverity.Error,
         "A `tests:` entry names no data test, misses its `column`, `values` or `to`, or sits on a metric without `materialize:`.",
         "Write the test as docs/spec.md (Data tests) shows.");
+    public static readonly DiagnosticDescriptor InvalidIncrementalConfig = new("MC6008", "Invalid incremental model config", DescriptorSeverity.Error,
+        "An incremental model has no `event_time`, a `lookback_days` that is not 0 to 3650, a key it does not need (`unique_key`), or a model that is not incremental sets `event_time` or `lookback_days`.",
+        "Write `{{ config(materialized='incremental', event_time='event_date', lookback_days=3) }}`.");
+    public static readonly DiagnosticDescriptor DbtIncrementalFilter = new("MC6009", "dbt's incremental filter in a model", DescriptorSeverity.Error,
+        "An incremental model uses dbt's `{% if is_incremental() %}` or `{{ this }}`; the compiler filters it on `event_time` itself, and a hand-written filter would lose the lookback days.",
+        "Write the full query and remove the `is_incremental()` block.");
+    public static readonly DiagnosticDescriptor InvalidFreshness = new("MC6010", "Invalid source freshness", DescriptorSeverity.Error,
+        "A source's `freshness:` has neither `warn_after` nor `error_after`, a `count` outside 1 to 100,000, or a `warn_after` longer than its `error_after`.",
+        "Write `freshness: {warn_after: {count: 12, period: hour}, error_after: {count: 1, period: day}}`.");
 }

@@ -182,6 +182,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
         ["unique"] = DataTestKind.Unique,
         ["accepted_values"] = DataTestKind.AcceptedValues,
         ["relationships"] = DataTestKind.Relationships,
+        ["row_count_parity"] = DataTestKind.RowCountParity,
     };
 
     /// <summary>
@@ -228,6 +229,13 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
             }
 
             var severity = arguments?.Choice("severity", Severities) ?? TestSeverity.Error;
+            if (kind == DataTestKind.RowCountParity)
+            {
+                if (ReadParity(arguments, context, at, column is not null || !context.StartsWith("source ", StringComparison.Ordinal), severity) is { } parity)
+                    result.Add(parity);
+                continue;
+            }
+
             var testColumn = column ?? arguments?.Reference("column");
             if (testColumn is null)
             {
@@ -262,6 +270,39 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// <c>row_count_parity: {max_dropped_share: 0.01, warn_dropped_share: 0.001}</c> on a source (not on a column): how
+    /// much of the raw rows staging may drop.
+    /// </summary>
+    private DataTestDefinition? ReadParity(YamlMappingReader? arguments, string context, SourceLocation at, bool misplaced, TestSeverity severity)
+    {
+        var max = arguments?.Number("max_dropped_share");
+        var warn = arguments?.Number("warn_dropped_share");
+        arguments?.Finish();
+        if (misplaced)
+        {
+            diagnostics.Error(DiagnosticCodes.InvalidDataTest, at, $"{context}: `row_count_parity` compares a source with its staging, so it goes under the source's own `tests:`",
+                "write it under the source: `tests: [{row_count_parity: {max_dropped_share: 0.01}}]`");
+            return null;
+        }
+
+        if (max is null && warn is null)
+        {
+            diagnostics.Error(DiagnosticCodes.InvalidDataTest, at, $"{context}: `row_count_parity` needs `max_dropped_share` or `warn_dropped_share`",
+                "write `- row_count_parity: {max_dropped_share: 0.01}`: the share of raw rows staging may drop (0.01 = 1%)");
+            return null;
+        }
+
+        if (max is < 0 or > 1 || warn is < 0 or > 1 || max is not null && warn > max)
+        {
+            diagnostics.Error(DiagnosticCodes.InvalidDataTest, at, $"{context}: `row_count_parity` shares are between 0 and 1, with `warn_dropped_share` at most `max_dropped_share`",
+                "0.01 is 1% of the raw rows");
+            return null;
+        }
+
+        return new DataTestDefinition(DataTestKind.RowCountParity, new NameReference("", at), severity, at) { MaxDroppedShare = max, WarnDroppedShare = warn };
     }
 
     /// <summary><c>models:</c> entries: YAML about SQL models (description, tags, column tests and model-level tests).</summary>
@@ -486,6 +527,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
         }
 
         tests.AddRange(ReadTests(reader, $"source `{name}`", null));
+        var freshness = ReadFreshness(reader, name);
         var model = reader.Reference("model");
         if (model is not null && reader.Has("table"))
             diagnostics.Error(DiagnosticCodes.UnsupportedCombination, reader.At("model"), $"source `{name}`: `model` and `table` both say where the rows are",
@@ -507,9 +549,57 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
         {
             Model = model,
             Tests = tests,
+            Freshness = freshness,
         };
         reader.Finish();
         _sources.Add(source);
+    }
+
+    private static readonly Dictionary<string, FreshnessPeriod> FreshnessPeriods = new(StringComparer.Ordinal)
+    {
+        ["minute"] = FreshnessPeriod.Minute,
+        ["hour"] = FreshnessPeriod.Hour,
+        ["day"] = FreshnessPeriod.Day,
+    };
+
+    /// <summary><c>freshness: {warn_after: {count: 12, period: hour}, error_after: {count: 1, period: day}}</c>, as dbt spells it.</summary>
+    private FreshnessDefinition? ReadFreshness(YamlMappingReader source, string name)
+    {
+        if (source.Mapping("freshness") is not { } node)
+            return null;
+        var reader = source.Nested(node, "freshness", YamlKeys.Freshness);
+        FreshnessThreshold? Threshold(string key)
+        {
+            if (reader.Mapping(key) is not { } thresholdNode)
+                return null;
+            var threshold = reader.Nested(thresholdNode, key, YamlKeys.FreshnessThreshold);
+            var count = threshold.Integer("count", required: true);
+            var period = threshold.Choice("period", FreshnessPeriods, required: true);
+            threshold.Finish();
+            if (count is < 1 or > 100_000)
+            {
+                diagnostics.Error(DiagnosticCodes.InvalidFreshness, threshold.At("count"), $"source `{name}` freshness `{key}`: count must be between 1 and 100,000, not {count}",
+                    "how many minutes, hours or days old the latest event may be");
+                return null;
+            }
+
+            return count is null || period is null ? null : new FreshnessThreshold(count.Value, period.Value);
+        }
+
+        var warn = Threshold("warn_after");
+        var error = Threshold("error_after");
+        reader.Finish();
+        if (warn is null && error is null)
+        {
+            diagnostics.Error(DiagnosticCodes.InvalidFreshness, source.At("freshness"), $"source `{name}`: `freshness` needs `warn_after` or `error_after`",
+                "write `freshness: {warn_after: {count: 12, period: hour}, error_after: {count: 1, period: day}}`");
+            return null;
+        }
+
+        if (warn is not null && error is not null && warn.Span > error.Span)
+            diagnostics.Error(DiagnosticCodes.InvalidFreshness, source.At("freshness"), $"source `{name}`: `warn_after` ({warn}) is later than `error_after` ({error})",
+                "a source warns first and fails later: make `warn_after` the shorter age");
+        return new FreshnessDefinition(warn, error, source.At("freshness"));
     }
 
     private void ReadMetric(YamlMappingNode node, string file)

@@ -44,6 +44,9 @@ public sealed record SourceDefinition(
     /// <summary>Data tests on the source's columns, run against its table as declared (before staging).</summary>
     public IReadOnlyList<DataTestDefinition> Tests { get; init; } = [];
 
+    /// <summary><c>freshness:</c> how old the latest event time may be (dbt's <c>warn_after</c> / <c>error_after</c>).</summary>
+    public FreshnessDefinition? Freshness { get; init; }
+
     public ColumnDefinition? FindColumn(string name) =>
         Columns.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase));
 
@@ -301,12 +304,37 @@ public enum TestSeverity
     Warn,
 }
 
+/// <summary><c>{count: 12, period: hour}</c>: an age after which a source is stale.</summary>
+public sealed record FreshnessThreshold(int Count, FreshnessPeriod Period)
+{
+    public TimeSpan Span => Period switch
+    {
+        FreshnessPeriod.Minute => TimeSpan.FromMinutes(Count),
+        FreshnessPeriod.Hour => TimeSpan.FromHours(Count),
+        _ => TimeSpan.FromDays(Count),
+    };
+
+    public override string ToString() => $"{Count} {Period.ToString().ToLowerInvariant()}{(Count == 1 ? "" : "s")}";
+}
+
+public enum FreshnessPeriod
+{
+    Minute,
+    Hour,
+    Day,
+}
+
+/// <summary>A source's <c>freshness:</c>: its latest event time must be younger than the thresholds, at the run's reference time.</summary>
+public sealed record FreshnessDefinition(FreshnessThreshold? WarnAfter, FreshnessThreshold? ErrorAfter, SourceLocation Location);
+
 public enum DataTestKind
 {
     NotNull,
     Unique,
     AcceptedValues,
     Relationships,
+    /// <summary>On a source: the share of its raw rows staging dropped, by reason, against thresholds.</summary>
+    RowCountParity,
 }
 
 /// <summary>
@@ -323,7 +351,14 @@ public sealed record DataTestDefinition(
     SourceLocation Location,
     IReadOnlyList<string>? Values = null,
     NameReference? To = null,
-    string? Field = null);
+    string? Field = null)
+{
+    /// <summary>For row_count_parity: above this share of dropped raw rows the test fails (or warns, with severity warn).</summary>
+    public double? MaxDroppedShare { get; init; }
+
+    /// <summary>For row_count_parity: above this share it warns.</summary>
+    public double? WarnDroppedShare { get; init; }
+}
 
 /// <summary>
 /// A SQL model: a <c>.sql</c> file under the model paths, rendered once at load (ref, source, var, config, if, for).

@@ -25,11 +25,30 @@ public enum ModelMaterialization
 {
     Table,
     View,
+    /// <summary>A table of which a run recomputes only the latest days (<see cref="IncrementalConfig"/>).</summary>
+    Incremental,
+}
+
+/// <summary>
+/// <c>{{ config(materialized='incremental', event_time='event_date', lookback_days=3) }}</c>: a run recomputes the days
+/// from <see cref="LookbackDays"/> days before the latest day in the table onwards (late events inside that window are
+/// counted) and keeps the older days as they are.
+/// </summary>
+/// <param name="EventTime">The output column (a date or a timestamp) whose day places each row.</param>
+/// <param name="Location">The <c>config</c> call.</param>
+public sealed record IncrementalConfig(string EventTime, int LookbackDays, SourceLocation Location)
+{
+    public const int DefaultLookbackDays = 1;
+
+    public const int MaxLookbackDays = 3650;
 }
 
 /// <summary>A template after rendering: its SQL as parts, and what its <c>config(...)</c> call said.</summary>
 public sealed record RenderedSql(IReadOnlyList<SqlPart> Parts, ModelMaterialization Materialization, TestSeverity Severity = TestSeverity.Error)
 {
+    /// <summary>Set when <see cref="Materialization"/> is <see cref="ModelMaterialization.Incremental"/>.</summary>
+    public IncrementalConfig? Incremental { get; init; }
+
     public IEnumerable<SqlRefPart> Refs => Parts.OfType<SqlRefPart>();
 
     public IEnumerable<SqlSourcePart> Sources => Parts.OfType<SqlSourcePart>();
@@ -47,7 +66,7 @@ public static class SqlTemplate
     public static readonly IReadOnlyList<string> Functions = ["ref", "source", "var", "config"];
 
     private static readonly Regex Config = new(@"\{\{-?\s*config\s*\((?<args>[^)]*)\)\s*-?\}\}", RegexOptions.CultureInvariant);
-    private static readonly Regex ConfigArgument = new(@"^\s*(?<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?:'(?<value>[^']*)'|""(?<value>[^""]*)""|(?<value>[A-Za-z0-9_.]+))\s*$", RegexOptions.CultureInvariant);
+    private static readonly Regex ConfigArgument = new(@"^\s*(?<key>[A-Za-z_][A-Za-z0-9_]*)\s*=\s*(?:'(?<value>[^']*)'|""(?<value>[^""]*)""|(?<value>[A-Za-z0-9_.-]+))\s*$", RegexOptions.CultureInvariant);
     private static readonly Regex Elif = new(@"\{%(?<dash>-?)(?<space>\s+)elif\b", RegexOptions.CultureInvariant);
     private static readonly Regex Comment = new(@"\{#.*?#\}", RegexOptions.CultureInvariant | RegexOptions.Singleline);
     private static readonly Regex Marker = new("\u0001(?<index>[0-9]+)\u0001", RegexOptions.CultureInvariant);
@@ -56,7 +75,14 @@ public static class SqlTemplate
     {
         ["table"] = ModelMaterialization.Table,
         ["view"] = ModelMaterialization.View,
+        ["incremental"] = ModelMaterialization.Incremental,
     };
+
+    /// <summary>The settings of a model's <c>config(...)</c>; a SQL test has only <c>severity</c>.</summary>
+    private static readonly IReadOnlyList<string> ModelSettings = ["materialized", "event_time", "lookback_days"];
+
+    /// <summary>dbt's own incremental filter: not needed here, since the compiler filters on <c>event_time</c>.</summary>
+    private static readonly Regex DbtIncrementalFilter = new(@"\bis_incremental\s*\(|\{\{-?\s*this\s*-?\}\}", RegexOptions.CultureInvariant);
 
     /// <summary>
     /// Renders <paramref name="text"/> (the contents of <paramref name="file"/>); every problem is a located diagnostic
@@ -68,10 +94,14 @@ public static class SqlTemplate
         var materialization = ModelMaterialization.Table;
         var severity = TestSeverity.Error;
         var setting = isTest ? "severity" : "materialized";
+        string? eventTime = null;
+        int? lookback = null;
+        SourceLocation? configAt = null;
         var translated = Comment.Replace(text, m => Blank(m.Value));
         translated = Config.Replace(translated, m =>
         {
             var at = At(file, text, m.Index);
+            configAt ??= at;
             foreach (var argument in m.Groups["args"].Value.Split(',', StringSplitOptions.RemoveEmptyEntries))
             {
                 var parsed = ConfigArgument.Match(argument);
@@ -83,12 +113,27 @@ public static class SqlTemplate
 
                 var key = parsed.Groups["key"].Value;
                 var value = parsed.Groups["value"].Value;
-                if (key != setting)
-                    diagnostics.Error(DiagnosticCodes.InvalidModelConfig, at, $"`config` has no setting `{key}` in a {(isTest ? "SQL test" : "SQL model")}", $"settings: {setting}");
+                if (isTest ? key != setting : !ModelSettings.Contains(key))
+                    diagnostics.Error(key is "unique_key" or "incremental_strategy" or "lookback" && !isTest ? DiagnosticCodes.InvalidIncrementalConfig : DiagnosticCodes.InvalidModelConfig, at,
+                        $"`config` has no setting `{key}` in a {(isTest ? "SQL test" : "SQL model")}",
+                        isTest ? $"settings: {setting}"
+                            : key is "unique_key" or "incremental_strategy"
+                                ? "an incremental model replaces whole days: a run deletes the days of its window and inserts them recomputed, so it needs `event_time` and `lookback_days`, not a key; settings: " + string.Join(", ", ModelSettings)
+                                : $"settings: {string.Join(", ", ModelSettings)}{(key == "lookback" ? " (the lookback is counted in days: `lookback_days`)" : "")}");
                 else if (isTest && value is "error" or "warn")
                     severity = value == "warn" ? TestSeverity.Warn : TestSeverity.Error;
                 else if (isTest)
                     diagnostics.Error(DiagnosticCodes.InvalidModelConfig, at, $"`severity='{value}'` is not a severity", "severities: error, warn");
+                else if (key == "event_time")
+                    eventTime = value;
+                else if (key == "lookback_days")
+                {
+                    if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var days) && days <= IncrementalConfig.MaxLookbackDays)
+                        lookback = days;
+                    else
+                        diagnostics.Error(DiagnosticCodes.InvalidIncrementalConfig, at, $"`lookback_days={value}` is not a number of days",
+                            $"a whole number from 0 to {IncrementalConfig.MaxLookbackDays}: how many days before the latest day in the table a run recomputes");
+                }
                 else if (Materializations.TryGetValue(value, out var chosen))
                     materialization = chosen;
                 else
@@ -98,6 +143,28 @@ public static class SqlTemplate
 
             return Blank(m.Value);
         });
+        IncrementalConfig? incremental = null;
+        if (!isTest && materialization == ModelMaterialization.Incremental)
+        {
+            if (eventTime is null)
+                diagnostics.Error(DiagnosticCodes.InvalidIncrementalConfig, configAt!, "an incremental model needs `event_time`: the column whose day places each row",
+                    "write `{{ config(materialized='incremental', event_time='event_date', lookback_days=3) }}`");
+            else
+                incremental = new IncrementalConfig(eventTime, lookback ?? IncrementalConfig.DefaultLookbackDays, configAt!);
+        }
+        else if (!isTest && (eventTime is not null || lookback is not null))
+        {
+            diagnostics.Error(DiagnosticCodes.InvalidIncrementalConfig, configAt!, "`event_time` and `lookback_days` are settings of an incremental model",
+                "add `materialized='incremental'`, or remove them");
+        }
+
+        if (!isTest && DbtIncrementalFilter.Match(translated) is { Success: true } filter)
+        {
+            diagnostics.Error(DiagnosticCodes.DbtIncrementalFilter, At(file, text, filter.Index), "`is_incremental()` and `{{ this }}` are not needed: the compiler filters an incremental model on its `event_time`",
+                "write the full query; a run keeps the table's days before its window and recomputes the rest (`config(materialized='incremental', event_time='...', lookback_days=N)`)");
+            return null;
+        }
+
         translated = Elif.Replace(translated, m => "{%" + m.Groups["dash"].Value + m.Groups["space"].Value[1..] + "elsif");
         if (TooDeep(translated) is { } deep)
         {
@@ -163,7 +230,7 @@ public static class SqlTemplate
 
         if (diagnostics.Items.Count(d => d.IsError) > errors)
             return null;
-        return new RenderedSql(Split(output.Trim().TrimEnd(';').TrimEnd(), parts), materialization, severity);
+        return new RenderedSql(Split(output.Trim().TrimEnd(';').TrimEnd(), parts), materialization, severity) { Incremental = incremental };
     }
 
     /// <summary>The deepest nesting of blocks, and of brackets inside tags, a template may have.</summary>

@@ -89,7 +89,9 @@ public sealed partial class ArtifactWriter(string targetDirectory)
             };
             if (c.Node.Kind == NodeKind.Model && nodes[c.Node.Name] is JsonObject model)
             {
-                model["materialized"] = c.Node.IsView ? "view" : "table";
+                model["materialized"] = c.Node.MaterializedName;
+                if (c.Node.Incremental is { } incremental)
+                    model["incremental"] = new JsonObject { ["event_time"] = incremental.EventTime, ["lookback_days"] = incremental.LookbackDays };
                 model["definition_checksum"] = c.Node.DefinitionChecksum;
             }
         }
@@ -232,6 +234,13 @@ public sealed partial class ArtifactWriter(string targetDirectory)
                     ["message"] = r.Message,
                     ["dropped"] = r.Dropped is null ? null : new JsonObject(r.Dropped.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value))),
                     ["nulled"] = r.Nulled is null ? null : new JsonObject(r.Nulled.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value))),
+                    ["excluded_units"] = r.Excluded is null ? null : new JsonObject(r.Excluded.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value))),
+                    ["incremental"] = r.Incremental is not { } build ? null : new JsonObject
+                    {
+                        ["mode"] = build.Mode,
+                        ["reason"] = build.Reason,
+                        ["recomputed_from"] = build.RecomputedFrom?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                    },
                 })).ToArray()),
             ["experiments"] = new JsonArray((experiments ?? []).Select(e => (JsonNode)new JsonObject
             {

@@ -62,6 +62,7 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
             session = session with { PiiSalt = salt };
         else if (saltError is not null)
             return RunOutcome.Failed(ExitCodes.Usage, saltError, session.Diagnostics);
+        session = session with { FullRefresh = request.FullRefresh, IncrementalState = IncrementalState.Read(session.TargetDirectory), Now = request.Now ?? DateTime.UtcNow };
         if (!TryOpen(session, out var adapter, out var cannotOpen))
             return cannotOpen;
 
@@ -103,6 +104,10 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
                     staged.AddRange(writer.StageReadout(readout, analysedAt, session.Project.FindExperiment(readout.ExperimentId)?.Definition, session.Project.Time.ZoneId));
                 decisions = readouts.Select(r => Notify.ExperimentDecision.Of(r, previous.GetValueOrDefault(r.ExperimentId))).ToList();
                 staged.Add(writer.StageRunResults("run", session.Target, startedAt, clock.Elapsed.TotalSeconds, execution.Results, null, decisions));
+                var incremental = execution.Results.Where(r => r.Incremental is not null && r.Status == NodeResult.Success)
+                    .ToDictionary(r => r.Node, r => session.Compiled.First(c => c.Node.Name == r.Node).Checksum, StringComparer.Ordinal);
+                if (incremental.Count > 0)
+                    staged.Add(IncrementalState.Stage(session.TargetDirectory, session.IncrementalState, session.Target.Name, incremental));
             });
             // The pii salt is in no statement of an embedded or PostgreSQL target, but a remote engine's error may quote the
             // insert that loaded it: it never reaches output or artifacts.
@@ -211,6 +216,7 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
         var prepared = Prepare(request, out var session, compileSelectionOnly: false);
         if (session is null)
             return prepared!.Outcome;
+        session = session with { Now = request.Now ?? DateTime.UtcNow };
         var startedAt = DateTime.UtcNow;
         var clock = Stopwatch.StartNew();
         if (!TryOpen(session, out var adapter, out var cannotOpen))
@@ -226,7 +232,7 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
                 var missing = test.Reads.FirstOrDefault(r => !adapter.TableExists(r));
                 var result = missing is not null
                     ? TestRunner.Skip(test, $"not run: `{missing}` has not been built yet; run `metricc build` first")
-                    : TestRunner.Run(adapter, renderer, test);
+                    : TestRunner.Run(adapter, renderer, test, session.Now);
                 results.Add(result);
                 observer.TestFinished(test, result);
             }
@@ -358,6 +364,15 @@ internal sealed record RunSession(
 {
     /// <summary>The salt of pii columns (a secret: never printed, written to a file or put in SQL text).</summary>
     public string? PiiSalt { get; init; }
+
+    /// <summary><c>--full-refresh</c>.</summary>
+    public bool FullRefresh { get; init; }
+
+    /// <summary>The reference time of source freshness tests, in UTC (<c>--now</c>, or when the run started).</summary>
+    public DateTime Now { get; init; } = DateTime.UtcNow;
+
+    /// <summary>What <c>target/incremental_state.json</c> said before the run (target → model → checksum).</summary>
+    public Dictionary<string, Dictionary<string, string>> IncrementalState { get; init; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>One run of the selected nodes against one warehouse.</summary>
@@ -368,6 +383,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
 {
     private readonly HashSet<string> _selected = session.Selected.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
     private readonly List<string> _built = [];
+    private readonly Dictionary<string, IncrementalBuild> _incremental = new(StringComparer.Ordinal);
     private readonly List<NodeResult> _results = [];
     private readonly List<ExperimentReadout> _readouts = [];
 
@@ -436,7 +452,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                 var blocked = test.Reads.FirstOrDefault(skipped.ContainsKey);
                 var result = blocked is not null
                     ? TestRunner.Skip(test, $"not run: `{blocked}` was skipped ({skipped[blocked]})")
-                    : TestRunner.Run(adapter, renderer, test);
+                    : TestRunner.Run(adapter, renderer, test, session.Now);
                 _results.Add(result);
                 observer.TestFinished(test, result);
                 if (result.Status is not (NodeResult.Fail or NodeResult.Error))
@@ -476,9 +492,9 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                     var (rows, dropped) = Retry(node.Name).Execute(() =>
                     {
                         var built = node.Kind == NodeKind.Readout ? BuildReadout(adapter, node) : BuildTable(adapter, node, renderer);
-                        return (built, node.Audit is { } audit ? Audit(adapter, audit, built, renderer) : null);
+                        return (built, node.Audit is { } audit ? TestRunner.Audit(adapter, audit, built, renderer) : null);
                     });
-                    var result = new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped?.Dropped) { Nulled = dropped?.Nulled };
+                    var result = new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped?.Dropped) { Nulled = dropped?.Nulled, Incremental = BuildOf(node), Excluded = ExcludedUnits(adapter, node, renderer) };
                     _results.Add(result);
                     observer.NodeFinished(i + 1, total, node, result);
                 }
@@ -674,7 +690,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             {
                 pendingTests.Remove(readyTest);
                 runningTests.Add(readyTest);
-                running.Add(Task.Run(() => new Finished(null, readyTest, TestRunner.Run(worker, Renderer(worker), readyTest), worker)));
+                running.Add(Task.Run(() => new Finished(null, readyTest, TestRunner.Run(worker, Renderer(worker), readyTest, session.Now), worker)));
             }
             else
             {
@@ -791,9 +807,12 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             var (rows, dropped) = Retry(node.Name).Execute(() =>
             {
                 var built = node.Kind == NodeKind.Readout ? BuildReadout(db, node) : BuildTable(db, node, renderer);
-                return (built, node.Audit is { } audit ? Audit(db, audit, built, renderer) : null);
+                return (built, node.Audit is { } audit ? TestRunner.Audit(db, audit, built, renderer) : null);
             });
-            return new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped?.Dropped) { Nulled = dropped?.Nulled };
+            return new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped?.Dropped)
+            {
+                Nulled = dropped?.Nulled, Incremental = BuildOf(node), Excluded = ExcludedUnits(db, node, renderer),
+            };
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -837,10 +856,82 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             return db.CountRows(build);
         }
 
+        var query = node.Query!;
+        if (node.Incremental is not null)
+        {
+            var decision = Decide(db, node, renderer);
+            lock (_incremental)
+                _incremental[node.Name] = decision;
+            if (decision.RecomputedFrom is { } start)
+                query = IncrementalSql.Rebuild(node, start);
+        }
+
         db.Execute(db.Dialect.DropTableIfExists(relation));
         MarkBuilt(node.Name);
-        db.Execute(db.Dialect.CreateTableAs(relation, renderer.Render(node.Query!)));
+        db.Execute(db.Dialect.CreateTableAs(relation, renderer.Render(query)));
         return db.CountRows(build);
+    }
+
+    /// <summary>
+    /// Whether an incremental model can keep the older days of its table in place: not with <c>--full-refresh</c>, not
+    /// on its first build, not when its definition changed since that table was built (or nothing says what it was built
+    /// from), not when the table is empty. Otherwise the run recomputes from <c>lookback_days</c> before its latest day.
+    /// </summary>
+    private IncrementalBuild Decide(IWarehouseAdapter db, PlanNode node, SqlRenderer renderer)
+    {
+        var config = node.Incremental!;
+        if (session.FullRefresh)
+            return new IncrementalBuild(IncrementalBuild.Full, "--full-refresh");
+        if (!db.TableExists(node.Name))
+            return new IncrementalBuild(IncrementalBuild.Full, "first build: the table does not exist yet");
+        var checksum = session.Compiled.First(c => c.Node.Name == node.Name).Checksum;
+        if (!session.IncrementalState.TryGetValue(session.Target.Name, out var recorded) || !recorded.TryGetValue(node.Name, out var previous))
+            return new IncrementalBuild(IncrementalBuild.Full, $"no record of the definition the table in place was built from (target/{IncrementalState.FileName})");
+        if (previous != checksum)
+            return new IncrementalBuild(IncrementalBuild.Full, $"the definition changed since the table in place was built (checksum {previous[..Math.Min(12, previous.Length)]} -> {checksum[..12]})");
+        var latest = LatestDay(db.Query(renderer.Render(IncrementalSql.Latest(node))).Single()["latest"]);
+        if (latest is not { } day)
+            return new IncrementalBuild(IncrementalBuild.Full, $"the table in place has no row with a `{config.EventTime}`");
+        var start = IncrementalSql.WindowStart(day, config.LookbackDays);
+        return new IncrementalBuild(IncrementalBuild.Incremental,
+            $"kept the days before {start:yyyy-MM-dd}; recomputed {start:yyyy-MM-dd} on ({config.LookbackDays} lookback day{(config.LookbackDays == 1 ? "" : "s")} up to the latest day {day:yyyy-MM-dd}, and every later day)",
+            start);
+    }
+
+    /// <summary>The day of an event-time value as a driver returns it (a date, a timestamp or ISO text).</summary>
+    private static DateOnly? LatestDay(object? value) => value switch
+    {
+        null or DBNull => null,
+        DateOnly d => d,
+        DateTime t => DateOnly.FromDateTime(t),
+        DateTimeOffset o => DateOnly.FromDateTime(o.UtcDateTime),
+        string text when text.Length >= 10 && DateOnly.TryParseExact(text[..10], "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture,
+            System.Globalization.DateTimeStyles.None, out var parsed) => parsed,
+        _ => throw new WarehouseException($"the event time `{value}` is not a date or a timestamp: an incremental model's `event_time` must be one"),
+    };
+
+    /// <summary>
+    /// An experiment's SRM counts: the exposed units left out of the analysis, by status (a variant the YAML does not
+    /// declare, several variants); null for every other node.
+    /// </summary>
+    private static IReadOnlyDictionary<string, long>? ExcludedUnits(IWarehouseAdapter db, PlanNode node, SqlRenderer renderer)
+    {
+        if (node.Kind != NodeKind.SrmCounts)
+            return null;
+        var query = new Sql.Model.SelectQuery(
+            [Sql.Model.Sql.Item(Sql.Model.Sql.Col("assignment_status")), Sql.Model.Sql.As(Sql.Model.Sql.Sum(Sql.Model.Sql.Col("units")), "units")],
+            Sql.Model.Sql.From(new Sql.Model.NodeRef(node.Name)), GroupBy: [Sql.Model.Sql.Col("assignment_status")]);
+        var excluded = new SortedDictionary<string, long>(StringComparer.Ordinal) { [AssignmentStatus.UndeclaredVariant] = 0, [AssignmentStatus.MultipleVariants] = 0 };
+        foreach (var row in db.Query(renderer.Render(query)))
+            if (row["assignment_status"] is string status && status != AssignmentStatus.Analysed && row["units"] is not (null or DBNull))
+                excluded[status] = excluded.GetValueOrDefault(status) + Convert.ToInt64(row["units"], System.Globalization.CultureInfo.InvariantCulture);
+        return excluded;
+    }
+
+    private IncrementalBuild? BuildOf(PlanNode node)
+    {
+        lock (_incremental)
+            return _incremental.GetValueOrDefault(node.Name);
     }
 
     /// <summary>The columns of every exposures table, as a holdout's is written.</summary>
@@ -873,27 +964,6 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         db.WriteTable(Build(node.Name), ExposureColumns, rows);
         return rows.Count;
     }
-
-    /// <summary>
-    /// The rows each staging rule dropped, read over the raw table (what is left beyond the staged rows were duplicates),
-    /// and the values it made null in the rows it kept.
-    /// </summary>
-    private static StagingCounts Audit(IWarehouseAdapter db, StagingAudit audit, long staged, SqlRenderer renderer)
-    {
-        var row = db.Query(renderer.Render(audit.Query)).Single();
-        long Value(string column) => row.TryGetValue(column, out var v) && v is not null and not DBNull ? Convert.ToInt64(v, System.Globalization.CultureInfo.InvariantCulture) : 0;
-        var dropped = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        foreach (var column in audit.DroppedColumns)
-            dropped[column] = Value(column);
-        dropped[StagingAuditColumns.Duplicates] = Math.Max(0, Value(StagingAuditColumns.RawRows) - dropped.Values.Sum() - staged);
-        var nulled = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        foreach (var column in audit.NulledColumns)
-            nulled[column] = Value(column);
-        return new StagingCounts(dropped, nulled);
-    }
-
-    /// <summary>What a staging audit counted: rows dropped by reason, values made null by reason.</summary>
-    private sealed record StagingCounts(IReadOnlyDictionary<string, long> Dropped, IReadOnlyDictionary<string, long> Nulled);
 
     private long BuildReadout(IWarehouseAdapter db, PlanNode node)
     {

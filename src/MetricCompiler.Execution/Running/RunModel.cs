@@ -26,6 +26,12 @@ public sealed record RunRequest(
 {
     /// <summary><c>--threads</c>: how many independent nodes run at once (1: one after the other).</summary>
     public int Threads { get; init; } = 1;
+
+    /// <summary><c>--now</c>: the reference time (UTC) source freshness is measured at; null: the current time.</summary>
+    public DateTime? Now { get; init; }
+
+    /// <summary><c>--full-refresh</c>: incremental models are rebuilt from all their rows.</summary>
+    public bool FullRefresh { get; init; }
 }
 
 /// <summary>
@@ -54,6 +60,12 @@ public sealed record NodeResult(string Node, string Status, double Seconds, long
     public string? Severity { get; init; }
 
     public IReadOnlyList<IReadOnlyDictionary<string, object?>> FailingRows { get; init; } = [];
+
+    /// <summary>For an experiment's SRM counts: the exposed units left out of the analysis, by status.</summary>
+    public IReadOnlyDictionary<string, long>? Excluded { get; init; }
+
+    /// <summary>For an incremental model: whether it was built incrementally or in full, and why.</summary>
+    public IncrementalBuild? Incremental { get; init; }
 }
 
 /// <summary>What a compile or run produced, and the exit code an orchestrator should see.</summary>

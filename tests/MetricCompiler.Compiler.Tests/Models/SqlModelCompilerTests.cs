@@ -164,9 +164,44 @@ public sealed class SqlModelCompilerTests
     [Fact]
     public void Invalid_materialization_is_located()
     {
-        using var project = new TempProject(("metrics.yml", Fixtures.Project), ("models/m.sql", "\n{{ config(materialized='incremental') }}\nselect 1"));
+        using var project = new TempProject(("metrics.yml", Fixtures.Project), ("models/m.sql", "\n{{ config(materialized='ephemeral') }}\nselect 1"));
         var error = Single(Compile(project).All, "MC6006");
         Assert.Equal(new SourceLocation("models/m.sql", 2, 1), error.Location);
+    }
+
+    [Theory]
+    [InlineData("{{ config(materialized='incremental') }}", "needs `event_time`")]
+    [InlineData("{{ config(materialized='incremental', event_time='d', lookback_days=-1) }}", "not a number of days")]
+    [InlineData("{{ config(materialized='incremental', event_time='d', unique_key='id') }}", "no setting `unique_key`")]
+    [InlineData("{{ config(materialized='table', event_time='d') }}", "settings of an incremental model")]
+    public void Invalid_incremental_config_is_located(string config, string message)
+    {
+        using var project = new TempProject(("metrics.yml", Fixtures.Project), ("models/m.sql", $"\n{config}\nselect 1 as d"));
+        var error = Single(Compile(project).All, "MC6008");
+        Assert.Equal(new SourceLocation("models/m.sql", 2, 1), error.Location);
+        Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
+    public void Dbt_incremental_filter_is_reported_where_it_is_written()
+    {
+        using var project = new TempProject(("metrics.yml", Fixtures.Project), ("models/m.sql",
+            "{{ config(materialized='incremental', event_time='d') }}\nselect occurred_at as d from {{ ref('stg_events') }}\n{% if is_incremental() %} where d > (select max(d) from {{ this }}){% endif %}"));
+        var error = Single(Compile(project).All, "MC6009");
+        Assert.Equal(new SourceLocation("models/m.sql", 3, 7), error.Location);
+    }
+
+    [Fact]
+    public void An_incremental_model_says_so_in_its_header_and_the_manifest()
+    {
+        using var project = new TempProject(("metrics.yml", Fixtures.Project), ("models/m.sql",
+            "{{ config(materialized='incremental', event_time='d', lookback_days=3) }}\nselect occurred_at as d from {{ ref('stg_events') }}"));
+        var (_, all, plan) = Compile(project);
+        Assert.True(plan is not null, string.Join("\n", all.Select(d => d.Format())));
+        var node = plan["m"];
+        Assert.Equal(new Core.Models.IncrementalConfig("d", 3, new SourceLocation("models/m.sql", 1, 1)), node.Incremental);
+        Assert.Equal("incremental", node.MaterializedName);
+        Assert.Contains("-- node:       m (model, incremental on d, lookback 3 days)", MetricCompiler.Planning.PlanCompiler.Header(node, MetricCompiler.Sql.Dialects.SqlDialects.ForAdapter("duckdb")));
     }
 
     [Fact]
