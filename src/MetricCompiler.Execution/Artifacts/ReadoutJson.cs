@@ -61,6 +61,12 @@ public static class ReadoutJson
                 ["excluded_multiple_variant_units"] = r.Srm.MultipleVariantUnits,
                 ["excluded_undeclared_variant_units"] = r.Srm.UndeclaredVariantUnits,
             },
+            ["staging_quality"] = new JsonArray(r.Staging.Select(q => (JsonNode)new JsonObject
+            {
+                ["node"] = q.Node,
+                ["dropped"] = new JsonObject(q.Dropped.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => KeyValuePair.Create(d.Key, (JsonNode?)JsonValue.Create(d.Value)))),
+                ["nulled"] = new JsonObject(q.Nulled.OrderBy(d => d.Key, StringComparer.Ordinal).Select(d => KeyValuePair.Create(d.Key, (JsonNode?)JsonValue.Create(d.Value)))),
+            }).ToArray()),
             ["holdout"] = r.Holdout is not { } held ? null : new JsonObject
             {
                 ["namespace"] = held.Namespace,

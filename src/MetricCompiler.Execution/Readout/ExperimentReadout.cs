@@ -105,7 +105,30 @@ public sealed record ExperimentReadout(
     IReadOnlyList<string> Reasons,
     IReadOnlyList<string> Warnings,
     AssignmentAuditReadout? Assignment = null,
-    HoldoutReadout? Holdout = null);
+    HoldoutReadout? Holdout = null)
+{
+    /// <summary>
+    /// What the staging of each source this experiment reads dropped and made null in this run (empty when the run
+    /// did not stage them, e.g. `metricc run --select exp_x__readout` alone).
+    /// </summary>
+    public IReadOnlyList<StagingQuality> Staging { get; init; } = [];
+}
+
+/// <summary>
+/// One staging node's data-quality counts, as in <c>run_results.json</c>: raw rows it dropped and values it made null,
+/// each by reason (reasons with a zero count left out).
+/// </summary>
+public sealed record StagingQuality(string Node, IReadOnlyDictionary<string, long> Dropped, IReadOnlyDictionary<string, long> Nulled)
+{
+    /// <summary>"5,497 duplicates, 12 missing entity", or "none".</summary>
+    public static string Describe(IReadOnlyDictionary<string, long> counts)
+    {
+        var shown = counts.Where(c => c.Value > 0).OrderBy(c => c.Key, StringComparer.Ordinal).ToList();
+        return shown.Count == 0
+            ? "none"
+            : string.Join(", ", shown.Select(c => $"{c.Value.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} {c.Key.Replace('_', ' ')}"));
+    }
+}
 
 /// <summary>What a holdout's readout compares: the held-out share of a namespace against everyone else.</summary>
 public sealed record HoldoutReadout(string Namespace, double Start, double End)

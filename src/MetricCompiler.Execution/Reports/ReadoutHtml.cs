@@ -163,6 +163,8 @@ public static class ReadoutHtml
         o.Append("<section id=\"data-quality\">\n<h2>Data quality</h2>\n<ul>\n");
         o.Append($"<li>Units exposed to more than one variant (excluded): <strong>{F.Count(r.Srm.MultipleVariantUnits)}</strong></li>\n");
         o.Append($"<li>Units exposed to an undeclared variant (excluded): <strong>{F.Count(r.Srm.UndeclaredVariantUnits)}</strong></li>\n");
+        foreach (var q in r.Staging)
+            o.Append($"<li>Staging <code>{X(q.Node)}</code>: dropped from raw rows: {X(StagingQuality.Describe(q.Dropped))}; values made null: {X(StagingQuality.Describe(q.Nulled))}</li>\n");
         if (r.Balance.Count > 0)
         {
             var flagged = r.Balance.Where(b => b.Imbalanced).ToList();

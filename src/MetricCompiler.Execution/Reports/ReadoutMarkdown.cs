@@ -125,6 +125,8 @@ public static class ReadoutMarkdown
         o.Append("## Data quality\n\n");
         o.Append($"- Units exposed to more than one variant (excluded): {F.Count(r.Srm.MultipleVariantUnits)}\n");
         o.Append($"- Units exposed to an undeclared variant (excluded): {F.Count(r.Srm.UndeclaredVariantUnits)}\n");
+        foreach (var q in r.Staging)
+            o.Append($"- Staging {F.MarkdownCode(q.Node)}: dropped from raw rows: {F.Markdown(StagingQuality.Describe(q.Dropped))}; values made null: {F.Markdown(StagingQuality.Describe(q.Nulled))}\n");
         if (r.Balance.Count > 0)
         {
             var flagged = r.Balance.Where(b => b.Imbalanced).ToList();

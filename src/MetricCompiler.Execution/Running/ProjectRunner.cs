@@ -524,6 +524,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             return $"{failedTests.Count} data test(s) failed ({string.Join(", ", failedTests)}); what they guard was skipped and no table was replaced";
         }
 
+        AddStagingQuality();
         try
         {
             beforeSwap?.Invoke(_readouts);
@@ -563,6 +564,39 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Gives each readout the data-quality counts of the staging nodes its experiment reads (the staging ancestors of
+    /// its statistics node) that ran in this run, so the readout's data-quality section says what staging dropped.
+    /// </summary>
+    private void AddStagingQuality()
+    {
+        var staged = _results.Where(r => r.Dropped is not null || r.Nulled is not null).ToDictionary(r => r.Node, StringComparer.Ordinal);
+        for (var i = 0; i < _readouts.Count; i++)
+        {
+            var start = NodeNames.Statistics(_readouts[i].ExperimentId);
+            if (!session.Plan.Contains(start))
+                continue;
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            var pending = new Stack<string>([start]);
+            while (pending.Count > 0)
+            {
+                var name = pending.Pop();
+                if (!seen.Add(name) || !session.Plan.Contains(name))
+                    continue;
+                foreach (var dependency in session.Plan[name].DependsOn)
+                    pending.Push(dependency);
+            }
+
+            var quality = session.Plan.Nodes
+                .Where(n => n.Kind == NodeKind.Staging && seen.Contains(n.Name) && staged.ContainsKey(n.Name))
+                .Select(n => new StagingQuality(n.Name,
+                    staged[n.Name].Dropped ?? new Dictionary<string, long>(),
+                    staged[n.Name].Nulled ?? new Dictionary<string, long>()))
+                .ToList();
+            _readouts[i] = _readouts[i] with { Staging = quality };
+        }
     }
 
     /// <summary>

@@ -103,7 +103,7 @@ public sealed class DemoReadoutReportTests(DemoRunFixture demo)
         File.Copy(Path.Combine(demo.Root, "target", "readouts", $"{experimentId}.md"), Path.ChangeExtension(page, ".md"), overwrite: true);
 
         var dom = HeadlessChromium.DumpDom(page);
-        AssertEveryReadoutItem(dom, readout, ProjectLoader.Load(demo.Root).Bound!.Time.ZoneId);
+        AssertEveryReadoutItem(dom, readout, ProjectLoader.Load(demo.Root).Bound!.Time.ZoneId, demo.Root);
 
         Assert.Matches(new Regex($"<section class=\"decision [a-z-]+\" id=\"decision\">\\s*<p class=\"verdict\"><span class=\"label\">Decision</span> <strong>{decision}</strong>"), dom);
         Assert.Contains(definition.Owner!, dom);
@@ -131,7 +131,7 @@ public sealed class DemoReadoutReportTests(DemoRunFixture demo)
     /// zone; SRM status and data quality; the guardrail table, the decision and its reasons; power and days to the MDE.
     /// (The forest plot is asserted by the caller.)
     /// </summary>
-    private static void AssertEveryReadoutItem(string dom, ExperimentReadout readout, string timeZone)
+    private static void AssertEveryReadoutItem(string dom, ExperimentReadout readout, string timeZone, string projectRoot)
     {
         static string Text(string text) => Regex.Replace(text, "\\s+", " ").Trim().Replace("&", "&amp;").Replace("<", "&lt;").Replace(">", "&gt;");
         static string Count(long n) => n.ToString("N0", System.Globalization.CultureInfo.InvariantCulture);
@@ -166,6 +166,16 @@ public sealed class DemoReadoutReportTests(DemoRunFixture demo)
         var quality = Section("data-quality");
         Assert.Contains($"Units exposed to more than one variant (excluded): <strong>{Count(readout.Srm.MultipleVariantUnits)}</strong>", quality);
         Assert.Contains($"Units exposed to an undeclared variant (excluded): <strong>{Count(readout.Srm.UndeclaredVariantUnits)}</strong>", quality);
+        // What staging dropped from the raw events (run_results.json's counts) is in the readout's data-quality section.
+        using (var runResults = JsonDocument.Parse(File.ReadAllText(Path.Combine(projectRoot, "target", "run_results.json"))))
+        {
+            var staging = runResults.RootElement.GetProperty("results").EnumerateArray().Single(r => r.GetProperty("node").GetString() == "stg_events");
+            var dropped = staging.GetProperty("dropped").EnumerateObject().Where(d => d.Value.GetInt64() > 0).ToList();
+            Assert.NotEmpty(dropped);
+            var line = Regex.Match(quality, "<li>Staging <code>stg_events</code>: dropped from raw rows: ([^;]*);").Groups[1].Value;
+            foreach (var d in dropped)
+                Assert.Contains($"{Count(d.Value.GetInt64())} {d.Name.Replace('_', ' ')}", line);
+        }
 
         var guardrails = Section("guardrails");
         var expected = readout.Metrics.Where(m => m.Guardrail is not null).ToList();
