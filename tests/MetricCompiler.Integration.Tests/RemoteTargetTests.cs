@@ -141,6 +141,44 @@ public sealed class RemoteTargetTests : IAsyncLifetime
         AssertNoSecretLeaked();
     }
 
+    /// <summary>
+    /// Two runs on one Trino or Snowflake schema cannot interleave: the lock table `metricc_run_lock` (created by the
+    /// run, dropped at its end) makes a second run exit 3 naming the first and change nothing; a lock a killed run left
+    /// behind is taken over once it is stale.
+    /// </summary>
+    [Theory]
+    [InlineData("trino")]
+    [InlineData("snowflake")]
+    public void A_run_while_another_holds_the_lock_table_changes_nothing_and_a_stale_lock_is_taken_over(string target)
+    {
+        const string lockCount = "select count(*) from information_schema.tables where table_name = 'metricc_run_lock'";
+        var schema = target == "trino" ? "acme" : "ACME";
+        Build(target);
+        Assert.Equal(0L, Scalar(target, lockCount));
+        Engine(target).Execute("insert into exp_homepage_cta__unit_metrics (unit_id) values ('previous-run-sentinel')", schema);
+
+        // Another run holds the lock (as its own create table left it).
+        Engine(target).Execute($"create table metricc_run_lock as select '`metricc run` (process 4242 on ci-7)' as holder, '{DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture)}' as since", schema);
+        var (exit, _, error) = Metricc("run", target);
+
+        Assert.Equal(3, exit);
+        Assert.Contains("in use by `metricc run` (process 4242 on ci-7)", error, StringComparison.Ordinal);
+        Assert.Contains("nothing was run or replaced", error, StringComparison.Ordinal);
+        Assert.Equal(1L, Scalar(target, "select count(*) from exp_homepage_cta__unit_metrics where unit_id = 'previous-run-sentinel'"));
+        Assert.Equal(0L, Scalar(target, "select count(*) from information_schema.tables where table_name like '%mc_build%'"));
+        Assert.Equal(1L, Scalar(target, lockCount));
+
+        // The holder was killed seven hours ago: the next run takes the lock over, runs, and releases it.
+        Engine(target).Execute("drop table metricc_run_lock", schema);
+        Engine(target).Execute($"create table metricc_run_lock as select '`metricc run` (process 4242 on ci-7)' as holder, '{DateTime.UtcNow.AddHours(-7).ToString("o", CultureInfo.InvariantCulture)}' as since", schema);
+        var (again, _, againError) = Metricc("run", target);
+
+        Assert.True(again == 0, againError);
+        Assert.Equal(0L, Scalar(target, "select count(*) from exp_homepage_cta__unit_metrics where unit_id = 'previous-run-sentinel'"));
+        Assert.Equal(0L, Scalar(target, lockCount));
+        AssertNoSecretLeaked();
+    }
+
     [Theory]
     [InlineData("trino")]
     [InlineData("snowflake")]

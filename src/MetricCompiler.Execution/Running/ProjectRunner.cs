@@ -66,9 +66,10 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
         if (!TryOpen(session, out var adapter, out var cannotOpen))
             return cannotOpen;
 
+        IDisposable? serverLock = null;
         try
         {
-            if (RunLock.HeldOnServer(adapter, session.Target) is { } holder)
+            if (RunLock.HeldOnServer(adapter, session.Target, "run", out serverLock) is { } holder)
                 return RunOutcome.Failed(ExitCodes.Warehouse, holder, session.Diagnostics);
             observer.RunStarted(session.Selected.Count, session.Target.Name, adapter.Description);
             try
@@ -148,6 +149,7 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
         }
         finally
         {
+            serverLock?.Dispose();
             try
             {
                 adapter.Dispose();

@@ -72,8 +72,19 @@ public sealed class RunLock : IDisposable
     /// closes, even if the process dies: the server notices a dead client within a second, also mid-statement). Returns null when taken (or for another engine), else why the run cannot go on,
     /// naming the server process that holds it.
     /// </summary>
-    public static string? HeldOnServer(IWarehouseAdapter adapter, TargetDefinition target)
+    public static string? HeldOnServer(IWarehouseAdapter adapter, TargetDefinition target) => HeldOnServer(adapter, target, "run", out _);
+
+    /// <summary>
+    /// As <see cref="HeldOnServer(IWarehouseAdapter, TargetDefinition)"/>, and on Trino and Snowflake, which have no
+    /// advisory lock, a table is the lock: <c>create table metricc_run_lock</c> (no <c>if not exists</c>) succeeds for
+    /// exactly one run, and <paramref name="release"/> drops it when the run ends. A lock a killed run left behind is
+    /// taken over once it is older than <see cref="StaleRemoteLock"/> (no run of ours lasts that long).
+    /// </summary>
+    public static string? HeldOnServer(IWarehouseAdapter adapter, TargetDefinition target, string command, out IDisposable? release)
     {
+        release = null;
+        if (target.Adapter is "trino" or "snowflake")
+            return HeldOnRemote(adapter, target, command, out release);
         if (target.Adapter != "postgres")
             return null;
         const string key = "hashtext('metricc_run:' || current_schema())";
@@ -90,6 +101,59 @@ public sealed class RunLock : IDisposable
         var who = holders.Count == 0 ? "another run" : string.Create(CultureInfo.InvariantCulture,
             $"another run (PostgreSQL backend {holders[0]["pid"]}, connected since {holders[0]["backend_start"]:yyyy-MM-dd HH:mm:ss})");
         return $"target `{target.Name}` is in use by {who}; nothing was run or replaced: wait for it to finish and run again";
+    }
+
+    /// <summary>The lock table of a Trino or Snowflake target, in the run's schema.</summary>
+    public const string RemoteLockTable = "metricc_run_lock";
+
+    /// <summary>How old a remote lock must be before a new run takes it over from a run that died holding it.</summary>
+    public static readonly TimeSpan StaleRemoteLock = TimeSpan.FromHours(6);
+
+    private static string? HeldOnRemote(IWarehouseAdapter adapter, TargetDefinition target, string command, out IDisposable? release)
+    {
+        release = null;
+        var table = adapter.Dialect.QuoteRelation(RemoteLockTable);
+        var now = DateTime.UtcNow;
+        var holder = string.Create(CultureInfo.InvariantCulture,
+            $"`metricc {command}` (process {Environment.ProcessId} on {Environment.MachineName}, started {now:yyyy-MM-dd HH:mm:ss} UTC)").Replace("'", "''");
+        var create = $"create table {table} as select '{holder}' as holder, '{now.ToString("o", CultureInfo.InvariantCulture)}' as since";
+        for (var attempt = 0; attempt < 2; attempt++)
+        {
+            try
+            {
+                adapter.Execute(create);
+                release = new RemoteLease(adapter, table);
+                return null;
+            }
+            catch (Exception e) when (ProjectRunner.IsWarehouseFailure(e) && adapter.TableExists(RemoteLockTable))
+            {
+                var rows = adapter.Query($"select holder, since from {table}");
+                var who = rows.Count == 0 ? "another run" : Convert.ToString(rows[0]["holder"], CultureInfo.InvariantCulture) ?? "another run";
+                var stale = rows.Count == 0 || (DateTime.TryParse(Convert.ToString(rows[0]["since"], CultureInfo.InvariantCulture), CultureInfo.InvariantCulture,
+                    DateTimeStyles.RoundtripKind, out var since) && now - since.ToUniversalTime() > StaleRemoteLock);
+                if (!stale || attempt > 0)
+                    return $"target `{target.Name}` is in use by {who} (the table `{RemoteLockTable}`); nothing was run or replaced: " +
+                        $"wait for it to finish and run again (a lock older than {StaleRemoteLock.TotalHours:0} hours is taken over)";
+                adapter.Execute(adapter.Dialect.DropTableIfExists(table));
+            }
+        }
+
+        return null;
+    }
+
+    private sealed class RemoteLease(IWarehouseAdapter adapter, string table) : IDisposable
+    {
+        public void Dispose()
+        {
+            try
+            {
+                adapter.Execute(adapter.Dialect.DropTableIfExists(table));
+            }
+            catch (Exception e) when (ProjectRunner.IsWarehouseFailure(e))
+            {
+                // The connection is gone; the next run takes the lock over once it is stale.
+            }
+        }
     }
 
     public void Dispose()
