@@ -374,6 +374,33 @@ public static class Planner
 
         var finalItems = new List<SelectItem> { Col(Unit, "unit_id").Item(), Col(Unit, "variant").Item() };
         finalItems.AddRange(units.Columns.Select(c => c.Expression.As(c.Name, c.Comment)));
+        foreach (var attribute in experiment.AttributeCovariates)
+        {
+            var source = attribute.Source;
+            var cteName = $"attribute_{attribute.Name}";
+            var alias = $"a_{attribute.Name}";
+            ctes.Add(new CommonTableExpression(cteName,
+                new SelectQuery(
+                    [Col(source.Entity.Name).As("unit_id"), Col(attribute.Column.Name).As("attribute_value")],
+                    From(new NodeRef(NodeNames.Staging(source.Name)))),
+                $"covariate attribute `{attribute.Column.Name}` of source `{source.Name}` (one row per unit)"));
+            from = new JoinFrom(from, JoinKind.Left, From(new CteRef(cteName), alias), Eq(Col(alias, "unit_id"), Col(Unit, "unit_id")));
+            var value = Col(alias, "attribute_value");
+            foreach (var (column, level) in attribute.UnitColumnsWithLevels)
+            {
+                var (expression, comment) = level switch
+                {
+                    null => (Cast(Coalesce(value, Num(0)), SqlType.Double), $"covariate: `{attribute.Column.Name}`, 0 when null"),
+                    "" => (Cast(new CaseExpr([new WhenClause(new IsNullExpr(value, false), Num(1))], Num(0)), SqlType.Double), $"covariate: `{attribute.Column.Name}` is null"),
+                    _ => (Cast(new CaseExpr([new WhenClause(Eq(Cast(value, SqlType.String), Str(level)), Num(1))], Num(0)), SqlType.Double),
+                        $"covariate: `{attribute.Column.Name}` = '{level}' (reference '{attribute.Levels![0]}')"),
+                };
+                finalItems.Add(expression.As(column, comment));
+            }
+
+            dependsOn.Add(NodeNames.Staging(source.Name));
+        }
+
         foreach (var segment in experiment.Segments)
         {
             var source = segment.Source;
@@ -553,7 +580,7 @@ public static class Planner
 
     private static SelectQuery StatisticsPart(BoundExperiment experiment, BoundMetric metric, ExperimentStatistics statistics,
         IReadOnlyList<SelectItem> keys, IReadOnlyList<SqlExpr> groupBy, string quantileSuffix = "") =>
-        new([.. keys, Str(metric.Name).As(StatisticsColumns.Metric), Col(StatisticsColumns.Variant).Item(), .. statistics.Aggregates(), .. statistics.CovariateMatrix(experiment.Covariates.Count)],
+        new([.. keys, Str(metric.Name).As(StatisticsColumns.Metric), Col(StatisticsColumns.Variant).Item(), .. statistics.Aggregates(), .. statistics.CovariateMatrix(experiment.CovariateColumnCount)],
             statistics is QuantileStatistics quantile
                 ? From(new CteRef(quantile.PositionsName(quantileSuffix)))
                 : statistics.Cap is null

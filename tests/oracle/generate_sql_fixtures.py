@@ -20,6 +20,12 @@ covariates_experiment.json
   Page views and purchases of 2 x 1500 units before (14 days) and after exposure. `views` (count) and `purchased`
   (proportion) adjusted by both pre-period counts: theta from statsmodels OLS(y ~ 1 + X) on the pooled arms, the
   effect and its SE from OLS(y - X theta ~ 1 + T) with HC2 (the oracle's regression_moments).
+
+attribute_covariates_experiment.json
+  Page views of 2 x 800 units before and after exposure and two unit attributes from a users source: `country`
+  (categorical, levels US, DE, FR: one-hot of DE and FR, US the reference; other countries and nulls are all zeros)
+  and `age` (numeric, some null: 0 plus a missing indicator). `views` adjusted by views__pre, country__de,
+  country__fr, age__attr, age__missing together, as covariates_experiment.
 """
 
 import json
@@ -121,9 +127,48 @@ def covariates_experiment():
     }
 
 
+def attribute_covariates_experiment():
+    """Per unit: page views before and after exposure, a country and an age (both sometimes null) that shift the
+    unit's activity. `views` (count) is adjusted by its pre-period value and the attributes' design columns."""
+    rng = np.random.default_rng(20261205)
+    countries = ["US", "DE", "FR", "BR", None]
+    country_effect = {"US": 1.0, "DE": 1.5, "FR": 0.7, "BR": 1.2, None: 1.0}
+    units = []
+    data = {"control": [], "treatment": []}
+    for variant, effect, count in [("control", 1.0, 800), ("treatment", 1.05, 800)]:
+        for i in range(count):
+            country = countries[int(rng.integers(0, len(countries)))]
+            age = None if rng.random() < 0.15 else int(rng.integers(18, 70))
+            activity = float(rng.lognormal(0.0, 0.5)) * country_effect[country] * (1.0 + (0 if age is None else (age - 40) / 50.0))
+            row = {"unit": "%s_%05d" % (variant[0], i), "variant": variant, "country": country, "age": age,
+                   "pre_views": int(rng.poisson(3 * activity)), "views": int(rng.poisson(3 * activity * effect))}
+            units.append(row)
+            data[variant].append(row)
+    names = ["views__pre", "country__de", "country__fr", "age__attr", "age__missing"]
+
+    def design(r):
+        return [float(r["pre_views"]), 1.0 if r["country"] == "DE" else 0.0, 1.0 if r["country"] == "FR" else 0.0,
+                0.0 if r["age"] is None else float(r["age"]), 1.0 if r["age"] is None else 0.0]
+
+    arms = {}
+    for v in ("control", "treatment"):
+        arms[v] = oracle.Arm(y=np.array([float(r["views"]) for r in data[v]]), X=np.array([design(r) for r in data[v]]))
+    m = oracle.Metric("views", "mean", arms, covariate_names=names)
+    comparison, _ = oracle.comparison(m, "control", "treatment", 0.05, "frequentist", 5000.0, None, "relative")
+    return {
+        "header": HEADER,
+        "description": "a pre-period count, a categorical attribute (one-hot, first level the reference) and a numeric attribute with nulls (0 and a missing indicator) as five covariates of a count; statsmodels OLS as covariates_experiment",
+        "tolerances": {"comparison": 1e-6},
+        "covariates": names,
+        "units": units,
+        "comparisons": {"views": comparison},
+    }
+
+
 def main():
     os.makedirs(OUT_DIR, exist_ok=True)
-    for name, body in [("quantile_experiment", quantile_experiment()), ("covariates_experiment", covariates_experiment())]:
+    for name, body in [("quantile_experiment", quantile_experiment()), ("covariates_experiment", covariates_experiment()),
+                       ("attribute_covariates_experiment", attribute_covariates_experiment())]:
         path = os.path.join(OUT_DIR, name + ".json")
         with open(path, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(json.dumps(body, indent=None, separators=(",", ":"), allow_nan=False) + "\n")

@@ -112,6 +112,12 @@ public static class DiagnosticCodes
     public static readonly DiagnosticDescriptor InvalidCovariate = new("MC3009", "Invalid covariate", DescriptorSeverity.Error,
         "An entry of `analysis.covariates` is not a simple count, sum, count_distinct or proportion metric, or is listed twice.",
         "Name count-like metrics of one source, each once.");
+    public static readonly DiagnosticDescriptor InvalidAttributeCovariate = new("MC3010", "Invalid unit-attribute covariate", DescriptorSeverity.Error,
+        "An `{attribute, source, levels}` entry of `analysis.covariates` names a column its source lacks, is a text column without `levels`, has fewer than two or repeated levels, or is listed twice.",
+        "Name a numeric column, or a categorical one with its `levels` (the first is the reference), of a source with one row per unit.");
+    public static readonly DiagnosticDescriptor AttributeSourceNotPerUnit = new("MC3011", "Attribute covariate source is not one row per unit", DescriptorSeverity.Error,
+        "The source of a unit-attribute covariate does not declare `unique_key` equal to its `entity`, so a unit could have several values.",
+        "Use a source with one row per unit (`unique_key:` its entity column), such as a users table.");
 
     public static readonly DiagnosticDescriptor MinimumDetectableEffectUnreachable = new("MC5001", "Experiment cannot reach its minimum detectable effect", DescriptorSeverity.Warning,
         "`metricc validate`: given the baseline data in the warehouse, an experiment cannot reach its declared `minimum_detectable_effect`.",

@@ -963,6 +963,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
                 segments.Add(new SegmentDefinition(name, source, column!, segment.Location()));
         }
 
+        var (metricCovariates, attributeCovariates) = ReadCovariates(reader, file, context);
         var method = reader.Choice("method", Methods) ?? defaults.Method;
         if (prior is not null && method != AnalysisMethod.Bayesian)
             diagnostics.Warning(DiagnosticCodes.UnsupportedCombination, reader.At("prior"), $"{context}: `prior` is used only with `method: bayesian`");
@@ -980,10 +981,64 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
             segments,
             reader.Choice("scale", Scales) ?? TestScale.Relative)
         {
-            Covariates = reader.Names("covariates"),
+            Covariates = metricCovariates,
+            AttributeCovariates = attributeCovariates,
         };
         reader.Finish();
         return result;
+    }
+
+    /// <summary>
+    /// <c>covariates:</c> a list of metric names and <c>{attribute, source, levels}</c> mappings (unit attributes).
+    /// </summary>
+    private (IReadOnlyList<NameReference> Metrics, IReadOnlyList<AttributeCovariateDefinition> Attributes) ReadCovariates(YamlMappingReader reader, string file, string context)
+    {
+        if (reader.Node("covariates") is not YamlSequenceNode sequence || sequence.Children.All(c => c is YamlScalarNode))
+            return (reader.Names("covariates"), []);
+        var metrics = new List<NameReference>();
+        var attributes = new List<AttributeCovariateDefinition>();
+        foreach (var item in sequence.Children)
+        {
+            switch (item)
+            {
+                case YamlScalarNode { Value: { } name }:
+                    metrics.Add(new NameReference(name, Location(file, item)));
+                    break;
+                case YamlMappingNode mapping:
+                    var entry = new YamlMappingReader(mapping, file, diagnostics, $"{context} covariate", YamlKeys.Covariate);
+                    var attribute = entry.String("attribute", required: true);
+                    var source = entry.Reference("source", required: true);
+                    List<string>? levels = null;
+                    if (entry.Node("levels") is { } levelsNode)
+                    {
+                        levels = [];
+                        if (levelsNode is YamlSequenceNode levelList)
+                        {
+                            foreach (var level in levelList.Children)
+                            {
+                                if (level is YamlScalarNode { Value: { } text })
+                                    levels.Add(text);
+                                else
+                                    diagnostics.Error(DiagnosticCodes.WrongNodeType, Location(file, level), $"{context}: each level of covariate `{attribute}` must be a value");
+                            }
+                        }
+                        else
+                        {
+                            diagnostics.Error(DiagnosticCodes.WrongNodeType, entry.At("levels"), $"{context}: `levels` of covariate `{attribute}` must be a list of values");
+                        }
+                    }
+
+                    entry.Finish();
+                    if (attribute is not null && source is not null)
+                        attributes.Add(new AttributeCovariateDefinition(attribute, source, levels, entry.Location()));
+                    break;
+                default:
+                    diagnostics.Error(DiagnosticCodes.WrongNodeType, Location(file, item), $"{context}: each entry of `covariates` must be a metric name or an `{{attribute, source, levels}}` mapping");
+                    break;
+            }
+        }
+
+        return (metrics, attributes);
     }
 
     private static readonly Dictionary<string, PrimaryRule> PrimaryRules = new(StringComparer.Ordinal)

@@ -37,6 +37,7 @@ public static class YamlKeys
     public const string Cuped = "cuped";
     public const string Prior = "prior";
     public const string Segment = "segment";
+    public const string Covariate = "covariate";
     public const string Decision = "decision";
 
     /// <summary>
@@ -97,6 +98,7 @@ public static class YamlKeys
         [Cuped] = ["enabled", "lookback_days"],
         [Prior] = ["mean", "variance"],
         [Segment] = ["name", "source", "column"],
+        [Covariate] = ["attribute", "source", "levels"],
         [Decision] = ["ship_when_primary", "guardrails", "require_srm_clean"],
     };
 

@@ -44,8 +44,14 @@ public sealed class UnitValueBuilder(int cupedLookbackDays)
     private readonly IReadOnlyList<Types.SimpleMetric> _covariates = [];
     private readonly int _covariateLookbackDays;
 
+    /// <summary>
+    /// The unit-metrics columns of <c>analysis.covariates</c>' unit attributes (the planner joins and computes them);
+    /// they follow the metric covariates in every adjusted metric's design.
+    /// </summary>
+    public IReadOnlyList<string> AttributeColumns { get; init; } = [];
+
     /// <summary>The number of covariates k of the experiment's regression adjustment (0: none).</summary>
-    public int CovariateCount => _covariates.Count;
+    public int CovariateCount => _covariates.Count + AttributeColumns.Count;
 
     /// <summary>The alias of the source rows inside a measure.</summary>
     public const string RowAlias = "e";
@@ -122,7 +128,7 @@ public sealed class UnitValueBuilder(int cupedLookbackDays)
     {
         Column(metric.Name, Finish(perUnit(UnitTimeFrame.After), zeroWhenEmpty), $"{metric.Type.Name} metric defined at {metric.Location}");
         var kind = binary ? MetricCompiler.Statistics.MetricKind.Proportion : MetricCompiler.Statistics.MetricKind.Mean;
-        if (_covariates.Count > 0 && zeroWhenEmpty)
+        if (CovariateCount > 0 && zeroWhenEmpty)
         {
             var columns = new List<string>();
             foreach (var input in _covariates)
@@ -135,6 +141,7 @@ public sealed class UnitValueBuilder(int cupedLookbackDays)
                     $"covariate: `{input.Name}` in the {_covariateLookbackDays} days before first exposure");
             }
 
+            columns.AddRange(AttributeColumns);
             return new MeanStatistics(metric.Name, null, kind) { Covariates = columns };
         }
 

@@ -169,7 +169,19 @@ public sealed record AnalysisSettings(
     /// count-like metric of the experiment together (regression adjustment with a covariate vector); empty: none.
     /// </summary>
     public IReadOnlyList<NameReference> Covariates { get; init; } = [];
+
+    /// <summary>
+    /// The <c>{attribute, source, levels}</c> entries of <c>covariates:</c>: unit attributes known at assignment that adjust
+    /// every count-like metric together with <see cref="Covariates"/>; empty: none.
+    /// </summary>
+    public IReadOnlyList<AttributeCovariateDefinition> AttributeCovariates { get; init; } = [];
 }
+
+/// <summary>
+/// A unit attribute used as a covariate: column <c>Attribute</c> of a source with one row per unit; numeric when
+/// <c>Levels</c> is null, else categorical (one-hot of the levels after the first, which is the reference).
+/// </summary>
+public sealed record AttributeCovariateDefinition(string Attribute, NameReference Source, IReadOnlyList<string>? Levels, SourceLocation Location);
 
 /// <summary>The scale the readout's p-value, interval and significance are on (one test, one scale).</summary>
 public enum TestScale

@@ -85,6 +85,40 @@ public sealed record BoundSegment(SegmentDefinition Definition, BoundSource Sour
 }
 
 /// <summary>
+/// A unit attribute used as a covariate, bound to its column of a source with one row per unit. Numeric: its value
+/// (0 when null) and a missing indicator; categorical: one 0/1 column per declared level after the first (the reference).
+/// </summary>
+public sealed record BoundAttributeCovariate(AttributeCovariateDefinition Definition, BoundSource Source, BoundColumn Column)
+{
+    public string Name => Definition.Attribute.ToLowerInvariant();
+
+    public IReadOnlyList<string>? Levels => Definition.Levels;
+
+    /// <summary>The unit-metrics columns, in design order, each with the level it indicates (null: the numeric value; "" the missing indicator).</summary>
+    public IReadOnlyList<(string Column, string? Level)> UnitColumnsWithLevels
+    {
+        get
+        {
+            if (Levels is not { } levels)
+                return [($"{Name}__attr", null), ($"{Name}__missing", "")];
+            var result = new List<(string, string?)>();
+            for (var i = 1; i < levels.Count; i++)
+            {
+                var suffix = levels[i].ToLowerInvariant();
+                if (suffix.Length == 0 || !suffix.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '_')
+                    || levels.Where((l, j) => j != i && string.Equals(l, levels[i], StringComparison.OrdinalIgnoreCase)).Any())
+                    suffix = $"level{i + 1}";
+                result.Add(($"{Name}__{suffix}", levels[i]));
+            }
+
+            return result;
+        }
+    }
+
+    public IReadOnlyList<string> UnitColumns => [.. UnitColumnsWithLevels.Select(c => c.Column)];
+}
+
+/// <summary>
 /// An experiment after binding. <see cref="Metrics"/> lists every analysed metric once, primary before secondary before
 /// guardrail; each has a per-unit value (binding refused the types that have none).
 /// </summary>
@@ -105,6 +139,12 @@ public sealed record BoundExperiment(
     /// metric of the experiment together (empty: none).
     /// </summary>
     public IReadOnlyList<SimpleMetric> Covariates { get; init; } = [];
+
+    /// <summary><c>analysis.covariates</c>' unit attributes, bound (empty: none); they follow <see cref="Covariates"/> in the design.</summary>
+    public IReadOnlyList<BoundAttributeCovariate> AttributeCovariates { get; init; } = [];
+
+    /// <summary>The number of covariate columns k of the regression adjustment: one per metric, the attributes' columns.</summary>
+    public int CovariateColumnCount => Covariates.Count + AttributeCovariates.Sum(a => a.UnitColumns.Count);
 
     /// <summary>The holdout this experiment is, or null for an experiment whose variants are logged.</summary>
     public BoundHoldout? Holdout => (Exposure.Variant as HeldOutByHash)?.Holdout;

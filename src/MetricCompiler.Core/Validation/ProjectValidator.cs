@@ -345,10 +345,11 @@ public static partial class ProjectValidator
 
         var assignment = exposure is null ? null : ValidateAssignment(experiment, exposure, context, diagnostics);
         var covariates = ValidateCovariates(experiment, binder, context, diagnostics);
+        var attributeCovariates = ValidateAttributeCovariates(experiment, binder, context, diagnostics);
         var control = experiment.Control;
         if (diagnostics.Items.Count(d => d.IsError) > errorsBefore || exposure is null || control is null || segments is null)
             return null;
-        return new BoundExperiment(experiment, exposure, control, metrics, segments, assignment) { Covariates = covariates };
+        return new BoundExperiment(experiment, exposure, control, metrics, segments, assignment) { Covariates = covariates, AttributeCovariates = attributeCovariates };
     }
 
     /// <summary>
@@ -379,6 +380,67 @@ public static partial class ProjectValidator
             }
 
             result.Add(simple);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// <c>analysis.covariates</c>' unit attributes: a column of a declared source with one row per unit (MC3011); numeric,
+    /// or text/boolean with at least two distinct <c>levels</c> (MC3010); each attribute once.
+    /// </summary>
+    private static IReadOnlyList<BoundAttributeCovariate> ValidateAttributeCovariates(ExperimentDefinition experiment, MetricBinder binder, string context, DiagnosticBag diagnostics)
+    {
+        var result = new List<BoundAttributeCovariate>();
+        foreach (var attribute in experiment.Analysis.AttributeCovariates)
+        {
+            var source = binder.Source(attribute.Source, $"{context}: covariate `{attribute.Attribute}`");
+            if (source is null)
+                continue;
+            var column = source.FindColumn(attribute.Attribute);
+            if (column is null)
+            {
+                diagnostics.Error(DiagnosticCodes.InvalidAttributeCovariate, attribute.Location, $"{context}: covariate attribute `{attribute.Attribute}` is not a column of source `{source.Name}`",
+                    NameSuggester.Hint(attribute.Attribute, source.Columns.Select(c => c.Name).ToList(), "column"));
+                continue;
+            }
+
+            if (!source.IsOneRowPerEntity)
+            {
+                diagnostics.Error(DiagnosticCodes.AttributeSourceNotPerUnit, attribute.Location,
+                    $"{context}: covariate attribute `{attribute.Attribute}`: source `{source.Name}` does not declare one row per unit (`unique_key: {source.Entity.Name}`)",
+                    "a unit attribute comes from a source with one row per unit, such as a users table");
+                continue;
+            }
+
+            var numeric = column.Type is ColumnType.Integer or ColumnType.Number;
+            if (attribute.Levels is null && !numeric)
+            {
+                diagnostics.Error(DiagnosticCodes.InvalidAttributeCovariate, attribute.Location,
+                    $"{context}: covariate attribute `{attribute.Attribute}` is a {column.Type.ToString().ToLowerInvariant()} column without `levels`",
+                    "list its categories: `levels: [first, second, ...]` (the first is the reference, the rest get one 0/1 column each)");
+                continue;
+            }
+
+            if (attribute.Levels is { } levels && (levels.Count < 2 || levels.Distinct(StringComparer.Ordinal).Count() != levels.Count || column.Type == ColumnType.Timestamp))
+            {
+                diagnostics.Error(DiagnosticCodes.InvalidAttributeCovariate, attribute.Location,
+                    column.Type == ColumnType.Timestamp
+                        ? $"{context}: covariate attribute `{attribute.Attribute}` is a timestamp column; it cannot have levels"
+                        : $"{context}: covariate attribute `{attribute.Attribute}` needs at least two distinct levels, not [{string.Join(", ", levels)}]",
+                    "a categorical attribute lists each category once; the first is the reference");
+                continue;
+            }
+
+            var bound = new BoundAttributeCovariate(attribute, source, column);
+            if (result.Any(r => r.Name == bound.Name))
+            {
+                diagnostics.Error(DiagnosticCodes.InvalidAttributeCovariate, attribute.Location, $"{context}: covariate attribute `{attribute.Attribute}` is listed twice",
+                    "list each covariate once: the same column twice is collinear");
+                continue;
+            }
+
+            result.Add(bound);
         }
 
         return result;

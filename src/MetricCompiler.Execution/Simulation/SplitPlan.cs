@@ -47,12 +47,14 @@ internal sealed class SplitPlan
             var statistics = lowered.Of(entry.Metric);
             var isLifted = lifted.Contains(name);
             var f = isLifted ? factor : 1.0;
+            // a capped metric's unit columns are capped first, as the statistics SQL caps them before its sums
+            string C(string column) => statistics.Cap is { } cap ? builder.Capped(column, cap) : column;
             switch (statistics)
             {
                 case RatioStatistics ratio:
                 {
-                    var num = ratio.Numerator;
-                    var den = ratio.Denominator;
+                    var num = C(ratio.Numerator);
+                    var den = C(ratio.Denominator);
                     int[] terms = [builder.Ones(), builder.Value(num), builder.Square(num), builder.Value(den), builder.Square(den), builder.Product(num, den)];
                     int[]? presence = builder.HasNulls(num) || builder.HasNulls(den)
                         ? [builder.Present(num), builder.Present(den), builder.BothPresent(num, den)]
@@ -64,8 +66,8 @@ internal sealed class SplitPlan
                 case MeanStatistics { Covariates.Count: > 0 } adjusted:
                 {
                     // several covariates: n, sum and squares of y, then the matrix columns in StatisticsColumns.MatrixColumns order
-                    var value = adjusted.Value;
-                    var x = adjusted.Covariates;
+                    var value = C(adjusted.Value);
+                    var x = adjusted.Covariates.Select(C).ToList();
                     var k = x.Count;
                     var terms = new List<int> { builder.Present(value), builder.Value(value), builder.Square(value) };
                     var scale = new List<double> { 1, f, f * f };
@@ -88,8 +90,8 @@ internal sealed class SplitPlan
 
                 case MeanStatistics mean:
                 {
-                    var value = mean.Value;
-                    int[] terms = mean.Covariate is { } covariate
+                    var value = C(mean.Value);
+                    int[] terms = mean.Covariate is { } uncapped && C(uncapped) is var covariate
                         ? [builder.Present(value), builder.Value(value), builder.Square(value), builder.Value(covariate), builder.Square(covariate), builder.Product(value, covariate)]
                         : [builder.Present(value), builder.Value(value), builder.Square(value)];
                     double[] scale = mean.Cuped ? [1, f, f * f, 1, 1, f] : [1, f, f * f];
@@ -99,9 +101,9 @@ internal sealed class SplitPlan
 
                 case QuantileStatistics quantile:
                     // Order statistics are no sums: each split sorts the arm's values (lifted: B's times 1 + lift).
-                    metrics.Add(new SplitMetric(name, statistics, entry.Role, false, isLifted, [builder.Present(quantile.Value)], [1], null)
+                    metrics.Add(new SplitMetric(name, statistics, entry.Role, false, isLifted, [builder.Present(C(quantile.Value))], [1], null)
                     {
-                        Values = data.Column(quantile.Value),
+                        Values = builder.Column(C(quantile.Value)),
                         LiftFactor = f,
                     });
                     break;
@@ -238,10 +240,45 @@ internal sealed class SplitPlan
     private sealed class TermBuilder(UnitMetricsData data)
     {
         private readonly Dictionary<string, int> _index = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, double[]> _capped = new(StringComparer.Ordinal);
+
+        /// <summary>A unit column as read, or a capped copy registered by <see cref="Capped"/>.</summary>
+        public double[] Column(string column) => _capped.TryGetValue(column, out var values) ? values : data.Column(column);
+
+        /// <summary>
+        /// Registers <paramref name="column"/> capped by <paramref name="cap"/> (values above the cap count as the cap; a
+        /// null stays null) and returns its name. A percentile cap is taken over every analysed unit's non-null value,
+        /// pooled across variants, with numpy's linear interpolation, as the statistics SQL's <c>caps</c> CTE computes it;
+        /// every split of the simulation uses the same cap, as the units are the same.
+        /// </summary>
+        public string Capped(string column, Core.Model.MetricCap cap)
+        {
+            var name = StatisticsColumns.CapColumn(column, cap);
+            if (!_capped.ContainsKey(name))
+            {
+                var values = data.Column(column);
+                var limit = cap.Value ?? CapPercentile(values, cap.Percentile!.Value);
+                _capped[name] = Array.ConvertAll(values, v => v > limit ? limit : v);
+            }
+
+            return name;
+        }
+
+        /// <summary>numpy's default percentile: h = p (n - 1) over the sorted non-null values, x[floor h] + (h - floor h)(x[floor h + 1] - x[floor h]).</summary>
+        internal static double CapPercentile(double[] values, double p)
+        {
+            var sorted = values.Where(v => !double.IsNaN(v)).Order().ToArray();
+            if (sorted.Length == 0)
+                return double.NaN;
+            var h = p * (sorted.Length - 1);
+            var low = (int)Math.Floor(h);
+            var high = Math.Min(low + 1, sorted.Length - 1);
+            return sorted[low] + ((h - low) * (sorted[high] - sorted[low]));
+        }
 
         public List<double[]> Terms { get; } = [];
 
-        public bool HasNulls(string column) => Array.Exists(data.Column(column), double.IsNaN);
+        public bool HasNulls(string column) => Array.Exists(Column(column), double.IsNaN);
 
         public int Ones() => Term("1", () => Enumerable.Repeat(1.0, data.Units).ToArray());
 
@@ -268,12 +305,12 @@ internal sealed class SplitPlan
             return index;
         }
 
-        private double[] Map(string column, Func<double, double> f) => Array.ConvertAll(data.Column(column), v => f(v));
+        private double[] Map(string column, Func<double, double> f) => Array.ConvertAll(Column(column), v => f(v));
 
         private double[] Zip(string a, string b, Func<double, double, double> f)
         {
-            var x = data.Column(a);
-            var y = data.Column(b);
+            var x = Column(a);
+            var y = Column(b);
             var result = new double[x.Length];
             for (var i = 0; i < x.Length; i++)
                 result[i] = f(x[i], y[i]);

@@ -18,7 +18,10 @@ public static class ExperimentLowering
     public static LoweredExperiment Lower(BoundExperiment experiment)
     {
         var cuped = experiment.Analysis.Cuped;
-        var units = new UnitValueBuilder(cuped.Enabled ? cuped.LookbackDays : 0, experiment.Covariates, cuped.LookbackDays);
+        var units = new UnitValueBuilder(cuped.Enabled ? cuped.LookbackDays : 0, experiment.Covariates, cuped.LookbackDays)
+        {
+            AttributeColumns = [.. experiment.AttributeCovariates.SelectMany(a => a.UnitColumns)],
+        };
         var statistics = new Dictionary<string, ExperimentStatistics>(StringComparer.Ordinal);
         foreach (var metric in experiment.Metrics)
             statistics[metric.Metric.Name] = units.Statistics(metric.Metric) with { Cap = metric.Metric.Definition.Cap };

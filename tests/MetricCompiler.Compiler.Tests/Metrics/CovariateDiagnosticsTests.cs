@@ -14,12 +14,12 @@ public sealed class CovariateDiagnosticsTests
     private static TempProject With(string covariates) =>
         new(("metrics.yml", Fixtures.Project.TrimEnd() + $"\n    analysis:\n      covariates: {covariates}\n"));
 
-    private static (Diagnostic Error, string Text) Single(string covariates)
+    private static (Diagnostic Error, string Text) Single(string covariates, string code = "MC3009")
     {
         using var project = With(covariates);
         var result = project.Load();
         var error = Assert.Single(result.Diagnostics, d => d.Severity == DiagnosticSeverity.Error);
-        Assert.True(error.Code == "MC3009", error.Format());
+        Assert.True(error.Code == code, error.Format());
         Assert.NotNull(error.Hint);
         var line = File.ReadAllLines(Path.Combine(project.Root, "metrics.yml"))[error.Location.Line - 1];
         return (error, line[(error.Location.Column - 1)..]);
@@ -48,5 +48,27 @@ public sealed class CovariateDiagnosticsTests
         Assert.Contains("sum((revenue__pre - centres.revenue__pre__centre) * (purchases__pre - centres.purchases__pre__centre)) as x1_x2", sql);
         var units = PlanCompiler.Compile(Planner.Plan(result.Bound!), SqlDialects.ForAdapter("duckdb")).Single(c => c.Node.Name == "exp_checkout__unit_metrics").Sql!;
         Assert.Contains("as purchases__pre", units);
+    }
+
+    [Fact]
+    public void A_unit_attribute_with_an_unknown_column_a_text_column_without_levels_or_a_source_not_per_unit_is_refused_where_it_is_declared()
+    {
+        var (unknown, text) = Single("[revenue, {attribute: countri, source: events, levels: [US, DE]}]", "MC3010");
+        Assert.StartsWith("{attribute: countri", text);
+        Assert.Contains("`countri` is not a column of source `events`", unknown.Message);
+        var (perUnit, at) = Single("[{attribute: revenue, source: events}]", "MC3011");
+        Assert.StartsWith("{attribute: revenue", at);
+        Assert.Contains("does not declare one row per unit", perUnit.Message);
+        using var project = new TempProject(("metrics.yml", Fixtures.Project.Replace("unique_key: event_id", "unique_key: user_id").TrimEnd()
+            + "\n    analysis:\n      covariates: [{attribute: event_type, source: events}, {attribute: event_type, source: events, levels: [a]}]\n"));
+        var errors = project.Load().Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToList();
+        Assert.Equal(["MC3010", "MC3010"], errors.Select(e => e.Code));
+        Assert.Contains("a string column without `levels`", errors[0].Message);
+        Assert.Contains("at least two distinct levels", errors[1].Message);
+        var lastLine = File.ReadAllLines(Path.Combine(project.Root, "metrics.yml")).Length;
+        Assert.All(errors, e => Assert.Equal(lastLine, e.Location.Line));
+        Assert.True(errors[0].Location.Column < errors[1].Location.Column, "each error is at its own entry");
+        var (unknownSource, _) = Single("[{attribute: age, source: people}]", "MC2002");
+        Assert.Contains("people", unknownSource.Message);
     }
 }
