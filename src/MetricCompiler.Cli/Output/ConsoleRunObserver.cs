@@ -1,4 +1,5 @@
 using System.Globalization;
+using MetricCompiler.Execution.Readout;
 using MetricCompiler.Execution.Running;
 using MetricCompiler.Planning;
 
@@ -22,10 +23,10 @@ public sealed class ConsoleRunObserver(TextWriter output) : IRunObserver
         else if (result.Status == NodeResult.Success)
         {
             Write($"{index} of {total} OK {node.KindName} {node.Name}", $"[{result.Rows?.ToString("N0", CultureInfo.InvariantCulture) ?? "0"} rows in {seconds}s]");
-            if (result.Dropped?.Where(d => d.Value > 0).ToList() is { Count: > 0 } dropped)
-                output.WriteLine($"{Now()}    dropped from raw rows: {string.Join(", ", dropped.Select(d => $"{d.Value.ToString("N0", CultureInfo.InvariantCulture)} {d.Key.Replace('_', ' ')}"))}");
-            if (result.Nulled?.Where(d => d.Value > 0).ToList() is { Count: > 0 } nulled)
-                output.WriteLine($"{Now()}    values made null: {string.Join(", ", nulled.Select(d => $"{d.Value.ToString("N0", CultureInfo.InvariantCulture)} {d.Key.Replace('_', ' ')}"))}");
+            if (result.Dropped is { } dropped && dropped.Any(d => d.Value > 0))
+                output.WriteLine($"{Now()}    dropped from raw rows: {StagingQuality.Describe(dropped)}");
+            if (result.Nulled is { } nulled && nulled.Any(d => d.Value > 0))
+                output.WriteLine($"{Now()}    values made null: {StagingQuality.Describe(nulled)}");
             if (result.Incremental is { } build)
                 output.WriteLine($"{Now()}    {build.Mode}: {build.Reason}");
         }

@@ -120,10 +120,10 @@ public sealed record ExperimentReadout(
 /// </summary>
 public sealed record StagingQuality(string Node, IReadOnlyDictionary<string, long> Dropped, IReadOnlyDictionary<string, long> Nulled)
 {
-    /// <summary>"5,497 duplicates, 12 missing entity", or "none".</summary>
+    /// <summary>"5,497 duplicates, 12 missing entity" (the audit's order, zero counts left out), or "none".</summary>
     public static string Describe(IReadOnlyDictionary<string, long> counts)
     {
-        var shown = counts.Where(c => c.Value > 0).OrderBy(c => c.Key, StringComparer.Ordinal).ToList();
+        var shown = counts.Where(c => c.Value > 0).ToList();
         return shown.Count == 0
             ? "none"
             : string.Join(", ", shown.Select(c => $"{c.Value.ToString("N0", System.Globalization.CultureInfo.InvariantCulture)} {c.Key.Replace('_', ' ')}"));

@@ -114,7 +114,7 @@ internal static class TestRunner
         var status = parity.MaxDroppedShare is { } max && share > max ? test.Severity == TestSeverity.Warn ? NodeResult.Warn : NodeResult.Fail
             : parity.WarnDroppedShare is { } warn && share > warn ? NodeResult.Warn
             : NodeResult.Pass;
-        var why = dropped == 0 ? "none" : string.Join(", ", reasons.Where(r => r.Value > 0).Select(r => $"{r.Value.ToString("N0", CultureInfo.InvariantCulture)} {r.Key.Replace('_', ' ')}"));
+        var why = Readout.StagingQuality.Describe(counts.Dropped);
         var message = $"staging dropped {dropped.ToString("N0", CultureInfo.InvariantCulture)} of {raw.ToString("N0", CultureInfo.InvariantCulture)} raw rows " +
             $"({RowCountParity.Percent(share)}): {why}" +
             (status == NodeResult.Pass ? "" : parity.MaxDroppedShare is { } m && share > m ? $"; more than `max_dropped_share` ({RowCountParity.Percent(m)})" : $"; more than `warn_dropped_share` ({RowCountParity.Percent(parity.WarnDroppedShare!.Value)})");
