@@ -51,10 +51,13 @@ public sealed record PlanNode(
     public bool IsView { get; init; }
 
     /// <summary>
-    /// A SQL model with <c>config(materialized='incremental')</c>: a run may keep the days of the table before its window
-    /// and recompute the rest (<see cref="IncrementalSql"/>).
+    /// A SQL model with <c>config(materialized='incremental')</c>, or the staging of a source with <c>incremental:</c>: a
+    /// run may keep the days of the table before its window and recompute the rest (<see cref="IncrementalSql"/>).
     /// </summary>
     public Core.Models.IncrementalConfig? Incremental { get; init; }
+
+    /// <summary>An incremental source's staging, in parts: what <see cref="IncrementalSql.Rebuild"/> stages a window with.</summary>
+    public StagingQuery? Staging { get; init; }
 
     /// <summary><c>table</c>, <c>view</c> or <c>incremental</c>.</summary>
     public string MaterializedName => IsView ? "view" : Incremental is not null ? "incremental" : "table";

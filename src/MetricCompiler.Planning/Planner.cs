@@ -133,32 +133,12 @@ public static class Planner
             ? new SaltedSha256Expr(salt, Col(c.Name)).As(c.Name, "pii: salted SHA-256, the raw value never leaves this statement")
             : Col(c.Name).Item()).ToList();
         var typedComment = string.Join("; ", ["every column cast to its declared type; rows without entity or event time dropped", .. keep.Skip(2).Select(k => k.Description)]);
-
-        QueryExpr query;
-        if (source.UniqueKey is { } key)
-        {
-            var tieBreak = new List<SortKey> { new(Col(source.EventTime.Name)) };
-            tieBreak.AddRange(source.Columns.Where(c => c.Name != source.EventTime.Name && c.Name != key.Name).Select(c => new SortKey(Col(c.Name))));
-            var ranked = new SelectQuery(
-                [new StarExpr("typed").Item(), new RowNumberExpr([Col(key.Name)], tieBreak).As("duplicate_rank")],
-                From(new CteRef("typed")));
-            query = new SelectQuery(columns, From(new CteRef("ranked")), Where: Eq(Col("duplicate_rank"), Num(1)))
-            {
-                With =
-                [
-                    new CommonTableExpression("typed", typed, typedComment),
-                    new CommonTableExpression("ranked", ranked, $"events sharing a `{key.Name}` are duplicates: keep the first"),
-                ],
-            };
-        }
-        else if (source.Rules.PiiColumns.Count > 0)
-        {
-            query = new SelectQuery(columns, From(new CteRef("typed"))) { With = [new CommonTableExpression("typed", typed, typedComment)] };
-        }
-        else
-        {
-            query = typed;
-        }
+        var tieBreak = new List<SortKey> { new(Col(source.EventTime.Name)) };
+        tieBreak.AddRange(source.Columns.Where(c => c.Name != source.EventTime.Name && c.Name != source.UniqueKey?.Name).Select(c => new SortKey(Col(c.Name))));
+        var staging = new StagingQuery(typed, typedComment, source.EventTime.Name, Typed(source.EventTime), source.UniqueKey?.Name, tieBreak, columns,
+            source.Rules.PiiColumns.Count > 0,
+            source.Rules.RetentionDays is { } days ? Ge(Col(source.EventTime.Name), new AddDaysExpr(new CurrentUtcTimestampExpr(), -days)) : null);
+        var query = staging.Full();
 
         return new PlanNode(NodeNames.Staging(source.Name), NodeKind.Staging,
             source.Definition.Description ?? $"Staged rows of source `{source.Name}`.",
@@ -166,6 +146,8 @@ public static class Planner
             ["staging", .. source.Definition.Tags])
         {
             Audit = StagingAudit(raw, keep, source),
+            Incremental = source.Definition.Incremental,
+            Staging = source.Definition.Incremental is null ? null : staging,
         };
     }
 
