@@ -385,6 +385,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
 {
     private readonly HashSet<string> _selected = session.Selected.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
     private readonly List<string> _built = [];
+    private readonly Dictionary<string, StagingCounts> _audits = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IncrementalBuild> _incremental = new(StringComparer.Ordinal);
     private readonly List<NodeResult> _results = [];
     private readonly List<ExperimentReadout> _readouts = [];
@@ -454,7 +455,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                 var blocked = test.Reads.FirstOrDefault(skipped.ContainsKey);
                 var result = blocked is not null
                     ? TestRunner.Skip(test, $"not run: `{blocked}` was skipped ({skipped[blocked]})")
-                    : TestRunner.Run(adapter, renderer, test, session.Now);
+                    : TestRunner.Run(adapter, renderer, test, session.Now, Audited);
                 _results.Add(result);
                 observer.TestFinished(test, result);
                 if (result.Status is not (NodeResult.Fail or NodeResult.Error))
@@ -494,7 +495,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                     var (rows, dropped) = Retry(node.Name).Execute(() =>
                     {
                         var built = node.Kind == NodeKind.Readout ? BuildReadout(adapter, node) : BuildTable(adapter, node, renderer);
-                        return (built, node.Audit is { } audit ? TestRunner.Audit(adapter, audit, built, renderer) : null);
+                        return (built, node.Audit is { } audit ? Audit(adapter, node, audit, built, renderer) : null);
                     });
                     var result = new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped?.Dropped) { Nulled = dropped?.Nulled, Incremental = BuildOf(node), Excluded = ExcludedUnits(adapter, node, renderer) };
                     _results.Add(result);
@@ -726,7 +727,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             {
                 pendingTests.Remove(readyTest);
                 runningTests.Add(readyTest);
-                running.Add(Task.Run(() => new Finished(null, readyTest, TestRunner.Run(worker, Renderer(worker), readyTest, session.Now), worker)));
+                running.Add(Task.Run(() => new Finished(null, readyTest, TestRunner.Run(worker, Renderer(worker), readyTest, session.Now, Audited), worker)));
             }
             else
             {
@@ -843,7 +844,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             var (rows, dropped) = Retry(node.Name).Execute(() =>
             {
                 var built = node.Kind == NodeKind.Readout ? BuildReadout(db, node) : BuildTable(db, node, renderer);
-                return (built, node.Audit is { } audit ? TestRunner.Audit(db, audit, built, renderer) : null);
+                return (built, node.Audit is { } audit ? Audit(db, node, audit, built, renderer) : null);
             });
             return new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped?.Dropped)
             {
@@ -1084,6 +1085,21 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         {
             return false;
         }
+    }
+
+    /// <summary>A staging node's audit, kept for its row-count parity test, which would run the same query again.</summary>
+    private StagingCounts Audit(IWarehouseAdapter db, PlanNode node, StagingAudit audit, long staged, SqlRenderer renderer)
+    {
+        var counts = TestRunner.Audit(db, audit, staged, renderer);
+        lock (_audits)
+            _audits[node.Name] = counts;
+        return counts;
+    }
+
+    private StagingCounts? Audited(string node)
+    {
+        lock (_audits)
+            return _audits.GetValueOrDefault(node);
     }
 
     private void DropBuilt()
