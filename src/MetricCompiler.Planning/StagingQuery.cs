@@ -39,38 +39,64 @@ public sealed record StagingQuery(
 
     /// <summary>
     /// The rows of <paramref name="table"/> (the staged table in place) before <paramref name="start"/>, and the raw rows
-    /// from <paramref name="start"/> on, staged; a raw row whose key the kept rows already hold is a later duplicate of it.
+    /// from <paramref name="start"/> on, staged (<see cref="Window"/>): the table an incremental staging builds in one
+    /// statement, on engines whose swap renames tables.
     /// </summary>
     public QueryExpr From(string table, DateOnly start)
     {
-        var from = new DateLiteral(start);
-        var windowed = Typed with { Where = And(Typed.Where, Ge(TypedEventTime, from)) };
-        var stagedWindow = Stage(windowed);
-        var kept = new SelectQuery([new StarExpr().Item()], Sql.Model.Sql.From(new SourceTableRef(table)),
-            Where: And(Lt(Col(EventTime), from), KeptRule));
-        var ctes = new List<CommonTableExpression>(stagedWindow.With);
-        SelectQuery recomputed;
-        if (UniqueKey is { } key)
-        {
-            ctes.Add(new CommonTableExpression(WindowCte, stagedWindow with { With = [] }, $"the raw rows from {start:yyyy-MM-dd} on, staged"));
-            ctes.Add(new CommonTableExpression(StagedKeysCte,
-                new SelectQuery([Col(key).Item()], Sql.Model.Sql.From(new SourceTableRef(table)), Where: Lt(Col(EventTime), from)),
-                $"the keys staged before {start:yyyy-MM-dd}: a raw row of the window with one of them is a later duplicate"));
-            recomputed = new SelectQuery([new StarExpr("w").Item()],
-                new JoinFrom(Sql.Model.Sql.From(new CteRef(WindowCte), "w"), JoinKind.Left, Sql.Model.Sql.From(new CteRef(StagedKeysCte), "k"), Eq(Col("k", key), Col("w", key))),
-                Where: new IsNullExpr(Col("k", key)));
-        }
-        else
-        {
-            ctes.Add(new CommonTableExpression(WindowCte, stagedWindow with { With = [] }, $"the raw rows from {start:yyyy-MM-dd} on, staged"));
-            recomputed = new SelectQuery([new StarExpr().Item()], Sql.Model.Sql.From(new CteRef(WindowCte)));
-        }
-
-        return new UnionAllQuery([kept, recomputed],
+        var (ctes, window) = WindowParts(table, start);
+        var kept = new SelectQuery([new StarExpr().Item()], Sql.Model.Sql.From(new SourceTableRef(table)), Where: Kept(start));
+        return new UnionAllQuery([kept, window],
             [$"the rows staged before {start:yyyy-MM-dd}, as the table in place has them", $"the raw rows from {start:yyyy-MM-dd} on, staged again"])
         {
             With = ctes,
         };
+    }
+
+    /// <summary>
+    /// The raw rows from <paramref name="start"/> on, staged; a raw row whose key the rows of <paramref name="table"/>
+    /// before <paramref name="start"/> already hold is a later duplicate of one of them, and is left out.
+    /// </summary>
+    public QueryExpr Window(string table, DateOnly start)
+    {
+        var (ctes, window) = WindowParts(table, start);
+        return window with { With = ctes };
+    }
+
+    /// <summary>
+    /// The staged rows of a run that wrote only the window, to <paramref name="windowTable"/>: the rows of
+    /// <paramref name="table"/> it keeps, and the window's.
+    /// </summary>
+    public QueryExpr Merged(string table, string windowTable, DateOnly start) => new UnionAllQuery(
+        [
+            new SelectQuery([new StarExpr().Item()], Sql.Model.Sql.From(new SourceTableRef(table)), Where: Kept(start)),
+            new SelectQuery([new StarExpr().Item()], Sql.Model.Sql.From(new SourceTableRef(windowTable))),
+        ],
+        [$"the rows `{table}` keeps in place", $"the raw rows from {start:yyyy-MM-dd} on, staged in this run"]);
+
+    /// <summary>
+    /// Which rows of the staged table in place an incremental run keeps: those before <paramref name="start"/> that the
+    /// rules still keep (<c>retention_days</c> counts from the time of the run).
+    /// </summary>
+    public SqlExpr Kept(DateOnly start) => And(Lt(Col(EventTime), new DateLiteral(start)), KeptRule);
+
+    private (List<CommonTableExpression> Ctes, SelectQuery Window) WindowParts(string table, DateOnly start)
+    {
+        var from = new DateLiteral(start);
+        var windowed = Typed with { Where = And(Typed.Where, Ge(TypedEventTime, from)) };
+        var stagedWindow = Stage(windowed);
+        var ctes = new List<CommonTableExpression>(stagedWindow.With)
+        {
+            new(WindowCte, stagedWindow with { With = [] }, $"the raw rows from {start:yyyy-MM-dd} on, staged"),
+        };
+        if (UniqueKey is not { } key)
+            return (ctes, new SelectQuery([new StarExpr().Item()], Sql.Model.Sql.From(new CteRef(WindowCte))));
+        ctes.Add(new CommonTableExpression(StagedKeysCte,
+            new SelectQuery([Col(key).Item()], Sql.Model.Sql.From(new SourceTableRef(table)), Where: Lt(Col(EventTime), from)),
+            $"the keys staged before {start:yyyy-MM-dd}: a raw row of the window with one of them is a later duplicate"));
+        return (ctes, new SelectQuery([new StarExpr("w").Item()],
+            new JoinFrom(Sql.Model.Sql.From(new CteRef(WindowCte), "w"), JoinKind.Left, Sql.Model.Sql.From(new CteRef(StagedKeysCte), "k"), Eq(Col("k", key), Col("w", key))),
+            Where: new IsNullExpr(Col("k", key))));
     }
 
     /// <summary>The staging of <paramref name="typed"/>'s rows: de-duplicated by the key, and hashed, when the source says so.</summary>

@@ -26,6 +26,12 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
 
     public const string BuildSuffix = "__mc_build";
 
+    /// <summary>The view an incremental staging's rows are read through during a run (see <c>BuildMerge</c>).</summary>
+    public const string MergeSuffix = "__mc_merge";
+
+    /// <summary>The table of the rows an incremental staging staged in a run, inserted into its table by the swap.</summary>
+    public const string WindowSuffix = "__mc_window";
+
     /// <summary>
     /// Loads, validates, plans and writes <c>target/compiled</c> (the selected nodes; every node without a selection)
     /// and <c>manifest.json</c> (always the whole project).
@@ -385,6 +391,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
 {
     private readonly HashSet<string> _selected = session.Selected.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
     private readonly List<string> _built = [];
+    private readonly Dictionary<string, (StagingQuery Staging, DateOnly Start)> _merges = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StagingCounts> _audits = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IncrementalBuild> _incremental = new(StringComparer.Ordinal);
     private readonly List<NodeResult> _results = [];
@@ -417,6 +424,13 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             // keep this run from dropping and rebuilding the tables it reads, so leftover build views go first.
             foreach (var view in session.Plan.Nodes.Where(n => n.IsView))
                 adapter.Execute(adapter.Dialect.DropViewIfExists(adapter.Dialect.QuoteRelation(Build(view.Name))));
+            // And an incremental staging's view and window table, which would keep a full rebuild from replacing its table.
+            if (adapter.SwapsInOneTransaction)
+                foreach (var staging in session.Plan.Nodes.Where(n => n.Staging is not null))
+                {
+                    adapter.Execute(adapter.Dialect.DropViewIfExists(adapter.Dialect.QuoteRelation(MergeView(staging.Name))));
+                    adapter.Execute(adapter.Dialect.DropTableIfExists(adapter.Dialect.QuoteRelation(WindowTable(staging.Name))));
+                }
         }
         catch (Exception e) when (ProjectRunner.IsWarehouseFailure(e))
         {
@@ -549,7 +563,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                 ? new[] { dialect.DropViewIfExists(dialect.QuoteRelation(Build(v.Name))), dialect.DropViewIfExists(dialect.QuoteRelation(v.Name)) }
                 : new[] { dialect.DropViewIfExists(dialect.QuoteRelation(v.Name)) }).ToList();
             adapter.SwapTables(_built.Where(b => !builtViews.Contains(b)).Select(b => (Build(b), b)).ToList(),
-                dropViews,
+                [.. dropViews, .. MergeStatements(dialect, final)],
                 views.Select(v => dialect.CreateViewAs(dialect.QuoteRelation(v.Name), final.Render(v.Query!))).ToList());
         }
         catch (WarehouseException e) when (e.SwapPending)
@@ -900,13 +914,52 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             lock (_incremental)
                 _incremental[node.Name] = decision;
             if (decision.RecomputedFrom is { } start)
+            {
+                if (node.Staging is { } staging && db.SwapsInOneTransaction)
+                    return BuildMerge(db, node, staging, start, renderer);
                 query = IncrementalSql.Rebuild(node, start);
+            }
         }
 
         db.Execute(db.Dialect.DropTableIfExists(relation));
         MarkBuilt(node.Name);
         db.Execute(db.Dialect.CreateTableAs(relation, renderer.Render(query)));
         return db.CountRows(build);
+    }
+
+    /// <summary>
+    /// An incremental staging on an engine whose swap is one transaction: only the window's rows are written, to
+    /// <c>&lt;node&gt;__mc_window</c>; this run reads the staged rows through the view <c>&lt;node&gt;__mc_merge</c> (the
+    /// rows kept in place and the window's), and the swap deletes what the table in place no longer keeps and inserts the
+    /// window's rows, in the transaction that swaps in every other table. Nothing copies the history.
+    /// </summary>
+    private long BuildMerge(IWarehouseAdapter db, PlanNode node, StagingQuery staging, DateOnly start, SqlRenderer renderer)
+    {
+        var dialect = db.Dialect;
+        var window = dialect.QuoteRelation(WindowTable(node.Name));
+        var merge = dialect.QuoteRelation(MergeView(node.Name));
+        db.Execute(dialect.DropViewIfExists(merge));
+        db.Execute(dialect.DropTableIfExists(window));
+        lock (_built)
+            _merges[node.Name] = (staging, start);
+        db.Execute(dialect.CreateTableAs(window, renderer.Render(staging.Window(node.Name, start))));
+        var rows = staging.Merged(node.Name, WindowTable(node.Name), start);
+        db.Execute(dialect.CreateViewAs(merge, renderer.Render(rows)));
+        return db.CountRows(MergeView(node.Name));
+    }
+
+    /// <summary>The statements of the swap that change an incremental staging's table in place.</summary>
+    private IEnumerable<string> MergeStatements(SqlDialect dialect, SqlRenderer final)
+    {
+        foreach (var node in session.Plan.Nodes.Where(n => _merges.ContainsKey(n.Name)))
+        {
+            var (staging, start) = _merges[node.Name];
+            var table = dialect.QuoteRelation(node.Name);
+            yield return dialect.DropViewIfExists(dialect.QuoteRelation(MergeView(node.Name)));
+            yield return $"delete from {table} where not ({final.Expr(staging.Kept(start))})";
+            yield return $"insert into {table} select * from {dialect.QuoteRelation(WindowTable(node.Name))}";
+            yield return dialect.DropTableIfExists(dialect.QuoteRelation(WindowTable(node.Name)));
+        }
     }
 
     /// <summary>
@@ -1058,7 +1111,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
     private string Relation(string node)
     {
         lock (_built)
-            return _built.Contains(node) ? Build(node) : node;
+            return _merges.ContainsKey(node) ? MergeView(node) : _built.Contains(node) ? Build(node) : node;
     }
 
     private void MarkBuilt(string node)
@@ -1070,6 +1123,12 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
     }
 
     private static string Build(string node) => node + ProjectRunner.BuildSuffix;
+
+    /// <summary>An incremental staging's rows of this run: the view over the rows kept in place and <see cref="WindowTable"/>.</summary>
+    private static string MergeView(string node) => node + ProjectRunner.MergeSuffix;
+
+    /// <summary>An incremental staging's window, staged in this run.</summary>
+    private static string WindowTable(string node) => node + ProjectRunner.WindowSuffix;
 
     /// <summary>Whether the warehouse still answers (a cheap catalogue query).</summary>
     private bool Alive() => Alive(adapter);
@@ -1084,6 +1143,36 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         catch (Exception e) when (ProjectRunner.IsWarehouseFailure(e))
         {
             return false;
+        }
+    }
+
+    /// <summary>An incremental staging's view and window table (after the build views of SQL models, which may read the view).</summary>
+    private void DropMerges()
+    {
+        var merged = _merges.Keys.ToList();
+        foreach (var node in session.Plan.Nodes.Where(n => n.IsView && _built.Contains(n.Name)))
+        {
+            try
+            {
+                adapter.Execute(adapter.Dialect.DropViewIfExists(adapter.Dialect.QuoteRelation(Build(node.Name))));
+            }
+            catch (Exception e) when (ProjectRunner.IsWarehouseFailure(e))
+            {
+                // Best effort, as below.
+            }
+        }
+
+        foreach (var node in merged)
+        {
+            try
+            {
+                adapter.Execute(adapter.Dialect.DropViewIfExists(adapter.Dialect.QuoteRelation(MergeView(node))));
+                adapter.Execute(adapter.Dialect.DropTableIfExists(adapter.Dialect.QuoteRelation(WindowTable(node))));
+            }
+            catch (Exception e) when (ProjectRunner.IsWarehouseFailure(e))
+            {
+                // Best effort: the next run drops what is left before it starts.
+            }
         }
     }
 
@@ -1105,6 +1194,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
     private void DropBuilt()
     {
         // Views first: on PostgreSQL a view holds on to the tables it reads.
+        DropMerges();
         foreach (var node in _built.OrderBy(n => session.Plan.Contains(n) && session.Plan[n].IsView ? 0 : 1))
         {
             try

@@ -1,6 +1,7 @@
 using System.Globalization;
 using MetricCompiler.Adapters;
 using MetricCompiler.Core.Loading;
+using MetricCompiler.Core.Models;
 using MetricCompiler.Execution.Running;
 
 namespace MetricCompiler.Integration.Tests.Models;
@@ -53,8 +54,10 @@ public sealed class IncrementalStagingTests : IDisposable
 
     public IncrementalStagingTests()
     {
-        Directory.CreateDirectory(_root);
+        Directory.CreateDirectory(Path.Combine(_root, "tests"));
         File.WriteAllText(Path.Combine(_root, "metrics.yml"), Yaml.Replace("SCHEMA", _schema));
+        // A test that fails on demand, on this run's staged rows: the atomic promise holds for an incremental staging too.
+        File.WriteAllText(Path.Combine(_root, "tests", "fails_on_demand.sql"), "select * from {{ ref('stg_events') }} where {{ var('fail', 0) }} = 1");
     }
 
     public void Dispose()
@@ -101,11 +104,22 @@ public sealed class IncrementalStagingTests : IDisposable
         adapter.Execute("create table raw_events (event_id varchar(20), user_id varchar(20), event_type varchar(20), occurred_at varchar(30), revenue varchar(20))");
     }
 
-    private RunOutcome Run(string target, bool fullRefresh = false)
+    private RunOutcome Run(string target, bool fullRefresh = false, bool fail = false)
     {
-        var outcome = new ProjectRunner(SilentObserver.Instance).Run(new RunRequest(_root, target) { FullRefresh = fullRefresh });
-        Assert.True(outcome.ExitCode == 0, outcome.Error);
+        var outcome = new ProjectRunner(SilentObserver.Instance).Run(new RunRequest(_root, target, Vars: fail ? SqlTemplate.ParseVars("{fail: 1}") : null) { FullRefresh = fullRefresh });
+        Assert.True(fail ? outcome.ExitCode == ExitCodes.Failure : outcome.ExitCode == 0, outcome.Error);
         return outcome;
+    }
+
+    /// <summary>Tables and views whose names say a run made them (build, merge view, window table), left in the warehouse.</summary>
+    private List<string> RunLeftovers(string target)
+    {
+        using var adapter = Open(target);
+        var schema = target == "postgres" ? $"'{_schema}'" : target == "sqlite" ? null : "current_schema()";
+        var sql = schema is null
+            ? "select name as table_name from sqlite_master where name like '%\\_\\_mc\\_%' escape '\\'"
+            : $"select table_name from information_schema.tables where table_schema = {schema} and table_name like '%\\_\\_mc\\_%' escape '\\'";
+        return adapter.Query(sql).Select(r => (string)r["table_name"]!).Order(StringComparer.Ordinal).ToList();
     }
 
     /// <summary>The staged table, one line per row in key order, and the audit's counts.</summary>
@@ -192,6 +206,17 @@ public sealed class IncrementalStagingTests : IDisposable
         var again = Run(target);
         Assert.Equal(IncrementalBuild.Incremental, Build(again).Mode);
         Assert.Equal(rebuilt.Rows, Staged(target, again).Rows);
+
+        // A failed incremental run (a data test fails) changes nothing, leaves nothing behind, and the next run stages the
+        // rows it would have.
+        Append(target, ("e12", "u1", "purchase", "2026-01-10 10:00:00", "9"));
+        var failed = Run(target, fail: true);
+        Assert.Equal(IncrementalBuild.Incremental, Build(failed).Mode);
+        Assert.Equal(rebuilt.Rows, Staged(target, again).Rows);
+        Assert.Empty(RunLeftovers(target));
+        var next = Run(target);
+        Assert.Contains("e12|u1|purchase|2026-01-10 10:00:00|9", Staged(target, next).Rows);
+        Assert.Empty(RunLeftovers(target));
     }
 
     [Fact]
