@@ -80,9 +80,10 @@ public sealed record PlanNode(
 }
 
 /// <summary>
-/// Staging's account of the raw rows: one row with <see cref="StagingAuditColumns.RawRows"/> and, per rule in
-/// <see cref="DroppedColumns"/>, the rows that rule dropped. Raw rows minus every drop minus the staged rows are the
-/// duplicates removed.
+/// Staging's account of the raw rows: a row per reason in <see cref="DroppedColumns"/> a rule dropped raw rows for, in
+/// <see cref="StagingAuditColumns.DroppedBy"/>, with their count, and a row (the reason null) for the rows every rule
+/// kept, with the values made null among them (<see cref="NulledColumns"/>). The raw rows are the sum of the counts; the
+/// raw rows minus every drop minus the staged rows are the duplicates removed.
 /// </summary>
 public sealed record StagingAudit(QueryExpr Query, IReadOnlyList<string> DroppedColumns)
 {
@@ -94,6 +95,12 @@ public sealed record StagingAudit(QueryExpr Query, IReadOnlyList<string> Dropped
 public static class StagingAuditColumns
 {
     public const string RawRows = "raw_rows";
+
+    /// <summary>The audit query's grouping column: the rule that dropped the rows, or null for the rows kept.</summary>
+    public const string DroppedBy = "dropped_by";
+
+    /// <summary>The audit query's count of raw rows per <see cref="DroppedBy"/>.</summary>
+    public const string AuditedRows = "audited_rows";
     public const string MissingEntity = "missing_entity";
     public const string MissingTime = "missing_or_unparsable_time";
     public const string OutsideRetention = "outside_retention";

@@ -28,6 +28,18 @@ public sealed record StagingQuery(
     bool HashesColumns,
     SqlExpr? KeptRule)
 {
+    /// <summary>
+    /// What the runs look up in the staged table, where an index helps the engine: the unique key (is a raw row of the
+    /// window a later duplicate?) and the entity with the event time (the per-unit join of experiments).
+    /// </summary>
+    public required IReadOnlyList<IReadOnlyList<string>> Lookups { get; init; }
+
+    /// <summary>
+    /// The rules of <see cref="Typed"/> but the one that drops rows without an event time, which the window's own filter
+    /// on the event time implies: each is a timestamp to parse per raw row.
+    /// </summary>
+    public required IReadOnlyList<SqlExpr> WindowRules { get; init; }
+
     private const string TypedCte = "typed";
     private const string RankedCte = "ranked";
     private const string WindowCte = "window_rows";
@@ -83,7 +95,7 @@ public sealed record StagingQuery(
     private (List<CommonTableExpression> Ctes, SelectQuery Window) WindowParts(string table, DateOnly start)
     {
         var from = new DateLiteral(start);
-        var windowed = Typed with { Where = And(Typed.Where, Ge(TypedEventTime, from)) };
+        var windowed = Typed with { Where = And([.. WindowRules, Ge(TypedEventTime, from)]) };
         var stagedWindow = Stage(windowed);
         var ctes = new List<CommonTableExpression>(stagedWindow.With)
         {

@@ -564,7 +564,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                 : new[] { dialect.DropViewIfExists(dialect.QuoteRelation(v.Name)) }).ToList();
             adapter.SwapTables(_built.Where(b => !builtViews.Contains(b)).Select(b => (Build(b), b)).ToList(),
                 [.. dropViews, .. MergeStatements(dialect, final)],
-                views.Select(v => dialect.CreateViewAs(dialect.QuoteRelation(v.Name), final.Render(v.Query!))).ToList());
+                [.. views.Select(v => dialect.CreateViewAs(dialect.QuoteRelation(v.Name), final.Render(v.Query!))), .. StagingIndexes(dialect)]);
         }
         catch (WarehouseException e) when (e.SwapPending)
         {
@@ -947,6 +947,24 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         db.Execute(dialect.CreateViewAs(merge, renderer.Render(rows)));
         return db.CountRows(MergeView(node.Name));
     }
+
+    /// <summary>
+    /// The indexes of every incremental staging table this run built in full, created by the swap on the final name (the
+    /// replaced table's went with it); a merge keeps them, so their cost is paid once per full build.
+    /// </summary>
+    private IEnumerable<string> StagingIndexes(SqlDialect dialect)
+    {
+        if (!dialect.LooksUpByIndex)
+            yield break;
+        foreach (var node in session.Plan.Nodes.Where(n => _built.Contains(n.Name)))
+            if (node.Staging is { } staging)
+                foreach (var columns in staging.Lookups)
+                    yield return dialect.CreateIndex(IndexName($"{node.Name}__mc_by_{string.Join("_", columns)}"), dialect.QuoteRelation(node.Name), columns);
+    }
+
+    /// <summary>The name as it is, or, past PostgreSQL's 63 characters, cut and made unique by a hash of the whole.</summary>
+    private static string IndexName(string name) => name.Length <= 63 ? name
+        : $"{name[..50]}_{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name)))[..12]}";
 
     /// <summary>The statements of the swap that change an incremental staging's table in place.</summary>
     private IEnumerable<string> MergeStatements(SqlDialect dialect, SqlRenderer final)

@@ -89,16 +89,28 @@ internal static class TestRunner
     /// </summary>
     public static StagingCounts Audit(IWarehouseAdapter db, StagingAudit audit, long staged, SqlRenderer renderer)
     {
-        var row = db.Query(renderer.Render(audit.Query)).Single();
-        long Value(string column) => row.TryGetValue(column, out var v) && v is not null and not DBNull ? Convert.ToInt64(v, CultureInfo.InvariantCulture) : 0;
+        static long Count(IReadOnlyDictionary<string, object?> row, string column) =>
+            row.TryGetValue(column, out var v) && v is not null and not DBNull ? Convert.ToInt64(v, CultureInfo.InvariantCulture) : 0;
         var dropped = new SortedDictionary<string, long>(StringComparer.Ordinal);
         foreach (var column in audit.DroppedColumns)
-            dropped[column] = Value(column);
-        dropped[StagingAuditColumns.Duplicates] = Math.Max(0, Value(StagingAuditColumns.RawRows) - dropped.Values.Sum() - staged);
+            dropped[column] = 0;
         var nulled = new SortedDictionary<string, long>(StringComparer.Ordinal);
         foreach (var column in audit.NulledColumns)
-            nulled[column] = Value(column);
-        return new StagingCounts(dropped, nulled, Value(StagingAuditColumns.RawRows), staged);
+            nulled[column] = 0;
+        var raw = 0L;
+        foreach (var row in db.Query(renderer.Render(audit.Query)))
+        {
+            var rows = Count(row, StagingAuditColumns.AuditedRows);
+            raw += rows;
+            if (row.GetValueOrDefault(StagingAuditColumns.DroppedBy) is string reason and not "")
+                dropped[reason] = rows;
+            else
+                foreach (var column in audit.NulledColumns)
+                    nulled[column] = Count(row, column);
+        }
+
+        dropped[StagingAuditColumns.Duplicates] = Math.Max(0, raw - dropped.Values.Sum() - staged);
+        return new StagingCounts(dropped, nulled, raw, staged);
     }
 
     /// <summary>

@@ -5,6 +5,8 @@ namespace MetricCompiler.Sql.Dialects;
 
 public sealed class PostgresDialect : SqlDialect
 {
+    public override bool LooksUpByIndex => true;
+
     public static PostgresDialect Instance { get; } = new();
 
     public override string Name => "postgres";

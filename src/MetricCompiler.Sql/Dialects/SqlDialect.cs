@@ -136,6 +136,16 @@ public abstract partial class SqlDialect
 
     public virtual string DropViewIfExists(string relation) => $"drop view if exists {relation}";
 
+    /// <summary>
+    /// Whether the engine finds rows by a b-tree index rather than by scanning and hashing (SQLite and PostgreSQL): then
+    /// a table kept from run to run, an incremental staging's, is worth indexing on what its joins look up.
+    /// </summary>
+    public virtual bool LooksUpByIndex => false;
+
+    /// <summary>An index named <paramref name="name"/> (unqualified: it lives in the table's schema) on <paramref name="relation"/>.</summary>
+    public virtual string CreateIndex(string name, string relation, IReadOnlyList<string> columns) =>
+        $"create index {QuoteIdentifier(name)} on {relation} ({string.Join(", ", columns.Select(QuoteIdentifier))})";
+
     /// <summary>Renames a table within its schema; the new name is unqualified.</summary>
     public virtual string RenameTable(string relation, string newName) => $"alter table {relation} rename to {QuoteIdentifier(newName)}";
 

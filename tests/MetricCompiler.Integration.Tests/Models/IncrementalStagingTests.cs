@@ -111,13 +111,26 @@ public sealed class IncrementalStagingTests : IDisposable
         return outcome;
     }
 
+    /// <summary>The indexes on the staged table.</summary>
+    private List<string> Indexes(string target)
+    {
+        using var adapter = Open(target);
+        var sql = target switch
+        {
+            "sqlite" => "select name from sqlite_master where type = 'index' and tbl_name = 'stg_events'",
+            "postgres" => $"select indexname as name from pg_indexes where schemaname = '{_schema}' and tablename = 'stg_events'",
+            _ => "select index_name as name from duckdb_indexes() where table_name = 'stg_events'",
+        };
+        return adapter.Query(sql).Select(r => (string)r["name"]!).Order(StringComparer.Ordinal).ToList();
+    }
+
     /// <summary>Tables and views whose names say a run made them (build, merge view, window table), left in the warehouse.</summary>
     private List<string> RunLeftovers(string target)
     {
         using var adapter = Open(target);
         var schema = target == "postgres" ? $"'{_schema}'" : target == "sqlite" ? null : "current_schema()";
         var sql = schema is null
-            ? "select name as table_name from sqlite_master where name like '%\\_\\_mc\\_%' escape '\\'"
+            ? "select name as table_name from sqlite_master where type in ('table', 'view') and name like '%\\_\\_mc\\_%' escape '\\'"
             : $"select table_name from information_schema.tables where table_schema = {schema} and table_name like '%\\_\\_mc\\_%' escape '\\'";
         return adapter.Query(sql).Select(r => (string)r["table_name"]!).Order(StringComparer.Ordinal).ToList();
     }
@@ -202,6 +215,9 @@ public sealed class IncrementalStagingTests : IDisposable
         Assert.Equal(rebuilt.Audit, incremental.Audit);
         Assert.Equal(rebuilt.Revenue, incremental.Revenue);
 
+        // SQLite and PostgreSQL look rows up by index: the full build indexed the key and the unit, and a merge keeps them.
+        Assert.Equal(target == "duckdb" ? [] : ["stg_events__mc_by_event_id", "stg_events__mc_by_user_id_occurred_at"], Indexes(target));
+
         // A run with nothing new keeps the table as it is.
         var again = Run(target);
         Assert.Equal(IncrementalBuild.Incremental, Build(again).Mode);
@@ -217,6 +233,7 @@ public sealed class IncrementalStagingTests : IDisposable
         var next = Run(target);
         Assert.Contains("e12|u1|purchase|2026-01-10 10:00:00|9", Staged(target, next).Rows);
         Assert.Empty(RunLeftovers(target));
+        Assert.Equal(target == "duckdb" ? 0 : 2, Indexes(target).Count);
     }
 
     [Fact]

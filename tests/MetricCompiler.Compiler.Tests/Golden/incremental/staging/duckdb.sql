@@ -11,7 +11,6 @@ with typed as (
     from raw_events
     where
         user_id is not null
-        and cast(try_cast(cast(occurred_at as varchar) as timestamptz) as timestamp) is not null
         and cast(try_cast(cast(occurred_at as varchar) as timestamptz) as timestamp) >= timezone('UTC', current_timestamp) - interval '400 days'
         and cast(try_cast(cast(occurred_at as varchar) as timestamptz) as timestamp) >= date '2026-01-17'
 ),

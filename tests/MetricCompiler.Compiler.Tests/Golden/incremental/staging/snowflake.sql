@@ -11,7 +11,6 @@ with typed as (
     from raw_events
     where
         user_id is not null
-        and cast(convert_timezone('UTC', try_to_timestamp_tz(cast(occurred_at as varchar))) as timestamp_ntz) is not null
         and cast(convert_timezone('UTC', try_to_timestamp_tz(cast(occurred_at as varchar))) as timestamp_ntz) >= dateadd(day, -400, sysdate())
         and cast(convert_timezone('UTC', try_to_timestamp_tz(cast(occurred_at as varchar))) as timestamp_ntz) >= '2026-01-17'::date
 ),

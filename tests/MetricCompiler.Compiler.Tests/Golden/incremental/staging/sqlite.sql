@@ -11,7 +11,6 @@ with typed as (
     from raw_events
     where
         user_id is not null
-        and strftime('%Y-%m-%d %H:%M:%f', occurred_at) is not null
         and strftime('%Y-%m-%d %H:%M:%f', occurred_at) >= strftime('%Y-%m-%d %H:%M:%f', strftime('%Y-%m-%d %H:%M:%f', 'now'), '-400 days')
         and strftime('%Y-%m-%d %H:%M:%f', occurred_at) >= '2026-01-17'
 ),

@@ -11,7 +11,6 @@ with typed as (
     from raw_events
     where
         user_id is not null
-        and cast(at_timezone(try(from_iso8601_timestamp(replace(cast(occurred_at as varchar), ' ', 'T'))), 'UTC') as timestamp(3)) is not null
         and cast(at_timezone(try(from_iso8601_timestamp(replace(cast(occurred_at as varchar), ' ', 'T'))), 'UTC') as timestamp(3)) >= date_add('day', -400, cast(at_timezone(current_timestamp, 'UTC') as timestamp(3)))
         and cast(at_timezone(try(from_iso8601_timestamp(replace(cast(occurred_at as varchar), ' ', 'T'))), 'UTC') as timestamp(3)) >= date '2026-01-17'
 ),
