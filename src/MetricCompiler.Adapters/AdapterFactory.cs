@@ -65,7 +65,7 @@ public static class AdapterFactory
             case "duckdb":
                 var duckRelative = Setting(target, "path") ?? DuckDbDefaultPath;
                 var duckPath = duckRelative == ":memory:" ? duckRelative : Path.GetFullPath(Path.Combine(projectRoot, duckRelative));
-                return DuckDbAdapter.Open(duckPath, duckRelative);
+                return DuckDbAdapter.Open(duckPath, duckRelative, Setting(target, "memory_limit"));
             case "postgres":
                 var portText = Setting(target, "port") ?? "5432";
                 if (!int.TryParse(portText, NumberStyles.Integer, CultureInfo.InvariantCulture, out var port))

@@ -8,8 +8,11 @@ namespace MetricCompiler.Adapters;
 /// The embedded analytical engine: a DuckDB file (DuckDB.NET with its native library). DDL is transactional, so the
 /// swap of built tables is atomic here too. The session time zone is UTC, so timestamps mean the same as elsewhere.
 /// </summary>
-public sealed class DuckDbAdapter : DbWarehouseAdapter
+public sealed partial class DuckDbAdapter : DbWarehouseAdapter
 {
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[0-9]+(\.[0-9]+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex MemoryLimitPattern();
+
     private readonly string _path;
 
     private DuckDbAdapter(DuckDBConnection connection, string path)
@@ -19,7 +22,8 @@ public sealed class DuckDbAdapter : DbWarehouseAdapter
 
     protected override string ParameterPrefix => "$";
 
-    public static DuckDbAdapter Open(string path, string displayPath)
+    /// <param name="memoryLimit">The target's <c>memory_limit</c> (DuckDB's setting, <c>512MB</c>, <c>2GB</c>), or null for DuckDB's default (80% of the machine's memory).</param>
+    public static DuckDbAdapter Open(string path, string displayPath, string? memoryLimit = null)
     {
         if (path != ":memory:")
             Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
@@ -40,6 +44,18 @@ public sealed class DuckDbAdapter : DbWarehouseAdapter
         // of the 1M-event staged table took 1.1-1.4 s with them and 0.27 s without (docs/performance.md). The tables
         // are rebuilt on every run and read from the page cache, so write speed is worth more than file size here.
         adapter.Execute("set disabled_compression_methods = 'fsst,dictionary'");
+        if (memoryLimit is not null)
+        {
+            if (!MemoryLimitPattern().IsMatch(memoryLimit))
+            {
+                adapter.Dispose();
+                throw new TargetException($"DuckDB warehouse `{displayPath}`: memory_limit `{memoryLimit}` is not an amount of memory; write it as DuckDB does, e.g. 512MB or 2GB");
+            }
+
+            // DuckDB keeps the pages it read in memory up to the limit; with the default (80% of the machine) the
+            // process grows with the warehouse. Past the limit, sorts and joins spill to <path>.tmp.
+            adapter.Execute($"set memory_limit = '{memoryLimit}'");
+        }
         return adapter;
     }
 
