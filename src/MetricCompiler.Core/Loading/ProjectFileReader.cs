@@ -15,7 +15,11 @@ internal static class ProjectFileReader
     /// <summary>The largest project file read (5 MiB): far above any real project, far below a memory problem.</summary>
     public const int MaxBytes = 5 * 1024 * 1024;
 
-    public static string? Read(string root, string relativePath, DiagnosticBag diagnostics)
+    public static string? Read(string root, string relativePath, DiagnosticBag diagnostics) =>
+        ReadBytes(root, relativePath, diagnostics) is { } bytes ? Decode(bytes, relativePath, diagnostics) : null;
+
+    /// <summary>The file's bytes after every check but the UTF-8 one (<see cref="Decode"/>), or null after reporting why not.</summary>
+    public static byte[]? ReadBytes(string root, string relativePath, DiagnosticBag diagnostics)
     {
         var at = new SourceLocation(relativePath, 1, 1);
         try
@@ -51,7 +55,7 @@ internal static class ProjectFileReader
                 return null;
             }
 
-            return Decode(bytes, relativePath, diagnostics);
+            return bytes;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {

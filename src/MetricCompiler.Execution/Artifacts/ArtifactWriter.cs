@@ -29,7 +29,8 @@ public sealed partial class ArtifactWriter(string targetDirectory)
     /// Writes <c>compiled/&lt;node&gt;.sql</c> for every node with SQL. With <paramref name="removeStale"/> (a whole
     /// project compiled), files of nodes that no longer exist are removed; a selection leaves other files alone.
     /// </summary>
-    public void WriteCompiled(IReadOnlyList<CompiledNode> compiled, bool removeStale = true)
+    /// <returns>How many files were written (the others already held the same bytes).</returns>
+    public int WriteCompiled(IReadOnlyList<CompiledNode> compiled, bool removeStale = true)
     {
         var folder = Path.Combine(targetDirectory, "compiled");
         try
@@ -45,8 +46,11 @@ public sealed partial class ArtifactWriter(string targetDirectory)
             throw ArtifactException.For(folder, e);
         }
 
+        var written = 0;
         foreach (var node in compiled.Where(c => c.Sql is not null))
-            WriteAtomically(Path.Combine(targetDirectory, node.RelativePath), node.Sql!);
+            if (WriteAtomically(Path.Combine(targetDirectory, node.RelativePath), node.Sql!))
+                written++;
+        return written;
     }
 
     /// <summary>Writes <c>compiled/tests/&lt;test&gt;.sql</c> for every data test, removing files of tests that no longer exist.</summary>
@@ -191,14 +195,16 @@ public sealed partial class ArtifactWriter(string targetDirectory)
     /// A file that already holds exactly these bytes is left alone: a recompile rewrites (and flushes to disk) only what
     /// changed, which is most of the cost of compiling a large project twice.
     /// </remarks>
-    public static void WriteAtomically(string path, string content) => WriteAtomically(path, new UTF8Encoding(false).GetBytes(content));
+    /// <returns>Whether the file was written (false: it already held these bytes).</returns>
+    public static bool WriteAtomically(string path, string content) => WriteAtomically(path, new UTF8Encoding(false).GetBytes(content));
 
     /// <inheritdoc cref="WriteAtomically(string, string)"/>
-    public static void WriteAtomically(string path, byte[] content)
+    public static bool WriteAtomically(string path, byte[] content)
     {
         if (Holds(path, content))
-            return;
+            return false;
         Stage(path, content).Commit();
+        return true;
     }
 
     /// <summary>Whether <paramref name="path"/> exists with exactly the bytes of <paramref name="content"/>.</summary>

@@ -5,6 +5,7 @@ using MetricCompiler.Core.Diagnostics;
 using MetricCompiler.Core.Loading;
 using MetricCompiler.Core.Model;
 using MetricCompiler.Execution.Artifacts;
+using MetricCompiler.Execution.Caching;
 using MetricCompiler.Execution.Readout;
 using MetricCompiler.Core.Semantics;
 using MetricCompiler.Planning;
@@ -288,7 +289,11 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
     private Prepared? Prepare(RunRequest request, out RunSession? session, bool compileSelectionOnly)
     {
         session = null;
-        var load = ProjectLoader.Load(request.ProjectPath, request.Vars);
+        // Only `metricc compile` uses the compile cache; a run compiles as before.
+        var cache = compileSelectionOnly && request.UseCompileCache
+            ? CompileCache.Open(Path.Combine(ProjectLoader.RootOf(request.ProjectPath), "target"))
+            : null;
+        var load = ProjectLoader.Load(request.ProjectPath, request.Vars, cache);
         if (!load.Succeeded || load.Bound is not { } bound)
             return new Prepared(new RunOutcome(ExitCodes.Failure, load.Diagnostics, [], [], [], "the project is invalid"));
         var project = bound.Definition;
@@ -317,7 +322,9 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
         var unsupported = EngineSupport.Check(bound.Metrics.Where(m => m.Definition.Materialize is not null), dialect, "materialize");
         if (unsupported.Count > 0)
             return new Prepared(new RunOutcome(ExitCodes.Failure, [.. load.Diagnostics, .. unsupported], [], [], [], "the project is invalid"));
-        var compiled = PlanCompiler.Compile(plan, dialect);
+        var compiled = cache is null
+            ? PlanCompiler.Compile(plan, dialect)
+            : CachedCompiler.Compile(plan, dialect, NodeFingerprints.Compute(bound, plan, load.FileChecksums, dialect, target, request.Vars), cache);
         IReadOnlyList<PlanNode> selected;
         try
         {
@@ -335,12 +342,14 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
         var writer = new ArtifactWriter(targetDirectory);
         var selection = selected.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
         var everything = selection.Count == plan.Nodes.Count;
+        int filesWritten;
         try
         {
-            writer.WriteCompiled(compileSelectionOnly && !everything ? compiled.Where(c => selection.Contains(c.Node.Name)).ToList() : compiled,
+            filesWritten = writer.WriteCompiled(compileSelectionOnly && !everything ? compiled.Where(c => selection.Contains(c.Node.Name)).ToList() : compiled,
                 removeStale: everything || !compileSelectionOnly);
             writer.WriteManifest(bound, target, compiled, plan.Tests);
             writer.WriteCompiledTests(PlanCompiler.CompileTests(plan, dialect));
+            cache?.Save();
         }
         catch (ArtifactException e)
         {
@@ -349,7 +358,7 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
 
         var written = compileSelectionOnly ? compiled.Where(c => selection.Contains(c.Node.Name)).ToList() : compiled;
         session = new RunSession(bound, target, plan, selected, compiled, targetDirectory, load.Diagnostics, dialect);
-        return new Prepared(new RunOutcome(ExitCodes.Success, load.Diagnostics, written, [], [], null));
+        return new Prepared(new RunOutcome(ExitCodes.Success, load.Diagnostics, written, [], [], null) { Cache = cache?.Counts, FilesWritten = filesWritten });
     }
 }
 
