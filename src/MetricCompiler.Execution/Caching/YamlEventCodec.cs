@@ -1,12 +1,13 @@
 using YamlDotNet.Core;
 using YamlDotNet.Core.Events;
+using TagDirective = YamlDotNet.Core.Tokens.TagDirective;
 
 namespace MetricCompiler.Execution.Caching;
 
 /// <summary>
 /// The YAML parser's events of one file as compact bytes and back: kind, start and end marks, and per kind its
-/// settings (a scalar's text, style and implicitness). It covers what project files use; a file with anchors, aliases,
-/// tags or directives is not encoded (<see cref="TryEncode"/> is false) and is parsed every time.
+/// settings (a scalar's text, style and implicitness, a document's tag directives). It covers what project files use; a
+/// file with anchors, aliases, tags or a version directive is not encoded (<see cref="TryEncode"/> is false) and is parsed every time.
 /// </summary>
 internal static class YamlEventCodec
 {
@@ -39,9 +40,16 @@ internal static class YamlEventCodec
                     case StreamEnd:
                         w.Write((byte)Kind.StreamEnd);
                         break;
-                    case DocumentStart d when d.Version is null && (d.Tags is null || d.Tags.Count == 0):
+                    case DocumentStart d when d.Version is null:
                         w.Write((byte)Kind.DocumentStart);
                         w.Write(d.IsImplicit);
+                        w.Write7BitEncodedInt(d.Tags?.Count ?? -1);
+                        foreach (var tag in d.Tags ?? [])
+                        {
+                            w.Write(tag.Handle);
+                            w.Write(tag.Prefix);
+                        }
+
                         break;
                     case DocumentEnd d:
                         w.Write((byte)Kind.DocumentEnd);
@@ -103,7 +111,11 @@ internal static class YamlEventCodec
                 case Kind.DocumentStart:
                 {
                     var isImplicit = r.ReadBoolean();
-                    events.Add(new DocumentStart(null, null, isImplicit, Read(r), Read(r)));
+                    var tagCount = r.Read7BitEncodedInt();
+                    TagDirectiveCollection? tags = tagCount < 0 ? null : [];
+                    for (var t = 0; t < tagCount; t++)
+                        tags!.Add(new TagDirective(r.ReadString(), r.ReadString()));
+                    events.Add(new DocumentStart(null, tags, isImplicit, Read(r), Read(r)));
                     break;
                 }
                 case Kind.DocumentEnd:
