@@ -67,7 +67,7 @@ public sealed class CompileCacheTests : IDisposable
     }
 
     [Theory]
-    [InlineData("flip")] // one byte of a node's SQL changed
+    [InlineData("flip")] // one letter of a YAML value in the parse cache changed
     [InlineData("truncate")]
     [InlineData("garbage")]
     [InlineData("other-build")]
@@ -79,20 +79,32 @@ public sealed class CompileCacheTests : IDisposable
         var bytes = File.ReadAllBytes(cache);
         File.WriteAllBytes(cache, damage switch
         {
-            "flip" => Flip(bytes, "select"u8.ToArray()),
+            "flip" => Flip(bytes, "'purchase'"u8.ToArray()),
             "truncate" => bytes[..(bytes.Length / 2)],
             "garbage" => System.Text.Encoding.UTF8.GetBytes("not a cache at all"),
             _ => OtherBuild(),
         });
-        foreach (var sql in Directory.EnumerateFiles(Path.Combine(project, "target", "compiled"), "*.sql"))
-            File.Delete(sql);
 
         var counts = Compile(project).AssertSuccess();
 
-        Assert.Equal(0, counts.NodesReused);
         Assert.Equal(0, counts.FilesReplayed);
+        Assert.Equal(0, counts.NodesReused);
         AssertSameOutput(FullCompileOfCopy(project), project);
         Assert.Equal(0, Compile(project).AssertSuccess().NodesRendered); // and the cache is whole again
+    }
+
+    [Fact]
+    public void A_compiled_file_changed_by_hand_is_rendered_and_written_again()
+    {
+        var project = Demo("hand-edited");
+        Compile(project).AssertSuccess();
+        var file = Directory.EnumerateFiles(Path.Combine(project, "target", "compiled"), "exp_*__unit_metrics.sql").First();
+        File.AppendAllText(file, "-- edited by hand\n");
+
+        var counts = Compile(project).AssertSuccess();
+
+        Assert.Equal(1, counts.NodesRendered);
+        AssertSameOutput(FullCompileOfCopy(project), project);
     }
 
     [Fact]
@@ -182,13 +194,13 @@ public sealed class CompileCacheTests : IDisposable
         return string.Concat(text.AsSpan(0, at), replacement, text.AsSpan(at + find.Length));
     }
 
-    /// <summary>The bytes with one letter of the last occurrence of <paramref name="marker"/> (inside a node's SQL) changed.</summary>
+    /// <summary>The bytes with one letter of the last occurrence of <paramref name="marker"/> (a metric filter's value) changed.</summary>
     private static byte[] Flip(byte[] bytes, byte[] marker)
     {
         var at = bytes.AsSpan().LastIndexOf(marker);
-        Assert.True(at > 0, "no SQL in the cache");
+        Assert.True(at > 0, "no parsed YAML in the cache");
         var copy = bytes.ToArray();
-        copy[at] = (byte)'S';
+        copy[at + 1] = (byte)'P';
         return copy;
     }
 

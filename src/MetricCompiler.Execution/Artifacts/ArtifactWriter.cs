@@ -29,8 +29,9 @@ public sealed partial class ArtifactWriter(string targetDirectory)
     /// Writes <c>compiled/&lt;node&gt;.sql</c> for every node with SQL. With <paramref name="removeStale"/> (a whole
     /// project compiled), files of nodes that no longer exist are removed; a selection leaves other files alone.
     /// </summary>
+    /// <param name="onDisk">Nodes whose file was just read and found to hold their SQL (the compile cache): not compared again.</param>
     /// <returns>How many files were written (the others already held the same bytes).</returns>
-    public int WriteCompiled(IReadOnlyList<CompiledNode> compiled, bool removeStale = true)
+    public int WriteCompiled(IReadOnlyList<CompiledNode> compiled, bool removeStale = true, IReadOnlySet<string>? onDisk = null)
     {
         var folder = Path.Combine(targetDirectory, "compiled");
         try
@@ -47,7 +48,7 @@ public sealed partial class ArtifactWriter(string targetDirectory)
         }
 
         var written = 0;
-        foreach (var node in compiled.Where(c => c.Sql is not null))
+        foreach (var node in compiled.Where(c => c.Sql is not null && onDisk?.Contains(c.Node.Name) != true))
             if (WriteAtomically(Path.Combine(targetDirectory, node.RelativePath), node.Sql!))
                 written++;
         return written;

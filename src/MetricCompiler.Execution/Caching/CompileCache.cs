@@ -8,13 +8,16 @@ namespace MetricCompiler.Execution.Caching;
 /// <summary>How much of a compile the cache saved: YAML files replayed or parsed, SQL nodes reused or rendered.</summary>
 public sealed record CacheCounts(int FilesReplayed, int FilesParsed, int NodesReused, int NodesRendered);
 
-/// <summary>A node's SQL as rendered for one fingerprint (<see cref="NodeFingerprints"/>).</summary>
-internal sealed record CachedSql(string Fingerprint, string Sql, string Checksum);
+/// <summary>
+/// The checksum (SHA-256 of the UTF-8 bytes) of a node's SQL as rendered for one fingerprint (<see cref="NodeFingerprints"/>).
+/// The text itself is the node's file under <c>target/compiled/</c>: reused only while that file still has this checksum.
+/// </summary>
+internal sealed record CachedSql(string Fingerprint, string Checksum);
 
 /// <summary>
 /// <c>target/compile_cache/cache.bin</c>: what a compile can reuse from the one before, keyed by content checksums. The
-/// parser's events of each YAML file by the SHA-256 of its bytes (<see cref="IParseCache"/>), and each node's rendered
-/// SQL by its fingerprint. One file, written whole under a temporary name and renamed into place, holding only what the
+/// parser's events of each YAML file by the SHA-256 of its bytes (<see cref="IParseCache"/>), and for each node the
+/// checksum of the SQL rendered for its fingerprint (the SQL is its file in <c>target/compiled/</c>). One file, written whole under a temporary name and renamed into place, holding only what the
 /// last compile used; it starts with the build identity of the metricc that wrote it and ends with the SHA-256 of
 /// everything before. A file that is missing, unreadable, cut short, altered or written by another build is ignored
 /// (the compile is then a full one), never trusted.
@@ -24,7 +27,7 @@ public sealed class CompileCache : IParseCache
     public const string FolderName = "compile_cache";
     public const string FileName = "cache.bin";
 
-    private const int Format = 1;
+    private const int Format = 2;
     private static readonly byte[] Magic = "MCCC"u8.ToArray();
 
     private readonly string _path;
@@ -101,23 +104,28 @@ public sealed class CompileCache : IParseCache
         _added = true;
     }
 
-    /// <summary>The SQL rendered for <paramref name="node"/> at this fingerprint, or null.</summary>
-    internal CachedSql? FindSql(string node, string fingerprint)
-    {
-        if (_nodes.TryGetValue(node, out var cached) && cached.Fingerprint == fingerprint)
-        {
-            _usedNodes[node] = cached;
-            _nodesReused++;
-            return cached;
-        }
+    /// <summary>The checksum of the SQL rendered for <paramref name="node"/> at this fingerprint, or null.</summary>
+    internal string? FindSql(string node, string fingerprint) =>
+        _nodes.TryGetValue(node, out var cached) && cached.Fingerprint == fingerprint ? cached.Checksum : null;
 
-        _nodesRendered++;
-        return null;
+    /// <summary>The node's SQL at this fingerprint is reused (its file holds it).</summary>
+    internal void Reused(string node, string fingerprint, string checksum)
+    {
+        _usedNodes[node] = new CachedSql(fingerprint, checksum);
+        _nodesReused++;
     }
 
-    internal void RememberSql(string node, CachedSql sql)
+    /// <summary>The node was rendered; its SQL has this checksum.</summary>
+    internal void Rendered(string node, string fingerprint, string checksum)
     {
-        _usedNodes[node] = sql;
+        _nodesRendered++;
+        if (_nodes.TryGetValue(node, out var known) && known.Fingerprint == fingerprint && known.Checksum == checksum && !_usedNodes.ContainsKey(node))
+        {
+            _usedNodes[node] = known; // its file was missing or changed: the entry itself still holds
+            return;
+        }
+
+        _usedNodes[node] = new CachedSql(fingerprint, checksum);
         _added = true;
     }
 
@@ -160,7 +168,6 @@ public sealed class CompileCache : IParseCache
                 w.Write(node);
                 w.Write(sql.Fingerprint);
                 w.Write(sql.Checksum);
-                w.Write(sql.Sql);
             }
         }
 
@@ -198,8 +205,7 @@ public sealed class CompileCache : IParseCache
         {
             var node = r.ReadString();
             var fingerprint = r.ReadString();
-            var checksum = r.ReadString();
-            nodes[node] = new CachedSql(fingerprint, r.ReadString(), checksum);
+            nodes[node] = new CachedSql(fingerprint, r.ReadString());
         }
 
         return r.BaseStream.Position == body.Length ? new CompileCache(path, parsed, nodes) : null;

@@ -322,9 +322,11 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
         var unsupported = EngineSupport.Check(bound.Metrics.Where(m => m.Definition.Materialize is not null), dialect, "materialize");
         if (unsupported.Count > 0)
             return new Prepared(new RunOutcome(ExitCodes.Failure, [.. load.Diagnostics, .. unsupported], [], [], [], "the project is invalid"));
-        var compiled = cache is null
-            ? PlanCompiler.Compile(plan, dialect)
-            : CachedCompiler.Compile(plan, dialect, NodeFingerprints.Compute(bound, plan, load.FileChecksums, dialect, target, request.Vars), cache);
+        var targetDirectory = Path.Combine(project.RootDirectory, "target");
+        var cached = cache is null
+            ? null
+            : CachedCompiler.Compile(plan, dialect, NodeFingerprints.Compute(bound, plan, load.FileChecksums, dialect, target, request.Vars), cache, targetDirectory);
+        var compiled = cached?.Compiled ?? PlanCompiler.Compile(plan, dialect);
         IReadOnlyList<PlanNode> selected;
         try
         {
@@ -338,7 +340,6 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
             return new Prepared(RunOutcome.Failed(ExitCodes.Usage, e.Message, load.Diagnostics));
         }
 
-        var targetDirectory = Path.Combine(project.RootDirectory, "target");
         var writer = new ArtifactWriter(targetDirectory);
         var selection = selected.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
         var everything = selection.Count == plan.Nodes.Count;
@@ -346,7 +347,7 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
         try
         {
             filesWritten = writer.WriteCompiled(compileSelectionOnly && !everything ? compiled.Where(c => selection.Contains(c.Node.Name)).ToList() : compiled,
-                removeStale: everything || !compileSelectionOnly);
+                removeStale: everything || !compileSelectionOnly, cached?.OnDisk);
             writer.WriteManifest(bound, target, compiled, plan.Tests);
             writer.WriteCompiledTests(PlanCompiler.CompileTests(plan, dialect));
             cache?.Save();
