@@ -14,11 +14,16 @@ namespace MetricCompiler.Execution.Bench;
 /// <param name="Unchanged">A recompile of the unchanged project with the compile cache (<c>metricc compile</c>'s default).</param>
 /// <param name="OneEdit">A recompile with the cache after one metric's filter changed.</param>
 /// <param name="EditRendered">How many nodes that recompile rendered again (the others were reused from the cache).</param>
+/// <param name="Cli">`metricc compile` as a child process (start-up included): without the cache, and with it after one
+/// more edit; null when no metricc to start was given.</param>
 public sealed record CompileFigures(int Metrics, int Nodes, int Files, int Runs, double Cold, double Load, double Plan, double Render, double Write, long PeakBytes,
-    double Unchanged = 0, double OneEdit = 0, int EditRendered = 0)
+    double Unchanged = 0, double OneEdit = 0, int EditRendered = 0, CliFigures? Cli = null)
 {
     public double Total => Load + Plan + Render + Write;
 }
+
+/// <summary>`metricc compile` of the synthetic project as a child process: wall seconds and peak resident memory of each.</summary>
+public sealed record CliFigures(double FullSeconds, long FullPeakBytes, double EditSeconds, long EditPeakBytes);
 
 /// <summary>
 /// <c>metricc bench compile</c>: compiles a synthetic project (<see cref="SyntheticProject"/>) the way <c>metricc compile</c>
@@ -26,11 +31,13 @@ public sealed record CompileFigures(int Metrics, int Nodes, int Files, int Runs,
 /// phase timed separately: the first (cold) compile, then the median of <c>runs</c> recompiles of the unchanged project,
 /// all without the compile cache. Then, with the cache as <c>metricc compile</c> uses it (<see cref="ProjectRunner.Compile"/>):
 /// the median of <c>runs</c> recompiles of the unchanged project, and of <c>runs</c> recompiles each after one metric's
-/// filter changed.
+/// filter changed. Last, once each, <c>metricc compile</c> as a child process, start-up included: with <c>--no-cache</c>,
+/// and with the cache after one more edit, each with its peak resident memory.
 /// </summary>
 public static class CompileBenchmark
 {
-    public static CompileFigures Run(string root, int metrics, int runs)
+    /// <param name="metricc">How to start metricc as a child process (file and leading arguments), for the CLI figures; null: none.</param>
+    public static CompileFigures Run(string root, int metrics, int runs, (string FileName, IReadOnlyList<string> Prefix)? metricc = null)
     {
         SyntheticProject.Write(root, metrics);
         var load = new List<double>();
@@ -87,8 +94,27 @@ public static class CompileBenchmark
             rendered = counts.NodesRendered;
         }
 
+        CliFigures? cli = null;
+        if (metricc is { } self)
+        {
+            var full = Child(self, root, "--no-cache");
+            File.WriteAllText(editedFile, SyntheticProject.ChangeFirstFilter(original, runs + 1));
+            Child(self, root); // the cache as the edited project left it (--no-cache neither reads nor writes it)
+            File.WriteAllText(editedFile, SyntheticProject.ChangeFirstFilter(original, runs + 2));
+            var edit = Child(self, root);
+            cli = new CliFigures(full.Seconds, full.PeakRssBytes, edit.Seconds, edit.PeakRssBytes);
+        }
+
         return new CompileFigures(metrics, nodes, files, runs, cold, Median(load), Median(plan), Median(render), Median(write), Process.GetCurrentProcess().PeakWorkingSet64,
-            Median(unchanged), Median(edited), rendered);
+            Median(unchanged), Median(edited), rendered, cli);
+    }
+
+    private static ChildRun Child((string FileName, IReadOnlyList<string> Prefix) metricc, string root, params string[] options)
+    {
+        var run = ChildProcessMeter.Run(metricc.FileName, [.. metricc.Prefix, "compile", "--project-dir", root, .. options], root);
+        if (run.ExitCode != 0)
+            throw new InvalidOperationException($"metricc compile of the synthetic project exited {run.ExitCode}: {run.Error}");
+        return run;
     }
 
     private static (double Seconds, CacheCounts Counts) Cached(ProjectRunner runner, string root)
