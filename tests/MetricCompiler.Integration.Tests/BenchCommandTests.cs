@@ -21,10 +21,10 @@ public sealed class BenchCommandTests
         foreach (var row in rows)
         {
             var cells = row.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            Assert.Equal(17, cells.Length);
+            Assert.Equal(16, cells.Length);
             // the one-metric edit re-renders its source's staging and the nodes of the one experiment that analyses it
             Assert.Equal("5", cells[13]);
-            Assert.InRange(double.Parse(cells[^1], System.Globalization.CultureInfo.InvariantCulture), 20, 4096); // a real process's peak MB
+            Assert.True(double.Parse(cells[^1], System.Globalization.CultureInfo.InvariantCulture) > 0); // metricc compile ran as a child
         }
 
         Assert.Equal(2, CommandLine.Run(["bench", "compile", "--metrics", "5"], new StringWriter(), new StringWriter()));

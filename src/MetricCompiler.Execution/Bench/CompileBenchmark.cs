@@ -22,8 +22,8 @@ public sealed record CompileFigures(int Metrics, int Nodes, int Files, int Runs,
     public double Total => Load + Plan + Render + Write;
 }
 
-/// <summary>`metricc compile` of the synthetic project as a child process: wall seconds and peak resident memory of each.</summary>
-public sealed record CliFigures(double FullSeconds, long FullPeakBytes, double EditSeconds, long EditPeakBytes);
+/// <summary>`metricc compile` of the synthetic project as a child process: wall seconds of each.</summary>
+public sealed record CliFigures(double FullSeconds, double EditSeconds);
 
 /// <summary>
 /// <c>metricc bench compile</c>: compiles a synthetic project (<see cref="SyntheticProject"/>) the way <c>metricc compile</c>
@@ -32,7 +32,7 @@ public sealed record CliFigures(double FullSeconds, long FullPeakBytes, double E
 /// all without the compile cache. Then, with the cache as <c>metricc compile</c> uses it (<see cref="ProjectRunner.Compile"/>):
 /// the median of <c>runs</c> recompiles of the unchanged project, and of <c>runs</c> recompiles each after one metric's
 /// filter changed. Last, once each, <c>metricc compile</c> as a child process, start-up included: with <c>--no-cache</c>,
-/// and with the cache after one more edit, each with its peak resident memory.
+/// and with the cache after one more edit.
 /// </summary>
 public static class CompileBenchmark
 {
@@ -102,7 +102,7 @@ public static class CompileBenchmark
             Child(self, root); // the cache as the edited project left it (--no-cache neither reads nor writes it)
             File.WriteAllText(editedFile, SyntheticProject.ChangeFirstFilter(original, runs + 2));
             var edit = Child(self, root);
-            cli = new CliFigures(full.Seconds, full.PeakRssBytes, edit.Seconds, edit.PeakRssBytes);
+            cli = new CliFigures(full.Seconds, edit.Seconds);
         }
 
         return new CompileFigures(metrics, nodes, files, runs, cold, Median(load), Median(plan), Median(render), Median(write), Process.GetCurrentProcess().PeakWorkingSet64,
