@@ -105,6 +105,8 @@ public abstract class DbWarehouseAdapter(DbConnection connection, SqlDialect dia
     protected virtual LoadSink CreateSink(TableSpec table, DbTransaction transaction) =>
         new BatchedInsertSink(connection, transaction, dialect, table, ParameterPrefix, RowsPerInsert(table.Columns.Count));
 
+    public bool SwapsInOneTransaction => true;
+
     public virtual void SwapTables(IReadOnlyList<(string Built, string Final)> swaps, IReadOnlyList<string>? before = null, IReadOnlyList<string>? after = null)
     {
         if (swaps.Count == 0 && (before?.Count ?? 0) == 0 && (after?.Count ?? 0) == 0)

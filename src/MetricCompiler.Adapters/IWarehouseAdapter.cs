@@ -51,6 +51,12 @@ public interface IWarehouseAdapter : IDisposable
 
     void Execute(string sql);
 
+    /// <summary>
+    /// Whether <see cref="SwapTables"/> runs every statement in one transaction (DDL and DML), so that the swap may also
+    /// change a table in place: delete and insert the rows an incremental staging recomputed.
+    /// </summary>
+    bool SwapsInOneTransaction => false;
+
     /// <summary>Runs a query and hands every row to <paramref name="onRow"/> as it arrives (nothing is buffered here).</summary>
     void Read(string sql, WarehouseRowHandler onRow);
 

@@ -18,6 +18,8 @@ public static class IncrementalSql
     public static QueryExpr Rebuild(PlanNode node, DateOnly start)
     {
         var config = node.Incremental ?? throw new ArgumentException($"`{node.Name}` is not an incremental model", nameof(node));
+        if (node.Staging is { } staging)
+            return staging.From(node.Name, start);
         var eventTime = Col(config.EventTime);
         var from = new DateLiteral(start);
         var kept = new SelectQuery([new StarExpr().Item()], From(new SourceTableRef(node.Name)), Where: Lt(eventTime, from));

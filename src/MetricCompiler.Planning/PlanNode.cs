@@ -51,10 +51,13 @@ public sealed record PlanNode(
     public bool IsView { get; init; }
 
     /// <summary>
-    /// A SQL model with <c>config(materialized='incremental')</c>: a run may keep the days of the table before its window
-    /// and recompute the rest (<see cref="IncrementalSql"/>).
+    /// A SQL model with <c>config(materialized='incremental')</c>, or the staging of a source with <c>incremental:</c>: a
+    /// run may keep the days of the table before its window and recompute the rest (<see cref="IncrementalSql"/>).
     /// </summary>
     public Core.Models.IncrementalConfig? Incremental { get; init; }
+
+    /// <summary>An incremental source's staging, in parts: what <see cref="IncrementalSql.Rebuild"/> stages a window with.</summary>
+    public StagingQuery? Staging { get; init; }
 
     /// <summary><c>table</c>, <c>view</c> or <c>incremental</c>.</summary>
     public string MaterializedName => IsView ? "view" : Incremental is not null ? "incremental" : "table";
@@ -77,9 +80,10 @@ public sealed record PlanNode(
 }
 
 /// <summary>
-/// Staging's account of the raw rows: one row with <see cref="StagingAuditColumns.RawRows"/> and, per rule in
-/// <see cref="DroppedColumns"/>, the rows that rule dropped. Raw rows minus every drop minus the staged rows are the
-/// duplicates removed.
+/// Staging's account of the raw rows: a row per reason in <see cref="DroppedColumns"/> a rule dropped raw rows for, in
+/// <see cref="StagingAuditColumns.DroppedBy"/>, with their count, and a row (the reason null) for the rows every rule
+/// kept, with the values made null among them (<see cref="NulledColumns"/>). The raw rows are the sum of the counts; the
+/// raw rows minus every drop minus the staged rows are the duplicates removed.
 /// </summary>
 public sealed record StagingAudit(QueryExpr Query, IReadOnlyList<string> DroppedColumns)
 {
@@ -91,6 +95,12 @@ public sealed record StagingAudit(QueryExpr Query, IReadOnlyList<string> Dropped
 public static class StagingAuditColumns
 {
     public const string RawRows = "raw_rows";
+
+    /// <summary>The audit query's grouping column: the rule that dropped the rows, or null for the rows kept.</summary>
+    public const string DroppedBy = "dropped_by";
+
+    /// <summary>The audit query's count of raw rows per <see cref="DroppedBy"/>.</summary>
+    public const string AuditedRows = "audited_rows";
     public const string MissingEntity = "missing_entity";
     public const string MissingTime = "missing_or_unparsable_time";
     public const string OutsideRetention = "outside_retention";

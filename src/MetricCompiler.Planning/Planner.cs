@@ -133,32 +133,16 @@ public static class Planner
             ? new SaltedSha256Expr(salt, Col(c.Name)).As(c.Name, "pii: salted SHA-256, the raw value never leaves this statement")
             : Col(c.Name).Item()).ToList();
         var typedComment = string.Join("; ", ["every column cast to its declared type; rows without entity or event time dropped", .. keep.Skip(2).Select(k => k.Description)]);
-
-        QueryExpr query;
-        if (source.UniqueKey is { } key)
+        var tieBreak = new List<SortKey> { new(Col(source.EventTime.Name)) };
+        tieBreak.AddRange(source.Columns.Where(c => c.Name != source.EventTime.Name && c.Name != source.UniqueKey?.Name).Select(c => new SortKey(Col(c.Name))));
+        var staging = new StagingQuery(typed, typedComment, source.EventTime.Name, Typed(source.EventTime), source.UniqueKey?.Name, tieBreak, columns,
+            source.Rules.PiiColumns.Count > 0,
+            source.Rules.RetentionDays is { } days ? Ge(Col(source.EventTime.Name), new AddDaysExpr(new CurrentUtcTimestampExpr(), -days)) : null)
         {
-            var tieBreak = new List<SortKey> { new(Col(source.EventTime.Name)) };
-            tieBreak.AddRange(source.Columns.Where(c => c.Name != source.EventTime.Name && c.Name != key.Name).Select(c => new SortKey(Col(c.Name))));
-            var ranked = new SelectQuery(
-                [new StarExpr("typed").Item(), new RowNumberExpr([Col(key.Name)], tieBreak).As("duplicate_rank")],
-                From(new CteRef("typed")));
-            query = new SelectQuery(columns, From(new CteRef("ranked")), Where: Eq(Col("duplicate_rank"), Num(1)))
-            {
-                With =
-                [
-                    new CommonTableExpression("typed", typed, typedComment),
-                    new CommonTableExpression("ranked", ranked, $"events sharing a `{key.Name}` are duplicates: keep the first"),
-                ],
-            };
-        }
-        else if (source.Rules.PiiColumns.Count > 0)
-        {
-            query = new SelectQuery(columns, From(new CteRef("typed"))) { With = [new CommonTableExpression("typed", typed, typedComment)] };
-        }
-        else
-        {
-            query = typed;
-        }
+            Lookups = [.. source.UniqueKey is { } unique ? new[] { new[] { unique.Name } } : [], [source.Entity.Name, source.EventTime.Name]],
+            WindowRules = [.. keep.Where(k => k.DroppedColumn != StagingAuditColumns.MissingTime).Select(k => k.Keep)],
+        };
+        var query = staging.Full();
 
         return new PlanNode(NodeNames.Staging(source.Name), NodeKind.Staging,
             source.Definition.Description ?? $"Staged rows of source `{source.Name}`.",
@@ -166,6 +150,8 @@ public static class Planner
             ["staging", .. source.Definition.Tags])
         {
             Audit = StagingAudit(raw, keep, source),
+            Incremental = source.Definition.Incremental,
+            Staging = source.Definition.Incremental is null ? null : staging,
         };
     }
 
@@ -192,37 +178,39 @@ public static class Planner
     }
 
     /// <summary>
-    /// One row: the raw rows, per rule the rows it dropped (the rest either staged or were duplicates), and over the rows
-    /// every rule kept, the values staging made null: numbers that are not numbers, negatives in `non_negative` columns.
+    /// One row per reason a raw row was dropped (null: kept): its rows, and over the kept rows, the values staging made
+    /// null (numbers that are not numbers, negatives in `non_negative` columns). The reason is the first rule that drops
+    /// the row, a nested <c>case</c> that evaluates each rule once per row, at most: the rules parse timestamps, and a
+    /// count per rule would parse them once per rule.
     /// </summary>
     private static StagingAudit StagingAudit(RelationRef raw, IReadOnlyList<StagingRule> rules, BoundSource source)
     {
-        var items = new List<SelectItem> { CountStar().As(StagingAuditColumns.RawRows) };
-        for (var i = 0; i < rules.Count; i++)
-        {
-            var dropped = When(rules[i].Keep, Num(0), Num(1));
-            SqlExpr counted = i == 0 ? dropped : When(And([.. rules.Take(i).Select(r => r.Keep)]), dropped, Num(0));
-            items.Add(Coalesce(Sum(counted), Num(0)).As(rules[i].DroppedColumn));
-        }
-
+        SqlExpr reason = new NullLiteral(SqlType.String);
+        for (var i = rules.Count - 1; i >= 0; i--)
+            reason = When(rules[i].Keep, reason, Str(rules[i].DroppedColumn));
+        var items = new List<SelectItem> { Col(StagingAuditColumns.DroppedBy).Item(), CountStar().As(StagingAuditColumns.AuditedRows) };
         var numbers = source.Columns.Where(c => c.Type is ColumnType.Integer or ColumnType.Number).ToList();
         var nulled = new List<string>();
-        SqlExpr Kept(SqlExpr condition) => And([.. rules.Select(r => r.Keep), condition]);
+        SqlExpr Count(IEnumerable<SqlExpr> conditions) =>
+            Coalesce(Sum(conditions.Select(c => (SqlExpr)When(c, Num(1), Num(0))).Aggregate((a, b) => new BinaryExpr(a, BinaryOperator.Add, b))), Num(0));
         if (numbers.Count > 0)
         {
             nulled.Add(StagingAuditColumns.NotANumber);
-            items.Add(Coalesce(Sum(numbers.Select(c => (SqlExpr)When(Kept(And([new IsNullExpr(Col(c.Name), Negated: true), new IsNullExpr(Number(c))])), Num(1), Num(0)))
-                .Aggregate((a, b) => new BinaryExpr(a, BinaryOperator.Add, b))), Num(0)).As(StagingAuditColumns.NotANumber));
+            items.Add(Count(numbers.Select(c => And(new IsNullExpr(Col(c.Name), Negated: true), new IsNullExpr(Number(c))))).As(StagingAuditColumns.NotANumber));
         }
 
         if (numbers.Where(c => c.NonNegative).ToList() is { Count: > 0 } nonNegative)
         {
             nulled.Add(StagingAuditColumns.Negative);
-            items.Add(Coalesce(Sum(nonNegative.Select(c => (SqlExpr)When(Kept(Lt(Number(c), Num(0))), Num(1), Num(0)))
-                .Aggregate((a, b) => new BinaryExpr(a, BinaryOperator.Add, b))), Num(0)).As(StagingAuditColumns.Negative));
+            items.Add(Count(nonNegative.Select(c => (SqlExpr)Lt(Number(c), Num(0)))).As(StagingAuditColumns.Negative));
         }
 
-        return new StagingAudit(new SelectQuery(items, From(raw)), [.. rules.Select(r => r.DroppedColumn)]) { NulledColumns = nulled };
+        var reasons = new SelectQuery([reason.As(StagingAuditColumns.DroppedBy), .. numbers.Select(c => Col(c.Name).Item())], From(raw));
+        var query = new SelectQuery(items, From(new CteRef("audited_rows")), GroupBy: [Col(StagingAuditColumns.DroppedBy)])
+        {
+            With = [new CommonTableExpression("audited_rows", reasons, "each raw row with the first staging rule that drops it (null: kept)")],
+        };
+        return new StagingAudit(query, [.. rules.Select(r => r.DroppedColumn)]) { NulledColumns = nulled };
     }
 
     /// <summary>

@@ -50,10 +50,11 @@ public sealed class BenchRunCommandTests
             var text = output.ToString();
             var row = Assert.Single(text.Split('\n'), l => l.StartsWith("sqlite ", StringComparison.Ordinal));
             var cells = row.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            Assert.Equal(10, cells.Length);
-            Assert.All(cells[^3..], c => Assert.EndsWith("x", c, StringComparison.Ordinal));
-            Assert.Contains("not measured yet: incremental SQL models exist, the demo's staging and experiment nodes are not incremental", text, StringComparison.Ordinal);
+            Assert.Equal(13, cells.Length);
+            Assert.All(cells[^4..^1], c => Assert.EndsWith("x", c, StringComparison.Ordinal));
+            Assert.EndsWith("%", cells[^1], StringComparison.Ordinal);
             Assert.Contains("build of the demo, sqlite", text, StringComparison.Ordinal); // the build's nodes, with their shares
+            Assert.Contains("daily refresh of the demo, sqlite", text, StringComparison.Ordinal);
 
             using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(root, "bench-run.json")));
             var figures = Assert.Single(json.RootElement.GetProperty("rows").EnumerateArray());
@@ -64,6 +65,14 @@ public sealed class BenchRunCommandTests
             Assert.True(floor > 0 && analysis > floor, $"floor {floor}, analysis {analysis}");
             Assert.Equal(analysis / floor, figures.GetProperty("analysis_over_floor").GetDouble(), 0.02 * analysis / floor); // the seconds are rounded to 1 µs
             Assert.Equal(figures.GetProperty("naive_seconds").GetDouble() / analysis, figures.GetProperty("naive_over_analysis").GetDouble(), 0.01);
+            Assert.True(figures.GetProperty("analysis_full_staging_seconds").GetDouble() > floor);
+            var build = figures.GetProperty("build_seconds").GetDouble();
+            var refresh = figures.GetProperty("refresh_seconds").GetDouble();
+            Assert.True(refresh > 0 && build > 0, $"build {build}, refresh {refresh}");
+            Assert.Equal(refresh / build, figures.GetProperty("refresh_over_build").GetDouble(), 0.01);
+            // The daily refresh staged incrementally: its nodes are the demo's, and the last day was delivered to it.
+            var refreshed = figures.GetProperty("refresh_nodes").EnumerateArray().Select(n => n.GetProperty("node").GetString()).ToList();
+            Assert.Contains("stg_events", refreshed);
             Assert.InRange(figures.GetProperty("build_peak_rss_bytes").GetInt64(), 20L << 20, 4L << 30); // a real .NET process's peak
             var nodes = figures.GetProperty("build_nodes").EnumerateArray().ToDictionary(n => n.GetProperty("node").GetString()!, n => n.GetProperty("share").GetDouble());
             Assert.InRange(nodes.Values.Sum(), 0.95, 1.05);

@@ -528,6 +528,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
 
         tests.AddRange(ReadTests(reader, $"source `{name}`", null));
         var freshness = ReadFreshness(reader, name);
+        var incremental = ReadSourceIncremental(reader, name);
         var model = reader.Reference("model");
         if (model is not null && reader.Has("table"))
             diagnostics.Error(DiagnosticCodes.UnsupportedCombination, reader.At("model"), $"source `{name}`: `model` and `table` both say where the rows are",
@@ -550,9 +551,29 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
             Model = model,
             Tests = tests,
             Freshness = freshness,
+            Incremental = incremental,
         };
         reader.Finish();
         _sources.Add(source);
+    }
+
+    /// <summary><c>incremental: {lookback_days: 2}</c> on a source: its staging keeps what it staged before the window.</summary>
+    private Models.IncrementalConfig? ReadSourceIncremental(YamlMappingReader source, string name)
+    {
+        if (source.Mapping("incremental") is not { } node)
+            return null;
+        var reader = source.Nested(node, "incremental", YamlKeys.SourceIncremental);
+        var lookback = reader.Integer("lookback_days");
+        reader.Finish();
+        if (lookback is < 0 or > Models.IncrementalConfig.MaxLookbackDays)
+        {
+            diagnostics.Error(DiagnosticCodes.OutOfRange, reader.At("lookback_days"),
+                $"source `{name}`: incremental lookback_days must be between 0 and {Models.IncrementalConfig.MaxLookbackDays:N0}, not {lookback}",
+                "the days before the latest staged day that every run stages again, so that events arriving late are counted");
+            return null;
+        }
+
+        return new Models.IncrementalConfig(source.String("event_time") ?? "", lookback ?? Models.IncrementalConfig.DefaultLookbackDays, reader.Location());
     }
 
     private static readonly Dictionary<string, FreshnessPeriod> FreshnessPeriods = new(StringComparer.Ordinal)

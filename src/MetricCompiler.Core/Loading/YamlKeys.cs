@@ -16,6 +16,7 @@ public static class YamlKeys
     public const string SourceColumn = "source_column";
     public const string Consent = "consent";
     public const string Freshness = "freshness";
+    public const string SourceIncremental = "source_incremental";
     public const string FreshnessThreshold = "freshness_threshold";
     public const string DataTest = "data_test";
     public const string Model = "model";
@@ -55,9 +56,10 @@ public static class YamlKeys
         [DemoData] = ["users", "seed"],
         // `webhook_url` is read only to refuse it (MC1005): the URL of a webhook is its credential
         [Notify] = ["webhook_url_env", "timeout_seconds", "readout_base_url", "webhook_url"],
-        [Source] = ["name", "description", "table", "model", "entity", "event_time", "unique_key", "columns", "tags", "consent", "retention_days", "tests", "freshness"],
+        [Source] = ["name", "description", "table", "model", "entity", "event_time", "unique_key", "columns", "tags", "consent", "retention_days", "tests", "freshness", "incremental"],
         [SourceColumn] = ["name", "type", "description", "pii", "non_negative", "tests"],
         [Consent] = ["column", "value"],
+        [SourceIncremental] = ["lookback_days"],
         [Freshness] = ["warn_after", "error_after"],
         [FreshnessThreshold] = ["count", "period"],
         [DataTest] = ["severity", "column", "values", "to", "field", "max_dropped_share", "warn_dropped_share"],

@@ -47,6 +47,12 @@ public sealed record SourceDefinition(
     /// <summary><c>freshness:</c> how old the latest event time may be (dbt's <c>warn_after</c> / <c>error_after</c>).</summary>
     public FreshnessDefinition? Freshness { get; init; }
 
+    /// <summary>
+    /// <c>incremental: {lookback_days: n}</c>: staging keeps the staged rows before the window and stages the raw rows
+    /// from <c>n</c> days before the latest staged day on (<see cref="Models.IncrementalConfig.EventTime"/> is the event time).
+    /// </summary>
+    public Models.IncrementalConfig? Incremental { get; init; }
+
     public ColumnDefinition? FindColumn(string name) =>
         Columns.FirstOrDefault(c => string.Equals(c.Name, name, StringComparison.OrdinalIgnoreCase));
 

@@ -14,22 +14,23 @@ public static class RunReportWriter
     [
         ("floor", "#6b7280", "", f => f.Floor),
         ("analysis", "#2563eb", "", f => f.Analysis),
+        ("analysis, full staging", "#2563eb", "2 3", f => f.AnalysisFull),
         ("naive", "#dc2626", "6 4", f => f.Naive),
-        ("build", "#ea580c", "", f => f.Build),
+        ("full build", "#ea580c", "", f => f.Build),
+        ("daily refresh", "#16a34a", "", f => f.Refresh),
     ];
 
     public static void WriteTable(TextWriter output, RunBenchmarkReport report)
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(report);
-        output.WriteLine($"{"engine",-9} {"events",11} {"floor s",9} {"analysis s",11} {"naive s",9} {"build s",9} {"peak MB",8} {"analysis/floor",15} {"naive/ours",11} {"build/floor",12}");
+        output.WriteLine($"{"engine",-9} {"events",11} {"floor s",9} {"analysis s",11} {"full s",9} {"naive s",9} {"build s",9} {"refresh s",10} {"peak MB",8} {"analysis/floor",15} {"full/floor",11} {"naive/ours",11} {"refresh/build",14}");
         foreach (var f in report.Rows)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{f.Engine,-9} {f.Events,11:N0} {f.Floor,9:0.000} {f.Analysis,11:0.000} {f.Naive,9:0.000} {f.Build,9:0.000} {f.BuildPeakBytes / 1048576.0,8:0} {f.AnalysisOverFloor,14:0.0}x {f.NaiveOverAnalysis,10:0.00}x {f.BuildOverFloor,11:0.0}x"));
+                $"{f.Engine,-9} {f.Events,11:N0} {f.Floor,9:0.000} {f.Analysis,11:0.000} {f.AnalysisFull,9:0.000} {f.Naive,9:0.000} {f.Build,9:0.000} {f.Refresh,10:0.000} {f.BuildPeakBytes / 1048576.0,8:0} {f.AnalysisOverFloor,14:0.0}x {f.AnalysisFullOverFloor,10:0.0}x {f.NaiveOverAnalysis,10:0.00}x {f.RefreshOverBuild * 100,13:0.0}%"));
         }
 
-        output.WriteLine($"{"incremental daily refresh",-42} {RunBenchmark.IncrementalNotMeasured}");
         foreach (var s in report.Skipped)
             output.WriteLine($"note: {s.Engine} skipped: {s.Reason}");
         output.WriteLine();
@@ -41,12 +42,16 @@ public static class RunReportWriter
             output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"analysis of {BenchExperiment.Id}, {f.Engine}, {f.Events:N0} events: share of each node (the largest)"));
             foreach (var node in f.AnalysisNodes.Take(6))
                 output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {node.Node,-52} {node.Seconds,8:0.000} s {node.Share * 100,6:0.0}%"));
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"daily refresh of the demo, {f.Engine}, {f.Events:N0} events: share of each node (the largest)"));
+            foreach (var node in f.RefreshNodes.Take(6))
+                output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {node.Node,-52} {node.Seconds,8:0.000} s {node.Share * 100,6:0.0}%"));
         }
 
         output.WriteLine();
         output.WriteLine($"(medians of {report.Repeat} interleaved run(s); floor: one scan of raw_events; analysis: `run --select {BenchExperiment.AnalysisSelector}` " +
-            $"({BenchExperiment.Metrics.Count} metrics) in process; naive: {BenchExperiment.Metrics.Count} plain queries, each joined to first exposures; " +
-            "build: `metricc build` of the demo as a child process, its peak RSS as peak MB)");
+            $"({BenchExperiment.Metrics.Count} metrics) in process, staging incremental with nothing new; full: the same with --full-refresh; " +
+            $"naive: {BenchExperiment.Metrics.Count} plain queries, each joined to first exposures; build: `metricc build --full-refresh` of the demo without its last day, " +
+            "as a child process, its peak RSS as peak MB; refresh: `metricc build` once the last day arrived, incremental)");
     }
 
     public static string Json(RunBenchmarkReport report, DateTime measuredAt)
@@ -73,16 +78,21 @@ public static class RunReportWriter
                 ["seed_seconds"] = Round(f.SeedSeconds),
                 ["floor_seconds"] = Round(f.Floor),
                 ["analysis_seconds"] = Round(f.Analysis),
+                ["analysis_full_staging_seconds"] = Round(f.AnalysisFull),
                 ["naive_seconds"] = Round(f.Naive),
                 ["build_seconds"] = Round(f.Build),
+                ["refresh_seconds"] = Round(f.Refresh),
                 ["build_peak_rss_bytes"] = f.BuildPeakBytes,
+                ["refresh_peak_rss_bytes"] = f.RefreshPeakBytes,
                 ["analysis_over_floor"] = Round(f.AnalysisOverFloor),
+                ["analysis_full_staging_over_floor"] = Round(f.AnalysisFullOverFloor),
                 ["naive_over_analysis"] = Round(f.NaiveOverAnalysis),
                 ["build_over_floor"] = Round(f.BuildOverFloor),
+                ["refresh_over_build"] = Round(f.RefreshOverBuild),
                 ["build_nodes"] = Shares(f.Nodes),
                 ["analysis_nodes"] = Shares(f.AnalysisNodes),
+                ["refresh_nodes"] = Shares(f.RefreshNodes),
             })]),
-            ["incremental_daily_refresh"] = RunBenchmark.IncrementalNotMeasured,
             ["skipped"] = new JsonArray([.. report.Skipped.Select(s => (JsonNode)new JsonObject { ["engine"] = s.Engine, ["reason"] = s.Reason })]),
         };
         return document.ToJsonString(Indented) + "\n";
@@ -101,7 +111,7 @@ public static class RunReportWriter
         ArgumentNullException.ThrowIfNull(report);
         const double panelWidth = 320, panelHeight = 240, left = 56, top = 34, plotWidth = 240, plotHeight = 160;
         var engines = report.Rows.Select(r => r.Engine).Distinct().ToList();
-        var width = Math.Max(480, engines.Count * panelWidth); // room for the legend under a single panel
+        var width = Math.Max(20 + (Series.Length * 150), engines.Count * panelWidth); // room for the legend under a single panel
         var svg = new StringBuilder();
         string F(double v) => v.ToString("0.#", CultureInfo.InvariantCulture);
         svg.Append(CultureInfo.InvariantCulture, $"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{F(width)}\" height=\"{F(panelHeight + 30)}\" font-family=\"sans-serif\" font-size=\"11\">\n");
@@ -140,7 +150,7 @@ public static class RunReportWriter
 
         for (var i = 0; i < Series.Length; i++)
         {
-            var x = 20 + (i * 110);
+            var x = 20 + (i * 150);
             var dashes = Series[i].Dash.Length > 0 ? $" stroke-dasharray=\"{Series[i].Dash}\"" : "";
             svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{x}\" y1=\"{F(panelHeight + 16)}\" x2=\"{x + 24}\" y2=\"{F(panelHeight + 16)}\" stroke=\"{Series[i].Color}\" stroke-width=\"2\"{dashes}/>\n");
             svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{x + 30}\" y=\"{F(panelHeight + 20)}\">{Series[i].Name}</text>\n");

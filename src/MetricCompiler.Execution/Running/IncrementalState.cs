@@ -51,6 +51,17 @@ public static class IncrementalState
         return result;
     }
 
+    /// <summary>
+    /// Forgets what the incremental tables of <paramref name="target"/> were built from, so that its next run builds them
+    /// in full: <c>metricc seed</c> replaces the raw tables, which no lookback window covers.
+    /// </summary>
+    public static void Forget(string targetDirectory, string target)
+    {
+        var state = Read(targetDirectory);
+        if (state.Remove(target))
+            Write(targetDirectory, state).Commit();
+    }
+
     /// <summary>The state with <paramref name="built"/> (model → checksum) recorded for <paramref name="target"/>, staged under a temporary name.</summary>
     public static StagedFile Stage(string targetDirectory, Dictionary<string, Dictionary<string, string>> previous, string target, IReadOnlyDictionary<string, string> built)
     {
@@ -59,6 +70,11 @@ public static class IncrementalState
             models = state[target] = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var (model, checksum) in built)
             models[model] = checksum;
+        return Write(targetDirectory, state);
+    }
+
+    private static StagedFile Write(string targetDirectory, Dictionary<string, Dictionary<string, string>> state)
+    {
         var targets = new JsonObject();
         foreach (var (name, entries) in state.OrderBy(t => t.Key, StringComparer.Ordinal))
         {

@@ -27,6 +27,12 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
 
     public const string BuildSuffix = "__mc_build";
 
+    /// <summary>The view an incremental staging's rows are read through during a run (see <c>BuildMerge</c>).</summary>
+    public const string MergeSuffix = "__mc_merge";
+
+    /// <summary>The table of the rows an incremental staging staged in a run, inserted into its table by the swap.</summary>
+    public const string WindowSuffix = "__mc_window";
+
     /// <summary>
     /// Loads, validates, plans and writes <c>target/compiled</c> (the selected nodes; every node without a selection)
     /// and <c>manifest.json</c> (always the whole project).
@@ -395,6 +401,8 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
 {
     private readonly HashSet<string> _selected = session.Selected.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
     private readonly List<string> _built = [];
+    private readonly Dictionary<string, (StagingQuery Staging, DateOnly Start)> _merges = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, StagingCounts> _audits = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IncrementalBuild> _incremental = new(StringComparer.Ordinal);
     private readonly List<NodeResult> _results = [];
     private readonly List<ExperimentReadout> _readouts = [];
@@ -426,6 +434,13 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             // keep this run from dropping and rebuilding the tables it reads, so leftover build views go first.
             foreach (var view in session.Plan.Nodes.Where(n => n.IsView))
                 adapter.Execute(adapter.Dialect.DropViewIfExists(adapter.Dialect.QuoteRelation(Build(view.Name))));
+            // And an incremental staging's view and window table, which would keep a full rebuild from replacing its table.
+            if (adapter.SwapsInOneTransaction)
+                foreach (var staging in session.Plan.Nodes.Where(n => n.Staging is not null))
+                {
+                    adapter.Execute(adapter.Dialect.DropViewIfExists(adapter.Dialect.QuoteRelation(MergeView(staging.Name))));
+                    adapter.Execute(adapter.Dialect.DropTableIfExists(adapter.Dialect.QuoteRelation(WindowTable(staging.Name))));
+                }
         }
         catch (Exception e) when (ProjectRunner.IsWarehouseFailure(e))
         {
@@ -464,7 +479,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                 var blocked = test.Reads.FirstOrDefault(skipped.ContainsKey);
                 var result = blocked is not null
                     ? TestRunner.Skip(test, $"not run: `{blocked}` was skipped ({skipped[blocked]})")
-                    : TestRunner.Run(adapter, renderer, test, session.Now);
+                    : TestRunner.Run(adapter, renderer, test, session.Now, Audited);
                 _results.Add(result);
                 observer.TestFinished(test, result);
                 if (result.Status is not (NodeResult.Fail or NodeResult.Error))
@@ -504,7 +519,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                     var (rows, dropped) = Retry(node.Name).Execute(() =>
                     {
                         var built = node.Kind == NodeKind.Readout ? BuildReadout(adapter, node) : BuildTable(adapter, node, renderer);
-                        return (built, node.Audit is { } audit ? TestRunner.Audit(adapter, audit, built, renderer) : null);
+                        return (built, node.Audit is { } audit ? Audit(adapter, node, audit, built, renderer) : null);
                     });
                     var result = new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped?.Dropped) { Nulled = dropped?.Nulled, Incremental = BuildOf(node), Excluded = ExcludedUnits(adapter, node, renderer) };
                     _results.Add(result);
@@ -558,8 +573,8 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                 ? new[] { dialect.DropViewIfExists(dialect.QuoteRelation(Build(v.Name))), dialect.DropViewIfExists(dialect.QuoteRelation(v.Name)) }
                 : new[] { dialect.DropViewIfExists(dialect.QuoteRelation(v.Name)) }).ToList();
             adapter.SwapTables(_built.Where(b => !builtViews.Contains(b)).Select(b => (Build(b), b)).ToList(),
-                dropViews,
-                views.Select(v => dialect.CreateViewAs(dialect.QuoteRelation(v.Name), final.Render(v.Query!))).ToList());
+                [.. dropViews, .. MergeStatements(dialect, final)],
+                [.. views.Select(v => dialect.CreateViewAs(dialect.QuoteRelation(v.Name), final.Render(v.Query!))), .. StagingIndexes(dialect)]);
         }
         catch (WarehouseException e) when (e.SwapPending)
         {
@@ -736,7 +751,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             {
                 pendingTests.Remove(readyTest);
                 runningTests.Add(readyTest);
-                running.Add(Task.Run(() => new Finished(null, readyTest, TestRunner.Run(worker, Renderer(worker), readyTest, session.Now), worker)));
+                running.Add(Task.Run(() => new Finished(null, readyTest, TestRunner.Run(worker, Renderer(worker), readyTest, session.Now, Audited), worker)));
             }
             else
             {
@@ -853,7 +868,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             var (rows, dropped) = Retry(node.Name).Execute(() =>
             {
                 var built = node.Kind == NodeKind.Readout ? BuildReadout(db, node) : BuildTable(db, node, renderer);
-                return (built, node.Audit is { } audit ? TestRunner.Audit(db, audit, built, renderer) : null);
+                return (built, node.Audit is { } audit ? Audit(db, node, audit, built, renderer) : null);
             });
             return new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped?.Dropped)
             {
@@ -909,13 +924,70 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             lock (_incremental)
                 _incremental[node.Name] = decision;
             if (decision.RecomputedFrom is { } start)
+            {
+                if (node.Staging is { } staging && db.SwapsInOneTransaction)
+                    return BuildMerge(db, node, staging, start, renderer);
                 query = IncrementalSql.Rebuild(node, start);
+            }
         }
 
         db.Execute(db.Dialect.DropTableIfExists(relation));
         MarkBuilt(node.Name);
         db.Execute(db.Dialect.CreateTableAs(relation, renderer.Render(query)));
         return db.CountRows(build);
+    }
+
+    /// <summary>
+    /// An incremental staging on an engine whose swap is one transaction: only the window's rows are written, to
+    /// <c>&lt;node&gt;__mc_window</c>; this run reads the staged rows through the view <c>&lt;node&gt;__mc_merge</c> (the
+    /// rows kept in place and the window's), and the swap deletes what the table in place no longer keeps and inserts the
+    /// window's rows, in the transaction that swaps in every other table. Nothing copies the history.
+    /// </summary>
+    private long BuildMerge(IWarehouseAdapter db, PlanNode node, StagingQuery staging, DateOnly start, SqlRenderer renderer)
+    {
+        var dialect = db.Dialect;
+        var window = dialect.QuoteRelation(WindowTable(node.Name));
+        var merge = dialect.QuoteRelation(MergeView(node.Name));
+        db.Execute(dialect.DropViewIfExists(merge));
+        db.Execute(dialect.DropTableIfExists(window));
+        lock (_built)
+            _merges[node.Name] = (staging, start);
+        db.Execute(dialect.CreateTableAs(window, renderer.Render(staging.Window(node.Name, start))));
+        var rows = staging.Merged(node.Name, WindowTable(node.Name), start);
+        db.Execute(dialect.CreateViewAs(merge, renderer.Render(rows)));
+        return db.CountRows(MergeView(node.Name));
+    }
+
+    /// <summary>
+    /// The indexes of every incremental staging table this run built in full, created by the swap on the final name (the
+    /// replaced table's went with it); a merge keeps them, so their cost is paid once per full build.
+    /// </summary>
+    private IEnumerable<string> StagingIndexes(SqlDialect dialect)
+    {
+        if (!dialect.LooksUpByIndex)
+            yield break;
+        foreach (var node in session.Plan.Nodes.Where(n => _built.Contains(n.Name)))
+            if (node.Staging is { } staging)
+                foreach (var columns in staging.Lookups)
+                    yield return dialect.CreateIndex(IndexName($"{node.Name}__mc_by_{string.Join("_", columns)}"), dialect.QuoteRelation(node.Name), columns);
+    }
+
+    /// <summary>The name as it is, or, past PostgreSQL's 63 characters, cut and made unique by a hash of the whole.</summary>
+    private static string IndexName(string name) => name.Length <= 63 ? name
+        : $"{name[..50]}_{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name)))[..12]}";
+
+    /// <summary>The statements of the swap that change an incremental staging's table in place.</summary>
+    private IEnumerable<string> MergeStatements(SqlDialect dialect, SqlRenderer final)
+    {
+        foreach (var node in session.Plan.Nodes.Where(n => _merges.ContainsKey(n.Name)))
+        {
+            var (staging, start) = _merges[node.Name];
+            var table = dialect.QuoteRelation(node.Name);
+            yield return dialect.DropViewIfExists(dialect.QuoteRelation(MergeView(node.Name)));
+            yield return $"delete from {table} where not ({final.Expr(staging.Kept(start))})";
+            yield return $"insert into {table} select * from {dialect.QuoteRelation(WindowTable(node.Name))}";
+            yield return dialect.DropTableIfExists(dialect.QuoteRelation(WindowTable(node.Name)));
+        }
     }
 
     /// <summary>
@@ -1067,7 +1139,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
     private string Relation(string node)
     {
         lock (_built)
-            return _built.Contains(node) ? Build(node) : node;
+            return _merges.ContainsKey(node) ? MergeView(node) : _built.Contains(node) ? Build(node) : node;
     }
 
     private void MarkBuilt(string node)
@@ -1079,6 +1151,12 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
     }
 
     private static string Build(string node) => node + ProjectRunner.BuildSuffix;
+
+    /// <summary>An incremental staging's rows of this run: the view over the rows kept in place and <see cref="WindowTable"/>.</summary>
+    private static string MergeView(string node) => node + ProjectRunner.MergeSuffix;
+
+    /// <summary>An incremental staging's window, staged in this run.</summary>
+    private static string WindowTable(string node) => node + ProjectRunner.WindowSuffix;
 
     /// <summary>Whether the warehouse still answers (a cheap catalogue query).</summary>
     private bool Alive() => Alive(adapter);
@@ -1096,9 +1174,55 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         }
     }
 
+    /// <summary>An incremental staging's view and window table (after the build views of SQL models, which may read the view).</summary>
+    private void DropMerges()
+    {
+        var merged = _merges.Keys.ToList();
+        foreach (var node in session.Plan.Nodes.Where(n => n.IsView && _built.Contains(n.Name)))
+        {
+            try
+            {
+                adapter.Execute(adapter.Dialect.DropViewIfExists(adapter.Dialect.QuoteRelation(Build(node.Name))));
+            }
+            catch (Exception e) when (ProjectRunner.IsWarehouseFailure(e))
+            {
+                // Best effort, as below.
+            }
+        }
+
+        foreach (var node in merged)
+        {
+            try
+            {
+                adapter.Execute(adapter.Dialect.DropViewIfExists(adapter.Dialect.QuoteRelation(MergeView(node))));
+                adapter.Execute(adapter.Dialect.DropTableIfExists(adapter.Dialect.QuoteRelation(WindowTable(node))));
+            }
+            catch (Exception e) when (ProjectRunner.IsWarehouseFailure(e))
+            {
+                // Best effort: the next run drops what is left before it starts.
+            }
+        }
+    }
+
+    /// <summary>A staging node's audit, kept for its row-count parity test, which would run the same query again.</summary>
+    private StagingCounts Audit(IWarehouseAdapter db, PlanNode node, StagingAudit audit, long staged, SqlRenderer renderer)
+    {
+        var counts = TestRunner.Audit(db, audit, staged, renderer);
+        lock (_audits)
+            _audits[node.Name] = counts;
+        return counts;
+    }
+
+    private StagingCounts? Audited(string node)
+    {
+        lock (_audits)
+            return _audits.GetValueOrDefault(node);
+    }
+
     private void DropBuilt()
     {
         // Views first: on PostgreSQL a view holds on to the tables it reads.
+        DropMerges();
         foreach (var node in _built.OrderBy(n => session.Plan.Contains(n) && session.Plan[n].IsView ? 0 : 1))
         {
             try

@@ -14,7 +14,11 @@ internal static class TestRunner
     public const int PreviewRows = 5;
 
     /// <param name="now">The reference time source freshness is measured at (<c>--now</c>, or the current UTC time).</param>
-    public static NodeResult Run(IWarehouseAdapter adapter, SqlRenderer renderer, PlannedTest test, DateTime now)
+    /// <param name="audited">
+    /// The staged rows and the audit of a staging node this run built, by node (the same query over the same raw rows a
+    /// row-count parity test would run again); null for the tables in place (<c>metricc test</c>).
+    /// </param>
+    public static NodeResult Run(IWarehouseAdapter adapter, SqlRenderer renderer, PlannedTest test, DateTime now, Func<string, StagingCounts?>? audited = null)
     {
         var clock = Stopwatch.StartNew();
         try
@@ -22,7 +26,7 @@ internal static class TestRunner
             if (test.Freshness is { } freshness)
                 return Freshness(adapter, renderer, test, freshness, now, clock);
             if (test.Parity is { } parity)
-                return Parity(adapter, renderer, test, parity, clock);
+                return Parity(adapter, renderer, test, parity, clock, audited?.Invoke(test.AttachedTo!));
             var sql = renderer.Render(test.FailingRows).TrimEnd();
             var counted = adapter.Query($"select count(*) as failures from ({Environment.NewLine}{sql}{Environment.NewLine}) as failing_rows");
             var failures = Convert.ToInt64(counted[0].Values.First(), CultureInfo.InvariantCulture);
@@ -85,28 +89,40 @@ internal static class TestRunner
     /// </summary>
     public static StagingCounts Audit(IWarehouseAdapter db, StagingAudit audit, long staged, SqlRenderer renderer)
     {
-        var row = db.Query(renderer.Render(audit.Query)).Single();
-        long Value(string column) => row.TryGetValue(column, out var v) && v is not null and not DBNull ? Convert.ToInt64(v, CultureInfo.InvariantCulture) : 0;
+        static long Count(IReadOnlyDictionary<string, object?> row, string column) =>
+            row.TryGetValue(column, out var v) && v is not null and not DBNull ? Convert.ToInt64(v, CultureInfo.InvariantCulture) : 0;
         var dropped = new SortedDictionary<string, long>(StringComparer.Ordinal);
         foreach (var column in audit.DroppedColumns)
-            dropped[column] = Value(column);
-        dropped[StagingAuditColumns.Duplicates] = Math.Max(0, Value(StagingAuditColumns.RawRows) - dropped.Values.Sum() - staged);
+            dropped[column] = 0;
         var nulled = new SortedDictionary<string, long>(StringComparer.Ordinal);
         foreach (var column in audit.NulledColumns)
-            nulled[column] = Value(column);
-        return new StagingCounts(dropped, nulled, Value(StagingAuditColumns.RawRows));
+            nulled[column] = 0;
+        var raw = 0L;
+        foreach (var row in db.Query(renderer.Render(audit.Query)))
+        {
+            var rows = Count(row, StagingAuditColumns.AuditedRows);
+            raw += rows;
+            if (row.GetValueOrDefault(StagingAuditColumns.DroppedBy) is string reason and not "")
+                dropped[reason] = rows;
+            else
+                foreach (var column in audit.NulledColumns)
+                    nulled[column] = Count(row, column);
+        }
+
+        dropped[StagingAuditColumns.Duplicates] = Math.Max(0, raw - dropped.Values.Sum() - staged);
+        return new StagingCounts(dropped, nulled, raw, staged);
     }
 
     /// <summary>
     /// Row-count parity: the staging audit over the raw rows and the staged rows (this run's build table, or the table
     /// in place for <c>metricc test</c>); the share of raw rows dropped against the thresholds, with every reason.
     /// </summary>
-    private static NodeResult Parity(IWarehouseAdapter adapter, SqlRenderer renderer, PlannedTest test, RowCountParity parity, Stopwatch clock)
+    private static NodeResult Parity(IWarehouseAdapter adapter, SqlRenderer renderer, PlannedTest test, RowCountParity parity, Stopwatch clock, StagingCounts? audited)
     {
         var staging = test.AttachedTo!;
-        var staged = Convert.ToInt64(adapter.Query(renderer.Render(new Sql.Model.SelectQuery([Sql.Model.Sql.As(Sql.Model.Sql.CountStar(), "staged_rows")],
+        var staged = audited?.Staged ?? Convert.ToInt64(adapter.Query(renderer.Render(new Sql.Model.SelectQuery([Sql.Model.Sql.As(Sql.Model.Sql.CountStar(), "staged_rows")],
             Sql.Model.Sql.From(new Sql.Model.NodeRef(staging))))).Single()["staged_rows"], CultureInfo.InvariantCulture);
-        var counts = Audit(adapter, parity.Audit, staged, renderer);
+        var counts = audited ?? Audit(adapter, parity.Audit, staged, renderer);
         var raw = counts.RawRows;
         var reasons = counts.Dropped.ToList();
         var dropped = reasons.Sum(r => r.Value);
@@ -153,5 +169,5 @@ internal static class TestRunner
         new(test.Name, status, seconds, failures, message) { ResourceType = "test", AttachedTo = test.AttachedTo, Severity = test.SeverityName };
 }
 
-/// <summary>What a staging audit counted: rows dropped by reason, values made null by reason, and the raw rows.</summary>
-internal sealed record StagingCounts(IReadOnlyDictionary<string, long> Dropped, IReadOnlyDictionary<string, long> Nulled, long RawRows);
+/// <summary>What a staging audit counted: rows dropped by reason, values made null by reason, and the raw rows; and the rows staged.</summary>
+internal sealed record StagingCounts(IReadOnlyDictionary<string, long> Dropped, IReadOnlyDictionary<string, long> Nulled, long RawRows, long Staged);

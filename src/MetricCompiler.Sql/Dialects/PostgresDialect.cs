@@ -5,6 +5,8 @@ namespace MetricCompiler.Sql.Dialects;
 
 public sealed class PostgresDialect : SqlDialect
 {
+    public override bool LooksUpByIndex => true;
+
     public static PostgresDialect Instance { get; } = new();
 
     public override string Name => "postgres";
@@ -53,7 +55,7 @@ public sealed class PostgresDialect : SqlDialect
 
     public override bool DateSpineIsRecursive => false;
 
-    public override IReadOnlyList<string> DateSpine(string cteName, string start, string endInclusive, string column) =>
+    public override IReadOnlyList<string> DateSpine(string cteName, string start, string endInclusive, string column, string endColumn) =>
         [$"select cast(generate_series({Cast(start, SqlType.Date)}, {Cast(endInclusive, SqlType.Date)}, interval '1 day') as date) as {column}"];
 
     public override string Function(string name, IReadOnlyList<string> arguments) => name switch

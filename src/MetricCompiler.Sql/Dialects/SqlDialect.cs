@@ -100,12 +100,16 @@ public abstract partial class SqlDialect
     /// <summary>Whether <see cref="DateSpine"/> refers to its own common table expression (so the <c>with</c> needs <c>recursive</c>).</summary>
     public virtual bool DateSpineIsRecursive => true;
 
-    /// <summary>The body of the date spine's common table expression, one line per element.</summary>
-    public virtual IReadOnlyList<string> DateSpine(string cteName, string start, string endInclusive, string column) =>
+    /// <summary>
+    /// The body of the date spine's common table expression, one line per element. Recursively, the last day is a
+    /// second column (<paramref name="endColumn"/>) of the first row: a bound in the recursive step would be evaluated
+    /// again on every step, and a bound read off the data is a scan of the table (62 scans for 62 days).
+    /// </summary>
+    public virtual IReadOnlyList<string> DateSpine(string cteName, string start, string endInclusive, string column, string endColumn) =>
     [
-        $"select {Cast(start, SqlType.Date)} as {column}",
+        $"select {Cast(start, SqlType.Date)} as {column}, {Cast(endInclusive, SqlType.Date)} as {endColumn}",
         "union all",
-        $"select {DateAddDays(column, 1)} from {cteName} where {column} < {Cast(endInclusive, SqlType.Date)}",
+        $"select {DateAddDays(column, 1)}, {endColumn} from {cteName} where {column} < {endColumn}",
     ];
 
     /// <summary>
@@ -131,6 +135,16 @@ public abstract partial class SqlDialect
     public virtual string CreateViewAs(string relation, string query) => $"create view {relation} as{Environment.NewLine}{query}";
 
     public virtual string DropViewIfExists(string relation) => $"drop view if exists {relation}";
+
+    /// <summary>
+    /// Whether the engine finds rows by a b-tree index rather than by scanning and hashing (SQLite and PostgreSQL): then
+    /// a table kept from run to run, an incremental staging's, is worth indexing on what its joins look up.
+    /// </summary>
+    public virtual bool LooksUpByIndex => false;
+
+    /// <summary>An index named <paramref name="name"/> (unqualified: it lives in the table's schema) on <paramref name="relation"/>.</summary>
+    public virtual string CreateIndex(string name, string relation, IReadOnlyList<string> columns) =>
+        $"create index {QuoteIdentifier(name)} on {relation} ({string.Join(", ", columns.Select(QuoteIdentifier))})";
 
     /// <summary>Renames a table within its schema; the new name is unqualified.</summary>
     public virtual string RenameTable(string relation, string newName) => $"alter table {relation} rename to {QuoteIdentifier(newName)}";

@@ -9,6 +9,8 @@ namespace MetricCompiler.Sql.Dialects;
 /// </summary>
 public sealed class SqliteDialect : SqlDialect
 {
+    public override bool LooksUpByIndex => true;
+
     public static SqliteDialect Instance { get; } = new();
 
     public override string Name => "sqlite";

@@ -51,7 +51,7 @@ public sealed class TrinoDialect : SqlDialect
 
     public override bool DateSpineIsRecursive => false;
 
-    public override IReadOnlyList<string> DateSpine(string cteName, string start, string endInclusive, string column) =>
+    public override IReadOnlyList<string> DateSpine(string cteName, string start, string endInclusive, string column, string endColumn) =>
         [$"select {column} from unnest(sequence({Cast(start, SqlType.Date)}, {Cast(endInclusive, SqlType.Date)}, interval '1' day)) as spine ({column})"];
 
     public override string Like(string operand, string pattern, bool caseInsensitive, bool negated) =>

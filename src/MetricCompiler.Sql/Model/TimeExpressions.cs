@@ -39,6 +39,11 @@ public sealed record ScalarSubqueryExpr(QueryExpr Query) : SqlExpr;
 /// <summary>
 /// One row per day from <see cref="Start"/> through <see cref="EndInclusive"/> (dates), in a column named
 /// <see cref="Column"/>: the date spine. Each dialect writes it its own way (generate_series, sequence, or a recursive
-/// common table expression).
+/// common table expression, which carries the last day in <see cref="EndColumn"/> so that the bound is read once, not
+/// once per day: a bound read off the data is a scan of a table).
 /// </summary>
-public sealed record DateSpineQuery(SqlExpr Start, SqlExpr EndInclusive, string Column) : QueryExpr;
+public sealed record DateSpineQuery(SqlExpr Start, SqlExpr EndInclusive, string Column) : QueryExpr
+{
+    /// <summary>The recursive spelling's second column: the last day, computed in the first row and carried along.</summary>
+    public string EndColumn => Column + "_end";
+}

@@ -51,7 +51,7 @@ public sealed class SqlRenderer(SqlDialect dialect, Func<string, string> resolve
                         Line(sb, depth, $"-- {line}");
                 Line(sb, depth, $"{(i == 0 ? recursive ? "with recursive " : "with " : "")}{dialect.QuoteIdentifier(cte.Name)} as (");
                 if (cte.Query is DateSpineQuery spine)
-                    foreach (var line in dialect.DateSpine(dialect.QuoteIdentifier(cte.Name), Expr(spine.Start), Expr(spine.EndInclusive), dialect.QuoteIdentifier(spine.Column)))
+                    foreach (var line in dialect.DateSpine(dialect.QuoteIdentifier(cte.Name), Expr(spine.Start), Expr(spine.EndInclusive), dialect.QuoteIdentifier(spine.Column), dialect.QuoteIdentifier(spine.EndColumn)))
                         Line(sb, depth + 1, line);
                 else
                     WriteQuery(sb, cte.Query, depth + 1);

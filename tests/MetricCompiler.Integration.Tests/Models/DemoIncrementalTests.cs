@@ -132,4 +132,16 @@ public sealed class DemoIncrementalTests : IDisposable
         foreach (var (table, rows) in afterFull)
             Assert.True(Same(rows, afterIncremental[table]), $"`{table}` differs between the incremental run and the full rebuild");
     }
+
+    [Fact]
+    public void A_seed_replaces_the_raw_tables_so_the_next_run_stages_in_full()
+    {
+        Assert.Equal(0, CommandLine.Run(["build", "--project-dir", _root], new StringWriter(), new StringWriter()));
+        Assert.Equal(IncrementalBuild.Incremental, Run().Results.Single(r => r.Node == "stg_events").Incremental!.Mode);
+
+        Assert.Equal(0, CommandLine.Run(["seed", "--project-dir", _root], new StringWriter(), new StringWriter()));
+        var after = Run().Results.Single(r => r.Node == "stg_events").Incremental!;
+        Assert.Equal(IncrementalBuild.Full, after.Mode);
+        Assert.Contains("no record", after.Reason);
+    }
 }

@@ -7,9 +7,9 @@
 
 -- every day from the first to the last date in the data (UTC), so that a day without rows is a row
 with recursive spine as (
-    select cast((select min(cast(date_trunc('day', occurred_at) as date)) from stg_events) as date) as spine_day
+    select cast((select min(cast(date_trunc('day', occurred_at) as date)) from stg_events) as date) as spine_day, cast((select max(cast(date_trunc('day', occurred_at) as date)) from stg_events) as date) as spine_day_end
     union all
-    select dateadd(day, 1, spine_day) from spine where spine_day < cast((select max(cast(date_trunc('day', occurred_at) as date)) from stg_events) as date)
+    select dateadd(day, 1, spine_day), spine_day_end from spine where spine_day < spine_day_end
 ),
 
 -- one pass over `events` per key: dau

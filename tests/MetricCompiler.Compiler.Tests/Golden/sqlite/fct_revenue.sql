@@ -7,9 +7,9 @@
 
 -- every day from the first to the last date in the data (UTC), so that a day without rows is a row
 with recursive spine as (
-    select date((select min(date(occurred_at)) from stg_events)) as spine_day
+    select date((select min(date(occurred_at)) from stg_events)) as spine_day, date((select max(date(occurred_at)) from stg_events)) as spine_day_end
     union all
-    select date(spine_day, '+1 days') from spine where spine_day < date((select max(date(occurred_at)) from stg_events))
+    select date(spine_day, '+1 days'), spine_day_end from spine where spine_day < spine_day_end
 ),
 
 -- one pass over `events` per key: revenue

@@ -58,9 +58,9 @@ activation_cohort as (
 
 -- every day from the first to the last date in the data (UTC), so that a day without rows is a row
 spine as (
-    select cast(least((select min(cast(date_trunc('day', sign_up_at) as date)) from signup_to_purchase_funnel), (select min(cast(date_trunc('day', anchored_at) as date)) from activation_cohort)) as date) as spine_day
+    select cast(least((select min(cast(date_trunc('day', sign_up_at) as date)) from signup_to_purchase_funnel), (select min(cast(date_trunc('day', anchored_at) as date)) from activation_cohort)) as date) as spine_day, cast(greatest((select max(cast(date_trunc('day', sign_up_at) as date)) from signup_to_purchase_funnel), (select max(cast(date_trunc('day', anchored_at) as date)) from activation_cohort)) as date) as spine_day_end
     union all
-    select dateadd(day, 1, spine_day) from spine where spine_day < cast(greatest((select max(cast(date_trunc('day', sign_up_at) as date)) from signup_to_purchase_funnel), (select max(cast(date_trunc('day', anchored_at) as date)) from activation_cohort)) as date)
+    select dateadd(day, 1, spine_day), spine_day_end from spine where spine_day < spine_day_end
 ),
 
 -- one pass over `signup_to_purchase_funnel` per key: user_id_count, purchase_count

@@ -1,0 +1,65 @@
+-- the build table, swapped in with the run's other tables
+create table stg_events__mc_build as
+-- every column cast to its declared type; rows without entity or event time dropped; retention_days: 400: rows older than 400 days at the time of the run dropped
+with typed as (
+    select
+        cast(event_id as varchar) as event_id,
+        cast(user_id as varchar) as user_id,
+        cast(event_type as varchar) as event_type,
+        cast(at_timezone(try(from_iso8601_timestamp(replace(cast(occurred_at as varchar), ' ', 'T'))), 'UTC') as timestamp(3)) as occurred_at,
+        case when try_cast(revenue as double) >= 0 then try_cast(revenue as double) end as revenue
+    from raw_events
+    where
+        user_id is not null
+        and cast(at_timezone(try(from_iso8601_timestamp(replace(cast(occurred_at as varchar), ' ', 'T'))), 'UTC') as timestamp(3)) >= date_add('day', -400, cast(at_timezone(current_timestamp, 'UTC') as timestamp(3)))
+        and cast(at_timezone(try(from_iso8601_timestamp(replace(cast(occurred_at as varchar), ' ', 'T'))), 'UTC') as timestamp(3)) >= date '2026-01-17'
+),
+
+-- events sharing a `event_id` are duplicates: keep the first
+ranked as (
+    select
+        typed.*,
+        row_number() over (partition by event_id order by occurred_at nulls last, user_id nulls last, event_type nulls last, revenue nulls last) as duplicate_rank
+    from typed
+),
+
+-- the raw rows from 2026-01-17 on, staged
+window_rows as (
+    select
+        event_id,
+        user_id,
+        event_type,
+        occurred_at,
+        revenue
+    from ranked
+    where
+        duplicate_rank = 1
+),
+
+-- the keys staged before 2026-01-17: a raw row of the window with one of them is a later duplicate
+staged_keys as (
+    select
+        event_id
+    from stg_events
+    where
+        occurred_at < date '2026-01-17'
+)
+
+-- the rows staged before 2026-01-17, as the table in place has them
+select
+    *
+from stg_events
+where
+    occurred_at < date '2026-01-17'
+    and occurred_at >= date_add('day', -400, cast(at_timezone(current_timestamp, 'UTC') as timestamp(3)))
+
+union all
+
+-- the raw rows from 2026-01-17 on, staged again
+select
+    w.*
+from window_rows as w
+left join staged_keys as k
+    on k.event_id = w.event_id
+where
+    k.event_id is null
