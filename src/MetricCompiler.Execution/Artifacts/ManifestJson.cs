@@ -21,7 +21,8 @@ internal static class ManifestJson
     public static byte[] Write(BoundProject bound, TargetDefinition target, IReadOnlyList<CompiledNode> compiled, IReadOnlyList<PlannedTest>? tests)
     {
         var project = bound.Definition;
-        var buffer = new ArrayBufferWriter<byte>(64 * 1024);
+        // About what a node and a metric take, so a large manifest is not copied through every doubling of the buffer.
+        var buffer = new ArrayBufferWriter<byte>(Math.Max(64 * 1024, (compiled.Count * 1024) + (bound.Metrics.Count * 512)));
         using (var w = new Utf8JsonWriter(buffer, Options))
         {
             w.WriteStartObject();
