@@ -82,7 +82,7 @@ public sealed class CompileCacheTests : IDisposable
             "flip" => Flip(bytes, "'purchase'"u8.ToArray()),
             "truncate" => bytes[..(bytes.Length / 2)],
             "garbage" => System.Text.Encoding.UTF8.GetBytes("not a cache at all"),
-            _ => OtherBuild(),
+            _ => OtherBuild(bytes),
         });
 
         var counts = Compile(project).AssertSuccess();
@@ -204,17 +204,21 @@ public sealed class CompileCacheTests : IDisposable
         return copy;
     }
 
-    /// <summary>A well-formed cache file (magic, format, identity, no entries, its SHA-256) of another metricc build.</summary>
-    private static byte[] OtherBuild()
+    /// <summary>The same cache, well formed (its SHA-256 recomputed), as another metricc build would have written it.</summary>
+    private static byte[] OtherBuild(byte[] cache)
     {
+        using var reader = new BinaryReader(new MemoryStream(cache, 0, cache.Length - 32), System.Text.Encoding.UTF8);
+        var magic = reader.ReadBytes(4);
+        var format = reader.ReadInt32();
+        Assert.Equal(CompileCache.BuildIdentity, reader.ReadString());
+        var rest = reader.ReadBytes(cache.Length - 32 - (int)reader.BaseStream.Position);
         var buffer = new MemoryStream();
         using (var w = new BinaryWriter(buffer, System.Text.Encoding.UTF8, leaveOpen: true))
         {
-            w.Write("MCCC"u8);
-            w.Write(1);
+            w.Write(magic);
+            w.Write(format);
             w.Write("another build");
-            w.Write(0);
-            w.Write(0);
+            w.Write(rest);
         }
 
         buffer.Write(System.Security.Cryptography.SHA256.HashData(buffer.ToArray()));
