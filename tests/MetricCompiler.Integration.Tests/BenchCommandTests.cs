@@ -2,7 +2,10 @@ using MetricCompiler.Cli.Commands;
 
 namespace MetricCompiler.Integration.Tests;
 
-/// <summary><c>metricc bench compile</c> runs on a small synthetic project (which must load without a diagnostic) and prints its row.</summary>
+/// <summary>
+/// <c>metricc bench compile</c> runs on a small synthetic project (which must load without a diagnostic) and prints its
+/// row, with the recompiles through the compile cache.
+/// </summary>
 public sealed class BenchCommandTests
 {
     [Fact]
@@ -11,8 +14,19 @@ public sealed class BenchCommandTests
         var output = new StringWriter();
         var error = new StringWriter();
         Assert.True(CommandLine.Run(["bench", "compile", "--metrics", "50,120", "--runs", "1"], output, error) == 0, error.ToString());
-        var rows = output.ToString().Split('\n').Where(l => l.TrimStart().StartsWith("50 ", StringComparison.Ordinal) || l.TrimStart().StartsWith("120 ", StringComparison.Ordinal)).ToList();
+        var lines = output.ToString().Split('\n');
+        Assert.Contains(lines, l => l.Contains("cached s", StringComparison.Ordinal) && l.Contains("1 edit s", StringComparison.Ordinal) && l.Contains("rerendered", StringComparison.Ordinal));
+        var rows = lines.Where(l => l.TrimStart().StartsWith("50 ", StringComparison.Ordinal) || l.TrimStart().StartsWith("120 ", StringComparison.Ordinal)).ToList();
         Assert.Equal(2, rows.Count);
+        foreach (var row in rows)
+        {
+            var cells = row.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(16, cells.Length);
+            // the one-metric edit re-renders its source's staging and the nodes of the one experiment that analyses it
+            Assert.Equal("5", cells[13]);
+            Assert.True(double.Parse(cells[^1], System.Globalization.CultureInfo.InvariantCulture) > 0); // metricc compile ran as a child
+        }
+
         Assert.Equal(2, CommandLine.Run(["bench", "compile", "--metrics", "5"], new StringWriter(), new StringWriter()));
     }
 }

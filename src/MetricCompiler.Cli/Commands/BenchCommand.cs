@@ -34,15 +34,18 @@ internal static class BenchCommand
             if (runs is < 1 or > 100)
                 throw new UsageException("--runs must be between 1 and 100");
             var o = context.Output;
-            o.WriteLine($"{"metrics",8} {"nodes",7} {"files",6} {"cold s",8} {"load s",8} {"plan s",8} {"render s",9} {"write s",8} {"total s",8} {"s/1k",7} {"peak MB",8}");
+            o.WriteLine($"{"metrics",8} {"nodes",7} {"files",6} {"cold s",8} {"load s",8} {"plan s",8} {"render s",9} {"write s",8} {"total s",8} {"s/1k",7} {"peak MB",8} {"cached s",9} {"1 edit s",9} {"rerendered",11} {"cli s",7} {"cli edit s",11}");
             foreach (var size in sizes)
             {
                 var root = Path.Combine(Path.GetTempPath(), "metricc-bench", Guid.NewGuid().ToString("N"));
                 try
                 {
-                    var f = CompileBenchmark.Run(root, size, runs);
+                    var f = CompileBenchmark.Run(root, size, runs, Self());
+                    var cli = f.Cli is { } c
+                        ? string.Create(CultureInfo.InvariantCulture, $" {c.FullSeconds,7:0.000} {c.EditSeconds,11:0.000}")
+                        : $" {"-",7} {"-",11}";
                     o.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{f.Metrics,8} {f.Nodes,7} {f.Files,6} {f.Cold,8:0.000} {f.Load,8:0.000} {f.Plan,8:0.000} {f.Render,9:0.000} {f.Write,8:0.000} {f.Total,8:0.000} {f.Total / f.Metrics * 1000,7:0.000} {f.PeakBytes / 1048576.0,8:0}"));
+                        $"{f.Metrics,8} {f.Nodes,7} {f.Files,6} {f.Cold,8:0.000} {f.Load,8:0.000} {f.Plan,8:0.000} {f.Render,9:0.000} {f.Write,8:0.000} {f.Total,8:0.000} {f.Total / f.Metrics * 1000,7:0.000} {f.PeakBytes / 1048576.0,8:0} {f.Unchanged,9:0.000} {f.OneEdit,9:0.000} {f.EditRendered,11}") + cli);
                     o.Flush();
                 }
                 finally
@@ -57,7 +60,9 @@ internal static class BenchCommand
                 }
             }
 
-            o.WriteLine($"(cold: the first compile into an empty target folder; phases and total: medians of {runs} recompile(s) of the unchanged project; peak MB is the process's peak working set so far, so it only grows down the table)");
+            o.WriteLine($"(cold: the first compile into an empty target folder; phases and total: medians of {runs} recompile(s) of the unchanged project without the compile cache; peak MB is the process's peak working set so far, so it only grows down the table;");
+            o.WriteLine($" with the compile cache, as `metricc compile` runs: cached s, the median of {runs} recompile(s) of the unchanged project; 1 edit s, of {runs} recompile(s) each after one metric's filter changed, which rendered `rerendered` nodes again;");
+            o.WriteLine(" cli: `metricc compile` as a child process, start-up included, once with --no-cache and once with the cache after one more edit)");
             return ExitCodes.Success;
         });
         return new Command("bench", "Benchmarks that print figures (docs/performance.md)") { compile, RunCommand(context) };

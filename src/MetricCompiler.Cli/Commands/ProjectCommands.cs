@@ -248,14 +248,19 @@ internal static class ProjectCommands
 
     private static Command Compile(CommandContext context)
     {
+        var noCache = new Option<bool>("--no-cache")
+        {
+            Description = "Parse every file and render every node again instead of reusing target/compile_cache/ (the output is the same)",
+        };
         var command = new Command("compile", "Write target/compiled/<node>.sql and target/manifest.json without touching the warehouse.")
         {
-            ProjectDir, Target, Select, Exclude, Vars, State,
+            ProjectDir, Target, Select, Exclude, Vars, State, noCache,
         };
         command.SetAction(parse =>
         {
             if (TryRequest(context, parse) is not { } request)
                 return ExitCodes.Usage;
+            request = request with { UseCompileCache = !parse.GetValue(noCache) };
             var outcome = new ProjectRunner(SilentObserver.Instance).Compile(request);
             PrintDiagnostics(context, outcome.Diagnostics);
             if (outcome.Error is not null)

@@ -9,7 +9,7 @@ using YamlDotNet.RepresentationModel;
 namespace MetricCompiler.Core.Loading;
 
 /// <summary>Turns YAML mappings into definitions. One instance per load; collects definitions from every file.</summary>
-internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IReadOnlyDictionary<string, object?> vars)
+internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IReadOnlyDictionary<string, object?> vars, ProjectFiles files)
 {
     public static readonly IReadOnlyList<string> DefaultModelPaths = ["models/**/*.sql"];
     public static readonly IReadOnlyList<string> DefaultTestPaths = ["tests/**/*.sql"];
@@ -88,7 +88,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
 
         foreach (var include in ReadIncludes(reader, file))
         {
-            var mappingNode = ProjectLoader.ReadDocument(root, include, diagnostics);
+            var mappingNode = files.ReadDocument(include);
             if (mappingNode is null)
                 continue;
             _files.Add(include);
@@ -152,7 +152,7 @@ internal sealed class ProjectBuilder(string root, DiagnosticBag diagnostics, IRe
                     continue;
                 }
 
-                var text = ProjectFileReader.Read(root, file, diagnostics);
+                var text = files.ReadText(file);
                 if (text is null)
                     continue;
                 _files.Add(file);

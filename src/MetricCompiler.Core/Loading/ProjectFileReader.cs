@@ -15,7 +15,11 @@ internal static class ProjectFileReader
     /// <summary>The largest project file read (5 MiB): far above any real project, far below a memory problem.</summary>
     public const int MaxBytes = 5 * 1024 * 1024;
 
-    public static string? Read(string root, string relativePath, DiagnosticBag diagnostics)
+    public static string? Read(string root, string relativePath, DiagnosticBag diagnostics) =>
+        ReadBytes(root, relativePath, diagnostics) is { } bytes ? Decode(bytes, relativePath, diagnostics) : null;
+
+    /// <summary>The file's bytes after every check but the UTF-8 one (<see cref="Decode"/>), or null after reporting why not.</summary>
+    public static byte[]? ReadBytes(string root, string relativePath, DiagnosticBag diagnostics)
     {
         var at = new SourceLocation(relativePath, 1, 1);
         try
@@ -51,7 +55,7 @@ internal static class ProjectFileReader
                 return null;
             }
 
-            return Decode(bytes, relativePath, diagnostics);
+            return bytes;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
         {
@@ -67,6 +71,8 @@ internal static class ProjectFileReader
         ReadOnlySpan<byte> span = bytes;
         if (span.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]))
             span = span[3..];
+        if (System.Text.Unicode.Utf8.IsValid(span))
+            return Encoding.UTF8.GetString(span); // the common case: no need to walk it rune by rune
         var offset = 0;
         int line = 1, column = 1;
         while (offset < span.Length)
@@ -96,15 +102,28 @@ internal static class ProjectFileReader
         return Encoding.UTF8.GetString(span);
     }
 
+    /// <summary>
+    /// At most <paramref name="limit"/> bytes of the file: read into one array of the size the file reports, then on in
+    /// chunks if it has more than that (it grew, or it reports no size) until the end or the limit.
+    /// </summary>
     private static byte[] ReadAtMost(string path, int limit)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
-        var buffer = new MemoryStream();
-        var chunk = new byte[81920];
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        var buffer = new byte[(int)Math.Clamp(RandomAccess.GetLength(handle), 0, limit)];
+        var total = 0;
         int read;
-        while (buffer.Length < limit && (read = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, limit - buffer.Length))) > 0)
-            buffer.Write(chunk, 0, read);
-        return buffer.ToArray();
+        while (total < buffer.Length && (read = RandomAccess.Read(handle, buffer.AsSpan(total), total)) > 0)
+            total += read;
+        if (total < buffer.Length)
+            return buffer[..total];
+        if (total == limit)
+            return buffer;
+        var rest = new MemoryStream();
+        rest.Write(buffer, 0, total);
+        var chunk = new byte[16384];
+        while (rest.Length < limit && (read = RandomAccess.Read(handle, chunk.AsSpan(0, (int)Math.Min(chunk.Length, limit - rest.Length)), rest.Length)) > 0)
+            rest.Write(chunk, 0, read);
+        return rest.Length == total ? buffer : rest.ToArray();
     }
 
     private static bool IsInside(string path, string root)

@@ -14,6 +14,9 @@ namespace MetricCompiler.Core.Loading;
 public sealed record LoadResult(ProjectDefinition? Project, IReadOnlyList<Diagnostic> Diagnostics, BoundProject? Bound = null)
 {
     public bool Succeeded => Bound is not null && !Diagnostics.Any(d => d.IsError);
+
+    /// <summary>The SHA-256 (lower-case hex) of the bytes of every file the load read, by its path relative to the project folder.</summary>
+    public IReadOnlyDictionary<string, string> FileChecksums { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
 }
 
 /// <summary>
@@ -26,10 +29,11 @@ public static class ProjectLoader
     public const int SupportedVersion = 1;
 
     /// <param name="vars">Values for <c>{{ var('x') }}</c> in SQL models and tests (<c>--vars</c>).</param>
-    public static LoadResult Load(string path, IReadOnlyDictionary<string, object?>? vars = null)
+    /// <param name="parseCache">YAML events of files parsed before (<c>metricc compile</c>'s cache); null: every file is parsed.</param>
+    public static LoadResult Load(string path, IReadOnlyDictionary<string, object?>? vars = null, IParseCache? parseCache = null)
     {
         var diagnostics = new DiagnosticBag();
-        var projectFile = Directory.Exists(path) ? Path.Combine(path, DefaultProjectFile) : path;
+        var projectFile = ProjectFile(path);
         var root = Path.GetDirectoryName(Path.GetFullPath(projectFile))!;
         var displayName = Path.GetFileName(projectFile);
         if (!File.Exists(projectFile))
@@ -39,29 +43,33 @@ public static class ProjectLoader
             return new LoadResult(null, diagnostics.Sorted());
         }
 
-        var builder = new ProjectBuilder(root, diagnostics, vars ?? new Dictionary<string, object?>());
-        var rootMapping = ReadDocument(root, displayName, diagnostics);
+        var files = new ProjectFiles(root, diagnostics, parseCache);
+        var builder = new ProjectBuilder(root, diagnostics, vars ?? new Dictionary<string, object?>(), files);
+        var rootMapping = files.ReadDocument(displayName);
         if (rootMapping is null)
-            return new LoadResult(null, diagnostics.Sorted());
+            return new LoadResult(null, diagnostics.Sorted()) { FileChecksums = files.Checksums };
 
         builder.ReadProjectFile(displayName, rootMapping);
         var project = builder.Build(displayName);
         var bound = ProjectValidator.Validate(project, diagnostics);
-        return new LoadResult(project, diagnostics.Sorted(), bound);
+        return new LoadResult(project, diagnostics.Sorted(), bound) { FileChecksums = files.Checksums };
     }
 
-    /// <summary>
-    /// Parses one file; a syntax error becomes MC1001 at its position, a file that is refused (outside the project, not a
-    /// regular file, too large, not UTF-8) MC1010 or MC1011, a file over the nesting or alias limits MC1012.
-    /// </summary>
-    internal static YamlMappingNode? ReadDocument(string root, string relativePath, DiagnosticBag diagnostics)
-    {
-        var text = ProjectFileReader.Read(root, relativePath, diagnostics);
-        if (text is null)
-            return null;
+    /// <summary>The project file a <c>--project-dir</c> (a folder, or the file itself) names.</summary>
+    public static string ProjectFile(string path) => Directory.Exists(path) ? Path.Combine(path, DefaultProjectFile) : path;
 
+    /// <summary>The folder of the project file a <c>--project-dir</c> names.</summary>
+    public static string RootOf(string path) => Path.GetDirectoryName(Path.GetFullPath(ProjectFile(path)))!;
+
+    /// <summary>
+    /// Parses one file's text; a syntax error becomes MC1001 at its position, a file over the nesting or alias limits
+    /// MC1012. <paramref name="source"/> gives the events (a YamlDotNet parser over the text, or replayed ones); null
+    /// when the file is not a mapping or did not parse.
+    /// </summary>
+    internal static YamlMappingNode? ParseDocument(IParser source, string relativePath, DiagnosticBag diagnostics)
+    {
         var stream = new YamlStream();
-        var parser = new GuardedParser(new Parser(new StringReader(text)));
+        var parser = new GuardedParser(source);
         try
         {
             stream.Load(parser);

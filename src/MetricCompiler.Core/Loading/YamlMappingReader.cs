@@ -21,13 +21,17 @@ internal sealed class YamlMappingReader
     private readonly HashSet<string> _known = new(StringComparer.Ordinal);
     private readonly Dictionary<string, SourceLocation> _locations = new(StringComparer.Ordinal);
     private readonly string _mapping;
-    private readonly IReadOnlyList<string> _allowed;
+    private readonly IReadOnlySet<string> _allowed;
+
+    /// <summary><see cref="YamlKeys.ByMapping"/> as sets: every read of a key checks it.</summary>
+    private static readonly Dictionary<string, IReadOnlySet<string>> AllowedKeys = YamlKeys.ByMapping.ToDictionary(
+        m => m.Key, m => (IReadOnlySet<string>)m.Value.ToHashSet(StringComparer.Ordinal), StringComparer.Ordinal);
 
     /// <param name="mapping">The kind of mapping (a <see cref="YamlKeys"/> constant): the keys it may be asked for.</param>
     public YamlMappingReader(YamlMappingNode node, string file, DiagnosticBag diagnostics, string context, string mapping)
     {
         _mapping = mapping;
-        _allowed = YamlKeys.ByMapping.TryGetValue(mapping, out var allowed)
+        _allowed = AllowedKeys.TryGetValue(mapping, out var allowed)
             ? allowed
             : throw new ArgumentException($"YamlKeys declares no mapping `{mapping}`", nameof(mapping));
         _node = node;

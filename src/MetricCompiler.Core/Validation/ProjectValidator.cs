@@ -55,9 +55,11 @@ public static partial class ProjectValidator
 
         var binder = new MetricBinder(sources, definitions, diagnostics);
         var metrics = new List<BoundMetric>();
+        // The binder returns one instance per name, so a metric declared twice (reported above) is added once.
+        var added = new HashSet<string>(StringComparer.Ordinal);
         foreach (var metric in project.Metrics)
         {
-            if (binder.Bind(metric) is { } bound && !metrics.Contains(bound))
+            if (binder.Bind(metric) is { } bound && added.Add(bound.Name))
             {
                 metrics.Add(bound);
                 ValidateCap(bound, diagnostics);

@@ -29,7 +29,9 @@ public sealed partial class ArtifactWriter(string targetDirectory)
     /// Writes <c>compiled/&lt;node&gt;.sql</c> for every node with SQL. With <paramref name="removeStale"/> (a whole
     /// project compiled), files of nodes that no longer exist are removed; a selection leaves other files alone.
     /// </summary>
-    public void WriteCompiled(IReadOnlyList<CompiledNode> compiled, bool removeStale = true)
+    /// <param name="onDisk">Nodes whose file was just read and found to hold their SQL (the compile cache): not compared again.</param>
+    /// <returns>How many files were written (the others already held the same bytes).</returns>
+    public int WriteCompiled(IReadOnlyList<CompiledNode> compiled, bool removeStale = true, IReadOnlySet<string>? onDisk = null)
     {
         var folder = Path.Combine(targetDirectory, "compiled");
         try
@@ -45,8 +47,11 @@ public sealed partial class ArtifactWriter(string targetDirectory)
             throw ArtifactException.For(folder, e);
         }
 
-        foreach (var node in compiled.Where(c => c.Sql is not null))
-            WriteAtomically(Path.Combine(targetDirectory, node.RelativePath), node.Sql!);
+        var written = 0;
+        foreach (var node in compiled.Where(c => c.Sql is not null && onDisk?.Contains(c.Node.Name) != true))
+            if (WriteAtomically(Path.Combine(targetDirectory, node.RelativePath), node.Sql!))
+                written++;
+        return written;
     }
 
     /// <summary>Writes <c>compiled/tests/&lt;test&gt;.sql</c> for every data test, removing files of tests that no longer exist.</summary>
@@ -69,117 +74,8 @@ public sealed partial class ArtifactWriter(string targetDirectory)
             WriteAtomically(Path.Combine(folder, $"{test.Name}.sql"), sql);
     }
 
-    public void WriteManifest(BoundProject bound, TargetDefinition target, IReadOnlyList<CompiledNode> compiled, IReadOnlyList<PlannedTest>? tests = null)
-    {
-        var project = bound.Definition;
-        var nodes = new JsonObject();
-        foreach (var c in compiled)
-        {
-            nodes[c.Node.Name] = new JsonObject
-            {
-                ["kind"] = c.Node.KindName,
-                ["description"] = c.Node.Description,
-                ["defined_at"] = c.Node.Origin.ToString(),
-                ["depends_on"] = Array(c.Node.DependsOn),
-                ["source_tables"] = Array(c.Node.SourceTables),
-                ["tags"] = Array(c.Node.Tags),
-                ["experiment_id"] = c.Node.ExperimentId,
-                ["checksum"] = c.Checksum,
-                ["compiled_path"] = c.Sql is null ? null : c.RelativePath,
-            };
-            if (c.Node.Kind == NodeKind.Model && nodes[c.Node.Name] is JsonObject model)
-            {
-                model["materialized"] = c.Node.MaterializedName;
-                if (c.Node.Incremental is { } incremental)
-                    model["incremental"] = new JsonObject { ["event_time"] = incremental.EventTime, ["lookback_days"] = incremental.LookbackDays };
-                model["definition_checksum"] = c.Node.DefinitionChecksum;
-            }
-        }
-
-        // One pass over the dependencies builds every node's children (linear in nodes + edges).
-        var children = compiled.ToDictionary(c => c.Node.Name, _ => new List<string>(), StringComparer.Ordinal);
-        foreach (var c in compiled)
-            foreach (var dependency in c.Node.DependsOn)
-                if (children.TryGetValue(dependency, out var list))
-                    list.Add(c.Node.Name);
-        var childMap = new JsonObject();
-        foreach (var c in compiled)
-            childMap[c.Node.Name] = Array(children[c.Node.Name]);
-
-        var manifest = new JsonObject
-        {
-            ["metadata"] = new JsonObject
-            {
-                ["metricc_version"] = Version,
-                ["project"] = project.Name,
-                ["time_zone"] = bound.Time.ZoneId,
-                ["spec_version"] = project.Version,
-                ["target"] = target.Name,
-                ["adapter"] = target.Adapter,
-                ["files"] = Array(project.Files),
-            },
-            ["sources"] = Object(project.Sources, s => s.Name, s => new JsonObject
-            {
-                ["table"] = s.Table,
-                ["entity"] = s.Entity,
-                ["event_time"] = s.EventTime,
-                ["unique_key"] = s.UniqueKey,
-                ["defined_at"] = s.Location.ToString(),
-                ["columns"] = Object(s.Columns, c => c.Name, c => JsonValue.Create(c.Type.ToString().ToLowerInvariant())),
-            }),
-            ["metrics"] = Object(bound.Metrics, m => m.Name, m => new JsonObject
-            {
-                ["type"] = m.Type.Name,
-                ["label"] = m.Definition.Label,
-                ["description"] = m.Definition.Description,
-                ["owner"] = m.Definition.Owner,
-                ["computes"] = m.Summary,
-                ["sources"] = Array(m.Sources.Select(s => s.Name)),
-                ["depends_on_metrics"] = Array(m.Inputs.Select(i => i.Name)),
-                ["per_unit"] = m.HasUnitValue,
-                ["desired_direction"] = m.DesiredDirection.ToString().ToLowerInvariant(),
-                ["tags"] = Array(m.Definition.Tags),
-                ["defined_at"] = m.Location.ToString(),
-            }),
-            ["experiments"] = Object(project.Experiments, e => e.Id, e => new JsonObject
-            {
-                ["name"] = e.Name,
-                ["owner"] = e.Owner,
-                ["start"] = e.Start.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-                ["end"] = e.End.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-                ["variants"] = Object(e.Variants, v => v.Name, v => new JsonObject { ["weight"] = v.Weight, ["control"] = v.IsControl }),
-                ["primary_metrics"] = Array(e.PrimaryMetrics.Select(m => m.Name)),
-                ["secondary_metrics"] = Array(e.SecondaryMetrics.Select(m => m.Name)),
-                ["guardrails"] = Object(e.Guardrails, g => g.Metric.Name, g => new JsonObject
-                {
-                    ["harmful_direction"] = g.HarmfulDirection.ToString().ToLowerInvariant(),
-                    ["margin"] = g.Margin,
-                }),
-                ["defined_at"] = e.Location.ToString(),
-            }),
-            ["models"] = Object(project.Models, m => m.Name, m => new JsonObject
-            {
-                ["path"] = m.File,
-                ["materialized"] = m.Sql.Materialization.ToString().ToLowerInvariant(),
-                ["checksum"] = m.Checksum,
-                ["refs"] = Array(m.Sql.Refs.Select(r => r.Name.Name).Distinct(StringComparer.Ordinal)),
-                ["sources"] = Array(m.Sql.Sources.Select(r => r.Name.Name).Distinct(StringComparer.Ordinal)),
-            }),
-            ["tests"] = Object(tests ?? [], t => t.Name, t => new JsonObject
-            {
-                ["kind"] = t.Kind,
-                ["attached_to"] = t.AttachedTo,
-                ["reads"] = Array(t.Reads),
-                ["severity"] = t.SeverityName,
-                ["description"] = t.Description,
-                ["defined_at"] = t.Origin.ToString(),
-                ["compiled_path"] = $"compiled/tests/{t.Name}.sql",
-            }),
-            ["nodes"] = nodes,
-            ["child_map"] = childMap,
-        };
-        WriteAtomically(Path.Combine(targetDirectory, "manifest.json"), manifest.ToJsonString(Indented) + "\n");
-    }
+    public void WriteManifest(BoundProject bound, TargetDefinition target, IReadOnlyList<CompiledNode> compiled, IReadOnlyList<PlannedTest>? tests = null) =>
+        WriteAtomically(Path.Combine(targetDirectory, "manifest.json"), ManifestJson.Write(bound, target, compiled, tests));
 
     private static JsonNode? Value(object? value) => value switch
     {
@@ -300,27 +196,44 @@ public sealed partial class ArtifactWriter(string targetDirectory)
     /// A file that already holds exactly these bytes is left alone: a recompile rewrites (and flushes to disk) only what
     /// changed, which is most of the cost of compiling a large project twice.
     /// </remarks>
-    public static void WriteAtomically(string path, string content)
+    /// <returns>Whether the file was written (false: it already held these bytes).</returns>
+    public static bool WriteAtomically(string path, string content) => WriteAtomically(path, new UTF8Encoding(false).GetBytes(content));
+
+    /// <inheritdoc cref="WriteAtomically(string, string)"/>
+    public static bool WriteAtomically(string path, byte[] content)
     {
         if (Holds(path, content))
-            return;
+            return false;
         Stage(path, content).Commit();
+        return true;
     }
 
-    /// <summary>Whether <paramref name="path"/> exists with exactly the UTF-8 bytes of <paramref name="content"/>.</summary>
-    private static bool Holds(string path, string content)
+    /// <summary>Whether <paramref name="path"/> exists with exactly the bytes of <paramref name="content"/>.</summary>
+    private static bool Holds(string path, byte[] content)
     {
         try
         {
-            var info = new FileInfo(path);
-            if (!info.Exists)
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            var length = content.Length;
+            if (RandomAccess.GetLength(handle) != length)
                 return false;
-            var bytes = new UTF8Encoding(false).GetBytes(content);
-            return info.Length == bytes.Length && File.ReadAllBytes(path).AsSpan().SequenceEqual(bytes);
+            var actual = System.Buffers.ArrayPool<byte>.Shared.Rent(length);
+            try
+            {
+                var total = 0;
+                int read;
+                while (total < length && (read = RandomAccess.Read(handle, actual.AsSpan(total, length - total), total)) > 0)
+                    total += read;
+                return total == length && actual.AsSpan(0, length).SequenceEqual(content);
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<byte>.Shared.Return(actual);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            return false; // unreadable: write it, and report a failure there
+            return false; // missing or unreadable: write it, and report a failure there
         }
     }
 
@@ -371,7 +284,10 @@ public sealed partial class ArtifactWriter(string targetDirectory)
     private static partial System.Text.RegularExpressions.Regex LeftoverOwner();
 
     /// <summary>Writes the temporary file only; <see cref="StagedFile.Commit"/> renames it into place, <see cref="StagedFile.Discard"/> removes it.</summary>
-    public static StagedFile Stage(string path, string content)
+    public static StagedFile Stage(string path, string content) => Stage(path, new UTF8Encoding(false).GetBytes(content));
+
+    /// <inheritdoc cref="Stage(string, string)"/>
+    public static StagedFile Stage(string path, byte[] content)
     {
         var temporary = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try
@@ -379,8 +295,7 @@ public sealed partial class ArtifactWriter(string targetDirectory)
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None))
             {
-                var bytes = new UTF8Encoding(false).GetBytes(content);
-                stream.Write(bytes);
+                stream.Write(content);
                 stream.Flush(flushToDisk: true);
             }
 

@@ -15,6 +15,22 @@ public static class SyntheticProject
 
     private static readonly string[] Events = ["page_view", "click", "purchase", "sign_up", "error", "search"];
 
+    /// <summary>The file (under <c>models/</c>) that <see cref="ChangeFirstFilter"/> edits: the first source and its metrics.</summary>
+    public const string EditedFile = "events_0000.yml";
+
+    /// <summary>
+    /// <paramref name="text"/> (of <see cref="EditedFile"/>) with the first metric's filter narrowed by
+    /// <c>quantity &gt; revision</c>: one metric changed, read by the experiments that analyse it.
+    /// </summary>
+    public static string ChangeFirstFilter(string text, int revision)
+    {
+        const string end = "country in ('DE', 'FR', 'US')\"";
+        var at = text.IndexOf(end, StringComparison.Ordinal);
+        if (at < 0)
+            throw new InvalidOperationException($"{EditedFile} has no metric filter to change");
+        return string.Concat(text.AsSpan(0, at), string.Create(CultureInfo.InvariantCulture, $"country in ('DE', 'FR', 'US') and quantity > {revision}\""), text.AsSpan(at + end.Length));
+    }
+
     public static void Write(string root, int metrics)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(metrics, 10);

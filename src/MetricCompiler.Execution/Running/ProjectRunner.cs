@@ -5,6 +5,7 @@ using MetricCompiler.Core.Diagnostics;
 using MetricCompiler.Core.Loading;
 using MetricCompiler.Core.Model;
 using MetricCompiler.Execution.Artifacts;
+using MetricCompiler.Execution.Caching;
 using MetricCompiler.Execution.Readout;
 using MetricCompiler.Core.Semantics;
 using MetricCompiler.Planning;
@@ -294,7 +295,11 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
     private Prepared? Prepare(RunRequest request, out RunSession? session, bool compileSelectionOnly)
     {
         session = null;
-        var load = ProjectLoader.Load(request.ProjectPath, request.Vars);
+        // Only `metricc compile` uses the compile cache; a run compiles as before.
+        var cache = compileSelectionOnly && request.UseCompileCache
+            ? CompileCache.Open(Path.Combine(ProjectLoader.RootOf(request.ProjectPath), "target"))
+            : null;
+        var load = ProjectLoader.Load(request.ProjectPath, request.Vars, cache);
         if (!load.Succeeded || load.Bound is not { } bound)
             return new Prepared(new RunOutcome(ExitCodes.Failure, load.Diagnostics, [], [], [], "the project is invalid"));
         var project = bound.Definition;
@@ -323,7 +328,11 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
         var unsupported = EngineSupport.Check(bound.Metrics.Where(m => m.Definition.Materialize is not null), dialect, "materialize");
         if (unsupported.Count > 0)
             return new Prepared(new RunOutcome(ExitCodes.Failure, [.. load.Diagnostics, .. unsupported], [], [], [], "the project is invalid"));
-        var compiled = PlanCompiler.Compile(plan, dialect);
+        var targetDirectory = Path.Combine(project.RootDirectory, "target");
+        var cached = cache is null
+            ? null
+            : CachedCompiler.Compile(plan, dialect, NodeFingerprints.Compute(bound, plan, load.FileChecksums, dialect, target, request.Vars), cache, targetDirectory);
+        var compiled = cached?.Compiled ?? PlanCompiler.Compile(plan, dialect);
         IReadOnlyList<PlanNode> selected;
         try
         {
@@ -337,16 +346,17 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
             return new Prepared(RunOutcome.Failed(ExitCodes.Usage, e.Message, load.Diagnostics));
         }
 
-        var targetDirectory = Path.Combine(project.RootDirectory, "target");
         var writer = new ArtifactWriter(targetDirectory);
         var selection = selected.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
         var everything = selection.Count == plan.Nodes.Count;
+        int filesWritten;
         try
         {
-            writer.WriteCompiled(compileSelectionOnly && !everything ? compiled.Where(c => selection.Contains(c.Node.Name)).ToList() : compiled,
-                removeStale: everything || !compileSelectionOnly);
+            filesWritten = writer.WriteCompiled(compileSelectionOnly && !everything ? compiled.Where(c => selection.Contains(c.Node.Name)).ToList() : compiled,
+                removeStale: everything || !compileSelectionOnly, cached?.OnDisk);
             writer.WriteManifest(bound, target, compiled, plan.Tests);
             writer.WriteCompiledTests(PlanCompiler.CompileTests(plan, dialect));
+            cache?.Save();
         }
         catch (ArtifactException e)
         {
@@ -355,7 +365,7 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
 
         var written = compileSelectionOnly ? compiled.Where(c => selection.Contains(c.Node.Name)).ToList() : compiled;
         session = new RunSession(bound, target, plan, selected, compiled, targetDirectory, load.Diagnostics, dialect);
-        return new Prepared(new RunOutcome(ExitCodes.Success, load.Diagnostics, written, [], [], null));
+        return new Prepared(new RunOutcome(ExitCodes.Success, load.Diagnostics, written, [], [], null) { Cache = cache?.Counts, FilesWritten = filesWritten });
     }
 }
 

@@ -32,6 +32,12 @@ public sealed record RunRequest(
 
     /// <summary><c>--full-refresh</c>: incremental models are rebuilt from all their rows.</summary>
     public bool FullRefresh { get; init; }
+
+    /// <summary>
+    /// <c>metricc compile</c> reuses and updates <c>target/compile_cache/</c> (parsed YAML, rendered SQL) unless
+    /// <c>--no-cache</c>; the output is the same either way.
+    /// </summary>
+    public bool UseCompileCache { get; init; } = true;
 }
 
 /// <summary>
@@ -85,6 +91,12 @@ public sealed record RunOutcome(
 
     /// <summary>What became of the webhook posts of changed decisions (<c>notify:</c>); a failed one never fails the run.</summary>
     public IReadOnlyList<Notify.NotificationResult> Notifications { get; init; } = [];
+
+    /// <summary>A compile with the cache: what it reused and what it parsed or rendered (null without the cache).</summary>
+    public Caching.CacheCounts? Cache { get; init; }
+
+    /// <summary>How many files under <c>target/compiled/</c> the compile wrote (the others already held the same bytes).</summary>
+    public int FilesWritten { get; init; }
 }
 
 /// <summary>Receives progress as the DAG runs (the CLI prints it; tests record it).</summary>

@@ -115,7 +115,7 @@ public static class ExpressionLexer
                     c is '[' or '`' or '"' ? "quote a column name with double quotes: \"Order Total\"" : "see docs/spec.md#expressions for what an expression may contain");
             }
 
-            var symbol = Symbols.FirstOrDefault(s => string.CompareOrdinal(text, i, s, 0, s.Length) == 0);
+            var symbol = Symbol(text, i);
             if (symbol is null)
                 throw new ExpressionSyntaxException($"`{c}` is not part of the expression language", i, "see docs/spec.md#expressions for what an expression may contain");
             tokens.Add(new Token(TokenKind.Symbol, symbol, i));
@@ -128,8 +128,22 @@ public static class ExpressionLexer
 
     private static char At(string text, int index) => index < text.Length ? text[index] : '\0';
 
+    /// <summary>The first of <see cref="Symbols"/> (two-character ones first) that <paramref name="text"/> has at <paramref name="i"/>, or null.</summary>
+    private static string? Symbol(string text, int i)
+    {
+        foreach (var symbol in Symbols)
+            if (string.CompareOrdinal(text, i, symbol, 0, symbol.Length) == 0)
+                return symbol;
+        return null;
+    }
+
     private static (string Value, int End) Quoted(string text, int start, char quote, string unterminated, string hint)
     {
+        // The common case, a quoted text without a doubled quote or a control character, is one substring.
+        var close = text.IndexOf(quote, start + 1);
+        if (close > 0 && At(text, close + 1) != quote && !text.AsSpan(start + 1, close - start - 1).ContainsAnyInRange('\0', '\u001f')
+            && !text.AsSpan(start + 1, close - start - 1).ContainsAnyInRange('\u007f', '\u009f'))
+            return (text.Substring(start + 1, close - start - 1), close + 1);
         var value = new StringBuilder();
         var i = start + 1;
         while (true)

@@ -146,9 +146,9 @@ public sealed record DerivedMetric(MetricDefinition Definition, SqlExpr Expressi
 {
     public override MetricType Type => DerivedMetricType.Instance;
 
-    public override IReadOnlyList<BoundMetric> Inputs => DerivedInputs.Select(i => i.Metric).Distinct().ToList();
+    public override IReadOnlyList<BoundMetric> Inputs => DerivedInputs.Select(i => i.Metric).Distinct<BoundMetric>(ReferenceEqualityComparer.Instance).ToList(); // one instance per metric name
 
-    public override IReadOnlyList<BoundSource> Sources => Inputs.SelectMany(i => i.Sources).Distinct().ToList();
+    public override IReadOnlyList<BoundSource> Sources => Inputs.SelectMany(i => i.Sources).Distinct<BoundSource>(ReferenceEqualityComparer.Instance).ToList();
 
     public override string Summary => $"derived: {ExprText.Text}";
 

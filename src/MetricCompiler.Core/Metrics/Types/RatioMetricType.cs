@@ -76,7 +76,7 @@ public sealed record RatioMetric(MetricDefinition Definition, SimpleMetric Numer
 
     public override IReadOnlyList<BoundMetric> Inputs => [Numerator, Denominator];
 
-    public override IReadOnlyList<BoundSource> Sources => Numerator.Sources.Concat(Denominator.Sources).Distinct().ToList();
+    public override IReadOnlyList<BoundSource> Sources => Numerator.Sources.Concat(Denominator.Sources).Distinct<BoundSource>(ReferenceEqualityComparer.Instance).ToList(); // one instance per source
 
     public override string Summary => $"ratio of {Numerator.Name} to {Denominator.Name}";
 
