@@ -4,10 +4,12 @@ using static MetricCompiler.Sql.Model.Sql;
 namespace MetricCompiler.Planning;
 
 /// <summary>
-/// How a source is staged, in parts, so that one definition gives both of its queries: <see cref="Full"/>, which stages
-/// every raw row, and <see cref="From"/>, which an incremental source's run builds its table with: the staged rows before
-/// the window as the table in place has them, and the raw rows of the window staged again. The window's filter is
-/// applied to the raw rows before the de-duplication, so the sort is of the window's rows, not of the history.
+/// How a source is staged, in parts, so that one definition gives all of its queries: <see cref="Full"/>, which stages
+/// every raw row, and for an incremental source's run <see cref="Window"/> (the raw rows of the window staged again),
+/// <see cref="Kept"/> (the staged rows it keeps in place), and their union: <see cref="From"/> over the window's query,
+/// for engines that rebuild the table in one statement, <see cref="Merged"/> over a table the window was written to.
+/// The window's filter is applied to the raw rows before the de-duplication, so the sort is of the window's rows, not
+/// of the history.
 /// </summary>
 /// <param name="Typed">Every column cast to its type; the rules' filter (<c>where</c>).</param>
 /// <param name="EventTime">The staged event-time column, which places a row in a day.</param>
@@ -57,12 +59,7 @@ public sealed record StagingQuery(
     public QueryExpr From(string table, DateOnly start)
     {
         var (ctes, window) = WindowParts(table, start);
-        var kept = new SelectQuery([new StarExpr().Item()], Sql.Model.Sql.From(new SourceTableRef(table)), Where: Kept(start));
-        return new UnionAllQuery([kept, window],
-            [$"the rows staged before {start:yyyy-MM-dd}, as the table in place has them", $"the raw rows from {start:yyyy-MM-dd} on, staged again"])
-        {
-            With = ctes,
-        };
+        return KeptAnd(table, window, start) with { With = ctes };
     }
 
     /// <summary>
@@ -79,12 +76,13 @@ public sealed record StagingQuery(
     /// The staged rows of a run that wrote only the window, to <paramref name="windowTable"/>: the rows of
     /// <paramref name="table"/> it keeps, and the window's.
     /// </summary>
-    public QueryExpr Merged(string table, string windowTable, DateOnly start) => new UnionAllQuery(
-        [
-            new SelectQuery([new StarExpr().Item()], Sql.Model.Sql.From(new SourceTableRef(table)), Where: Kept(start)),
-            new SelectQuery([new StarExpr().Item()], Sql.Model.Sql.From(new SourceTableRef(windowTable))),
-        ],
-        [$"the rows `{table}` keeps in place", $"the raw rows from {start:yyyy-MM-dd} on, staged in this run"]);
+    public QueryExpr Merged(string table, string windowTable, DateOnly start) =>
+        KeptAnd(table, new SelectQuery([new StarExpr().Item()], Sql.Model.Sql.From(new SourceTableRef(windowTable))), start);
+
+    /// <summary>The rows of <paramref name="table"/> an incremental run keeps, then <paramref name="window"/>'s.</summary>
+    private UnionAllQuery KeptAnd(string table, SelectQuery window, DateOnly start) => new(
+        [new SelectQuery([new StarExpr().Item()], Sql.Model.Sql.From(new SourceTableRef(table)), Where: Kept(start)), window],
+        [$"the rows staged before {start:yyyy-MM-dd}, as the table in place has them", $"the raw rows from {start:yyyy-MM-dd} on, staged again"]);
 
     /// <summary>
     /// Which rows of the staged table in place an incremental run keeps: those before <paramref name="start"/> that the

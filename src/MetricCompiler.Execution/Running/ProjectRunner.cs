@@ -1174,36 +1174,6 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         }
     }
 
-    /// <summary>An incremental staging's view and window table (after the build views of SQL models, which may read the view).</summary>
-    private void DropMerges()
-    {
-        var merged = _merges.Keys.ToList();
-        foreach (var node in session.Plan.Nodes.Where(n => n.IsView && _built.Contains(n.Name)))
-        {
-            try
-            {
-                adapter.Execute(adapter.Dialect.DropViewIfExists(adapter.Dialect.QuoteRelation(Build(node.Name))));
-            }
-            catch (Exception e) when (ProjectRunner.IsWarehouseFailure(e))
-            {
-                // Best effort, as below.
-            }
-        }
-
-        foreach (var node in merged)
-        {
-            try
-            {
-                adapter.Execute(adapter.Dialect.DropViewIfExists(adapter.Dialect.QuoteRelation(MergeView(node))));
-                adapter.Execute(adapter.Dialect.DropTableIfExists(adapter.Dialect.QuoteRelation(WindowTable(node))));
-            }
-            catch (Exception e) when (ProjectRunner.IsWarehouseFailure(e))
-            {
-                // Best effort: the next run drops what is left before it starts.
-            }
-        }
-    }
-
     /// <summary>A staging node's audit, kept for its row-count parity test, which would run the same query again.</summary>
     private StagingCounts Audit(IWarehouseAdapter db, PlanNode node, StagingAudit audit, long staged, SqlRenderer renderer)
     {
@@ -1221,18 +1191,25 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
 
     private void DropBuilt()
     {
-        // Views first: on PostgreSQL a view holds on to the tables it reads.
-        DropMerges();
-        foreach (var node in _built.OrderBy(n => session.Plan.Contains(n) && session.Plan[n].IsView ? 0 : 1))
+        // Views first: on PostgreSQL a view holds on to what it reads. Then an incremental staging's view and window
+        // table (a built view may read the view), then the build tables.
+        bool IsView(string node) => session.Plan.Contains(node) && session.Plan[node].IsView;
+        var dialect = adapter.Dialect;
+        IEnumerable<string> statements =
+        [
+            .. _built.Where(IsView).Select(n => dialect.DropViewIfExists(dialect.QuoteRelation(Build(n)))),
+            .. _merges.Keys.SelectMany(n => new[] { dialect.DropViewIfExists(dialect.QuoteRelation(MergeView(n))), dialect.DropTableIfExists(dialect.QuoteRelation(WindowTable(n))) }),
+            .. _built.Where(n => !IsView(n)).Select(n => dialect.DropTableIfExists(dialect.QuoteRelation(Build(n)))),
+        ];
+        foreach (var statement in statements)
         {
             try
             {
-                var relation = adapter.Dialect.QuoteRelation(Build(node));
-                adapter.Execute(session.Plan.Contains(node) && session.Plan[node].IsView ? adapter.Dialect.DropViewIfExists(relation) : adapter.Dialect.DropTableIfExists(relation));
+                adapter.Execute(statement);
             }
             catch (Exception e) when (ProjectRunner.IsWarehouseFailure(e))
             {
-                // Best effort: a leftover temporary table is dropped again by the next run.
+                // Best effort: what is left behind is dropped again by the next run before it starts.
             }
         }
     }
