@@ -65,6 +65,27 @@ public sealed record PlanNode(
     /// <summary>The checksum of the definition as written (a SQL model's file), when there is one.</summary>
     public string? DefinitionChecksum { get; init; }
 
+    /// <summary>
+    /// The event-time range this node reads of a node it depends on, for each one it reads only a range of (an
+    /// experiment's exposures inside its window, its events from the CUPED lookback to the window's end). A run reuses
+    /// the table in place when what changed in those nodes since it was built is outside the range (<see cref="Reusable"/>).
+    /// </summary>
+    public IReadOnlyDictionary<string, EventTimeRange> ReadRanges { get; init; } = EmptyRanges;
+
+    /// <summary>A staging's key whose duplicates it removes, so every staged row is distinct; null for other nodes.</summary>
+    public string? UniqueKey { get; init; }
+
+    /// <summary>A staging's <c>retention_days</c>: each run drops the rows older than that; null for other nodes.</summary>
+    public int? RetentionDays { get; init; }
+
+    /// <summary>
+    /// Whether the node's rows are a function of the rows it reads alone (no clock, no variable, no assignment in the
+    /// runner), so a run may keep its table in place when nothing it reads changed: experiment tables and metric tables.
+    /// </summary>
+    public bool Reusable => !IsView && Holdout is null && Kind is NodeKind.Exposures or NodeKind.UnitMetrics or NodeKind.Statistics or NodeKind.SrmCounts or NodeKind.MetricTable;
+
+    private static readonly IReadOnlyDictionary<string, EventTimeRange> EmptyRanges = new Dictionary<string, EventTimeRange>(StringComparer.Ordinal);
+
     public string KindName => Kind switch
     {
         NodeKind.Staging => "staging",
@@ -78,6 +99,9 @@ public sealed record PlanNode(
         _ => throw new ArgumentOutOfRangeException(),
     };
 }
+
+/// <summary>The rows of a node whose event time is in [<see cref="From"/>, <see cref="Until"/>), as UTC instants.</summary>
+public sealed record EventTimeRange(DateTime From, DateTime Until);
 
 /// <summary>
 /// Staging's account of the raw rows: a row per reason in <see cref="DroppedColumns"/> a rule dropped raw rows for, in

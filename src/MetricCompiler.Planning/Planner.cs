@@ -152,6 +152,8 @@ public static class Planner
             Audit = StagingAudit(raw, keep, source),
             Incremental = source.Definition.Incremental,
             Staging = source.Definition.Incremental is null ? null : staging,
+            UniqueKey = source.UniqueKey?.Name,
+            RetentionDays = source.Rules.RetentionDays,
         };
     }
 
@@ -273,7 +275,10 @@ public static class Planner
         };
         return new PlanNode(NodeNames.Exposures(experiment.Id), NodeKind.Exposures,
             $"Units exposed to experiment `{experiment.Id}` with their first exposure and variant.",
-            query, [NodeNames.Staging(source.Name)], [], experiment.Definition.Location, ["experiment", .. experiment.Definition.Tags], experiment.Id);
+            query, [NodeNames.Staging(source.Name)], [], experiment.Definition.Location, ["experiment", .. experiment.Definition.Tags], experiment.Id)
+        {
+            ReadRanges = new Dictionary<string, EventTimeRange>(StringComparer.Ordinal) { [NodeNames.Staging(source.Name)] = new(start, end) },
+        };
     }
 
     /// <summary>
@@ -342,6 +347,9 @@ public static class Planner
         var dependsOn = new SortedSet<string>(StringComparer.Ordinal) { NodeNames.Exposures(experiment.Id) };
 
         FromItem from = From(new CteRef("exposed_units"), Unit);
+        // What the node reads of each staging only inside a time range; a staging it also reads whole is removed below.
+        var ranges = new Dictionary<string, EventTimeRange>(StringComparer.Ordinal);
+        var readWhole = new HashSet<string>(StringComparer.Ordinal);
         foreach (var group in units.Measures.GroupBy(m => m.Rows).OrderBy(g => g.Key.Name, StringComparer.Ordinal))
         {
             var rows = group.Key;
@@ -358,6 +366,10 @@ public static class Planner
             from = new JoinFrom(from, JoinKind.Left, From(new CteRef(cteName), alias), Eq(Col(alias, "unit_id"), Col(Unit, "unit_id")));
             foreach (var read in rows.Reads)
                 dependsOn.Add(NodeNames.Staging(read.Name));
+            if (rows is SourceRows sourceRows)
+                ranges[NodeNames.Staging(sourceRows.Source.Name)] = new EventTimeRange(start.AddDays(-lookback), end);
+            else
+                readWhole.UnionWith(rows.Reads.Select(r => NodeNames.Staging(r.Name)));
         }
 
         var finalItems = new List<SelectItem> { Col(Unit, "unit_id").Item(), Col(Unit, "variant").Item() };
@@ -387,6 +399,7 @@ public static class Planner
             }
 
             dependsOn.Add(NodeNames.Staging(source.Name));
+            readWhole.Add(NodeNames.Staging(source.Name));
         }
 
         foreach (var segment in experiment.Segments)
@@ -403,12 +416,17 @@ public static class Planner
             from = new JoinFrom(from, JoinKind.Left, From(new CteRef(cteName), alias), Eq(Col(alias, "unit_id"), Col(Unit, "unit_id")));
             finalItems.Add(Coalesce(Col(alias, "segment_value"), Str(NodeNames.MissingSegment)).As(NodeNames.Segment(segment.Name)));
             dependsOn.Add(NodeNames.Staging(source.Name));
+            readWhole.Add(NodeNames.Staging(source.Name));
         }
 
+        ranges = ranges.Where(r => !readWhole.Contains(r.Key)).ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal);
         var query = new SelectQuery(finalItems, from) { With = ctes };
         return new PlanNode(NodeNames.UnitMetrics(experiment.Id), NodeKind.UnitMetrics,
             $"Per-unit metric values for experiment `{experiment.Id}`: one row per analysed unit.",
-            query, dependsOn.ToList(), [], experiment.Definition.Location, ["experiment", .. experiment.Definition.Tags], experiment.Id);
+            query, dependsOn.ToList(), [], experiment.Definition.Location, ["experiment", .. experiment.Definition.Tags], experiment.Id)
+        {
+            ReadRanges = ranges,
+        };
     }
 
     /// <summary>Sufficient statistics per metric and variant: everything the statistics engine needs, nothing per unit.</summary>

@@ -171,7 +171,8 @@ public sealed class RemoteTargetTests : IAsyncLifetime
         // The holder was killed seven hours ago: the next run takes the lock over, runs, and releases it.
         Engine(target).Execute("drop table metricc_run_lock", schema);
         Engine(target).Execute($"create table metricc_run_lock as select '`metricc run` (process 4242 on ci-7)' as holder, '{DateTime.UtcNow.AddHours(-7).ToString("o", CultureInfo.InvariantCulture)}' as since", schema);
-        var (again, _, againError) = Metricc("run", target);
+        // --full-refresh: nothing the experiment reads changed, so a plain run would reuse its tables, sentinel and all.
+        var (again, _, againError) = Metricc("run", target, "--full-refresh");
 
         Assert.True(again == 0, againError);
         Assert.Equal(0L, Scalar(target, "select count(*) from exp_homepage_cta__unit_metrics where unit_id = 'previous-run-sentinel'"));
@@ -186,7 +187,8 @@ public sealed class RemoteTargetTests : IAsyncLifetime
     {
         Build(target);
         Engine(target).FailNext(sql => sql.StartsWith("alter table exp_onboarding_flow__srm__mc_build", StringComparison.Ordinal), "connection reset by peer");
-        var (exit, _, error) = Metricc("run", target);
+        // --full-refresh: a plain run would reuse the experiment's tables (nothing they read changed) and never swap them.
+        var (exit, _, error) = Metricc("run", target, "--full-refresh");
         Assert.Equal(1, exit);
         Assert.Contains("interrupted", error, StringComparison.Ordinal);
         Assert.Equal(1L, Scalar(target, "select count(*) from information_schema.tables where table_name = 'metricc_swap_journal'"));
@@ -228,11 +230,11 @@ public sealed class RemoteTargetTests : IAsyncLifetime
         ? _trino.Server.Statements.Select(s => s.Sql).ToList()
         : _snowflake.Server.Statements.Select(s => s.Statement).ToList();
 
-    private (int Exit, string Output, string Error) Metricc(string command, string target)
+    private (int Exit, string Output, string Error) Metricc(string command, string target, params string[] options)
     {
         var output = new StringWriter();
         var error = new StringWriter();
-        var exit = CommandLine.Run([command, "--project-dir", _root, "--target", target], output, error);
+        var exit = CommandLine.Run([command, "--project-dir", _root, "--target", target, .. options], output, error);
         _outputs.Add(output.ToString());
         _outputs.Add(error.ToString());
         return (exit, output.ToString(), error.ToString());

@@ -395,7 +395,7 @@ internal static class ProjectCommands
             say($"Seeding demo data ({options.Users.ToString("N0", CultureInfo.InvariantCulture)} users, seed {demo.Seed}) into {adapter.Description} ...");
             var clock = Stopwatch.StartNew();
             // The raw tables are replaced: the next run stages and builds every incremental table in full.
-            IncrementalState.Forget(Path.Combine(project.RootDirectory, "target"), target.Name);
+            RunState.Forget(Path.Combine(project.RootDirectory, "target"), target.Name);
             var summary = DemoDataGenerator.Seed(adapter, options,
                 new ImmediateProgress(message => say($"  {message}")));
             say(

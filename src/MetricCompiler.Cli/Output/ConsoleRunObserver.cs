@@ -20,6 +20,11 @@ public sealed class ConsoleRunObserver(TextWriter output) : IRunObserver
         {
             Write($"{index} of {total} SKIP {node.KindName} {node.Name}", "[SKIP]");
         }
+        else if (result.Status == NodeResult.Reused)
+        {
+            Write($"{index} of {total} REUSED {node.KindName} {node.Name}", "[REUSED]");
+            output.WriteLine($"{Now()}    {result.Message}");
+        }
         else if (result.Status == NodeResult.Success)
         {
             Write($"{index} of {total} OK {node.KindName} {node.Name}", $"[{result.Rows?.ToString("N0", CultureInfo.InvariantCulture) ?? "0"} rows in {seconds}s]");
@@ -29,6 +34,8 @@ public sealed class ConsoleRunObserver(TextWriter output) : IRunObserver
                 output.WriteLine($"{Now()}    values made null: {StagingQuality.Describe(nulled)}");
             if (result.Incremental is { } build)
                 output.WriteLine($"{Now()}    {build.Mode}: {build.Reason}");
+            if (result.Unchanged)
+                output.WriteLine($"{Now()}    the same rows as the table in place, which stays");
         }
         else
             Write($"{index} of {total} ERROR {node.KindName} {node.Name}", $"[ERROR in {seconds}s]");

@@ -46,7 +46,7 @@ public sealed class JsonRunReport(string command, TextWriter output, TextWriter 
         ["status"] = result.Status,
         ["rows"] = result.Rows,
         ["execution_seconds"] = Math.Round(result.Seconds, 3),
-        ["error"] = result.Status == NodeResult.Success ? null : result.Message,
+        ["error"] = result.Status is NodeResult.Success or NodeResult.Reused ? null : result.Message,
         ["dropped"] = result.Dropped is null ? null : new JsonObject(result.Dropped.Select(d => KeyValuePair.Create(d.Key, (JsonNode?)d.Value))),
     });
 

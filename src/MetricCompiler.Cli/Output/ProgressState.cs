@@ -52,6 +52,7 @@ public sealed class ProgressState
             {
                 NodeResult.Success => $"OK {node.KindName} {node.Name} [{result.Rows ?? 0:N0} rows in {result.Seconds:0.00}s]",
                 NodeResult.Skipped => $"SKIP {node.KindName} {node.Name}",
+                NodeResult.Reused => $"REUSED {node.KindName} {node.Name}",
                 _ => $"ERROR {node.KindName} {node.Name} [{result.Seconds:0.00}s]",
             };
             Keep(_recent, line);

@@ -83,7 +83,8 @@ public sealed class TextRunReport(TextWriter output, TextWriter error, bool quie
             output.WriteLine();
         if (TestSummary(outcome) is { } tests)
             output.WriteLine(tests);
-        output.WriteLine($"Done. {outcome.Results.Count(r => r.Status == NodeResult.Success)} node(s) built; {DoneArtifacts}");
+        var reused = outcome.Results.Count(r => r.Status == NodeResult.Reused);
+        output.WriteLine($"Done. {outcome.Results.Count(r => r.Status == NodeResult.Success && r.ResourceType == "node")} node(s) built{(reused > 0 ? $", {reused} reused" : "")}; {DoneArtifacts}");
         return exitCode;
     }
 }

@@ -137,6 +137,7 @@ public sealed partial class ArtifactWriter(string targetDirectory)
                         ["reason"] = build.Reason,
                         ["recomputed_from"] = build.RecomputedFrom?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
                     },
+                    ["unchanged"] = r.Unchanged ? true : null,
                 })).ToArray()),
             ["experiments"] = new JsonArray((experiments ?? []).Select(e => (JsonNode)new JsonObject
             {

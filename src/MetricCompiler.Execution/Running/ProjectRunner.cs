@@ -69,7 +69,7 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
             session = session with { PiiSalt = salt };
         else if (saltError is not null)
             return RunOutcome.Failed(ExitCodes.Usage, saltError, session.Diagnostics);
-        session = session with { FullRefresh = request.FullRefresh, IncrementalState = IncrementalState.Read(session.TargetDirectory), Now = request.Now ?? DateTime.UtcNow };
+        session = session with { FullRefresh = request.FullRefresh, RunState = RunState.Read(session.TargetDirectory), Now = request.Now ?? DateTime.UtcNow };
         if (!TryOpen(session, out var adapter, out var cannotOpen))
             return cannotOpen;
 
@@ -112,10 +112,7 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
                     staged.AddRange(writer.StageReadout(readout, analysedAt, session.Project.FindExperiment(readout.ExperimentId)?.Definition, session.Project.Time.ZoneId));
                 decisions = readouts.Select(r => Notify.ExperimentDecision.Of(r, previous.GetValueOrDefault(r.ExperimentId))).ToList();
                 staged.Add(writer.StageRunResults("run", session.Target, startedAt, clock.Elapsed.TotalSeconds, execution.Results, null, decisions));
-                var incremental = execution.Results.Where(r => r.Incremental is not null && r.Status == NodeResult.Success)
-                    .ToDictionary(r => r.Node, r => session.Compiled.First(c => c.Node.Name == r.Node).Checksum, StringComparer.Ordinal);
-                if (incremental.Count > 0)
-                    staged.Add(IncrementalState.Stage(session.TargetDirectory, session.IncrementalState, session.Target.Name, incremental));
+                staged.Add(RunState.Stage(session.TargetDirectory, session.RunState, session.Target.Name, execution.NextState()));
             });
             // The pii salt is in no statement of an embedded or PostgreSQL target, but a remote engine's error may quote the
             // insert that loaded it: it never reaches output or artifacts.
@@ -389,8 +386,8 @@ internal sealed record RunSession(
     /// <summary>The reference time of source freshness tests, in UTC (<c>--now</c>, or when the run started).</summary>
     public DateTime Now { get; init; } = DateTime.UtcNow;
 
-    /// <summary>What <c>target/incremental_state.json</c> said before the run (target → model → checksum).</summary>
-    public Dictionary<string, Dictionary<string, string>> IncrementalState { get; init; } = new(StringComparer.Ordinal);
+    /// <summary>What <c>target/run_state.json</c> said before the run: per target, what each table in place was built from.</summary>
+    public Dictionary<string, TargetState> RunState { get; init; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>One run of the selected nodes against one warehouse.</summary>
@@ -406,8 +403,12 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
     private readonly Dictionary<string, IncrementalBuild> _incremental = new(StringComparer.Ordinal);
     private readonly List<NodeResult> _results = [];
     private readonly List<ExperimentReadout> _readouts = [];
+    private readonly TableReuse _reuse = new(session);
 
     public IReadOnlyList<NodeResult> Results => _results;
+
+    /// <summary>The target's state once this run's tables are in place: what <c>target/run_state.json</c> records next.</summary>
+    public TargetState NextState() => _reuse.Next();
 
     public IReadOnlyList<ExperimentReadout> Readouts => _readouts;
 
@@ -512,16 +513,24 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                 }
 
                 FaultPoint.Reach(FaultPoint.BeforeNode(node.Name));
-                observer.NodeStarted(i + 1, total, node);
                 var clock = Stopwatch.StartNew();
                 try
                 {
-                    var (rows, dropped) = Retry(node.Name).Execute(() =>
+                    var result = Reused(adapter, node, renderer);
+                    if (result is null)
                     {
-                        var built = node.Kind == NodeKind.Readout ? BuildReadout(adapter, node) : BuildTable(adapter, node, renderer);
-                        return (built, node.Audit is { } audit ? Audit(adapter, node, audit, built, renderer) : null);
-                    });
-                    var result = new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped?.Dropped) { Nulled = dropped?.Nulled, Incremental = BuildOf(node), Excluded = ExcludedUnits(adapter, node, renderer) };
+                        observer.NodeStarted(i + 1, total, node);
+                        var (rows, dropped) = Retry(node.Name).Execute(() =>
+                        {
+                            var built = node.Kind == NodeKind.Readout ? BuildReadout(adapter, node) : BuildTable(adapter, node, renderer);
+                            return (built, node.Audit is { } audit ? Audit(adapter, node, audit, built, renderer) : null);
+                        });
+                        result = new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped?.Dropped)
+                        {
+                            Nulled = dropped?.Nulled, Incremental = BuildOf(node), Excluded = ExcludedUnits(adapter, node, renderer), Unchanged = IsUnchanged(node.Name),
+                        };
+                    }
+
                     _results.Add(result);
                     observer.NodeFinished(i + 1, total, node, result);
                 }
@@ -858,13 +867,15 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
 
     private SqlRenderer Renderer(IWarehouseAdapter db) => new(db.Dialect, node => db.Dialect.QuoteRelation(Relation(node)));
 
-    /// <summary>Builds one node on <paramref name="db"/>; a failure is its result, not an exception.</summary>
+    /// <summary>Builds one node on <paramref name="db"/>, or reuses its table in place; a failure is its result, not an exception.</summary>
     private NodeResult RunNode(IWarehouseAdapter db, PlanNode node)
     {
         var clock = Stopwatch.StartNew();
         try
         {
             var renderer = Renderer(db);
+            if (Reused(db, node, renderer) is { } reused)
+                return reused;
             var (rows, dropped) = Retry(node.Name).Execute(() =>
             {
                 var built = node.Kind == NodeKind.Readout ? BuildReadout(db, node) : BuildTable(db, node, renderer);
@@ -872,7 +883,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             });
             return new NodeResult(node.Name, NodeResult.Success, clock.Elapsed.TotalSeconds, rows, null, dropped?.Dropped)
             {
-                Nulled = dropped?.Nulled, Incremental = BuildOf(node), Excluded = ExcludedUnits(db, node, renderer),
+                Nulled = dropped?.Nulled, Incremental = BuildOf(node), Excluded = ExcludedUnits(db, node, renderer), Unchanged = IsUnchanged(node.Name),
             };
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -923,6 +934,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             var decision = Decide(db, node, renderer);
             lock (_incremental)
                 _incremental[node.Name] = decision;
+            _reuse.Built(node, decision.RecomputedFrom);
             if (decision.RecomputedFrom is { } start)
             {
                 if (node.Staging is { } staging && db.SwapsInOneTransaction)
@@ -930,12 +942,77 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                 query = IncrementalSql.Rebuild(node, start);
             }
         }
+        else
+        {
+            _reuse.Built(node, null);
+        }
 
         db.Execute(db.Dialect.DropTableIfExists(relation));
         MarkBuilt(node.Name);
         db.Execute(db.Dialect.CreateTableAs(relation, renderer.Render(query)));
-        return db.CountRows(build);
+        var rows = db.CountRows(build);
+        if (node.Staging is { } rebuilt && BuildOf(node)?.RecomputedFrom is { } from && _reuse.WorthComparing(node))
+            RecordWindowChange(db, node, rebuilt, from, build, renderer);
+        else if (node.Incremental is null && _reuse.WorthComparing(node) && db.TableExists(node.Name) && SameRows(db, build, node.Name, rows))
+        {
+            // The same rows as the table in place: it stays, and what reads it may be reused.
+            db.Execute(db.Dialect.DropTableIfExists(relation));
+            lock (_built)
+                _built.Remove(node.Name);
+            _reuse.Unchanged(node);
+        }
+
+        return rows;
     }
+
+    /// <summary>
+    /// Whether <paramref name="build"/> holds the rows of <paramref name="table"/>: as many, and none that the table lacks.
+    /// Only for a staging with a unique key, whose rows are distinct, so that the two say the tables are equal.
+    /// </summary>
+    private static bool SameRows(IWarehouseAdapter db, string build, string table, long rows)
+    {
+        var dialect = db.Dialect;
+        if (db.CountRows(table) != rows)
+            return false;
+        var missing = db.Query($"select count(*) as missing from (select * from {dialect.QuoteRelation(build)} except select * from {dialect.QuoteRelation(table)}) as d").Single()["missing"];
+        return Convert.ToInt64(missing, System.Globalization.CultureInfo.InvariantCulture) == 0;
+    }
+
+    /// <summary>
+    /// An incremental staging's change, to the day: its rows from <paramref name="start"/> on in <paramref name="staged"/>
+    /// (the window table, or the rebuilt table) against the table in place's. Re-staging the lookback days mostly gives
+    /// the rows they had, so the change starts at the first day whose rows differ (none: only the retention's drops).
+    /// </summary>
+    /// <returns>Whether the table changed.</returns>
+    private bool RecordWindowChange(IWarehouseAdapter db, PlanNode node, StagingQuery staging, DateOnly start, string staged, SqlRenderer renderer)
+    {
+        var dialect = db.Dialect;
+        var since = renderer.Expr(Sql.Model.Sql.Ge(Sql.Model.Sql.Col(staging.EventTime), new Sql.Model.DateLiteral(start)));
+        var fresh = $"select * from {dialect.QuoteRelation(staged)} where {since}";
+        var old = $"select * from {dialect.QuoteRelation(node.Name)} where {since}";
+        var first = db.Query(
+            $"select min({dialect.QuoteIdentifier(staging.EventTime)}) as first_changed from (" +
+            $"select * from ({fresh} except {old}) as added union all select * from ({old} except {fresh}) as removed) as changed").Single()["first_changed"];
+        if (LatestDay(first) is { } day)
+            _reuse.Built(node, day);
+        else if (node.RetentionDays is not null)
+            _reuse.Built(node, DateOnly.MaxValue);
+        else
+        {
+            _reuse.Unchanged(node);
+            return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>The node's result when its table in place can stay (<see cref="TableReuse"/>); null when it must be built.</summary>
+    private NodeResult? Reused(IWarehouseAdapter db, PlanNode node, SqlRenderer renderer) =>
+        _reuse.Reason(node, db.TableExists) is { } reason
+            ? new NodeResult(node.Name, NodeResult.Reused, 0, null, reason) { Excluded = ExcludedUnits(db, node, renderer) }
+            : null;
+
+    private bool IsUnchanged(string node) => _reuse.IsUnchanged(node);
 
     /// <summary>
     /// An incremental staging on an engine whose swap is one transaction: only the window's rows are written, to
@@ -953,6 +1030,15 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         lock (_built)
             _merges[node.Name] = (staging, start);
         db.Execute(dialect.CreateTableAs(window, renderer.Render(staging.Window(node.Name, start))));
+        if (_reuse.WorthComparing(node) && !RecordWindowChange(db, node, staging, start, WindowTable(node.Name), renderer))
+        {
+            // The window's rows are those in place, and nothing is past retention: the table stays as it is.
+            lock (_built)
+                _merges.Remove(node.Name);
+            db.Execute(dialect.DropTableIfExists(window));
+            return db.CountRows(node.Name);
+        }
+
         var rows = staging.Merged(node.Name, WindowTable(node.Name), start);
         db.Execute(dialect.CreateViewAs(merge, renderer.Render(rows)));
         return db.CountRows(MergeView(node.Name));
@@ -1002,9 +1088,10 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             return new IncrementalBuild(IncrementalBuild.Full, "--full-refresh");
         if (!db.TableExists(node.Name))
             return new IncrementalBuild(IncrementalBuild.Full, "first build: the table does not exist yet");
-        var checksum = session.Compiled.First(c => c.Node.Name == node.Name).Checksum;
-        if (!session.IncrementalState.TryGetValue(session.Target.Name, out var recorded) || !recorded.TryGetValue(node.Name, out var previous))
-            return new IncrementalBuild(IncrementalBuild.Full, $"no record of the definition the table in place was built from (target/{IncrementalState.FileName})");
+        var checksum = _reuse.Checksum(node.Name);
+        if (!session.RunState.TryGetValue(session.Target.Name, out var recorded) || !recorded.Tables.TryGetValue(node.Name, out var record))
+            return new IncrementalBuild(IncrementalBuild.Full, $"no record of the definition the table in place was built from (target/{RunState.FileName})");
+        var previous = record.Checksum;
         if (previous != checksum)
             return new IncrementalBuild(IncrementalBuild.Full, $"the definition changed since the table in place was built (checksum {previous[..Math.Min(12, previous.Length)]} -> {checksum[..12]})");
         var latest = LatestDay(db.Query(renderer.Render(IncrementalSql.Latest(node))).Single()["latest"]);
@@ -1079,6 +1166,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             };
         }).ToList();
         MarkBuilt(node.Name);
+        _reuse.Built(node, null);
         db.WriteTable(Build(node.Name), ExposureColumns, rows);
         return rows.Count;
     }
@@ -1117,6 +1205,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
 
         rows.InsertRange(0, ResultsTable.Existing(db, node.Name, analysed).ToList());
         MarkBuilt(node.Name);
+        _reuse.Built(node, null);
         db.WriteTable(Build(node.Name), ResultsTable.Columns, rows);
         return rows.Count;
     }

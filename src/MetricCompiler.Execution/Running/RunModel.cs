@@ -53,6 +53,9 @@ public sealed record NodeResult(string Node, string Status, double Seconds, long
     public const string Success = "success";
     public const string Error = "error";
     public const string Skipped = "skipped";
+
+    /// <summary>Not built: its table in place is what a build would give (nothing it reads changed since it was built).</summary>
+    public const string Reused = "reused";
     public const string Pass = "pass";
     public const string Fail = "fail";
     public const string Warn = "warn";
@@ -72,6 +75,9 @@ public sealed record NodeResult(string Node, string Status, double Seconds, long
 
     /// <summary>For an incremental model: whether it was built incrementally or in full, and why.</summary>
     public IncrementalBuild? Incremental { get; init; }
+
+    /// <summary>A staging built in full whose rows were those of the table in place, which was kept (downstream tables may then be reused).</summary>
+    public bool Unchanged { get; init; }
 }
 
 /// <summary>What a compile or run produced, and the exit code an orchestrator should see.</summary>

@@ -190,7 +190,7 @@ public sealed class KillHarness : IDisposable
         if (temporary.Count > 0)
             _failures.Add($"the run after {after} left temporary tables: {string.Join(", ", temporary)}");
         using var results = JsonDocument.Parse(File.ReadAllText(Path.Combine(_root, "target", "run_results.json")));
-        if (results.RootElement.GetProperty("results").EnumerateArray().Any(r => r.GetProperty("status").GetString() is not ("success" or "pass")))
+        if (results.RootElement.GetProperty("results").EnumerateArray().Any(r => r.GetProperty("status").GetString() is not ("success" or "reused" or "pass")))
             _failures.Add($"the run after {after}: run_results.json lists a node that did not succeed");
     }
 

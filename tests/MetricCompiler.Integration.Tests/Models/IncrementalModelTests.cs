@@ -218,14 +218,14 @@ public sealed class IncrementalModelTests : IDisposable
         Seed(target);
         Assert.Equal(0, Run(target).ExitCode);
         var before = Table(target);
-        var state = File.ReadAllText(Path.Combine(_root, "target", IncrementalState.FileName));
+        var state = File.ReadAllText(Path.Combine(_root, "target", RunState.FileName));
 
         Append(target, ("2026-01-08", "purchase", 1));
         var failed = Run(target, vars: "{fail: 1}");
         Assert.Equal(ExitCodes.Failure, failed.ExitCode);
         Assert.Equal(IncrementalBuild.Incremental, Build(failed).Mode);
         Assert.Equal(before, Table(target));
-        Assert.Equal(state, File.ReadAllText(Path.Combine(_root, "target", IncrementalState.FileName)));
+        Assert.Equal(state, File.ReadAllText(Path.Combine(_root, "target", RunState.FileName)));
 
         var next = Run(target);
         Assert.Equal(IncrementalBuild.Incremental, Build(next).Mode);
