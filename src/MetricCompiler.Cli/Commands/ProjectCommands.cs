@@ -45,7 +45,12 @@ internal static class ProjectCommands
 
     private static readonly Option<bool> FullRefresh = new("--full-refresh")
     {
-        Description = "Rebuild incremental models from all their rows instead of recomputing only their latest days",
+        Description = "Rebuild incremental models from all their rows instead of recomputing only their latest days, and rebuild every table (implies --no-reuse)",
+    };
+
+    private static readonly Option<bool> NoReuse = new("--no-reuse")
+    {
+        Description = "Build every selected table, none kept in place because nothing it reads changed (incremental models still recompute only their latest days)",
     };
 
     private static readonly Option<string?> Vars = new("--vars") { Description = "Values for {{ var('x') }} in SQL models and tests, as YAML: '{x: 1, countries: [DE, FR]}'" };
@@ -290,7 +295,7 @@ internal static class ProjectCommands
 
     private static Command RunCommand(CommandContext context, string name, string description, bool seedFirst)
     {
-        var command = new Command(name, description) { ProjectDir, Target, Select, Exclude, Vars, State, Threads, Quiet, LogFormatOption, FullRefresh, Now };
+        var command = new Command(name, description) { ProjectDir, Target, Select, Exclude, Vars, State, Threads, Quiet, LogFormatOption, FullRefresh, NoReuse, Now };
         command.SetAction(parse =>
         {
             var format = parse.GetValue(LogFormatOption) == "json" ? LogFormat.Json : LogFormat.Text;
@@ -304,7 +309,7 @@ internal static class ProjectCommands
                 return report.Finish(ExitCodes.Usage, null);
             }
 
-            request = request with { Threads = threads, FullRefresh = parse.GetValue(FullRefresh) };
+            request = request with { Threads = threads, FullRefresh = parse.GetValue(FullRefresh), NoReuse = parse.GetValue(NoReuse) };
             if (seedFirst)
             {
                 var seeded = SeedDemoData(context, request, onlyIfMissing: true, report.Seeding);

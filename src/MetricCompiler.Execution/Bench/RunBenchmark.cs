@@ -196,7 +196,11 @@ public static class RunBenchmark
         return seconds;
     }
 
-    /// <summary>The whole of <c>metricc run --select +exp_bench_twenty__statistics</c> in process: load, plan, build, readout, swap.</summary>
+    /// <summary>
+    /// The whole of <c>metricc run --select +exp_bench_twenty__statistics --no-reuse</c> in process: load, plan, build,
+    /// readout, swap. Without <c>--no-reuse</c> a run with nothing new would keep the experiment's tables (its window has
+    /// ended), which is not an analysis.
+    /// </summary>
     private static double Analyse(string project, Core.Model.TargetDefinition target, IReadOnlyList<string> selection, bool fullRefresh)
     {
         var file = BenchFile(project);
@@ -206,7 +210,7 @@ public static class RunBenchmark
         RunOutcome outcome;
         try
         {
-            outcome = new ProjectRunner(SilentObserver.Instance).Run(new RunRequest(project, target.Name, selection) { FullRefresh = fullRefresh });
+            outcome = new ProjectRunner(SilentObserver.Instance).Run(new RunRequest(project, target.Name, selection) { FullRefresh = fullRefresh, NoReuse = true });
         }
         finally
         {

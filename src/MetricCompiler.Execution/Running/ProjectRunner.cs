@@ -69,7 +69,7 @@ public sealed class ProjectRunner(IRunObserver observer, Func<TargetDefinition, 
             session = session with { PiiSalt = salt };
         else if (saltError is not null)
             return RunOutcome.Failed(ExitCodes.Usage, saltError, session.Diagnostics);
-        session = session with { FullRefresh = request.FullRefresh, RunState = RunState.Read(session.TargetDirectory), Now = request.Now ?? DateTime.UtcNow };
+        session = session with { FullRefresh = request.FullRefresh, NoReuse = request.NoReuse || request.FullRefresh, RunState = RunState.Read(session.TargetDirectory), Now = request.Now ?? DateTime.UtcNow };
         if (!TryOpen(session, out var adapter, out var cannotOpen))
             return cannotOpen;
 
@@ -382,6 +382,9 @@ internal sealed record RunSession(
 
     /// <summary><c>--full-refresh</c>.</summary>
     public bool FullRefresh { get; init; }
+
+    /// <summary><c>--no-reuse</c> (implied by <see cref="FullRefresh"/>).</summary>
+    public bool NoReuse { get; init; }
 
     /// <summary>The reference time of source freshness tests, in UTC (<c>--now</c>, or when the run started).</summary>
     public DateTime Now { get; init; } = DateTime.UtcNow;

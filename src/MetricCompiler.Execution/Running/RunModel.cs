@@ -33,6 +33,9 @@ public sealed record RunRequest(
     /// <summary><c>--full-refresh</c>: incremental models are rebuilt from all their rows.</summary>
     public bool FullRefresh { get; init; }
 
+    /// <summary><c>--no-reuse</c>: every selected table is built, none kept in place because nothing it reads changed.</summary>
+    public bool NoReuse { get; init; }
+
     /// <summary>
     /// <c>metricc compile</c> reuses and updates <c>target/compile_cache/</c> (parsed YAML, rendered SQL) unless
     /// <c>--no-cache</c>; the output is the same either way.

@@ -43,7 +43,7 @@ internal sealed class TableReuse
     /// window): its rows are distinct (a unique key), and a selected node that reads it could be reused.
     /// </summary>
     public bool WorthComparing(PlanNode node) =>
-        !_session.FullRefresh && node.Kind == NodeKind.Staging && node.UniqueKey is not null && Current(node.Name) is not null
+        !_session.NoReuse && node.Kind == NodeKind.Staging && node.UniqueKey is not null && Current(node.Name) is not null
         && _session.Selected.Any(n => n.Reusable && n.DependsOn.Contains(node.Name) && Current(n.Name) is not null);
 
     /// <summary>
@@ -52,7 +52,7 @@ internal sealed class TableReuse
     /// </summary>
     public string? Reason(PlanNode node, Func<string, bool> tableExists)
     {
-        if (_session.FullRefresh || !node.Reusable || node.SourceTables.Count > 0 || Current(node.Name) is not { BuiltIn: > 0 } record || !tableExists(node.Name))
+        if (_session.NoReuse || !node.Reusable || node.SourceTables.Count > 0 || Current(node.Name) is not { BuiltIn: > 0 } record || !tableExists(node.Name))
             return null;
         lock (_gate)
         {

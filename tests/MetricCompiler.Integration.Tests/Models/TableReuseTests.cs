@@ -153,7 +153,10 @@ public sealed class TableReuseTests : IDisposable
         var status = Statuses(Run("dev"));
         Assert.All(HomepageCta.Concat(OnboardingFlow).Concat(["fct_dau", "fct_revenue", "fct_daily_page_load_time"]), node => Assert.Equal(NodeResult.Reused, status[node]));
         Assert.Equal(NodeResult.Success, status["experiment_results"]);
-        Assert.DoesNotContain(Run("dev", fullRefresh: true).Results, r => r.Status == NodeResult.Reused);
+        var noReuse = new ProjectRunner(SilentObserver.Instance).Run(new RunRequest(_root, "dev") { NoReuse = true });
+        Assert.Equal(0, noReuse.ExitCode);
+        Assert.DoesNotContain(noReuse.Results, r => r.Status == NodeResult.Reused);
+        Assert.Equal(IncrementalBuild.Incremental, noReuse.Results.Single(r => r.Node == "stg_events").Incremental!.Mode);
     }
 
     [Fact]
