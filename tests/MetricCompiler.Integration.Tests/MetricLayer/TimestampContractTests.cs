@@ -67,6 +67,38 @@ public sealed class TimestampContractTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// A raw table whose time column is a native timestamp (as a loader writes one): staged as the same instants on every
+    /// engine (DuckDB takes it as it is instead of parsing its text; fractions of a second kept).
+    /// </summary>
+    [Fact]
+    public void A_native_timestamp_column_is_staged_as_it_is()
+    {
+        DateTime[] instants = [new(2026, 1, 5, 12, 0, 0), new(2026, 1, 5, 8, 0, 0, 250), new(2026, 1, 6, 0, 0, 0), new(2025, 12, 31, 23, 59, 59)];
+        using var project = new EngineProject("""
+            sources:
+              - name: events
+                table: raw_events
+                entity: user_id
+                event_time: occurred_at
+                unique_key: event_id
+                columns:
+                  - {name: event_id, type: string}
+                  - {name: user_id, type: string}
+                  - {name: occurred_at, type: timestamp}
+            metrics:
+              - {name: events_count, source: events, agg: count}
+            """,
+            new RawTable("raw_events", [EngineProject.Text("event_id"), EngineProject.Text("user_id"), new("occurred_at", Sql.Model.SqlType.Timestamp)],
+                instants.Select((t, i) => new object?[] { $"e{i:D2}", "u1", t }).ToList()));
+        foreach (var engine in EngineProject.Engines)
+        {
+            project.Build(engine, "stg_events");
+            var rows = project.Rows(engine, "select event_id, occurred_at from stg_events order by event_id");
+            Assert.Equal(instants.Select((t, i) => $"e{i:D2} {t:yyyy-MM-dd HH:mm:ss.fff}"), rows.Select(r => $"{r["event_id"]} {Instant(r["occurred_at"])}"));
+        }
+    }
+
     /// <summary>An instant as an engine returns it (DateTime, or SQLite's text) in one spelling.</summary>
     private static string Instant(object? value) => value switch
     {

@@ -12,11 +12,11 @@ with typed as (
         cast(experiment_id as varchar) as experiment_id,
         cast(user_id as varchar) as user_id,
         cast(variant as varchar) as variant,
-        cast(try_cast(cast(exposed_at as varchar) as timestamptz) as timestamp) as exposed_at
+        case when typeof(exposed_at) = 'TIMESTAMP' then try_cast(exposed_at as timestamp) when length(cast(exposed_at as varchar)) = 19 and substr(cast(exposed_at as varchar), 14, 1) = ':' and substr(cast(exposed_at as varchar), 17, 1) = ':' then try_cast(cast(exposed_at as varchar) as timestamp) else cast(try_cast(cast(exposed_at as varchar) as timestamptz) as timestamp) end as exposed_at
     from raw_exposures
     where
         user_id is not null
-        and cast(try_cast(cast(exposed_at as varchar) as timestamptz) as timestamp) is not null
+        and case when typeof(exposed_at) = 'TIMESTAMP' then try_cast(exposed_at as timestamp) when length(cast(exposed_at as varchar)) = 19 and substr(cast(exposed_at as varchar), 14, 1) = ':' and substr(cast(exposed_at as varchar), 17, 1) = ':' then try_cast(cast(exposed_at as varchar) as timestamp) else cast(try_cast(cast(exposed_at as varchar) as timestamptz) as timestamp) end is not null
 ),
 
 -- events sharing a `exposure_id` are duplicates: keep the first

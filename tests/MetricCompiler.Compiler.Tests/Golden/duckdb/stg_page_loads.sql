@@ -10,13 +10,13 @@ with typed as (
     select
         cast(event_id as varchar) as event_id,
         cast(user_id as varchar) as user_id,
-        cast(try_cast(cast(occurred_at as varchar) as timestamptz) as timestamp) as occurred_at,
+        case when typeof(occurred_at) = 'TIMESTAMP' then try_cast(occurred_at as timestamp) when length(cast(occurred_at as varchar)) = 19 and substr(cast(occurred_at as varchar), 14, 1) = ':' and substr(cast(occurred_at as varchar), 17, 1) = ':' then try_cast(cast(occurred_at as varchar) as timestamp) else cast(try_cast(cast(occurred_at as varchar) as timestamptz) as timestamp) end as occurred_at,
         cast(page as varchar) as page,
         try_cast(page_load_ms as double) as page_load_ms
     from page_loads
     where
         user_id is not null
-        and cast(try_cast(cast(occurred_at as varchar) as timestamptz) as timestamp) is not null
+        and case when typeof(occurred_at) = 'TIMESTAMP' then try_cast(occurred_at as timestamp) when length(cast(occurred_at as varchar)) = 19 and substr(cast(occurred_at as varchar), 14, 1) = ':' and substr(cast(occurred_at as varchar), 17, 1) = ':' then try_cast(cast(occurred_at as varchar) as timestamp) else cast(try_cast(cast(occurred_at as varchar) as timestamptz) as timestamp) end is not null
 ),
 
 -- events sharing a `event_id` are duplicates: keep the first

@@ -9,13 +9,13 @@
 with typed as (
     select
         cast(user_id as varchar) as user_id,
-        cast(try_cast(cast(signup_at as varchar) as timestamptz) as timestamp) as signup_at,
+        case when typeof(signup_at) = 'TIMESTAMP' then try_cast(signup_at as timestamp) when length(cast(signup_at as varchar)) = 19 and substr(cast(signup_at as varchar), 14, 1) = ':' and substr(cast(signup_at as varchar), 17, 1) = ':' then try_cast(cast(signup_at as varchar) as timestamp) else cast(try_cast(cast(signup_at as varchar) as timestamptz) as timestamp) end as signup_at,
         cast(country as varchar) as country,
         cast(platform as varchar) as platform
     from raw_users
     where
         user_id is not null
-        and cast(try_cast(cast(signup_at as varchar) as timestamptz) as timestamp) is not null
+        and case when typeof(signup_at) = 'TIMESTAMP' then try_cast(signup_at as timestamp) when length(cast(signup_at as varchar)) = 19 and substr(cast(signup_at as varchar), 14, 1) = ':' and substr(cast(signup_at as varchar), 17, 1) = ':' then try_cast(cast(signup_at as varchar) as timestamp) else cast(try_cast(cast(signup_at as varchar) as timestamptz) as timestamp) end is not null
 ),
 
 -- events sharing a `user_id` are duplicates: keep the first

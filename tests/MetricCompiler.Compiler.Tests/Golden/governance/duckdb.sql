@@ -12,12 +12,12 @@ with typed as (
         cast(user_id as varchar) as user_id,
         cast(email as varchar) as email,
         cast(analytics_consent as boolean) as analytics_consent,
-        cast(try_cast(cast(occurred_at as varchar) as timestamptz) as timestamp) as occurred_at
+        case when typeof(occurred_at) = 'TIMESTAMP' then try_cast(occurred_at as timestamp) when length(cast(occurred_at as varchar)) = 19 and substr(cast(occurred_at as varchar), 14, 1) = ':' and substr(cast(occurred_at as varchar), 17, 1) = ':' then try_cast(cast(occurred_at as varchar) as timestamp) else cast(try_cast(cast(occurred_at as varchar) as timestamptz) as timestamp) end as occurred_at
     from raw_events
     where
         user_id is not null
-        and cast(try_cast(cast(occurred_at as varchar) as timestamptz) as timestamp) is not null
-        and cast(try_cast(cast(occurred_at as varchar) as timestamptz) as timestamp) >= timezone('UTC', current_timestamp) - interval '90 days'
+        and case when typeof(occurred_at) = 'TIMESTAMP' then try_cast(occurred_at as timestamp) when length(cast(occurred_at as varchar)) = 19 and substr(cast(occurred_at as varchar), 14, 1) = ':' and substr(cast(occurred_at as varchar), 17, 1) = ':' then try_cast(cast(occurred_at as varchar) as timestamp) else cast(try_cast(cast(occurred_at as varchar) as timestamptz) as timestamp) end is not null
+        and case when typeof(occurred_at) = 'TIMESTAMP' then try_cast(occurred_at as timestamp) when length(cast(occurred_at as varchar)) = 19 and substr(cast(occurred_at as varchar), 14, 1) = ':' and substr(cast(occurred_at as varchar), 17, 1) = ':' then try_cast(cast(occurred_at as varchar) as timestamp) else cast(try_cast(cast(occurred_at as varchar) as timestamptz) as timestamp) end >= timezone('UTC', current_timestamp) - interval '90 days'
         and cast(analytics_consent as boolean) = true
 ),
 
