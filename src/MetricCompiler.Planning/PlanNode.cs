@@ -72,6 +72,9 @@ public sealed record PlanNode(
     /// </summary>
     public IReadOnlyDictionary<string, EventTimeRange> ReadRanges { get; init; } = EmptyRanges;
 
+    /// <summary>A metric table's metric, grain and dimensions, from which a run can recompute its latest periods.</summary>
+    public MetricTableSpec? MetricTable { get; init; }
+
     /// <summary>A staging's key whose duplicates it removes, so every staged row is distinct; null for other nodes.</summary>
     public string? UniqueKey { get; init; }
 
@@ -99,6 +102,13 @@ public sealed record PlanNode(
         _ => throw new ArgumentOutOfRangeException(),
     };
 }
+
+/// <summary>
+/// What a metric table materializes. <see cref="RecomputesFromADay"/>: each period's value comes from that period's rows
+/// alone (a simple aggregation: no window, offset or second source), so a run can recompute the periods from a day on
+/// and keep the earlier ones.
+/// </summary>
+public sealed record MetricTableSpec(string Metric, Sql.Model.TimeGrain Grain, IReadOnlyList<string> Dimensions, bool RecomputesFromADay);
 
 /// <summary>The rows of a node whose event time is in [<see cref="From"/>, <see cref="Until"/>), as UTC instants.</summary>
 public sealed record EventTimeRange(DateTime From, DateTime Until);

@@ -84,14 +84,25 @@ public static class Planner
     }
 
     /// <summary>The metric's query at its declared grain and dimensions, with the conventional column names.</summary>
-    private static PlanNode? MetricTable(BoundProject project, BoundMetric metric, MetricMaterialization materialize, DiagnosticBag diagnostics)
+    /// <summary>
+    /// A metric table's query: every period, or (<paramref name="start"/>, a local date that starts a period of the
+    /// grain) the periods from that one on, which are the table's rows from that date on as the whole query gives them
+    /// for a metric that <see cref="MetricTableSpec.RecomputesFromADay"/>.
+    /// </summary>
+    /// <exception cref="QueryException">The materialization cannot be planned.</exception>
+    public static PlannedQuery MetricTableQuery(BoundProject project, BoundMetric metric, MetricMaterialization materialize, DateOnly? start = null)
     {
         var timeKey = MetricTime.Column(materialize.Grain);
-        var request = new MetricQuery([metric.Name], [timeKey, .. materialize.Dimensions.Select(d => d.Name)]);
+        var request = new MetricQuery([metric.Name], [timeKey, .. materialize.Dimensions.Select(d => d.Name)], Start: start);
+        return QueryPlanner.Plan(project, request, name => name == timeKey ? MetricTableColumns.Date : name == metric.Name ? MetricTableColumns.Value : name, extraColumns: false);
+    }
+
+    private static PlanNode? MetricTable(BoundProject project, BoundMetric metric, MetricMaterialization materialize, DiagnosticBag diagnostics)
+    {
         PlannedQuery planned;
         try
         {
-            planned = QueryPlanner.Plan(project, request, name => name == timeKey ? MetricTableColumns.Date : name == metric.Name ? MetricTableColumns.Value : name, extraColumns: false);
+            planned = MetricTableQuery(project, metric, materialize);
         }
         catch (QueryException e)
         {
@@ -104,7 +115,10 @@ public static class Planner
         var by = materialize.Dimensions.Count == 0 ? "" : $" and {string.Join(", ", materialize.Dimensions.Select(d => d.Name))}";
         return new PlanNode(NodeNames.MetricTable(metric.Name), NodeKind.MetricTable,
             $"`{metric.Name}` ({metric.Summary}) per {grain}{by}, days in {project.Time.ZoneId}; `{MetricTableColumns.Date}` is the first day of the {grain}.",
-            planned.Query, planned.Reads, [], materialize.Location, [.. metric.Definition.Tags, "metric"]);
+            planned.Query, planned.Reads, [], materialize.Location, [.. metric.Definition.Tags, "metric"])
+        {
+            MetricTable = new MetricTableSpec(metric.Name, materialize.Grain, [.. materialize.Dimensions.Select(d => d.Name)], metric is SimpleMetric),
+        };
     }
 
     /// <summary>

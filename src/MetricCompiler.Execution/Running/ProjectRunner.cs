@@ -401,7 +401,8 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
 {
     private readonly HashSet<string> _selected = session.Selected.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
     private readonly List<string> _built = [];
-    private readonly Dictionary<string, (StagingQuery Staging, DateOnly Start)> _merges = new(StringComparer.Ordinal);
+    /// <summary>The tables this run changes in place, each with the rows of the table in place it keeps (the rest are replaced by its window table).</summary>
+    private readonly Dictionary<string, Sql.Model.SqlExpr> _merges = new(StringComparer.Ordinal);
     private readonly Dictionary<string, StagingCounts> _audits = new(StringComparer.Ordinal);
     private readonly Dictionary<string, IncrementalBuild> _incremental = new(StringComparer.Ordinal);
     private readonly List<NodeResult> _results = [];
@@ -945,6 +946,11 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                 query = IncrementalSql.Rebuild(node, start);
             }
         }
+        else if (node.MetricTable is { RecomputesFromADay: true } spec && db.SwapsInOneTransaction && _reuse.RecomputeFrom(node, db.TableExists) is { } changed
+                 && BuildPeriodsFrom(db, node, spec, changed, renderer) is { } merged)
+        {
+            return merged;
+        }
         else
         {
             _reuse.Built(node, null);
@@ -967,6 +973,66 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
 
         return rows;
     }
+
+    /// <summary>
+    /// A metric table whose inputs changed only from <paramref name="changed"/> on: the periods from the one holding that
+    /// day (in the project's time zone) are computed into <c>&lt;node&gt;__mc_window</c> and replace the table's in the
+    /// swap, as an incremental staging's window does. Null (the caller builds it in full) when the table keeps no earlier
+    /// period, or when the window's dimension values are not the table's: a value new to the window, or one it lacks,
+    /// changes the earlier periods too (every period has a row per value).
+    /// </summary>
+    private long? BuildPeriodsFrom(IWarehouseAdapter db, PlanNode node, MetricTableSpec spec, DateOnly changed, SqlRenderer renderer)
+    {
+        var metric = session.Project.Metrics.First(m => m.Name == spec.Metric);
+        var time = session.Project.Time;
+        var local = DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeFromUtc(changed.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), time.Zone));
+        var start = PeriodStart(spec.Grain, local);
+        var dialect = db.Dialect;
+        var kept = Sql.Model.Sql.Lt(Sql.Model.Sql.Col(MetricTableColumns.Date), new Sql.Model.DateLiteral(start));
+        var table = dialect.QuoteRelation(node.Name);
+        if (Convert.ToInt64(db.Query($"select count(*) as kept from {table} where {renderer.Expr(kept)}").Single()["kept"], System.Globalization.CultureInfo.InvariantCulture) == 0)
+            return null;
+
+        var window = dialect.QuoteRelation(WindowTable(node.Name));
+        var merge = dialect.QuoteRelation(MergeView(node.Name));
+        db.Execute(dialect.DropViewIfExists(merge));
+        db.Execute(dialect.DropTableIfExists(window));
+        lock (_built)
+            _merges[node.Name] = kept;
+        db.Execute(dialect.CreateTableAs(window, renderer.Render(Planner.MetricTableQuery(session.Project, metric, metric.Definition.Materialize!, start).Query)));
+        if (spec.Dimensions.Count > 0)
+        {
+            var values = string.Join(", ", spec.Dimensions.Select(dialect.QuoteIdentifier));
+            var fresh = $"select distinct {values} from {window}";
+            var old = $"select distinct {values} from {table}";
+            var differing = db.Query($"select count(*) as differing from (select * from ({fresh} except {old}) as added union all select * from ({old} except {fresh}) as removed) as changed").Single()["differing"];
+            if (Convert.ToInt64(differing, System.Globalization.CultureInfo.InvariantCulture) > 0)
+            {
+                lock (_built)
+                    _merges.Remove(node.Name);
+                db.Execute(dialect.DropTableIfExists(window));
+                return null;
+            }
+        }
+
+        db.Execute(dialect.CreateViewAs(merge, $"select * from {table} where {renderer.Expr(kept)} union all select * from {window}"));
+        lock (_incremental)
+            _incremental[node.Name] = new IncrementalBuild(IncrementalBuild.Incremental,
+                $"kept the periods before {start:yyyy-MM-dd}; recomputed {start:yyyy-MM-dd} on (what it reads changed from {changed:yyyy-MM-dd} on)", start);
+        _reuse.Built(node, start);
+        return db.CountRows(MergeView(node.Name));
+    }
+
+    /// <summary>The first day of the period of <paramref name="grain"/> that holds <paramref name="day"/> (weeks start on Monday, as every dialect's truncation does).</summary>
+    private static DateOnly PeriodStart(Sql.Model.TimeGrain grain, DateOnly day) => grain switch
+    {
+        Sql.Model.TimeGrain.Day => day,
+        Sql.Model.TimeGrain.Week => day.AddDays(-(((int)day.DayOfWeek + 6) % 7)),
+        Sql.Model.TimeGrain.Month => new DateOnly(day.Year, day.Month, 1),
+        Sql.Model.TimeGrain.Quarter => new DateOnly(day.Year, ((day.Month - 1) / 3 * 3) + 1, 1),
+        Sql.Model.TimeGrain.Year => new DateOnly(day.Year, 1, 1),
+        _ => throw new ArgumentOutOfRangeException(nameof(grain)),
+    };
 
     /// <summary>
     /// Whether <paramref name="build"/> holds the rows of <paramref name="table"/>: as many, and none that the table lacks.
@@ -1031,7 +1097,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         db.Execute(dialect.DropViewIfExists(merge));
         db.Execute(dialect.DropTableIfExists(window));
         lock (_built)
-            _merges[node.Name] = (staging, start);
+            _merges[node.Name] = staging.Kept(start);
         db.Execute(dialect.CreateTableAs(window, renderer.Render(staging.Window(node.Name, start))));
         if (_reuse.WorthComparing(node) && !RecordWindowChange(db, node, staging, start, WindowTable(node.Name), renderer))
         {
@@ -1065,15 +1131,14 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
     private static string IndexName(string name) => name.Length <= 63 ? name
         : $"{name[..50]}_{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(name)))[..12]}";
 
-    /// <summary>The statements of the swap that change an incremental staging's table in place.</summary>
+    /// <summary>The statements of the swap that change an incremental staging's or a metric table's table in place.</summary>
     private IEnumerable<string> MergeStatements(SqlDialect dialect, SqlRenderer final)
     {
         foreach (var node in session.Plan.Nodes.Where(n => _merges.ContainsKey(n.Name)))
         {
-            var (staging, start) = _merges[node.Name];
             var table = dialect.QuoteRelation(node.Name);
             yield return dialect.DropViewIfExists(dialect.QuoteRelation(MergeView(node.Name)));
-            yield return $"delete from {table} where not ({final.Expr(staging.Kept(start))})";
+            yield return $"delete from {table} where not ({final.Expr(_merges[node.Name])})";
             yield return $"insert into {table} select * from {dialect.QuoteRelation(WindowTable(node.Name))}";
             yield return dialect.DropTableIfExists(dialect.QuoteRelation(WindowTable(node.Name)));
         }

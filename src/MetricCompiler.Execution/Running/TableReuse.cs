@@ -77,6 +77,38 @@ internal sealed class TableReuse
         }
     }
 
+    /// <summary>
+    /// For a metric table that <see cref="MetricTableSpec.RecomputesFromADay"/> and was not reused: the first day any of
+    /// its inputs changed since its table was built, when every change since then starts at a day (an incremental
+    /// staging's window, nothing aged out by retention). Null when it must be built in full.
+    /// </summary>
+    public DateOnly? RecomputeFrom(PlanNode node, Func<string, bool> tableExists)
+    {
+        if (_session.NoReuse || node.MetricTable is not { RecomputesFromADay: true } || Current(node.Name) is not { BuiltIn: > 0 } record || !tableExists(node.Name))
+            return null;
+        lock (_gate)
+        {
+            DateOnly? first = null;
+            foreach (var read in node.DependsOn)
+            {
+                if (!_recorded.TryGetValue(read, out var input) || input.HistoryFrom > record.BuiltIn + 1)
+                    return null;
+                IEnumerable<TableChange> since = input.Changes.Where(c => c.Run > record.BuiltIn);
+                if (_changes.TryGetValue(read, out var now) && now is not null)
+                    since = since.Append(now);
+                foreach (var change in since)
+                {
+                    if (change.From is not { } from || change.DroppedBefore is not null)
+                        return null;
+                    if (from != DateOnly.MaxValue && (first is null || from < first))
+                        first = from;
+                }
+            }
+
+            return first;
+        }
+    }
+
     /// <summary>Whether a change leaves the rows of <paramref name="range"/> as they were (no range: the whole table is read).</summary>
     private static bool Outside(TableChange change, EventTimeRange? range) =>
         range is not null && change.From is { } from && range.Until <= from.ToDateTime(TimeOnly.MinValue)

@@ -47,6 +47,7 @@ public sealed class IncrementalStagingTests : IDisposable
               - {name: revenue, type: number, non_negative: true}
         metrics:
           - {name: revenue, source: events, agg: sum, expr: revenue, filter: "event_type = 'purchase'", materialize: {grain: day}}
+          - {name: events_by_type, source: events, agg: count, materialize: {grain: day, dimensions: [event_type]}}
         """;
 
     private readonly string _root = Path.Combine(Path.GetTempPath(), "metricc-incremental-staging", Guid.NewGuid().ToString("N"));
@@ -234,6 +235,60 @@ public sealed class IncrementalStagingTests : IDisposable
         Assert.Contains("e12|u1|purchase|2026-01-10 10:00:00|9", Staged(target, next).Rows);
         Assert.Empty(RunLeftovers(target));
         Assert.Equal(target == "duckdb" ? 0 : 2, Indexes(target).Count);
+    }
+
+    /// <summary>fct_events_by_type as sorted lines: day, event type, count.</summary>
+    private List<string> EventsByType(string target)
+    {
+        using var adapter = Open(target);
+        return adapter.Query("select metric_date, event_type, metric_value from fct_events_by_type")
+            .Select(r => $"{Day(r["metric_date"])}|{r["event_type"]}|{Number(r["metric_value"])}").Order(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// A metric table recomputes the periods from the first day its staging changed, unless the window's dimension values
+    /// differ from the table's: every period has a row per value, so a value the new days lack (or bring) changes the
+    /// earlier periods too, and the table is built in full.
+    /// </summary>
+    [Theory]
+    [InlineData("duckdb")]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public void A_metric_table_recomputes_its_latest_periods_unless_its_dimension_values_change(string target)
+    {
+        if (target == "postgres" && Environment.GetEnvironmentVariable("METRICC_PG_HOST") is null)
+            Assert.Fail("METRICC_PG_HOST is not set: run the suite through ./test.sh, which starts PostgreSQL (scripts/postgres.sh)");
+        RunOutcome RunAndCompare(out List<string> rows)
+        {
+            var outcome = Run(target);
+            rows = EventsByType(target);
+            return outcome;
+        }
+
+        IncrementalBuild? Table(RunOutcome outcome) => outcome.Results.Single(r => r.Node == "fct_events_by_type").Incremental;
+
+        Seed(target);
+        Append(target,
+            ("e1", "u1", "purchase", "2026-01-05 10:00:00", "10"),
+            ("e2", "u2", "page_view", "2026-01-05 11:00:00", "0"),
+            ("e3", "u1", "page_view", "2026-01-06 09:00:00", "0"),
+            ("e4", "u1", "purchase", "2026-01-06 10:00:00", "4"));
+        Assert.Null(Table(Run(target)));
+
+        // A day with both types: the periods from 01-07 are recomputed and the earlier ones kept.
+        Append(target, ("e5", "u2", "page_view", "2026-01-07 09:00:00", "0"), ("e6", "u2", "purchase", "2026-01-07 09:30:00", "3"));
+        var both = RunAndCompare(out var afterBoth);
+        Assert.Equal((IncrementalBuild.Incremental, new DateOnly(2026, 1, 7)), (Table(both)!.Mode, Table(both)!.RecomputedFrom));
+        Assert.Contains("2026-01-07|purchase|1", afterBoth);
+
+        // A day without purchases: the full table has a purchase row of 0 for it, which needs every period's values.
+        Append(target, ("e7", "u1", "page_view", "2026-01-08 09:00:00", "0"));
+        var views = RunAndCompare(out var afterViews);
+        Assert.Null(Table(views));
+        Assert.Contains("2026-01-08|purchase|0", afterViews);
+
+        Run(target, fullRefresh: true);
+        Assert.Equal(EventsByType(target), afterViews);
     }
 
     [Fact]

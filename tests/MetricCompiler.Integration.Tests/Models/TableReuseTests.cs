@@ -138,9 +138,16 @@ public sealed class TableReuseTests : IDisposable
         var status = Statuses(outcome);
         Assert.All(HomepageCta.Concat(OnboardingFlow), node => Assert.Equal(NodeResult.Reused, status[node]));
         Assert.Contains("nothing it reads changed since", outcome.Results.Single(r => r.Node == "exp_onboarding_flow__unit_metrics").Message, StringComparison.Ordinal);
-        // The day is in the daily metric tables, which read the events whole; the users did not change.
-        Assert.Equal(NodeResult.Success, status["fct_dau"]);
-        Assert.Equal(NodeResult.Success, status["fct_revenue"]);
+        // The day is in the metric tables: they recompute their periods from the one holding the first changed day.
+        foreach (var table in new[] { "fct_dau", "fct_revenue", "fct_daily_page_load_time" })
+        {
+            Assert.Equal(NodeResult.Success, status[table]);
+            var build = outcome.Results.Single(r => r.Node == table).Incremental;
+            Assert.True(build is { Mode: IncrementalBuild.Incremental }, $"`{table}` was built in full");
+        }
+
+        // fct_revenue is weekly (Monday weeks): it recomputes the week that holds the first changed day.
+        Assert.Equal(DayOfWeek.Monday, outcome.Results.Single(r => r.Node == "fct_revenue").Incremental!.RecomputedFrom!.Value.DayOfWeek);
         Assert.True(outcome.Results.Single(r => r.Node == "stg_users").Unchanged);
         Assert.False(outcome.Results.Single(r => r.Node == "stg_events").Unchanged);
         AssertEqualsAFullRebuild(target);
