@@ -93,7 +93,8 @@ public sealed record StagingQuery(
     private (List<CommonTableExpression> Ctes, SelectQuery Window) WindowParts(string table, DateOnly start)
     {
         var from = new DateLiteral(start);
-        var windowed = Typed with { Where = And([.. WindowRules, Ge(TypedEventTime, from)]) };
+        var raw = TypedEventTime is UtcTimestampExpr parsed ? parsed.Operand : null;
+        var windowed = Typed with { Where = And([raw is null ? null : new IsoTextNotBeforeExpr(raw, start), .. WindowRules, Ge(TypedEventTime, from)]) };
         var stagedWindow = Stage(windowed);
         var ctes = new List<CommonTableExpression>(stagedWindow.With)
         {

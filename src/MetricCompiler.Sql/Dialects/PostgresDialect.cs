@@ -39,6 +39,13 @@ public sealed class PostgresDialect : SqlDialect
     public override string UtcTimestamp(string operand) =>
         $"case when cast({operand} as text) ~ '{IsoTimestampPattern}' then cast(cast({operand} as text) as timestamptz) at time zone 'UTC' end";
 
+    /// <summary>
+    /// The regular expression that guards the timestamp cast costs about five times the cast: an incremental window's
+    /// filter first drops, by a pattern and a byte comparison, the text that plainly reads before the window.
+    /// </summary>
+    public override string? IsoTextNotBefore(string operand, DateOnly day) =>
+        $"not (cast({operand} as text) collate \"C\" like '____-__-_____:__:__' and cast({operand} as text) collate \"C\" < '{day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)}')";
+
     /// <summary>PostgreSQL has no try_cast: a value is read as a number only when its text is a decimal number (`NaN` and `Infinity` are not).</summary>
     public override string NumberOrNull(string operand, SqlType type) =>
         $"case when cast({operand} as text) ~ '{(type == SqlType.Integer ? IntegerPattern : NumberPattern)}' then {Cast($"cast({operand} as text)", type)} end";

@@ -71,6 +71,13 @@ public abstract partial class SqlDialect
     /// <summary>A raw timestamp (ISO text with `T`, `Z` or an offset, or native) as a UTC timestamp; null when unparsable.</summary>
     public abstract string UtcTimestamp(string operand);
 
+    /// <summary>
+    /// <see cref="Model.IsoTextNotBeforeExpr"/>: a condition cheaper than <see cref="UtcTimestamp"/> that is false for
+    /// text spelled exactly <c>yyyy-MM-dd?HH:mm:ss</c> reading before <paramref name="day"/>; null (the default) where
+    /// parsing is cheap enough that the test would not pay.
+    /// </summary>
+    public virtual string? IsoTextNotBefore(string operand, DateOnly day) => null;
+
     /// <summary>The lowercase hex SHA-256 of a text's UTF-8 bytes.</summary>
     public abstract string Sha256Hex(string text);
 

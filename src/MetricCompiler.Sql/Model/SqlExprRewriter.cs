@@ -26,6 +26,7 @@ public static class SqlExprRewriter
             DateTruncExpr d => d with { Operand = R(d.Operand) },
             LocalTimeExpr l => l with { Timestamp = R(l.Timestamp) },
             UtcTimestampExpr u => u with { Operand = R(u.Operand) },
+            IsoTextNotBeforeExpr i => i with { Operand = R(i.Operand) },
             SaltedSha256Expr h => h with { Salt = R(h.Salt), Value = R(h.Value) },
             DateAddDaysExpr d => d with { Date = R(d.Date) },
             DateAddMonthsExpr d => d with { Date = R(d.Date) },

@@ -24,6 +24,14 @@ public sealed record LocalTimeExpr(SqlExpr Timestamp, string ZoneId) : SqlExpr;
 /// </summary>
 public sealed record UtcTimestampExpr(SqlExpr Operand) : SqlExpr;
 
+/// <summary>
+/// A test an engine can make before parsing a raw timestamp: false only when the operand is text spelled exactly
+/// <c>yyyy-MM-dd HH:mm:ss</c> (or with any one character between date and time; no zone, no fraction) that reads
+/// before <see cref="Day"/>, which such text does exactly when its instant is before it (or it is no timestamp at all).
+/// An engine that parses cheaply leaves it out of the conditions it is in (<see cref="Dialects.SqlDialect.IsoTextNotBefore"/>).
+/// </summary>
+public sealed record IsoTextNotBeforeExpr(SqlExpr Operand, DateOnly Day) : SqlExpr;
+
 /// <summary>A date moved by whole days.</summary>
 public sealed record DateAddDaysExpr(SqlExpr Date, int Days) : SqlExpr;
 

@@ -145,6 +145,8 @@ public sealed class SqlRenderer(SqlDialect dialect, Func<string, string> resolve
     {
         var terms = new List<SqlExpr>();
         Flatten(condition, terms);
+        // A test the dialect has no cheaper spelling for is left out, not written as `true`.
+        terms.RemoveAll(t => t is IsoTextNotBeforeExpr i && dialect.IsoTextNotBefore("x", i.Day) is null);
         Line(sb, depth, keyword);
         for (var i = 0; i < terms.Count; i++)
             Line(sb, depth + 1, (i == 0 ? "" : "and ") + Expr(terms[i], Precedence.And));
@@ -256,6 +258,7 @@ public sealed class SqlRenderer(SqlDialect dialect, Func<string, string> resolve
             DateTruncExpr d => (dialect.DateTrunc(Expr(d.Operand), d.Grain), Precedence.Primary),
             LocalTimeExpr l => (dialect.LocalTime(Expr(l.Timestamp, Precedence.Primary), l.ZoneId), Precedence.Primary),
             UtcTimestampExpr u => (dialect.UtcTimestamp(Expr(u.Operand, Precedence.Primary)), Precedence.Primary),
+            IsoTextNotBeforeExpr i => (dialect.IsoTextNotBefore(Expr(i.Operand, Precedence.Primary), i.Day) ?? "true", Precedence.Primary),
             SaltedSha256Expr h => (dialect.Sha256Hex($"{Expr(h.Salt, Precedence.Additive)} || {Expr(h.Value, Precedence.Additive)}"), Precedence.Primary),
             CurrentUtcTimestampExpr => (dialect.CurrentUtcTimestamp, Precedence.Primary),
             DateAddDaysExpr d => (dialect.DateAddDays(Expr(d.Date, Precedence.Multiplicative), d.Days), Precedence.Additive),

@@ -197,6 +197,7 @@ public sealed class IncrementalStagingTests : IDisposable
             ("e1", "u1", "purchase", "2026-01-09 10:00:00", "10"),
             ("e6", "u2", "purchase", "2026-01-08 12:00:09", "3"),
             ("e9", "u2", "purchase", "2026-01-07 23:59:59", "2"),
+            ("e13", "u1", "purchase", "2026-01-06T23:30:00-02:00", "6"), // reads before the window, is inside it (01-07 01:30 UTC)
             ("e10", null, "purchase", "2026-01-09 11:00:00", "1"),
             ("e11", "u3", "purchase", "2026-01-09 12:00:00", "oops"));
         var second = Run(target);
@@ -207,7 +208,8 @@ public sealed class IncrementalStagingTests : IDisposable
         Assert.DoesNotContain(incremental.Rows, r => r.StartsWith("e1|", StringComparison.Ordinal) && r.Contains("01-09", StringComparison.Ordinal));
         Assert.Contains("e6|u2|purchase|2026-01-08 12:00:00|null", incremental.Rows);
         Assert.Contains("e9|u2|purchase|2026-01-07 23:59:59|2", incremental.Rows);
-        Assert.Equal(8, incremental.Rows.Count); // e1, e2, e3, e6, e7, e8, e9, e11
+        Assert.Contains("e13|u1|purchase|2026-01-07 01:30:00|6", incremental.Rows);
+        Assert.Equal(9, incremental.Rows.Count); // e1, e2, e3, e6, e7, e8, e9, e11, e13
 
         var full = Run(target, fullRefresh: true);
         Assert.Equal((IncrementalBuild.Full, "--full-refresh"), (Build(full).Mode, Build(full).Reason));
