@@ -48,10 +48,11 @@ public static class RunReportWriter
         }
 
         output.WriteLine();
-        output.WriteLine($"(medians of {report.Repeat} interleaved run(s); floor: one scan of raw_events; analysis: `run --select {BenchExperiment.AnalysisSelector}` " +
+        output.WriteLine($"(medians of {report.Repeat} interleaved run(s); floor: one scan of raw_events; analysis: `run --select {BenchExperiment.AnalysisSelector} --no-reuse` " +
             $"({BenchExperiment.Metrics.Count} metrics) in process, staging incremental with nothing new; full: the same with --full-refresh; " +
             $"naive: {BenchExperiment.Metrics.Count} plain queries, each joined to first exposures; build: `metricc build --full-refresh` of the demo without its last day, " +
-            "as a child process, its peak RSS as peak MB; refresh: `metricc build` once the last day arrived, incremental)");
+            "as a child process, its peak RSS as peak MB; refresh: `metricc build` once the last day arrived: staging incremental, " +
+            "what did not change reused, metric tables from their latest periods)");
     }
 
     public static string Json(RunBenchmarkReport report, DateTime measuredAt)
