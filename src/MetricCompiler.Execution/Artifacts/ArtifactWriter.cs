@@ -37,10 +37,12 @@ public sealed partial class ArtifactWriter(string targetDirectory)
         try
         {
             Directory.CreateDirectory(folder);
-            var expected = compiled.Where(c => c.Sql is not null).Select(c => $"{c.Node.Name}.sql").ToHashSet(StringComparer.Ordinal);
             if (removeStale)
-                foreach (var stale in Directory.EnumerateFiles(folder, "*.sql").Where(f => !expected.Contains(Path.GetFileName(f))))
+            {
+                var expected = compiled.Where(c => c.Sql is not null).Select(c => c.Node.Name).ToHashSet(StringComparer.Ordinal);
+                foreach (var stale in StaleSqlFiles(folder, expected))
                     File.Delete(stale);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -61,8 +63,8 @@ public sealed partial class ArtifactWriter(string targetDirectory)
         try
         {
             Directory.CreateDirectory(folder);
-            var expected = tests.Select(t => $"{t.Test.Name}.sql").ToHashSet(StringComparer.Ordinal);
-            foreach (var stale in Directory.EnumerateFiles(folder, "*.sql").Where(f => !expected.Contains(Path.GetFileName(f))))
+            var expected = tests.Select(t => t.Test.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var stale in StaleSqlFiles(folder, expected))
                 File.Delete(stale);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -72,6 +74,21 @@ public sealed partial class ArtifactWriter(string targetDirectory)
 
         foreach (var (test, sql) in tests)
             WriteAtomically(Path.Combine(folder, $"{test.Name}.sql"), sql);
+    }
+
+    /// <summary>
+    /// The <c>*.sql</c> files in <paramref name="folder"/> whose name without <c>.sql</c> is not in <paramref name="expected"/>:
+    /// each file name is looked up as a span, without a string per current file and per expected name.
+    /// </summary>
+    private static IEnumerable<string> StaleSqlFiles(string folder, HashSet<string> expected)
+    {
+        var names = expected.GetAlternateLookup<ReadOnlySpan<char>>();
+        foreach (var path in Directory.EnumerateFiles(folder, "*.sql"))
+        {
+            var name = Path.GetFileName(path.AsSpan());
+            if (!(name.EndsWith(".sql", StringComparison.Ordinal) && names.Contains(name[..^4])))
+                yield return path;
+        }
     }
 
     public void WriteManifest(BoundProject bound, TargetDefinition target, IReadOnlyList<CompiledNode> compiled, IReadOnlyList<PlannedTest>? tests = null) =>
