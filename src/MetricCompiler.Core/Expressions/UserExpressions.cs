@@ -28,9 +28,8 @@ public static class UserExpressions
             return null;
         }
 
-        var names = source.Columns.Select(c => c.Name).ToList();
         // Column names are unique ignoring case (validation checks it), so a reference resolves by its text alone.
-        var declared = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        var declared = new Dictionary<string, string>(parsed.Columns.Count, StringComparer.OrdinalIgnoreCase);
         var ok = true;
         foreach (var reference in parsed.Columns)
         {
@@ -40,7 +39,8 @@ public static class UserExpressions
             if (column is null)
             {
                 diagnostics.Error(DiagnosticCodes.UnknownColumn, Position(snippet, reference.Offset),
-                    $"{context}: `{reference.Name}` is not a column of source `{source.Name}`", NameSuggester.Hint(reference.Name, names, "column"));
+                    $"{context}: `{reference.Name}` is not a column of source `{source.Name}`",
+                    NameSuggester.Hint(reference.Name, source.Columns.Select(c => c.Name).ToList(), "column"));
                 ok = false;
             }
             else

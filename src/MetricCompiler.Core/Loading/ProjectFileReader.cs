@@ -19,13 +19,15 @@ internal static class ProjectFileReader
         ReadBytes(root, relativePath, diagnostics) is { } bytes ? Decode(bytes, relativePath, diagnostics) : null;
 
     /// <summary>The file's bytes after every check but the UTF-8 one (<see cref="Decode"/>), or null after reporting why not.</summary>
-    public static byte[]? ReadBytes(string root, string relativePath, DiagnosticBag diagnostics)
+    /// <param name="paths">The real paths of the folders this load resolved already; null: every path is resolved from the root up.</param>
+    public static byte[]? ReadBytes(string root, string relativePath, DiagnosticBag diagnostics, RealPaths? paths = null)
     {
         var at = new SourceLocation(relativePath, 1, 1);
         try
         {
-            var realRoot = RealPath(Path.GetFullPath(root));
-            var real = RealPath(Path.GetFullPath(Path.Combine(root, relativePath)));
+            var realRoot = paths?.Of(Path.GetFullPath(root)) ?? RealPath(Path.GetFullPath(root));
+            var full = Path.GetFullPath(Path.Combine(root, relativePath));
+            var real = paths?.OfFile(full) ?? RealPath(full);
             if (!IsInside(real, realRoot))
             {
                 diagnostics.Error(DiagnosticCodes.FileRefused, at, $"`{relativePath}` resolves to `{real}`, outside the project folder",
@@ -168,6 +170,32 @@ internal static class ProjectFileReader
         }
 
         return current;
+    }
+
+    /// <summary>
+    /// The real paths (<see cref="RealPath"/>) of the folders one load reads files from, each resolved once: the files of a
+    /// project share a few folders, and resolving every component of every file's path was a third of reading it.
+    /// </summary>
+    internal sealed class RealPaths
+    {
+        private readonly Dictionary<string, string> _folders = new(StringComparer.Ordinal);
+
+        /// <summary>The real path of a folder (a full path).</summary>
+        public string Of(string folder)
+        {
+            if (!_folders.TryGetValue(folder, out var real))
+                _folders[folder] = real = RealPath(folder);
+            return real;
+        }
+
+        /// <summary>The real path of a file (a full path): its folder's, then the file itself resolved when it is a link.</summary>
+        public string OfFile(string fullPath)
+        {
+            if (Path.GetDirectoryName(fullPath) is not { } folder || Path.GetFileName(fullPath) is not { Length: > 0 } name)
+                return RealPath(fullPath);
+            var next = Path.Combine(Of(folder), name);
+            return new FileInfo(next).LinkTarget is null ? next : RealPath(next);
+        }
     }
 
     private const int RegularFile = 0x8000;

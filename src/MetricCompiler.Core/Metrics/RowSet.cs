@@ -36,6 +36,12 @@ public sealed record SourceRows(BoundSource Source) : RowSet
     public override string TimeColumn => Source.EventTime.Name;
 
     public override IReadOnlyList<BoundSource> Reads => [Source];
+
+    // Equal as a record is (the same source by value); hashed by the source's name, which value-equal sources share,
+    // instead of hashing the whole source definition each time measures are grouped by their rows.
+    public bool Equals(SourceRows? other) => other is not null && (ReferenceEquals(Source, other.Source) || Source.Equals(other.Source));
+
+    public override int GetHashCode() => StringComparer.Ordinal.GetHashCode(Source.Name);
 }
 
 /// <summary>

@@ -37,10 +37,12 @@ public sealed partial class ArtifactWriter(string targetDirectory)
         try
         {
             Directory.CreateDirectory(folder);
-            var expected = compiled.Where(c => c.Sql is not null).Select(c => $"{c.Node.Name}.sql").ToHashSet(StringComparer.Ordinal);
             if (removeStale)
-                foreach (var stale in Directory.EnumerateFiles(folder, "*.sql").Where(f => !expected.Contains(Path.GetFileName(f))))
+            {
+                var expected = compiled.Where(c => c.Sql is not null).Select(c => c.Node.Name).ToHashSet(StringComparer.Ordinal);
+                foreach (var stale in StaleSqlFiles(folder, expected))
                     File.Delete(stale);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -61,8 +63,8 @@ public sealed partial class ArtifactWriter(string targetDirectory)
         try
         {
             Directory.CreateDirectory(folder);
-            var expected = tests.Select(t => $"{t.Test.Name}.sql").ToHashSet(StringComparer.Ordinal);
-            foreach (var stale in Directory.EnumerateFiles(folder, "*.sql").Where(f => !expected.Contains(Path.GetFileName(f))))
+            var expected = tests.Select(t => t.Test.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var stale in StaleSqlFiles(folder, expected))
                 File.Delete(stale);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -74,8 +76,23 @@ public sealed partial class ArtifactWriter(string targetDirectory)
             WriteAtomically(Path.Combine(folder, $"{test.Name}.sql"), sql);
     }
 
+    /// <summary>
+    /// The <c>*.sql</c> files in <paramref name="folder"/> whose name without <c>.sql</c> is not in <paramref name="expected"/>:
+    /// each file name is looked up as a span, without a string per current file and per expected name.
+    /// </summary>
+    private static IEnumerable<string> StaleSqlFiles(string folder, HashSet<string> expected)
+    {
+        var names = expected.GetAlternateLookup<ReadOnlySpan<char>>();
+        foreach (var path in Directory.EnumerateFiles(folder, "*.sql"))
+        {
+            var name = Path.GetFileName(path.AsSpan());
+            if (!(name.EndsWith(".sql", StringComparison.Ordinal) && names.Contains(name[..^4])))
+                yield return path;
+        }
+    }
+
     public void WriteManifest(BoundProject bound, TargetDefinition target, IReadOnlyList<CompiledNode> compiled, IReadOnlyList<PlannedTest>? tests = null) =>
-        WriteAtomically(Path.Combine(targetDirectory, "manifest.json"), ManifestJson.Write(bound, target, compiled, tests));
+        WriteAtomically(Path.Combine(targetDirectory, "manifest.json"), ManifestJson.Write(bound, target, compiled, tests).Span);
 
     private static JsonNode? Value(object? value) => value switch
     {
@@ -198,10 +215,26 @@ public sealed partial class ArtifactWriter(string targetDirectory)
     /// changed, which is most of the cost of compiling a large project twice.
     /// </remarks>
     /// <returns>Whether the file was written (false: it already held these bytes).</returns>
-    public static bool WriteAtomically(string path, string content) => WriteAtomically(path, new UTF8Encoding(false).GetBytes(content));
+    public static bool WriteAtomically(string path, string content)
+    {
+        // Encoded into a pooled buffer: most files of a recompile already hold these bytes and are only compared.
+        var encoding = new UTF8Encoding(false);
+        var rented = System.Buffers.ArrayPool<byte>.Shared.Rent(encoding.GetByteCount(content));
+        try
+        {
+            return WriteAtomically(path, rented.AsSpan(0, encoding.GetBytes(content, rented)));
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
+    }
 
     /// <inheritdoc cref="WriteAtomically(string, string)"/>
-    public static bool WriteAtomically(string path, byte[] content)
+    public static bool WriteAtomically(string path, byte[] content) => WriteAtomically(path, content.AsSpan());
+
+    /// <inheritdoc cref="WriteAtomically(string, string)"/>
+    public static bool WriteAtomically(string path, ReadOnlySpan<byte> content)
     {
         if (Holds(path, content))
             return false;
@@ -210,7 +243,7 @@ public sealed partial class ArtifactWriter(string targetDirectory)
     }
 
     /// <summary>Whether <paramref name="path"/> exists with exactly the bytes of <paramref name="content"/>.</summary>
-    private static bool Holds(string path, byte[] content)
+    private static bool Holds(string path, ReadOnlySpan<byte> content)
     {
         try
         {
@@ -288,7 +321,10 @@ public sealed partial class ArtifactWriter(string targetDirectory)
     public static StagedFile Stage(string path, string content) => Stage(path, new UTF8Encoding(false).GetBytes(content));
 
     /// <inheritdoc cref="Stage(string, string)"/>
-    public static StagedFile Stage(string path, byte[] content)
+    public static StagedFile Stage(string path, byte[] content) => Stage(path, content.AsSpan());
+
+    /// <inheritdoc cref="Stage(string, string)"/>
+    public static StagedFile Stage(string path, ReadOnlySpan<byte> content)
     {
         var temporary = $"{path}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp";
         try

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
 using MetricCompiler.Planning;
@@ -50,16 +51,36 @@ public static class CachedCompiler
     }
 
     /// <summary>The file's text when its bytes have this SHA-256 (lower-case hex); null when missing, unreadable or changed.</summary>
+    /// <remarks>Read into a pooled buffer: the bytes are only hashed and decoded, never kept.</remarks>
     private static string? ReadIfUnchanged(string path, string checksum)
     {
+        byte[]? rented = null;
         try
         {
-            var bytes = File.ReadAllBytes(path);
-            return Convert.ToHexStringLower(SHA256.HashData(bytes)) == checksum ? Encoding.UTF8.GetString(bytes) : null;
+            using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            var length = RandomAccess.GetLength(handle);
+            if (length > Array.MaxLength / 2)
+                return null;
+            rented = ArrayPool<byte>.Shared.Rent((int)length + 1);
+            var total = 0;
+            int read;
+            while (total < rented.Length && (read = RandomAccess.Read(handle, rented.AsSpan(total), total)) > 0)
+                total += read;
+            if (total != length) // it changed while read: not the file the cache knows
+                return null;
+            var bytes = rented.AsSpan(0, total);
+            Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+            SHA256.HashData(bytes, hash);
+            return Convert.ToHexStringLower(hash) == checksum ? Encoding.UTF8.GetString(bytes) : null;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             return null;
+        }
+        finally
+        {
+            if (rented is not null)
+                ArrayPool<byte>.Shared.Return(rented);
         }
     }
 }

@@ -36,18 +36,19 @@ public static class NodeFingerprints
             .Add(JsonSerializer.Serialize((vars ?? new Dictionary<string, object?>()).OrderBy(v => v.Key, StringComparer.Ordinal).ToDictionary(v => v.Key, v => v.Value)))
             .Add(project.Definition.ProjectFile).Add(fileChecksums.GetValueOrDefault(project.Definition.ProjectFile, "-"))
             .Finish();
-        var allFiles = fileChecksums.Keys.ToList();
+        // Each file list in name order, sorted once: an experiment's four nodes share theirs, every other node all files.
+        List<string>? allFiles = null;
         var experiments = project.Experiments.ToDictionary(e => e.Id, StringComparer.Ordinal);
-        var experimentFiles = new Dictionary<string, IReadOnlyCollection<string>>(StringComparer.Ordinal);
+        var experimentFiles = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         var result = new Dictionary<string, string>(plan.Nodes.Count, StringComparer.Ordinal);
         foreach (var node in plan.Nodes) // in run order: what a node reads comes before it
         {
-            IReadOnlyCollection<string> files = node switch
+            IReadOnlyList<string> sorted = node switch
             {
                 { Kind: NodeKind.Staging } => [node.Origin.File],
                 { ExperimentId: { } id } when experiments.TryGetValue(id, out var experiment) =>
-                    experimentFiles.TryGetValue(id, out var known) ? known : experimentFiles[id] = FilesOf(experiment),
-                _ => allFiles,
+                    experimentFiles.TryGetValue(id, out var known) ? known : experimentFiles[id] = Sorted(FilesOf(experiment)),
+                _ => allFiles ??= Sorted(fileChecksums.Keys),
             };
             var digest = new Digest().Add(shared)
                 .Add(node.Name).Add(node.KindName).Add(node.Description).Add(node.Origin.ToString())
@@ -57,7 +58,6 @@ public static class NodeFingerprints
             digest.Add(node.DependsOn.Count);
             foreach (var dependency in node.DependsOn)
                 digest.Add(dependency).Add(result.GetValueOrDefault(dependency, "-"));
-            var sorted = files.Order(StringComparer.Ordinal).ToList();
             digest.Add(sorted.Count);
             foreach (var file in sorted)
                 digest.Add(file).Add(fileChecksums.GetValueOrDefault(file, "-"));
@@ -65,6 +65,13 @@ public static class NodeFingerprints
         }
 
         return result;
+    }
+
+    private static List<string> Sorted(IEnumerable<string> files)
+    {
+        var list = files.ToList();
+        list.Sort(StringComparer.Ordinal);
+        return list;
     }
 
     /// <summary>The files of the definitions an experiment's queries are built from.</summary>

@@ -162,9 +162,14 @@ internal static class YamlEventCodec
         return events;
     }
 
+    // The styles are int enums: a byte converts without boxing, and the generic IsDefined needs no reflection per call.
     private static T Style<T>(byte value)
-        where T : struct, Enum =>
-        Enum.IsDefined(typeof(T), (int)value) ? (T)Enum.ToObject(typeof(T), value) : throw new InvalidDataException($"bad {typeof(T).Name} {value}");
+        where T : struct, Enum
+    {
+        var number = (int)value;
+        var style = System.Runtime.CompilerServices.Unsafe.As<int, T>(ref number);
+        return Enum.IsDefined(style) ? style : throw new InvalidDataException($"bad {typeof(T).Name} {value}");
+    }
 
     private static void Write(BinaryWriter w, Mark mark)
     {

@@ -43,8 +43,11 @@ public static class Sql
 
     public static SqlExpr And(params SqlExpr?[] terms)
     {
-        var present = terms.Where(t => t is not null).Cast<SqlExpr>().ToList();
-        return present.Count == 0 ? throw new ArgumentException("no terms", nameof(terms)) : present.Aggregate((a, b) => new BinaryExpr(a, BinaryOperator.And, b));
+        SqlExpr? result = null;
+        foreach (var term in terms)
+            if (term is not null)
+                result = result is null ? term : new BinaryExpr(result, BinaryOperator.And, term);
+        return result ?? throw new ArgumentException("no terms", nameof(terms));
     }
 
     public static CaseExpr When(SqlExpr condition, SqlExpr result, SqlExpr? otherwise = null) => new([new WhenClause(condition, result)], otherwise);

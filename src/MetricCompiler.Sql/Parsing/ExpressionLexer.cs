@@ -45,7 +45,7 @@ public static class ExpressionLexer
     {
         if (text.Length > MaxLength)
             throw new ExpressionSyntaxException($"the expression is {text.Length:N0} characters long; at most {MaxLength:N0} are accepted", MaxLength);
-        var tokens = new List<Token>();
+        var tokens = new List<Token>((text.Length / 4) + 2); // about one token per four characters: grown once at most
         var i = 0;
         while (i < text.Length)
         {
