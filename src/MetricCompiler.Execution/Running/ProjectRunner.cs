@@ -960,7 +960,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         MarkBuilt(node.Name);
         db.Execute(db.Dialect.CreateTableAs(relation, renderer.Render(query)));
         var rows = db.CountRows(build);
-        if (node.Staging is { } rebuilt && BuildOf(node)?.RecomputedFrom is { } from && _reuse.WorthComparing(node))
+        if (node.Staging is { } rebuilt && BuildOf(node)?.RecomputedFrom is { } from && _reuse.WorthComparing(node, from))
             RecordWindowChange(db, node, rebuilt, from, build, renderer);
         else if (node.Incremental is null && _reuse.WorthComparing(node) && db.TableExists(node.Name) && SameRows(db, build, node.Name, rows))
         {
@@ -1099,7 +1099,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         lock (_built)
             _merges[node.Name] = staging.Kept(start);
         db.Execute(dialect.CreateTableAs(window, renderer.Render(staging.Window(node.Name, start))));
-        if (_reuse.WorthComparing(node) && !RecordWindowChange(db, node, staging, start, WindowTable(node.Name), renderer))
+        if (_reuse.WorthComparing(node, start) && !RecordWindowChange(db, node, staging, start, WindowTable(node.Name), renderer))
         {
             // The window's rows are those in place, and nothing is past retention: the table stays as it is.
             lock (_built)

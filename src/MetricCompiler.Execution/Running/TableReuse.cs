@@ -42,9 +42,18 @@ internal sealed class TableReuse
     /// Whether a staging this run built is worth comparing with the table in place (all of it, or an incremental one's
     /// window): its rows are distinct (a unique key), and a selected node that reads it could be reused.
     /// </summary>
-    public bool WorthComparing(PlanNode node) =>
+    /// <param name="window">An incremental staging's window start: a reader whose range ends before it, or a metric
+    /// table that recomputes its latest periods, gains nothing from the comparison (the change from the window's start
+    /// leaves the one alone, and costs the other a few more days).</param>
+    public bool WorthComparing(PlanNode node, DateOnly? window = null) =>
         !_session.NoReuse && node.Kind == NodeKind.Staging && node.UniqueKey is not null && Current(node.Name) is not null
-        && _session.Selected.Any(n => n.Reusable && n.DependsOn.Contains(node.Name) && Current(n.Name) is not null);
+        && _session.Selected.Any(n => n.Reusable && n.DependsOn.Contains(node.Name) && Current(n.Name) is not null
+            && (window is not { } start || Overlaps(n, node.Name, start)));
+
+    private static bool Overlaps(PlanNode reader, string staging, DateOnly start) =>
+        reader.ReadRanges.TryGetValue(staging, out var range)
+            ? range.Until > start.ToDateTime(TimeOnly.MinValue)
+            : reader.MetricTable is not { RecomputesFromADay: true };
 
     /// <summary>
     /// Why <paramref name="node"/>'s table in place can stay, or null when it must be built. Every node it reads has

@@ -271,23 +271,30 @@ public sealed class IncrementalStagingTests : IDisposable
 
         Seed(target);
         Append(target,
-            ("e1", "u1", "purchase", "2026-01-05 10:00:00", "10"),
-            ("e2", "u2", "page_view", "2026-01-05 11:00:00", "0"),
-            ("e3", "u1", "page_view", "2026-01-06 09:00:00", "0"),
+            ("e1", "u1", "purchase", "2026-01-02 10:00:00", "10"),
+            ("e2", "u2", "page_view", "2026-01-03 11:00:00", "0"),
+            ("e3", "u1", "page_view", "2026-01-05 09:00:00", "0"),
             ("e4", "u1", "purchase", "2026-01-06 10:00:00", "4"));
         Assert.Null(Table(Run(target)));
 
-        // A day with both types: the periods from 01-07 are recomputed and the earlier ones kept.
+        // A day with both types: the periods from the staging window's start (latest day 01-06, lookback 2) are
+        // recomputed and the earlier ones kept.
         Append(target, ("e5", "u2", "page_view", "2026-01-07 09:00:00", "0"), ("e6", "u2", "purchase", "2026-01-07 09:30:00", "3"));
         var both = RunAndCompare(out var afterBoth);
-        Assert.Equal((IncrementalBuild.Incremental, new DateOnly(2026, 1, 7)), (Table(both)!.Mode, Table(both)!.RecomputedFrom));
+        Assert.Equal((IncrementalBuild.Incremental, new DateOnly(2026, 1, 5)), (Table(both)!.Mode, Table(both)!.RecomputedFrom));
         Assert.Contains("2026-01-07|purchase|1", afterBoth);
 
-        // A day without purchases: the full table has a purchase row of 0 for it, which needs every period's values.
+        // Days without purchases: while a purchase is inside the recomputed periods they are recomputed...
         Append(target, ("e7", "u1", "page_view", "2026-01-08 09:00:00", "0"));
+        Assert.Equal(IncrementalBuild.Incremental, Table(Run(target))!.Mode);
+        Append(target, ("e8", "u1", "page_view", "2026-01-09 09:00:00", "0"));
+        Assert.Equal(IncrementalBuild.Incremental, Table(Run(target))!.Mode);
+
+        // ...and once none is (01-08 to 01-10), the table is built in full: every period has a purchase row, of 0 here.
+        Append(target, ("e9", "u1", "page_view", "2026-01-10 09:00:00", "0"));
         var views = RunAndCompare(out var afterViews);
         Assert.Null(Table(views));
-        Assert.Contains("2026-01-08|purchase|0", afterViews);
+        Assert.Contains("2026-01-10|purchase|0", afterViews);
 
         Run(target, fullRefresh: true);
         Assert.Equal(EventsByType(target), afterViews);
