@@ -484,7 +484,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
                 var blocked = test.Reads.FirstOrDefault(skipped.ContainsKey);
                 var result = blocked is not null
                     ? TestRunner.Skip(test, $"not run: `{blocked}` was skipped ({skipped[blocked]})")
-                    : TestRunner.Run(adapter, renderer, test, session.Now, Audited);
+                    : RunTest(adapter, renderer, test);
                 _results.Add(result);
                 observer.TestFinished(test, result);
                 if (result.Status is not (NodeResult.Fail or NodeResult.Error))
@@ -764,7 +764,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             {
                 pendingTests.Remove(readyTest);
                 runningTests.Add(readyTest);
-                running.Add(Task.Run(() => new Finished(null, readyTest, TestRunner.Run(worker, Renderer(worker), readyTest, session.Now, Audited), worker)));
+                running.Add(Task.Run(() => new Finished(null, readyTest, RunTest(worker, Renderer(worker), readyTest), worker)));
             }
             else
             {
@@ -860,6 +860,46 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         return failed.Count == 1
             ? $"node `{first.Node}` failed; no table was replaced: {first.Message}"
             : $"{failed.Count} nodes failed ({string.Join(", ", failed.OrderBy(f => order[f.Node]).Select(f => $"`{f.Node}`"))}); no table was replaced: {first.Message}";
+    }
+
+    /// <summary>
+    /// Runs a data test. A row-level test of an incremental source whose staging this run built from a window reads only
+    /// the raw rows that do not plainly read before the window (<see cref="Sql.Model.IsoTextNotBeforeExpr"/>) once it
+    /// passed on the earlier ones (<see cref="TableReuse.EarlierRowsPassed"/>): the staging keeps those rows' staged
+    /// rows as they are, so no new failure among them can reach a table.
+    /// </summary>
+    private NodeResult RunTest(IWarehouseAdapter db, SqlRenderer renderer, PlannedTest test)
+    {
+        var checksum = TestChecksum(db.Dialect, test);
+        DateOnly? readFrom = null;
+        var run = test;
+        if (test.AttachedTo is { } attached && session.Plan.Contains(attached) && session.Plan[attached] is { Staging: { } staging } node
+            && BuildOf(node)?.RecomputedFrom is { } window && test.FailingRows is Sql.Model.SelectQuery { From: Sql.Model.TableFrom { Alias: null } from } query
+            && ReadsRawRowsOf(node, from.Relation) && _reuse.EarlierRowsPassed(test, checksum, window))
+        {
+            readFrom = window;
+            run = test with { FailingRows = query with { Where = Sql.Model.Sql.And(query.Where, new Sql.Model.IsoTextNotBeforeExpr(Sql.Model.Sql.Col(staging.EventTime), window)) } };
+        }
+
+        var result = TestRunner.Run(db, renderer, run, session.Now, Audited);
+        if (result.Status == NodeResult.Pass)
+            _reuse.Passed(test, checksum, readFrom);
+        return result;
+    }
+
+    /// <summary>Whether <paramref name="relation"/> is what a staging node stages: its raw table, or the model its source reads.</summary>
+    private static bool ReadsRawRowsOf(PlanNode staging, Sql.Model.RelationRef relation) => relation switch
+    {
+        Sql.Model.SourceTableRef table => staging.SourceTables.Contains(table.Table),
+        Sql.Model.NodeRef model => staging.DependsOn.Contains(model.Node),
+        _ => false,
+    };
+
+    /// <summary>The checksum of a test's definition: its kind, severity and query on the tables' own names.</summary>
+    private static string TestChecksum(SqlDialect dialect, PlannedTest test)
+    {
+        var query = new SqlRenderer(dialect, dialect.QuoteRelation).Render(test.FailingRows);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{test.Kind}\n{test.SeverityName}\n{query}")));
     }
 
     /// <summary>The retry of transient warehouse errors for one node; the observer hears of each retry.</summary>

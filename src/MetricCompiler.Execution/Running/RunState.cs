@@ -32,10 +32,18 @@ public sealed record TableRecord(string Checksum, int BuiltIn, int HistoryFrom, 
     public const int KeptChanges = 100;
 }
 
-/// <summary>A target's state: how many runs succeeded on it, and each table's record.</summary>
+/// <summary>
+/// A source's row-level data test of <c>error</c> severity that passed: the checksum of its definition (kind, severity,
+/// query) and the day from which it last read the raw rows (null: every row), every earlier row having passed before.
+/// </summary>
+public sealed record TestRecord(string Checksum, DateOnly? ReadFrom);
+
+/// <summary>A target's state: how many runs succeeded on it, each table's record, and the source tests that passed.</summary>
 public sealed record TargetState(int Runs, IReadOnlyDictionary<string, TableRecord> Tables)
 {
     public static readonly TargetState Empty = new(0, new Dictionary<string, TableRecord>(StringComparer.Ordinal));
+
+    public IReadOnlyDictionary<string, TestRecord> Tests { get; init; } = new Dictionary<string, TestRecord>(StringComparer.Ordinal);
 }
 
 /// <summary>
@@ -68,7 +76,12 @@ public static class RunState
                     foreach (var (table, record) in records)
                         if (ReadRecord(record) is { } parsed)
                             tables[table] = parsed;
-                result[target] = new TargetState(state["runs"]?.GetValue<int>() ?? 0, tables);
+                var tests = new Dictionary<string, TestRecord>(StringComparer.Ordinal);
+                if (state["tests"] is JsonObject passed)
+                    foreach (var (test, record) in passed)
+                        if (record?["checksum"] is JsonValue checksum && checksum.TryGetValue<string>(out var text))
+                            tests[test] = new TestRecord(text, Day(record["read_from"]));
+                result[target] = new TargetState(state["runs"]?.GetValue<int>() ?? 0, tables) { Tests = tests };
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or InvalidOperationException or FormatException)
@@ -139,13 +152,17 @@ public static class RunState
                 };
             }
 
-            targets[name] = new JsonObject { ["runs"] = target.Runs, ["tables"] = tables };
+            var tests = new JsonObject();
+            foreach (var (test, record) in target.Tests.OrderBy(t => t.Key, StringComparer.Ordinal))
+                tests[test] = new JsonObject { ["checksum"] = record.Checksum, ["read_from"] = Text(record.ReadFrom) };
+            targets[name] = new JsonObject { ["runs"] = target.Runs, ["tables"] = tables, ["tests"] = tests };
         }
 
         var document = new JsonObject
         {
             ["description"] = "per target: the definition checksum (manifest.json) each table in place was built from, the run that built it, " +
-                "and the runs that changed it since (from a day on, or every row when `from` is null); metricc writes it after each successful run",
+                "and the runs that changed it since (from a day on, or every row when `from` is null); per source test that passed, the day from which " +
+                "it last read the raw rows (null: all of them); metricc writes it after each successful run",
             ["targets"] = targets,
         };
         return ArtifactWriter.Stage(Path.Combine(targetDirectory, FileName), document.ToJsonString(Indented) + "\n");

@@ -17,6 +17,8 @@ internal sealed class TableReuse
     private readonly Dictionary<string, string> _checksums;
     private readonly Dictionary<string, TableChange?> _changes = new(StringComparer.Ordinal);
     private readonly HashSet<string> _reused = new(StringComparer.Ordinal);
+    private readonly IReadOnlyDictionary<string, TestRecord> _tests;
+    private readonly Dictionary<string, TestRecord> _passed = new(StringComparer.Ordinal);
     private readonly object _gate = new();
 
     public TableReuse(RunSession session)
@@ -24,6 +26,7 @@ internal sealed class TableReuse
         _session = session;
         var state = session.RunState.GetValueOrDefault(session.Target.Name) ?? TargetState.Empty;
         _recorded = state.Tables;
+        _tests = state.Tests;
         Run = state.Runs + 1;
         _checksums = session.Compiled.ToDictionary(c => c.Node.Name, c => c.Checksum, StringComparer.Ordinal);
     }
@@ -140,6 +143,24 @@ internal sealed class TableReuse
             _changes[node.Name] = null;
     }
 
+    /// <summary>
+    /// Whether a source's row-level test (<c>not_null</c>, <c>accepted_values</c>) of <c>error</c> severity may read only
+    /// the raw rows from <paramref name="window"/> on (its incremental staging's window): as it is defined now, it passed
+    /// on every raw row before that day in an earlier run.
+    /// </summary>
+    public bool EarlierRowsPassed(PlannedTest test, string checksum, DateOnly window) =>
+        !_session.NoReuse && test.Severity == Core.Model.TestSeverity.Error && test.Kind is ("not_null" or "accepted_values")
+        && _tests.TryGetValue(test.Name, out var passed) && passed.Checksum == checksum && (passed.ReadFrom is not { } from || from <= window);
+
+    /// <summary>A source test of <c>error</c> severity that passed in this run, reading the raw rows from <paramref name="readFrom"/> on (null: all).</summary>
+    public void Passed(PlannedTest test, string checksum, DateOnly? readFrom)
+    {
+        if (test.Severity != Core.Model.TestSeverity.Error || test.Kind is not ("not_null" or "accepted_values"))
+            return;
+        lock (_gate)
+            _passed[test.Name] = new TestRecord(checksum, readFrom);
+    }
+
     /// <summary>Whether a staging this run built had the rows of the table in place (<see cref="Unchanged"/>).</summary>
     public bool IsUnchanged(string node)
     {
@@ -174,6 +195,10 @@ internal sealed class TableReuse
             }
         }
 
-        return new TargetState(Run, tables);
+        var tests = new Dictionary<string, TestRecord>(_tests, StringComparer.Ordinal);
+        lock (_gate)
+            foreach (var (test, record) in _passed)
+                tests[test] = record;
+        return new TargetState(Run, tables) { Tests = tests };
     }
 }

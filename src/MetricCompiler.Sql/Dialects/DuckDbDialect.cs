@@ -49,6 +49,17 @@ public sealed class DuckDbDialect : SqlDialect
             $"else cast(try_cast({text} as timestamptz) as timestamp) end";
     }
 
+    /// <summary>
+    /// A native timestamp compares as it is; text by a pattern and a byte comparison (a tenth of a parse). Null (a null
+    /// time) is not before the day.
+    /// </summary>
+    public override string? IsoTextNotBefore(string operand, DateOnly day)
+    {
+        var text = day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        return $"coalesce(case when typeof({operand}) = 'TIMESTAMP' then try_cast({operand} as timestamp) >= date '{text}' " +
+            $"else not (cast({operand} as varchar) like '____-__-_____:__:__' and cast({operand} as varchar) < '{text}') end, true)";
+    }
+
     public override string SecondsBetween(string from, string to) => $"date_diff('millisecond', {from}, {to}) / 1000.0";
 
     public override string Percentile(string value, string fraction) => $"quantile_cont({value}, {fraction})";

@@ -44,7 +44,7 @@ public sealed class PostgresDialect : SqlDialect
     /// filter first drops, by a pattern and a byte comparison, the text that plainly reads before the window.
     /// </summary>
     public override string? IsoTextNotBefore(string operand, DateOnly day) =>
-        $"not (cast({operand} as text) collate \"C\" like '____-__-_____:__:__' and cast({operand} as text) collate \"C\" < '{day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)}')";
+        $"coalesce(not (cast({operand} as text) collate \"C\" like '____-__-_____:__:__' and cast({operand} as text) collate \"C\" < '{day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)}'), true)";
 
     /// <summary>PostgreSQL has no try_cast: a value is read as a number only when its text is a decimal number (`NaN` and `Infinity` are not).</summary>
     public override string NumberOrNull(string operand, SqlType type) =>

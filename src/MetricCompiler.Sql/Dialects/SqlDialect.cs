@@ -73,8 +73,8 @@ public abstract partial class SqlDialect
 
     /// <summary>
     /// <see cref="Model.IsoTextNotBeforeExpr"/>: a condition cheaper than <see cref="UtcTimestamp"/> that is false for
-    /// text spelled exactly <c>yyyy-MM-dd?HH:mm:ss</c> reading before <paramref name="day"/>; null (the default) where
-    /// parsing is cheap enough that the test would not pay.
+    /// text spelled exactly <c>yyyy-MM-dd?HH:mm:ss</c> reading before <paramref name="day"/> and true for null; null (the
+    /// default) where the engine has no cheaper spelling (the condition is then left out, and every row is read).
     /// </summary>
     public virtual string? IsoTextNotBefore(string operand, DateOnly day) => null;
 

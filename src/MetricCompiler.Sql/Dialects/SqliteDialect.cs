@@ -58,7 +58,7 @@ public sealed class SqliteDialect : SqlDialect
 
     /// <summary>A pattern and a text comparison cost less than <c>strftime</c>'s parse: an incremental window's filter first drops the text that plainly reads before it.</summary>
     public override string? IsoTextNotBefore(string operand, DateOnly day) =>
-        $"not ({operand} like '____-__-_____:__:__' and {operand} < '{day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)}')";
+        $"coalesce(not ({operand} like '____-__-_____:__:__' and {operand} < '{day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture)}'), true)";
 
     public override string Like(string operand, string pattern, bool caseInsensitive, bool negated) =>
         caseInsensitive ? $"lower({operand}) {(negated ? "not " : "")}like lower({pattern})" : base.Like(operand, pattern, false, negated);

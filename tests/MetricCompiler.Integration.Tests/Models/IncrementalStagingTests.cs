@@ -42,7 +42,7 @@ public sealed class IncrementalStagingTests : IDisposable
             columns:
               - {name: event_id, type: string}
               - {name: user_id, type: string}
-              - {name: event_type, type: string}
+              - {name: event_type, type: string, tests: [{accepted_values: {values: [purchase, page_view]}}]}
               - {name: occurred_at, type: timestamp}
               - {name: revenue, type: number, non_negative: true}
         metrics:
@@ -298,6 +298,49 @@ public sealed class IncrementalStagingTests : IDisposable
 
         Run(target, fullRefresh: true);
         Assert.Equal(EventsByType(target), afterViews);
+    }
+
+    /// <summary>
+    /// A row-level test of an incremental source (here `accepted_values` on the raw events) reads only the raw rows that
+    /// do not plainly read before the staging's window once it passed on the earlier ones; `--no-reuse` reads them all.
+    /// </summary>
+    [Theory]
+    [InlineData("duckdb")]
+    [InlineData("sqlite")]
+    [InlineData("postgres")]
+    public void A_source_test_reads_only_the_raw_rows_of_the_window_once_the_earlier_ones_passed(string target)
+    {
+        if (target == "postgres" && Environment.GetEnvironmentVariable("METRICC_PG_HOST") is null)
+            Assert.Fail("METRICC_PG_HOST is not set: run the suite through ./test.sh, which starts PostgreSQL (scripts/postgres.sh)");
+        RunOutcome Outcome(bool noReuse = false) => new ProjectRunner(SilentObserver.Instance).Run(new RunRequest(_root, target) { NoReuse = noReuse });
+        NodeResult Test(RunOutcome outcome) => outcome.Results.Single(r => r.Node == "accepted_values_source_events_event_type");
+
+        Seed(target);
+        Append(target, ("e1", "u1", "purchase", "2026-01-02 10:00:00", "10"), ("e2", "u2", "page_view", "2026-01-05 11:00:00", "0"));
+        Assert.Equal(NodeResult.Pass, Test(Run(target)).Status);
+        Append(target, ("e3", "u1", "purchase", "2026-01-06 10:00:00", "3"));
+        Assert.Equal(NodeResult.Pass, Test(Run(target)).Status);
+
+        // A raw row the test refuses arrives late, before the window (latest day 01-06, lookback 2: from 01-05): staging
+        // does not stage it, and the test does not read it...
+        Append(target, ("x1", "u9", "refund", "2026-01-02 12:00:00", "0"));
+        var windowOnly = Outcome();
+        Assert.True(windowOnly.ExitCode == 0, windowOnly.Error);
+        Assert.Equal(NodeResult.Pass, Test(windowOnly).Status);
+
+        // ...which a run without reuse does.
+        var every = Outcome(noReuse: true);
+        Assert.Equal(ExitCodes.Failure, every.ExitCode);
+        Assert.Equal(NodeResult.Fail, Test(every).Status);
+        using (var adapter = Open(target))
+            adapter.Execute("delete from raw_events where event_id = 'x1'");
+        Assert.Equal(NodeResult.Pass, Test(Run(target)).Status);
+
+        // A refused row inside the window fails the run, even spelled with an offset that reads before the window.
+        Append(target, ("x2", "u9", "refund", "2026-01-04T23:30:00-02:00", "0"));
+        var refused = Outcome();
+        Assert.Equal(ExitCodes.Failure, refused.ExitCode);
+        Assert.Equal(NodeResult.Fail, Test(refused).Status);
     }
 
     [Fact]

@@ -10,7 +10,8 @@ with typed as (
         case when try_cast(revenue as double) >= 0 then try_cast(revenue as double) end as revenue
     from raw_events
     where
-        user_id is not null
+        coalesce(case when typeof(occurred_at) = 'TIMESTAMP' then try_cast(occurred_at as timestamp) >= date '2026-01-17' else not (cast(occurred_at as varchar) like '____-__-_____:__:__' and cast(occurred_at as varchar) < '2026-01-17') end, true)
+        and user_id is not null
         and case when typeof(occurred_at) = 'TIMESTAMP' then try_cast(occurred_at as timestamp) when length(cast(occurred_at as varchar)) = 19 and substr(cast(occurred_at as varchar), 14, 1) = ':' and substr(cast(occurred_at as varchar), 17, 1) = ':' then try_cast(cast(occurred_at as varchar) as timestamp) else cast(try_cast(cast(occurred_at as varchar) as timestamptz) as timestamp) end >= timezone('UTC', current_timestamp) - interval '400 days'
         and case when typeof(occurred_at) = 'TIMESTAMP' then try_cast(occurred_at as timestamp) when length(cast(occurred_at as varchar)) = 19 and substr(cast(occurred_at as varchar), 14, 1) = ':' and substr(cast(occurred_at as varchar), 17, 1) = ':' then try_cast(cast(occurred_at as varchar) as timestamp) else cast(try_cast(cast(occurred_at as varchar) as timestamptz) as timestamp) end >= date '2026-01-17'
 ),

@@ -10,7 +10,7 @@ with typed as (
         case when case when cast(revenue as text) ~ '^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$' then cast(cast(revenue as text) as double precision) end >= 0 then case when cast(revenue as text) ~ '^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$' then cast(cast(revenue as text) as double precision) end end as revenue
     from raw_events
     where
-        not (cast(occurred_at as text) collate "C" like '____-__-_____:__:__' and cast(occurred_at as text) collate "C" < '2026-01-17')
+        coalesce(not (cast(occurred_at as text) collate "C" like '____-__-_____:__:__' and cast(occurred_at as text) collate "C" < '2026-01-17'), true)
         and user_id is not null
         and case when cast(occurred_at as text) ~ '^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])([ T]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?)? ?(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?$' then cast(cast(occurred_at as text) as timestamptz) at time zone 'UTC' end >= (current_timestamp at time zone 'UTC') - interval '400 days'
         and case when cast(occurred_at as text) ~ '^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])([ T]([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d+)?)?)? ?(Z|[+-]([01]\d|2[0-3])(:?[0-5]\d)?)?$' then cast(cast(occurred_at as text) as timestamptz) at time zone 'UTC' end >= date '2026-01-17'

@@ -10,7 +10,7 @@ with typed as (
         case when case when revenue = cast(revenue as real) then cast(revenue as real) end >= 0 then case when revenue = cast(revenue as real) then cast(revenue as real) end end as revenue
     from raw_events
     where
-        not (occurred_at like '____-__-_____:__:__' and occurred_at < '2026-01-17')
+        coalesce(not (occurred_at like '____-__-_____:__:__' and occurred_at < '2026-01-17'), true)
         and user_id is not null
         and strftime('%Y-%m-%d %H:%M:%f', occurred_at) >= strftime('%Y-%m-%d %H:%M:%f', strftime('%Y-%m-%d %H:%M:%f', 'now'), '-400 days')
         and strftime('%Y-%m-%d %H:%M:%f', occurred_at) >= '2026-01-17'
