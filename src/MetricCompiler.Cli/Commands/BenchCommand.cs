@@ -33,6 +33,7 @@ internal static class BenchCommand
             var runs = parse.GetValue(runsOption);
             if (runs is < 1 or > 100)
                 throw new UsageException("--runs must be between 1 and 100");
+            CompileGc.Blocking();
             var o = context.Output;
             o.WriteLine($"{"metrics",8} {"nodes",7} {"files",6} {"cold s",8} {"load s",8} {"plan s",8} {"render s",9} {"write s",8} {"total s",8} {"s/1k",7} {"peak MB",8} {"cached s",9} {"1 edit s",9} {"rerendered",11} {"cli s",7} {"cli edit s",11}");
             foreach (var size in sizes)

@@ -266,6 +266,7 @@ internal static class ProjectCommands
             if (TryRequest(context, parse) is not { } request)
                 return ExitCodes.Usage;
             request = request with { UseCompileCache = !parse.GetValue(noCache) };
+            CompileGc.Blocking();
             var outcome = new ProjectRunner(SilentObserver.Instance).Compile(request);
             PrintDiagnostics(context, outcome.Diagnostics);
             if (outcome.Error is not null)
