@@ -1058,7 +1058,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         db.Execute(dialect.CreateViewAs(merge, $"select * from {table} where {renderer.Expr(kept)} union all select * from {window}"));
         lock (_incremental)
             _incremental[node.Name] = new IncrementalBuild(IncrementalBuild.Incremental,
-                $"kept the periods before {start:yyyy-MM-dd}; recomputed {start:yyyy-MM-dd} on (what it reads changed from {changed:yyyy-MM-dd} on)", start);
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"kept the periods before {start:yyyy-MM-dd}; recomputed {start:yyyy-MM-dd} on (what it reads changed from {changed:yyyy-MM-dd} on)"), start);
         _reuse.Built(node, start);
         return db.CountRows(MergeView(node.Name));
     }

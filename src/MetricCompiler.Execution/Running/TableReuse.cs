@@ -16,7 +16,6 @@ internal sealed class TableReuse
     private readonly IReadOnlyDictionary<string, TableRecord> _recorded;
     private readonly Dictionary<string, string> _checksums;
     private readonly Dictionary<string, TableChange?> _changes = new(StringComparer.Ordinal);
-    private readonly HashSet<string> _reused = new(StringComparer.Ordinal);
     private readonly IReadOnlyDictionary<string, TestRecord> _tests;
     private readonly Dictionary<string, TestRecord> _passed = new(StringComparer.Ordinal);
     private readonly object _gate = new();
@@ -80,10 +79,9 @@ internal sealed class TableReuse
                 if (!since.All(change => Outside(change, range)))
                     return null;
                 if (range is not null)
-                    ranges.Add($"`{read}` from {range.From:yyyy-MM-dd} to {range.Until.AddTicks(-1):yyyy-MM-dd}");
+                    ranges.Add(string.Create(CultureInfo.InvariantCulture, $"`{read}` from {range.From:yyyy-MM-dd} to {range.Until.AddTicks(-1):yyyy-MM-dd}"));
             }
 
-            _reused.Add(node.Name);
             return string.Create(CultureInfo.InvariantCulture,
                 $"reused the table run {record.BuiltIn} built: nothing it reads changed since{(ranges.Count > 0 ? $" ({string.Join(", ", ranges)})" : "")}");
         }
