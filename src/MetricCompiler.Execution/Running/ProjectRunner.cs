@@ -1045,7 +1045,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
             var values = string.Join(", ", spec.Dimensions.Select(dialect.QuoteIdentifier));
             var fresh = $"select distinct {values} from {window}";
             var old = $"select distinct {values} from {table}";
-            var differing = db.Query($"select count(*) as differing from (select * from ({fresh} except {old}) as added union all select * from ({old} except {fresh}) as removed) as changed").Single()["differing"];
+            var differing = db.Query($"select count(*) as differing from ({Differing(fresh, old)}) as changed").Single()["differing"];
             if (Convert.ToInt64(differing, System.Globalization.CultureInfo.InvariantCulture) > 0)
             {
                 lock (_built)
@@ -1099,9 +1099,7 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
         var since = renderer.Expr(Sql.Model.Sql.Ge(Sql.Model.Sql.Col(staging.EventTime), new Sql.Model.DateLiteral(start)));
         var fresh = $"select * from {dialect.QuoteRelation(staged)} where {since}";
         var old = $"select * from {dialect.QuoteRelation(node.Name)} where {since}";
-        var first = db.Query(
-            $"select min({dialect.QuoteIdentifier(staging.EventTime)}) as first_changed from (" +
-            $"select * from ({fresh} except {old}) as added union all select * from ({old} except {fresh}) as removed) as changed").Single()["first_changed"];
+        var first = db.Query($"select min({dialect.QuoteIdentifier(staging.EventTime)}) as first_changed from ({Differing(fresh, old)}) as changed").Single()["first_changed"];
         if (LatestDay(first) is { } day)
             _reuse.Built(node, day);
         else if (node.RetentionDays is not null)
@@ -1114,6 +1112,13 @@ internal sealed class DagExecution(RunSession session, IWarehouseAdapter adapter
 
         return true;
     }
+
+    /// <summary>
+    /// The rows in one of two queries and not the other (distinct rows, as a staging's or a dimension's are); each side
+    /// nested, since SQLite has no parentheses around a compound select.
+    /// </summary>
+    private static string Differing(string fresh, string old) =>
+        $"select * from ({fresh} except {old}) as added union all select * from ({old} except {fresh}) as removed";
 
     /// <summary>The node's result when its table in place can stay (<see cref="TableReuse"/>); null when it must be built.</summary>
     private NodeResult? Reused(IWarehouseAdapter db, PlanNode node, SqlRenderer renderer) =>

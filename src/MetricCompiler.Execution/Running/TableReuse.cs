@@ -70,13 +70,8 @@ internal sealed class TableReuse
             var ranges = new List<string>();
             foreach (var read in node.DependsOn)
             {
-                if (!_recorded.TryGetValue(read, out var input) || input.HistoryFrom > record.BuiltIn + 1)
-                    return null;
                 var range = node.ReadRanges.GetValueOrDefault(read);
-                IEnumerable<TableChange> since = input.Changes.Where(c => c.Run > record.BuiltIn);
-                if (_changes.TryGetValue(read, out var now) && now is not null)
-                    since = since.Append(now);
-                if (!since.All(change => Outside(change, range)))
+                if (ChangesSince(read, record.BuiltIn) is not { } since || !since.All(change => Outside(change, range)))
                     return null;
                 if (range is not null)
                     ranges.Add(string.Create(CultureInfo.InvariantCulture, $"`{read}` from {range.From:yyyy-MM-dd} to {range.Until.AddTicks(-1):yyyy-MM-dd}"));
@@ -101,11 +96,8 @@ internal sealed class TableReuse
             DateOnly? first = null;
             foreach (var read in node.DependsOn)
             {
-                if (!_recorded.TryGetValue(read, out var input) || input.HistoryFrom > record.BuiltIn + 1)
+                if (ChangesSince(read, record.BuiltIn) is not { } since)
                     return null;
-                IEnumerable<TableChange> since = input.Changes.Where(c => c.Run > record.BuiltIn);
-                if (_changes.TryGetValue(read, out var now) && now is not null)
-                    since = since.Append(now);
                 foreach (var change in since)
                 {
                     if (change.From is not { } from || change.DroppedBefore is not null)
@@ -117,6 +109,18 @@ internal sealed class TableReuse
 
             return first;
         }
+    }
+
+    /// <summary>
+    /// Every change to <paramref name="read"/> after run <paramref name="builtIn"/>, this run's included; null when its
+    /// record does not reach back that far (or there is none), so that nothing can be proven. Called under the gate.
+    /// </summary>
+    private IEnumerable<TableChange>? ChangesSince(string read, int builtIn)
+    {
+        if (!_recorded.TryGetValue(read, out var input) || input.HistoryFrom > builtIn + 1)
+            return null;
+        var since = input.Changes.Where(c => c.Run > builtIn);
+        return _changes.TryGetValue(read, out var now) && now is not null ? since.Append(now) : since;
     }
 
     /// <summary>Whether a change leaves the rows of <paramref name="range"/> as they were (no range: the whole table is read).</summary>

@@ -24,7 +24,8 @@ public sealed class TimestampContractTests : IDisposable
         "2026-01-05T25:00:00",
     ];
 
-    private readonly EngineProject _project = new("""
+    /// <summary>One source read as the contract says, and two metrics on it.</summary>
+    private const string Project = """
         sources:
           - name: events
             table: raw_events
@@ -38,7 +39,9 @@ public sealed class TimestampContractTests : IDisposable
         metrics:
           - {name: events_count, source: events, agg: count}
           - {name: after_eight, source: events, agg: count, filter: "occurred_at >= '2026-01-05 08:00:00.500'"}
-        """,
+        """;
+
+    private readonly EngineProject _project = new(Project,
         new RawTable("raw_events", [EngineProject.Text("event_id"), EngineProject.Text("user_id"), EngineProject.Text("occurred_at")],
             Texts.Select((t, i) => new object?[] { $"e{i:D2}", "u1", t }).ToList()));
 
@@ -75,20 +78,7 @@ public sealed class TimestampContractTests : IDisposable
     public void A_native_timestamp_column_is_staged_as_it_is()
     {
         DateTime[] instants = [new(2026, 1, 5, 12, 0, 0), new(2026, 1, 5, 8, 0, 0, 250), new(2026, 1, 6, 0, 0, 0), new(2025, 12, 31, 23, 59, 59)];
-        using var project = new EngineProject("""
-            sources:
-              - name: events
-                table: raw_events
-                entity: user_id
-                event_time: occurred_at
-                unique_key: event_id
-                columns:
-                  - {name: event_id, type: string}
-                  - {name: user_id, type: string}
-                  - {name: occurred_at, type: timestamp}
-            metrics:
-              - {name: events_count, source: events, agg: count}
-            """,
+        using var project = new EngineProject(Project,
             new RawTable("raw_events", [EngineProject.Text("event_id"), EngineProject.Text("user_id"), new("occurred_at", Sql.Model.SqlType.Timestamp)],
                 instants.Select((t, i) => new object?[] { $"e{i:D2}", "u1", t }).ToList()));
         foreach (var engine in EngineProject.Engines)
